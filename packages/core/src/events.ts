@@ -1,0 +1,75 @@
+/**
+ * The one typed event map of the scheduler. Names are namespaced `area:what`. Background failures
+ * surface here (`scheduler:error`) and never throw out of the loop.
+ */
+
+import type { ExecutionRecord, ScheduleRecord } from "./storage/records.js";
+
+/** Why a fire did not run. */
+export type SkipReason =
+  | "overlap"
+  | "overlap_buffer_full"
+  | "misfire"
+  | "coalesced"
+  | "paused"
+  | "paused_all"
+  | "disabled"
+  | "market_closed"
+  | "broker_disconnected"
+  | (string & {});
+
+/** Payloads by event name. */
+export interface SchedulerEvents {
+  "scheduler:started": { instanceId: string; at: number };
+  "scheduler:stopping": { instanceId: string; at: number; running: number };
+  "scheduler:stopped": { instanceId: string; at: number };
+  "scheduler:paused": { at: number };
+  "scheduler:resumed": { at: number };
+  "scheduler:paused-all": { at: number; actor: string; reason: string | null };
+  "scheduler:resumed-all": { at: number; actor: string };
+  /** A background failure (storage down, a listener threw, ...). The loop carries on. */
+  "scheduler:error": { error: Error; context: string };
+  /** The timer woke at an unexpected time: early, late, or after the wall clock went backwards. */
+  "timer:drift": { kind: "early" | "late" | "backwards"; expectedAt: number; at: number; byMs: number };
+
+  "schedule:created": { schedule: ScheduleRecord; actor: string };
+  "schedule:updated": { schedule: ScheduleRecord; previous: ScheduleRecord; actor: string };
+  "schedule:removed": { id: string; actor: string };
+  "schedule:paused": { schedule: ScheduleRecord; actor: string };
+  "schedule:resumed": { schedule: ScheduleRecord; actor: string };
+  /** A schedule this instance cannot run (its job is not registered here); another instance may. */
+  "schedule:unhandled": { schedule: ScheduleRecord };
+
+  /** This instance won the claim of a fire. */
+  "fire:claimed": { execution: ExecutionRecord };
+  /** Another instance (or an earlier run) holds this fire already. */
+  "fire:taken": { scheduleId: string; scheduledAt: number; holder: string };
+  /** Fires were missed (down, paused, clock jump); `policy` says what was done about them. */
+  "fire:missed": {
+    scheduleId: string;
+    count: number;
+    firstAt: number;
+    lastAt: number;
+    policy: "skip" | "run_once" | "run_all";
+    ran: number;
+  };
+  /** A crashed instance's fire was taken over by this one (attempt > 1, same idempotency key). */
+  "fire:taken-over": { execution: ExecutionRecord };
+
+  "run:started": { execution: ExecutionRecord; attempt: number };
+  "run:retrying": { execution: ExecutionRecord; attempt: number; delayMs: number; error: Error };
+  "run:succeeded": { execution: ExecutionRecord; durationMs: number };
+  /** The run failed for good; `exhausted` is true when every attempt was used (false: a non-retryable error). */
+  "run:failed": { execution: ExecutionRecord; error: Error; exhausted: boolean };
+  "run:timed-out": { execution: ExecutionRecord; timeoutMs: number };
+  "run:skipped": { execution: ExecutionRecord; reason: SkipReason };
+  "run:cancelled": { execution: ExecutionRecord; reason: string };
+  /** A handler's outcome arrived after its run was decided (timed out, cancelled, lease lost) and was discarded. */
+  "run:late-result": { executionId: string; outcome: "resolved" | "rejected" };
+}
+
+/** Event names. */
+export type SchedulerEventName = keyof SchedulerEvents;
+
+/** eventemitter3's event-map form of {@link SchedulerEvents}. */
+export type SchedulerEventMap = { [K in SchedulerEventName]: [payload: SchedulerEvents[K]] };

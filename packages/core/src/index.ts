@@ -1,0 +1,101 @@
+/**
+ * `@tradecron/core`: the scheduler, its triggers and policies, storage contract and defaults.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  ConflictError,
+  type ErrorCode,
+  errorCode,
+  NotFoundError,
+  RunCancelledError,
+  RunTimeoutError,
+  StateError,
+  StorageError,
+  TradecronError,
+  type TradecronErrorOptions,
+  toError,
+  ValidationError,
+  type ValidationIssue,
+} from "./errors.js";
+export type { SchedulerEventMap, SchedulerEventName, SchedulerEvents, SkipReason } from "./events.js";
+export {
+  type ConsoleLoggerOptions,
+  consoleLogger,
+  type LogFn,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from "./logger.js";
+export {
+  type BackoffPolicy,
+  type CronTriggerSpec,
+  DEFAULT_MISFIRE,
+  DEFAULT_RETRY,
+  type IntervalTriggerSpec,
+  type MisfirePolicy,
+  type OnceTriggerSpec,
+  type OverlapPolicy,
+  type RetryPolicy,
+  type TriggerInput,
+  type TriggerSpec,
+} from "./schedule/policies.js";
+export { buildScheduleRecord, type ScheduleInput, type ScheduleUpdate } from "./schedule/schedule-input.js";
+export type { FireInfo, JobContext, JobHandler } from "./scheduler/job.js";
+export { fireIdempotencyKey } from "./scheduler/job.js";
+export { type FirePlan, planFires } from "./scheduler/planner.js";
+export { backoffDelay, isRetryable } from "./scheduler/retry.js";
+export {
+  type ActorOptions,
+  type BackfillResult,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_WAIT_MS,
+  type ExecutionListInput,
+  type PreviewFire,
+  Scheduler,
+  type SchedulerOptions,
+} from "./scheduler/scheduler.js";
+export type {
+  Counters,
+  Health,
+  SchedulerState,
+  SchedulerStatus,
+  ScheduleStatus,
+} from "./scheduler/status.js";
+export { checkLimit, decodeCursor, encodeCursor, pageOf } from "./storage/cursor.js";
+export { MemoryStorage, type MemoryStorageOptions } from "./storage/memory-storage.js";
+export {
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type AuditEntry,
+  type ControlRecord,
+  type ExecutionError,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  FINAL_STATUSES,
+  type FireKind,
+  type JsonValue,
+  type OrderRecord,
+  type Page,
+  type RiskLevel,
+  type ScheduleRecord,
+} from "./storage/records.js";
+export type {
+  ApprovalQuery,
+  AuditQuery,
+  ClaimResult,
+  ExecutionPatch,
+  ExecutionQuery,
+  FireClaim,
+  OrderQuery,
+  Storage,
+  StorageChange,
+} from "./storage/storage.js";
+export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
+export { isValidTimeZone, localToInstant, resolveLocal, toLocal, zoneOffset } from "./time/zone.js";
+export { compileTrigger, nextFires } from "./triggers/compile.js";
+export { nextCronFire } from "./triggers/cron.js";
+export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";
+export type { Trigger } from "./triggers/trigger.js";
+export type { DurationInput, InstantInput } from "./validation.js";

@@ -1,0 +1,104 @@
+/**
+ * The priority queue of armed schedules, ordered by next fire. One entry per schedule; the loop
+ * keeps a single timer for the head. Indexed, so re-arming or removing a schedule is O(log n).
+ */
+
+/** An entry of the queue. `index` is maintained by the queue (-1 when not queued). */
+export interface QueueEntry {
+  at: number;
+  seq: number;
+  index: number;
+}
+
+/** Binary min-heap on (at, seq). */
+export class FireQueue<E extends QueueEntry> {
+  private readonly heap: E[] = [];
+  private seq = 0;
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** The entry due first, without removing it. */
+  peek(): E | undefined {
+    return this.heap[0];
+  }
+
+  /** Inserts `entry` due at `at`, or moves it there if it is queued already. */
+  set(entry: E, at: number): void {
+    entry.at = at;
+    entry.seq = this.seq++;
+    if (entry.index >= 0 && this.heap[entry.index] === entry) {
+      this.up(entry.index);
+      this.down(entry.index);
+      return;
+    }
+    entry.index = this.heap.length;
+    this.heap.push(entry);
+    this.up(entry.index);
+  }
+
+  /** Removes `entry` if queued. */
+  delete(entry: E): void {
+    const i = entry.index;
+    if (i < 0 || this.heap[i] !== entry) return;
+    const last = this.heap.pop() as E;
+    entry.index = -1;
+    if (i < this.heap.length) {
+      this.heap[i] = last;
+      last.index = i;
+      this.up(i);
+      this.down(i);
+    }
+  }
+
+  /** Removes and returns the head. */
+  pop(): E | undefined {
+    const head = this.heap[0];
+    if (head) this.delete(head);
+    return head;
+  }
+
+  clear(): void {
+    for (const e of this.heap) e.index = -1;
+    this.heap.length = 0;
+  }
+
+  private less(a: E, b: E): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const e = h[i] as E;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = h[p] as E;
+      if (!this.less(e, parent)) break;
+      h[i] = parent;
+      parent.index = i;
+      i = p;
+    }
+    h[i] = e;
+    e.index = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const e = h[i] as E;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.less(h[r] as E, h[l] as E) ? r : l;
+      const child = h[c] as E;
+      if (!this.less(child, e)) break;
+      h[i] = child;
+      child.index = i;
+      i = c;
+    }
+    h[i] = e;
+    e.index = i;
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * Runs one claimed execution to its end: attempts with p-retry (backoff slept on the injected
+ * clock), a per-attempt timeout through the handler's AbortSignal, cancellation, and the fenced
+ * write of the outcome. A handler that ignores its signal cannot delay the outcome: its late
+ * result is discarded and reported as `run:late-result`.
+ */
+
+import pRetry, { AbortError } from "p-retry";
+import { errorCode, RunCancelledError, RunTimeoutError, TradecronError, toError } from "../errors.js";
+import type { SchedulerEvents } from "../events.js";
+import type { Logger } from "../logger.js";
+import type { ExecutionError, ExecutionRecord, JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { ExecutionPatch, Storage } from "../storage/storage.js";
+import { type Clock, sleep } from "../time/clock.js";
+import { fireInfo, type JobContext, type JobDefinition } from "./job.js";
+import { backoffDelay, isRetryable, requestedDelay } from "./retry.js";
+import type { Counters } from "./status.js";
+
+/** Where a run is in its life. */
+export type RunPhase = "waiting" | "handler" | "backoff" | "done";
+
+/** A run in progress on this instance. */
+export class Run {
+  /** Latest known state of the execution record. */
+  execution: ExecutionRecord;
+  readonly controller = new AbortController();
+  phase: RunPhase;
+  /** Set when the run is cancelled on purpose; becomes the stored reason. */
+  cancelReason: string | null = null;
+  /** True when shutdown hands the run over to another instance instead of finishing it. */
+  handedOver = false;
+  /** Settles with the final record (null when the outcome could not be stored). */
+  readonly done: Promise<ExecutionRecord | null>;
+  private resolveDone!: (value: ExecutionRecord | null) => void;
+
+  constructor(execution: ExecutionRecord, phase: RunPhase) {
+    this.execution = execution;
+    this.phase = phase;
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  /** Aborts the run; `reason` is recorded as the cancellation reason. */
+  cancel(
+    reason: string,
+    error: Error = new RunCancelledError("RUN_CANCELLED", `run cancelled: ${reason}`),
+  ): void {
+    if (this.phase === "done") return;
+    this.cancelReason ??= reason;
+    if (!this.controller.signal.aborted) this.controller.abort(error);
+  }
+
+  /** @internal */
+  settle(value: ExecutionRecord | null): void {
+    this.phase = "done";
+    this.resolveDone(value);
+  }
+}
+
+/** What the runner needs from the scheduler. */
+export interface RunnerDeps {
+  storage: Storage;
+  clock: Clock;
+  instanceId: string;
+  logger: Logger;
+  counters: Counters;
+  random: () => number;
+  emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
+  /** Lets trading features add to the context (broker, propose, submit). */
+  extendContext?(ctx: JobContext, run: Run, schedule: ScheduleRecord): JobContext;
+  /** Called after each run's outcome is decided (stored or not). */
+  onSettled(run: Run, schedule: ScheduleRecord): void;
+}
+
+/** Serialises a handler's return value for storage; never throws. */
+export function toResult(value: unknown): JsonValue | null {
+  if (value === undefined || value === null) return null;
+  const t = typeof value;
+  if (t === "string" || t === "boolean") return value as JsonValue;
+  if (t === "number") return Number.isFinite(value) ? (value as number) : String(value);
+  try {
+    const json = JSON.stringify(value);
+    return json === undefined ? null : (JSON.parse(json) as JsonValue);
+  } catch (error) {
+    return { unserializable: String(value), reason: toError(error).message };
+  }
+}
+
+/** The stored form of an error. */
+export function toExecutionError(error: unknown): ExecutionError {
+  const e = toError(error);
+  return { message: e.message, code: errorCode(e), name: e.name };
+}
+
+function createContext(
+  run: Run,
+  schedule: ScheduleRecord,
+  signal: AbortSignal,
+  deps: RunnerDeps,
+): JobContext {
+  const execution = run.execution;
+  let logger: Logger | null = null;
+  return {
+    fire: fireInfo(execution),
+    schedule,
+    data: schedule.data,
+    signal,
+    get logger() {
+      logger ??= deps.logger.child({
+        scheduleId: execution.scheduleId,
+        executionId: execution.id,
+        attempt: execution.attempts,
+      });
+      return logger;
+    },
+    now: () => deps.clock.now(),
+  };
+}
+
+/** Runs one attempt: resolves or rejects with the handler, or rejects when its signal aborts first. */
+function runAttempt(
+  run: Run,
+  schedule: ScheduleRecord,
+  job: JobDefinition,
+  deps: RunnerDeps,
+): Promise<unknown> {
+  const attemptController = new AbortController();
+  const runSignal = run.controller.signal;
+  return new Promise<unknown>((resolve, reject) => {
+    let decided = false;
+    let timer: unknown = null;
+    const onRunAbort = () => attemptController.abort(runSignal.reason);
+    const finish = (fn: () => void) => {
+      if (decided) return;
+      decided = true;
+      if (timer !== null) deps.clock.clearTimeout(timer);
+      runSignal.removeEventListener("abort", onRunAbort);
+      fn();
+    };
+    if (runSignal.aborted) attemptController.abort(runSignal.reason);
+    else runSignal.addEventListener("abort", onRunAbort, { once: true });
+    // An aborted attempt is final: the handler may still be running, so another attempt could overlap it.
+    attemptController.signal.addEventListener(
+      "abort",
+      () => finish(() => reject(new AbortError(toError(attemptController.signal.reason)))),
+      { once: true },
+    );
+    if (schedule.timeoutMs !== null && schedule.timeoutMs > 0) {
+      const timeoutMs = schedule.timeoutMs;
+      timer = deps.clock.setTimeout(() => {
+        timer = null;
+        attemptController.abort(new RunTimeoutError(timeoutMs));
+      }, timeoutMs);
+    }
+    if (attemptController.signal.aborted) {
+      finish(() => reject(new AbortError(toError(attemptController.signal.reason))));
+      return;
+    }
+    let ctx = createContext(run, schedule, attemptController.signal, deps);
+    if (deps.extendContext) ctx = deps.extendContext(ctx, run, schedule);
+    const late = (outcome: "resolved" | "rejected") => {
+      if (decided) deps.emit("run:late-result", { executionId: run.execution.id, outcome });
+    };
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve((job.handler as (c: JobContext) => unknown)(ctx));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (value) => {
+        late("resolved");
+        finish(() => resolve(value));
+      },
+      (error: unknown) => {
+        late("rejected");
+        finish(() => reject(toError(error)));
+      },
+    );
+  });
+}
+
+/** Writes an outcome if this instance still holds the execution. */
+async function store(run: Run, patch: ExecutionPatch, deps: RunnerDeps): Promise<ExecutionRecord | null> {
+  try {
+    const updated = await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch);
+    if (updated) run.execution = updated;
+    return updated;
+  } catch (error) {
+    deps.emit("scheduler:error", { error: toError(error), context: `storing execution ${run.execution.id}` });
+    return null;
+  }
+}
+
+/**
+ * Executes `run` (already claimed, status `running`) and records its outcome. Never throws:
+ * every failure becomes a stored status and an event.
+ */
+export async function executeRun(
+  run: Run,
+  schedule: ScheduleRecord,
+  job: JobDefinition,
+  deps: RunnerDeps,
+): Promise<void> {
+  const { clock, counters } = deps;
+  const policy = schedule.retry;
+  let attempt = run.execution.attempts;
+  const startedAt = run.execution.startedAt ?? clock.now();
+  run.phase = "handler";
+  counters.runs++;
+  deps.emit("run:started", { execution: run.execution, attempt });
+
+  let outcome: { ok: true; value: unknown } | { ok: false; error: Error };
+  if (attempt > policy.attempts) {
+    outcome = {
+      ok: false,
+      error: new TradecronError(
+        "LEASE_EXPIRED",
+        `lease expired after the last of ${policy.attempts} attempts`,
+        {
+          details: { attempts: attempt - 1 },
+        },
+      ),
+    };
+    attempt = policy.attempts;
+  } else {
+    try {
+      const value = await pRetry(() => runAttempt(run, schedule, job, deps), {
+        retries: policy.attempts - attempt,
+        minTimeout: 0,
+        signal: run.controller.signal,
+        shouldRetry: async ({ error }) => {
+          if (!isRetryable(error, policy)) return false;
+          const delayMs = Math.max(
+            backoffDelay(policy.backoff, attempt + 1, deps.random),
+            requestedDelay(error),
+          );
+          attempt += 1;
+          counters.retries++;
+          const updated = await store(run, { attempts: attempt }, deps);
+          if (!updated) {
+            run.cancel("lease_lost");
+            return false;
+          }
+          deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
+          run.phase = "backoff";
+          await sleep(clock, delayMs, run.controller.signal);
+          run.phase = "handler";
+          return true;
+        },
+      });
+      outcome = { ok: true, value };
+    } catch (error) {
+      outcome = { ok: false, error: toError(error) };
+    }
+  }
+
+  if (run.handedOver) {
+    // Shutdown handed this run to whoever takes over its lease; it is not finished here.
+    run.settle(null);
+    deps.onSettled(run, schedule);
+    return;
+  }
+
+  const endedAt = clock.now();
+  let final: ExecutionRecord | null;
+  if (outcome.ok) {
+    final = await store(
+      run,
+      {
+        status: "succeeded",
+        endedAt,
+        attempts: attempt,
+        result: toResult(outcome.value),
+        leaseExpiresAt: null,
+      },
+      deps,
+    );
+    if (final) {
+      counters.succeeded++;
+      deps.emit("run:succeeded", { execution: final, durationMs: endedAt - startedAt });
+    }
+  } else if (run.cancelReason !== null) {
+    final = await store(
+      run,
+      {
+        status: "cancelled",
+        reason: run.cancelReason,
+        endedAt,
+        attempts: attempt,
+        error: toExecutionError(outcome.error),
+        leaseExpiresAt: null,
+      },
+      deps,
+    );
+    counters.cancelled++;
+    deps.emit("run:cancelled", { execution: final ?? run.execution, reason: run.cancelReason });
+  } else if (outcome.error instanceof RunTimeoutError) {
+    final = await store(
+      run,
+      {
+        status: "timed_out",
+        endedAt,
+        attempts: attempt,
+        error: toExecutionError(outcome.error),
+        leaseExpiresAt: null,
+      },
+      deps,
+    );
+    if (final) {
+      counters.timedOut++;
+      deps.emit("run:timed-out", { execution: final, timeoutMs: schedule.timeoutMs ?? 0 });
+    }
+  } else {
+    final = await store(
+      run,
+      {
+        status: "failed",
+        endedAt,
+        attempts: attempt,
+        error: toExecutionError(outcome.error),
+        leaseExpiresAt: null,
+      },
+      deps,
+    );
+    if (final) {
+      counters.failed++;
+      deps.emit("run:failed", {
+        execution: final,
+        error: outcome.error,
+        exhausted: attempt >= policy.attempts,
+      });
+    }
+  }
+  if (!final && run.cancelReason === null) {
+    // Another instance took the fire over (our lease lapsed) or cancelled it: its outcome stands.
+    deps.emit("run:cancelled", { execution: run.execution, reason: "lease_lost" });
+  }
+  run.settle(final);
+  deps.onSettled(run, schedule);
+}

@@ -1,0 +1,1559 @@
+/**
+ * The Scheduler: registers jobs, keeps schedules, and runs their fires exactly once.
+ *
+ * Shape of the loop: every armed schedule sits in one priority queue keyed by its next fire;
+ * a single timer waits for the head (each wait capped at `maxWaitMs`, so no setTimeout overflows
+ * and a suspended machine wakes up on time). On waking it compares the wall clock with what it
+ * expected: a fire that is due runs, a fire that was missed (down, paused, the clock jumped) goes
+ * through the schedule's misfire policy, and a timer that woke early just waits again. Every fire
+ * is claimed in storage before it runs; only the claimer runs it.
+ */
+
+import { hostname } from "node:os";
+import { EventEmitter } from "eventemitter3";
+import { z } from "zod";
+import {
+  ConflictError,
+  NotFoundError,
+  StateError,
+  TradecronError,
+  toError,
+  ValidationError,
+} from "../errors.js";
+import type { SchedulerEventMap, SchedulerEvents, SkipReason } from "../events.js";
+import { type Logger, silentLogger } from "../logger.js";
+import type { ScheduleInput, ScheduleUpdate } from "../schedule/schedule-input.js";
+import { buildScheduleRecord } from "../schedule/schedule-input.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import type {
+  ControlRecord,
+  ExecutionRecord,
+  ExecutionStatus,
+  FireKind,
+  JsonValue,
+  Page,
+  ScheduleRecord,
+} from "../storage/records.js";
+import type { Storage, StorageChange } from "../storage/storage.js";
+import { type Clock, sleep, systemClock } from "../time/clock.js";
+import { localParts, toLocal } from "../time/zone.js";
+import { compileTrigger, nextFires } from "../triggers/compile.js";
+import type { Trigger } from "../triggers/trigger.js";
+import { durationSchema, type InstantInput, instantSchema, parseInput } from "../validation.js";
+import { FireQueue, type QueueEntry } from "./fire-queue.js";
+import { fireIdempotencyKey, type JobContext, type JobDefinition, type JobHandler } from "./job.js";
+import { planFires } from "./planner.js";
+import { executeRun, Run, type RunnerDeps } from "./runner.js";
+import {
+  assessHealth,
+  type Counters,
+  type Health,
+  newCounters,
+  type SchedulerState,
+  type SchedulerStatus,
+  type ScheduleStatus,
+} from "./status.js";
+
+/** Longest single timer wait. Timers are re-armed at least this often, so a suspended VM or laptop
+ * notices the time on waking, and no wait comes near setTimeout's 2^31-1 ms limit (croner uses 30 s). */
+export const DEFAULT_MAX_WAIT_MS = 30_000;
+/** How long a claim is held without renewal before another instance may take the fire over. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** Options of {@link Scheduler}. */
+export interface SchedulerOptions {
+  /** Where schedules, fires and records live. Default: a new MemoryStorage. */
+  storage?: Storage;
+  /** Time source. Default: the system clock. Tests pass a TestClock. */
+  clock?: Clock;
+  /** Identifies this instance in claims and leases. Default: `host:pid:random`. */
+  instanceId?: string;
+  /** pino-compatible logger. Default: silent. */
+  logger?: Logger;
+  /** Lease of a claimed fire (renewed every third of it). Default 30 s. */
+  leaseMs?: number;
+  /** Longest single timer wait. Default 30 s. */
+  maxWaitMs?: number;
+  /** How often to poll storage for changes when it cannot notify. Default 1 s. */
+  syncIntervalMs?: number;
+  /** How often a buffered fire re-checks whether the previous run (maybe on another instance) ended. Default 1 s. */
+  overlapPollMs?: number;
+  /** Reject schedules whose job is not registered on this instance. Default true. */
+  strictJobs?: boolean;
+  /** Random source for backoff jitter. Default Math.random. */
+  random?: () => number;
+}
+
+const optionsSchema = z.strictObject({
+  storage: z.custom<Storage>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
+  clock: z.custom<Clock>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
+  instanceId: z.string().min(1).max(200).optional(),
+  logger: z.custom<Logger>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
+  leaseMs: z.number().int().min(1000).max(86_400_000).optional(),
+  maxWaitMs: z.number().int().min(1).max(2_147_483_647).optional(),
+  syncIntervalMs: z.number().int().min(10).optional(),
+  overlapPollMs: z.number().int().min(1).optional(),
+  strictJobs: z.boolean().optional(),
+  random: z.custom<() => number>((v) => v === undefined || typeof v === "function").optional(),
+});
+
+/** Who did something, for the audit log. */
+export interface ActorOptions {
+  /** Name of the person or system acting. Default `system`. */
+  actor?: string;
+}
+
+/** A fire in a preview, with the reason it would be skipped (null: it would run). */
+export interface PreviewFire {
+  at: number;
+  iso: string;
+  /** Wall time in the schedule's zone, `YYYY-MM-DD HH:mm:ss`. */
+  local: string;
+  skip: SkipReason | null;
+}
+
+/** Result of {@link Scheduler.backfill}. */
+export interface BackfillResult {
+  /** Fires of the schedule in the window. */
+  fires: number;
+  /** Fires this call ran (claimed and executed). */
+  ran: number;
+  /** Fires that had been claimed already (ran before, or by another instance) and were left alone. */
+  alreadyClaimed: number;
+  executions: ExecutionRecord[];
+}
+
+/** Listing filters of {@link Scheduler.listExecutions}. */
+export interface ExecutionListInput {
+  scheduleId?: string;
+  status?: ExecutionStatus | ExecutionStatus[];
+  kind?: FireKind | FireKind[];
+  from?: InstantInput;
+  to?: InstantInput;
+  /** Default 50, at most 1000. */
+  limit?: number;
+  cursor?: string | null;
+}
+
+const statusEnum = z.enum(["claimed", "running", "succeeded", "failed", "timed_out", "skipped", "cancelled"]);
+const kindEnum = z.enum(["scheduled", "catchup", "manual", "backfill"]);
+const executionListSchema = z.strictObject({
+  scheduleId: z.string().min(1).optional(),
+  status: z.union([statusEnum, z.array(statusEnum)]).optional(),
+  kind: z.union([kindEnum, z.array(kindEnum)]).optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+  cursor: z.string().nullable().optional(),
+});
+const actorSchema = z.strictObject({ actor: z.string().trim().min(1).max(200).default("system") });
+
+interface ScheduleState extends QueueEntry {
+  record: ScheduleRecord;
+  trigger: Trigger | null;
+  /** Fires at or before this instant have been handled (run, skipped or recorded as missed). */
+  lastAt: number;
+  running: number;
+  lastStartAt: number | null;
+  lastEndAt: number | null;
+  lastStatus: ExecutionStatus | null;
+  lastSuccessAt: number | null;
+  waiters: Set<() => void> | null;
+}
+
+function actorOf(options: ActorOptions | undefined): string {
+  return parseInput(actorSchema, { actor: options?.actor }, "scheduler").actor;
+}
+
+function formatLocal(local: number): string {
+  const p = localParts(local);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
+}
+
+/**
+ * The tradecron scheduler. Register jobs, create schedules, `start()`. Every public call validates
+ * its input and throws a {@link TradecronError} naming the field; failures inside the loop become
+ * `scheduler:error` events and never stop it.
+ */
+export class Scheduler extends EventEmitter<SchedulerEventMap> {
+  /** This instance's id in claims and leases. */
+  readonly instanceId: string;
+  /** The storage in use. */
+  readonly storage: Storage;
+  /** The clock in use. */
+  readonly clock: Clock;
+  /** The logger in use. */
+  readonly logger: Logger;
+
+  private readonly leaseMs: number;
+  private readonly maxWaitMs: number;
+  private readonly syncIntervalMs: number;
+  private readonly overlapPollMs: number;
+  private readonly strictJobs: boolean;
+  private readonly random: () => number;
+
+  private readonly jobs = new Map<string, JobDefinition>();
+  private readonly states = new Map<string, ScheduleState>();
+  private readonly queue = new FireQueue<ScheduleState>();
+  private readonly runs = new Set<Run>();
+  private readonly tasks = new Set<Promise<unknown>>();
+  private readonly counters: Counters = newCounters();
+
+  private lifecycle: SchedulerState = "stopped";
+  private paused = false;
+  private control: ControlRecord = {
+    pausedAll: false,
+    pausedAt: null,
+    pausedBy: null,
+    reason: null,
+    revision: 0,
+  };
+  private timer: unknown = null;
+  private timerSetAt = 0;
+  private timerDelay = 0;
+  private lastWakeAt: number | null = null;
+  private maintenanceTimer: unknown = null;
+  private lastSyncAt = 0;
+  private startedAt: number | null = null;
+  private heartbeatAt: number | null = null;
+  private storageFailures = 0;
+  private unwatch: (() => void) | null = null;
+  private starting: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly runnerDeps: RunnerDeps;
+  /** Extension point for trading features: adds to every handler context. */
+  protected contextExtender: ((ctx: JobContext, run: Run, schedule: ScheduleRecord) => JobContext) | null =
+    null;
+
+  constructor(options: SchedulerOptions = {}) {
+    super();
+    const o = parseInput(optionsSchema, options, "scheduler", "options");
+    this.storage = o.storage ?? new MemoryStorage();
+    this.clock = o.clock ?? systemClock;
+    this.logger = o.logger ?? silentLogger;
+    this.instanceId =
+      o.instanceId ?? `${hostname()}:${process.pid}:${Math.random().toString(16).slice(2, 6)}`;
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.maxWaitMs = o.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+    this.syncIntervalMs = o.syncIntervalMs ?? 1000;
+    this.overlapPollMs = o.overlapPollMs ?? 1000;
+    this.strictJobs = o.strictJobs ?? true;
+    this.random = o.random ?? Math.random;
+    this.runnerDeps = {
+      storage: this.storage,
+      clock: this.clock,
+      instanceId: this.instanceId,
+      logger: this.logger,
+      counters: this.counters,
+      random: this.random,
+      emit: (name, payload) => this.emitSafe(name, payload),
+      extendContext: (ctx, run, schedule) =>
+        this.contextExtender ? this.contextExtender(ctx, run, schedule) : ctx,
+      onSettled: (run, schedule) => this.onRunSettled(run, schedule),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // events
+
+  /** Emits without letting a throwing listener reach the loop. */
+  protected emitSafe<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void {
+    try {
+      (this.emit as (n: string, p: unknown) => boolean)(name, payload);
+    } catch (error) {
+      if (name === "scheduler:error") {
+        this.logger.error({ err: toError(error) }, "scheduler:error listener threw");
+        return;
+      }
+      this.emitSafe("scheduler:error", { error: toError(error), context: `listener of ${name}` });
+    }
+  }
+
+  private reportError(error: unknown, context: string): void {
+    const e = toError(error);
+    this.logger.error({ err: e, context }, `scheduler: ${context} failed: ${e.message}`);
+    this.emitSafe("scheduler:error", { error: e, context });
+  }
+
+  /** Runs a background task, tracking it so `stop()` can wait for it. Errors become events. */
+  private background(task: Promise<unknown>, context: string): void {
+    const tracked = task.catch((error) => this.reportError(error, context));
+    this.tasks.add(tracked);
+    void tracked.finally(() => this.tasks.delete(tracked));
+  }
+
+  private storageOk(): void {
+    this.storageFailures = 0;
+  }
+
+  private storageFailed(error: unknown, context: string): void {
+    this.storageFailures++;
+    this.reportError(error, context);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // jobs
+
+  /**
+   * Registers the handler of job `name`. Schedules name jobs; an instance only runs the schedules
+   * whose job it has registered.
+   */
+  register<TData = JsonValue | null>(
+    name: string,
+    handler: JobHandler<TData>,
+    options: { description?: string } = {},
+  ): this {
+    if (typeof name !== "string" || name.trim() === "" || name.length > 200) {
+      throw new ValidationError(
+        [{ field: "name", code: "VALIDATION", message: "job name must be 1-200 characters" }],
+        {
+          component: "scheduler",
+        },
+      );
+    }
+    if (typeof handler !== "function") {
+      throw new ValidationError(
+        [{ field: "handler", code: "VALIDATION", message: "handler must be a function" }],
+        {
+          component: "scheduler",
+        },
+      );
+    }
+    if (this.jobs.has(name))
+      throw new ConflictError("JOB_EXISTS", `job '${name}' is registered already`, { field: "name" });
+    this.jobs.set(name, {
+      name,
+      handler: handler as JobHandler<never>,
+      description: options.description ?? null,
+    });
+    for (const st of this.states.values()) if (st.record.job === name) this.arm(st);
+    return this;
+  }
+
+  /** Names of the registered jobs. */
+  jobNames(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // schedules
+
+  private async audit(
+    actor: string,
+    action: string,
+    subjectType: string,
+    subjectId: string | null,
+    details: JsonValue | null,
+  ) {
+    try {
+      await this.storage.appendAudit({
+        at: this.clock.now(),
+        actor,
+        action,
+        subjectType,
+        subjectId,
+        details,
+      });
+    } catch (error) {
+      this.storageFailed(error, `audit ${action}`);
+    }
+  }
+
+  private checkJob(job: string): void {
+    if (this.strictJobs && !this.jobs.has(job)) {
+      const known = this.jobNames();
+      throw new ValidationError(
+        [
+          {
+            field: "job",
+            code: "UNKNOWN_JOB",
+            message: `unknown job '${job}' (registered: ${known.length ? known.join(", ") : "none"})`,
+          },
+        ],
+        { component: "scheduler" },
+      );
+    }
+  }
+
+  private checkFires(record: ScheduleRecord): Trigger {
+    const trigger = compileTrigger(record.trigger, record.id);
+    if (trigger.next(this.clock.now()) === null) {
+      const field = record.trigger.type === "once" ? "trigger.at" : "trigger.expression";
+      const code = record.trigger.type === "once" ? "INVALID_INSTANT" : "INVALID_CRON";
+      throw new ValidationError([{ field, code, message: "the trigger has no fire in the future" }], {
+        component: "scheduler",
+      });
+    }
+    return trigger;
+  }
+
+  /** Creates a schedule. Throws on bad input (naming the field) or when the id is taken. */
+  async createSchedule(input: ScheduleInput, options?: ActorOptions): Promise<ScheduleRecord> {
+    const actor = actorOf(options);
+    const record = buildScheduleRecord(input, this.clock.now());
+    this.checkJob(record.job);
+    const trigger = this.checkFires(record);
+    await this.storage.insertSchedule(record);
+    await this.audit(actor, "schedule.create", "schedule", record.id, {
+      job: record.job,
+      trigger: record.trigger as never,
+    });
+    this.adopt(record, trigger, record.firesSince);
+    this.emitSafe("schedule:created", { schedule: record, actor });
+    return record;
+  }
+
+  /**
+   * Updates a schedule with the given fields (the rest are kept). With `expectedRevision`, the
+   * update only applies if nobody changed the schedule since (ConflictError otherwise).
+   */
+  async updateSchedule(
+    id: string,
+    update: ScheduleUpdate,
+    options: ActorOptions & { expectedRevision?: number } = {},
+  ): Promise<ScheduleRecord> {
+    const actor = actorOf(options);
+    if (update && typeof update === "object" && "id" in update) {
+      throw new ValidationError(
+        [{ field: "id", code: "VALIDATION", message: "the id of a schedule cannot change" }],
+        {
+          component: "scheduler",
+        },
+      );
+    }
+    const previous = await this.getSchedule(id);
+    if (options.expectedRevision !== undefined && options.expectedRevision !== previous.revision) {
+      throw new ConflictError(
+        "REVISION_CONFLICT",
+        `schedule '${id}' is at revision ${previous.revision}, not ${options.expectedRevision}`,
+        { field: "revision", details: { current: previous.revision, expected: options.expectedRevision } },
+      );
+    }
+    const record = buildScheduleRecord(update, this.clock.now(), previous);
+    if (record.job !== previous.job) this.checkJob(record.job);
+    const trigger = this.checkFires(record);
+    await this.storage.updateSchedule(record, previous.revision);
+    await this.audit(actor, "schedule.update", "schedule", id, {
+      revision: record.revision,
+      changed: Object.keys(update),
+    });
+    this.adopt(record, trigger);
+    this.emitSafe("schedule:updated", { schedule: record, previous, actor });
+    return record;
+  }
+
+  /** The schedule with this id; NotFoundError if there is none. */
+  async getSchedule(id: string): Promise<ScheduleRecord> {
+    const record = await this.storage.getSchedule(id);
+    if (!record) throw new NotFoundError("SCHEDULE_NOT_FOUND", `schedule '${id}' not found`, { field: "id" });
+    return record;
+  }
+
+  /** Every schedule, ordered by id. */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.storage.listSchedules();
+  }
+
+  /** Removes a schedule (its history stays). NotFoundError if it does not exist. */
+  async removeSchedule(id: string, options?: ActorOptions): Promise<void> {
+    const actor = actorOf(options);
+    const existed = await this.storage.deleteSchedule(id);
+    if (!existed)
+      throw new NotFoundError("SCHEDULE_NOT_FOUND", `schedule '${id}' not found`, { field: "id" });
+    this.drop(id);
+    await this.audit(actor, "schedule.remove", "schedule", id, null);
+    this.emitSafe("schedule:removed", { id, actor });
+  }
+
+  private async setPaused(id: string, paused: boolean, actor: string): Promise<ScheduleRecord> {
+    const previous = await this.getSchedule(id);
+    if (previous.paused === paused) return previous;
+    const record: ScheduleRecord = {
+      ...previous,
+      paused,
+      revision: previous.revision + 1,
+      updatedAt: this.clock.now(),
+    };
+    await this.storage.updateSchedule(record, previous.revision);
+    await this.audit(actor, paused ? "schedule.pause" : "schedule.resume", "schedule", id, null);
+    this.adopt(record, compileTrigger(record.trigger, record.id));
+    this.emitSafe(paused ? "schedule:paused" : "schedule:resumed", { schedule: record, actor });
+    return record;
+  }
+
+  /** Pauses one schedule (persisted). Its missed fires follow its misfire policy on resume. */
+  pauseSchedule(id: string, options?: ActorOptions): Promise<ScheduleRecord> {
+    return this.setPaused(id, true, actorOf(options));
+  }
+
+  /** Resumes a paused schedule. */
+  resumeSchedule(id: string, options?: ActorOptions): Promise<ScheduleRecord> {
+    return this.setPaused(id, false, actorOf(options));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // arming
+
+  private adopt(record: ScheduleRecord, trigger: Trigger | null, lastAt?: number): void {
+    let st = this.states.get(record.id);
+    if (!st) {
+      st = {
+        record,
+        trigger,
+        lastAt: lastAt ?? record.firesSince,
+        at: 0,
+        seq: 0,
+        index: -1,
+        running: 0,
+        lastStartAt: null,
+        lastEndAt: null,
+        lastStatus: null,
+        lastSuccessAt: null,
+        waiters: null,
+      };
+      this.states.set(record.id, st);
+    } else {
+      st.record = record;
+      st.trigger = trigger;
+      if (record.firesSince > st.lastAt) st.lastAt = record.firesSince;
+    }
+    if (!this.jobs.has(record.job)) this.emitSafe("schedule:unhandled", { schedule: record });
+    this.arm(st);
+  }
+
+  private drop(id: string): void {
+    const st = this.states.get(id);
+    if (!st) return;
+    this.queue.delete(st);
+    this.states.delete(id);
+    this.scheduleTimer();
+  }
+
+  private canFire(): boolean {
+    return this.lifecycle === "running" && !this.paused && !this.control.pausedAll;
+  }
+
+  private eligible(st: ScheduleState): boolean {
+    return st.trigger !== null && st.record.enabled && !st.record.paused && this.jobs.has(st.record.job);
+  }
+
+  /** Plans a schedule at the current time: handles what is due or missed, queues its next fire. */
+  private arm(st: ScheduleState): void {
+    this.queue.delete(st);
+    if (this.canFire() && this.eligible(st)) this.processDue(st, this.clock.now());
+    this.scheduleTimer();
+  }
+
+  private armAll(): void {
+    for (const st of this.states.values()) {
+      this.queue.delete(st);
+      if (this.canFire() && this.eligible(st)) this.processDue(st, this.clock.now());
+    }
+    this.scheduleTimer();
+  }
+
+  private disarmAll(): void {
+    this.queue.clear();
+    this.clearTimer();
+  }
+
+  /** Runs the misfire planner for `st` over (lastAt, now] and acts on the plan. */
+  private processDue(st: ScheduleState, now: number): void {
+    const trigger = st.trigger as Trigger;
+    const plan = planFires(trigger, st.record.misfire, st.lastAt, now);
+    if (plan.due > 0) st.lastAt = now;
+    if (plan.missed) {
+      const m = plan.missed;
+      this.counters.missed += m.count;
+      this.background(
+        this.recordMissed(st.record, m.lastAt, m.reason, m),
+        `recording missed fires of ${st.record.id}`,
+      );
+      this.emitSafe("fire:missed", {
+        scheduleId: st.record.id,
+        count: m.count,
+        firstAt: m.firstAt,
+        lastAt: m.lastAt,
+        policy: st.record.misfire.policy,
+        ran: plan.run.length,
+      });
+    }
+    if (plan.run.length === 1) {
+      const only = plan.run[0] as { at: number; kind: "scheduled" | "catchup" };
+      this.background(this.fire(st, only.at, only.kind, null), `fire of ${st.record.id}`);
+    } else if (plan.run.length > 1) {
+      // Catch-up fires run one after another, so the overlap policy does not skip them.
+      const runs = plan.run;
+      this.background(
+        (async () => {
+          for (const r of runs) {
+            const outcome = await this.fire(st, r.at, r.kind, null);
+            await outcome.done;
+          }
+        })(),
+        `catch-up of ${st.record.id}`,
+      );
+    }
+    if (plan.next !== null) this.queue.set(st, plan.next);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private scheduleTimer(): void {
+    if (!this.canFire()) {
+      this.clearTimer();
+      return;
+    }
+    const head = this.queue.peek();
+    const now = this.clock.now();
+    const delay = head ? Math.min(Math.max(0, head.at - now), this.maxWaitMs) : this.maxWaitMs;
+    if (this.timer !== null && this.timerSetAt + this.timerDelay === now + delay) return;
+    this.clearTimer();
+    this.timerSetAt = now;
+    this.timerDelay = delay;
+    this.timer = this.clock.setTimeout(() => this.wake(), delay);
+  }
+
+  private wake(): void {
+    this.timer = null;
+    const now = this.clock.now();
+    this.heartbeatAt = now;
+    const expected = this.timerSetAt + this.timerDelay;
+    if (this.lastWakeAt !== null && now < this.lastWakeAt) {
+      this.emitSafe("timer:drift", {
+        kind: "backwards",
+        expectedAt: expected,
+        at: now,
+        byMs: this.lastWakeAt - now,
+      });
+    } else if (now < expected - 1) {
+      this.emitSafe("timer:drift", { kind: "early", expectedAt: expected, at: now, byMs: expected - now });
+    }
+    this.lastWakeAt = now;
+    if (!this.canFire()) return;
+    for (let head = this.queue.peek(); head && head.at <= now; head = this.queue.peek()) {
+      this.queue.delete(head);
+      const late = now - head.at;
+      if (late > head.record.misfire.toleranceMs) {
+        this.emitSafe("timer:drift", { kind: "late", expectedAt: head.at, at: now, byMs: late });
+      } else {
+        const following = (head.trigger as Trigger).next(head.at);
+        if (following === null || following > now) {
+          // The common case: exactly one fire due and on time.
+          head.lastAt = head.at;
+          this.background(this.fire(head, head.at, "scheduled", null), `fire of ${head.record.id}`);
+          if (following !== null) this.queue.set(head, following);
+          continue;
+        }
+      }
+      this.processDue(head, now);
+    }
+    this.scheduleTimer();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // fires
+
+  private newExecution(
+    record: ScheduleRecord,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+    now: number,
+  ): ExecutionRecord {
+    return {
+      id: crypto.randomUUID(),
+      scheduleId: record.id,
+      job: record.job,
+      scheduledAt: at,
+      kind,
+      status: "running",
+      reason: null,
+      attempts: 1,
+      claimedAt: now,
+      startedAt: now,
+      endedAt: null,
+      instanceId: this.instanceId,
+      leaseExpiresAt: now + this.leaseMs,
+      actor,
+      error: null,
+      result: null,
+      details: null,
+      idempotencyKey: fireIdempotencyKey(record.id, at),
+    };
+  }
+
+  private async recordMissed(
+    record: ScheduleRecord,
+    at: number,
+    reason: SkipReason,
+    details: { count: number; firstAt: number; lastAt: number; capped: boolean },
+  ): Promise<void> {
+    const now = this.clock.now();
+    const execution: ExecutionRecord = {
+      ...this.newExecution(record, at, "scheduled", null, now),
+      status: "skipped",
+      reason,
+      attempts: 0,
+      startedAt: null,
+      endedAt: now,
+      leaseExpiresAt: null,
+      details: {
+        missed: details.count,
+        firstAt: details.firstAt,
+        lastAt: details.lastAt,
+        capped: details.capped,
+      },
+    };
+    try {
+      const res = await this.storage.claimFire({ execution });
+      this.storageOk();
+      if (res.claimed) {
+        this.counters.skipped++;
+        this.emitSafe("run:skipped", { execution: res.execution, reason });
+      }
+    } catch (error) {
+      this.storageFailed(error, `recording missed fires of ${record.id}`);
+    }
+  }
+
+  /**
+   * Claims fire (schedule, at) and, if this instance won it, runs it under the overlap policy.
+   * `done` settles with the final record (or the other holder's record when the claim was lost).
+   */
+  private async fire(
+    st: ScheduleState,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+  ): Promise<{ claimed: boolean; execution: ExecutionRecord | null; done: Promise<ExecutionRecord | null> }> {
+    const record = st.record;
+    const job = this.jobs.get(record.job);
+    const now = this.clock.now();
+    let claim: Awaited<ReturnType<Storage["claimFire"]>>;
+    try {
+      claim = await this.storage.claimFire({ execution: this.newExecution(record, at, kind, actor, now) });
+      this.storageOk();
+    } catch (error) {
+      this.storageFailed(error, `claiming fire ${record.id}@${at}`);
+      return { claimed: false, execution: null, done: Promise.resolve(null) };
+    }
+    if (!claim.claimed) {
+      this.emitSafe("fire:taken", {
+        scheduleId: record.id,
+        scheduledAt: at,
+        holder: claim.existing.instanceId,
+      });
+      return { claimed: false, execution: claim.existing, done: Promise.resolve(claim.existing) };
+    }
+    this.counters.fires++;
+    this.emitSafe("fire:claimed", { execution: claim.execution });
+    const run = new Run(claim.execution, "handler");
+    this.runs.add(run);
+    st.running++;
+    if (!job) {
+      // Only possible if the job was unregistered between arming and claiming; give the fire back.
+      await this.finishWithoutRun(run, st, "skipped", "unknown_job");
+      return { claimed: true, execution: run.execution, done: run.done };
+    }
+    const proceed = record.overlap === "allow" ? true : await this.resolveOverlap(st, run);
+    if (proceed) {
+      st.lastStartAt = this.clock.now();
+      this.background(executeRun(run, record, job, this.runnerDeps), `run of ${record.id}`);
+    }
+    return { claimed: true, execution: run.execution, done: run.done };
+  }
+
+  private async finishWithoutRun(
+    run: Run,
+    st: ScheduleState,
+    status: "skipped" | "cancelled",
+    reason: string,
+  ): Promise<void> {
+    const now = this.clock.now();
+    try {
+      const updated = await this.storage.updateExecution(run.execution.id, this.instanceId, {
+        status,
+        reason,
+        attempts: 0,
+        startedAt: null,
+        endedAt: now,
+        leaseExpiresAt: null,
+      });
+      this.storageOk();
+      if (updated) run.execution = updated;
+    } catch (error) {
+      this.storageFailed(error, `recording ${status} fire ${run.execution.id}`);
+    }
+    if (status === "skipped") {
+      this.counters.skipped++;
+      this.emitSafe("run:skipped", { execution: run.execution, reason });
+    } else {
+      this.counters.cancelled++;
+      this.emitSafe("run:cancelled", { execution: run.execution, reason });
+    }
+    run.settle(run.execution);
+    this.onRunSettled(run, st.record);
+  }
+
+  /** Applies the overlap policy. Returns true if the run should start now. */
+  private async resolveOverlap(st: ScheduleState, run: Run): Promise<boolean> {
+    const policy = st.record.overlap;
+    const mine = run.execution;
+    let others: ExecutionRecord[];
+    try {
+      others = (await this.storage.activeExecutions(mine.scheduleId)).filter((e) => e.id !== mine.id);
+      this.storageOk();
+    } catch (error) {
+      this.storageFailed(error, `checking overlap of ${mine.scheduleId}`);
+      others = [];
+    }
+    if (others.length === 0) return true;
+    if (policy === "skip") {
+      await this.finishWithoutRun(run, st, "skipped", "overlap");
+      return false;
+    }
+    if (policy === "cancel_previous") {
+      for (const other of others) await this.cancelOther(other);
+      return true;
+    }
+    if (policy === "buffer_one" && others.some((e) => e.status === "claimed")) {
+      await this.finishWithoutRun(run, st, "skipped", "overlap_buffer_full");
+      return false;
+    }
+    return this.waitTurn(st, run);
+  }
+
+  private async cancelOther(other: ExecutionRecord): Promise<void> {
+    for (const r of this.runs) {
+      if (r.execution.id === other.id) {
+        r.cancel("superseded");
+        return;
+      }
+    }
+    try {
+      const cancelled = await this.storage.cancelExecution(other.id, "superseded", this.clock.now());
+      this.storageOk();
+      if (cancelled) this.emitSafe("run:cancelled", { execution: cancelled, reason: "superseded" });
+    } catch (error) {
+      this.storageFailed(error, `cancelling ${other.id}`);
+    }
+  }
+
+  /** Buffers a fire until no earlier fire of its schedule is active (here or on another instance). */
+  private async waitTurn(st: ScheduleState, run: Run): Promise<boolean> {
+    run.phase = "waiting";
+    const mine = run.execution;
+    const parked = await this.storage
+      .updateExecution(mine.id, this.instanceId, { status: "claimed", attempts: 0, startedAt: null })
+      .catch((error: unknown) => {
+        this.storageFailed(error, `buffering ${mine.id}`);
+        return null;
+      });
+    if (parked) run.execution = parked;
+    for (;;) {
+      if (run.controller.signal.aborted) break;
+      let blocking = true;
+      try {
+        const active = await this.storage.activeExecutions(mine.scheduleId);
+        this.storageOk();
+        blocking = active.some(
+          (e) => e.id !== mine.id && (e.status === "running" || e.scheduledAt < mine.scheduledAt),
+        );
+      } catch (error) {
+        this.storageFailed(error, `checking overlap of ${mine.scheduleId}`);
+      }
+      if (!blocking) break;
+      await this.waitForChange(st, run.controller.signal);
+    }
+    if (run.controller.signal.aborted) {
+      if (run.cancelReason === "shutdown_release") {
+        await this.storage.releaseClaim(mine.id, this.instanceId).catch(() => false);
+        run.settle(null);
+        this.onRunSettled(run, st.record);
+      } else {
+        await this.finishWithoutRun(run, st, "cancelled", run.cancelReason ?? "cancelled");
+      }
+      return false;
+    }
+    const now = this.clock.now();
+    const started = await this.storage
+      .updateExecution(mine.id, this.instanceId, { status: "running", attempts: 1, startedAt: now })
+      .catch((error: unknown) => {
+        this.storageFailed(error, `starting buffered ${mine.id}`);
+        return null;
+      });
+    if (!started) {
+      run.settle(null);
+      this.onRunSettled(run, st.record);
+      return false;
+    }
+    run.execution = started;
+    run.phase = "handler";
+    return true;
+  }
+
+  private waitForChange(st: ScheduleState, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(handle);
+        st.waiters?.delete(done);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const handle = this.clock.setTimeout(done, this.overlapPollMs);
+      st.waiters ??= new Set();
+      st.waiters.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private onRunSettled(run: Run, schedule: ScheduleRecord): void {
+    this.runs.delete(run);
+    const st = this.states.get(schedule.id);
+    if (!st) return;
+    st.running = Math.max(0, st.running - 1);
+    const e = run.execution;
+    if (e.status !== "claimed" && e.status !== "running" && !run.handedOver) {
+      st.lastEndAt = e.endedAt;
+      st.lastStatus = e.status;
+      if (e.status === "succeeded") st.lastSuccessAt = e.endedAt;
+    }
+    if (st.waiters) for (const w of [...st.waiters]) w();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // lifecycle
+
+  /** Current lifecycle state. */
+  get state(): SchedulerState {
+    return this.lifecycle;
+  }
+
+  /**
+   * Opens the storage, restores schedules and the emergency switch, plans what was missed while
+   * down, and starts the loop. Idempotent.
+   */
+  async start(): Promise<void> {
+    if (this.lifecycle === "running" || this.lifecycle === "paused") return;
+    if (this.starting) return this.starting;
+    if (this.stopping) await this.stopping;
+    this.starting = this.doStart().finally(() => {
+      this.starting = null;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    this.lifecycle = "starting";
+    try {
+      await this.storage.open();
+      this.control = await this.storage.getControl();
+      const records = await this.storage.listSchedules();
+      for (const record of records) {
+        const last = await this.storage.lastFireAt(record.id);
+        let trigger: Trigger | null = null;
+        try {
+          trigger = compileTrigger(record.trigger, record.id);
+        } catch (error) {
+          this.reportError(error, `compiling the trigger of stored schedule ${record.id}`);
+        }
+        this.states.delete(record.id);
+        this.adoptStored(record, trigger, Math.max(last ?? Number.NEGATIVE_INFINITY, record.firesSince));
+      }
+    } catch (error) {
+      this.lifecycle = "stopped";
+      throw error;
+    }
+    if (this.storage.watch) this.unwatch = this.storage.watch((change) => this.onStorageChange(change));
+    this.lifecycle = this.paused ? "paused" : "running";
+    this.startedAt = this.clock.now();
+    this.heartbeatAt = this.startedAt;
+    this.lastSyncAt = this.startedAt;
+    this.armAll();
+    this.scheduleMaintenance();
+    this.logger.info({ instanceId: this.instanceId, schedules: this.states.size }, "scheduler started");
+    this.emitSafe("scheduler:started", { instanceId: this.instanceId, at: this.startedAt });
+  }
+
+  private adoptStored(record: ScheduleRecord, trigger: Trigger | null, lastAt: number): void {
+    const st: ScheduleState = {
+      record,
+      trigger,
+      lastAt,
+      at: 0,
+      seq: 0,
+      index: -1,
+      running: 0,
+      lastStartAt: null,
+      lastEndAt: null,
+      lastStatus: null,
+      lastSuccessAt: null,
+      waiters: null,
+    };
+    this.states.set(record.id, st);
+    if (!this.jobs.has(record.job)) this.emitSafe("schedule:unhandled", { schedule: record });
+  }
+
+  /**
+   * Stops the loop. Running handlers get `timeoutMs` (default 30 s) to finish, then their signals
+   * are aborted and they are recorded as cancelled (reason `shutdown`). Runs waiting between retry
+   * attempts are handed over: their lease is expired, so the next instance to look takes them over
+   * and continues with the next attempt. Buffered fires are released. Idempotent.
+   */
+  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = parseInput(
+      z.strictObject({ timeoutMs: durationSchema.default(30_000) }),
+      options,
+      "scheduler",
+    ).timeoutMs;
+    if (this.lifecycle === "stopped") return;
+    if (this.starting) await this.starting.catch(() => {});
+    if (this.stopping) return this.stopping;
+    this.stopping = this.doStop(timeoutMs).finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async doStop(timeoutMs: number): Promise<void> {
+    const now = this.clock.now();
+    this.lifecycle = "stopping";
+    this.emitSafe("scheduler:stopping", { instanceId: this.instanceId, at: now, running: this.runs.size });
+    this.disarmAll();
+    if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = null;
+    this.unwatch?.();
+    this.unwatch = null;
+    for (const run of [...this.runs]) {
+      if (run.phase === "waiting") run.cancel("shutdown_release");
+      else if (run.phase === "backoff") await this.handOver(run);
+    }
+    const pending = () => [...this.runs].map((r) => r.done);
+    if (this.runs.size > 0) {
+      const deadline = new AbortController();
+      await Promise.race([
+        Promise.all(pending()),
+        sleep(this.clock, timeoutMs, deadline.signal).catch(() => {}),
+      ]);
+      deadline.abort();
+      for (const run of [...this.runs]) run.cancel("shutdown");
+      await Promise.all(pending());
+    }
+    await Promise.all([...this.tasks]);
+    this.lifecycle = "stopped";
+    const at = this.clock.now();
+    this.logger.info({ instanceId: this.instanceId }, "scheduler stopped");
+    this.emitSafe("scheduler:stopped", { instanceId: this.instanceId, at });
+  }
+
+  private async handOver(run: Run): Promise<void> {
+    run.handedOver = true;
+    try {
+      await this.storage.updateExecution(run.execution.id, this.instanceId, {
+        leaseExpiresAt: this.clock.now(),
+      });
+    } catch (error) {
+      this.storageFailed(error, `handing over ${run.execution.id}`);
+    }
+    run.cancel("handed_over");
+  }
+
+  /** Pauses this instance (not persisted): no fires until `resume()`; missed fires follow each misfire policy. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (this.lifecycle === "running") this.lifecycle = "paused";
+    this.disarmAll();
+    this.emitSafe("scheduler:paused", { at: this.clock.now() });
+  }
+
+  /** Resumes after `pause()`. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.lifecycle === "paused") this.lifecycle = "running";
+    this.armAll();
+    this.emitSafe("scheduler:resumed", { at: this.clock.now() });
+  }
+
+  /**
+   * Emergency stop of every fire on every instance sharing the storage, persisted (a restart stays
+   * paused). With `abortRunning`, handlers in progress are aborted too (recorded as cancelled).
+   */
+  async pauseAll(
+    options: ActorOptions & { reason?: string; abortRunning?: boolean } = {},
+  ): Promise<ControlRecord> {
+    const o = parseInput(
+      z.strictObject({
+        actor: z.string().trim().min(1).max(200).default("system"),
+        reason: z.string().max(1000).optional(),
+        abortRunning: z.boolean().default(false),
+      }),
+      options,
+      "scheduler",
+    );
+    const current = await this.storage.getControl();
+    const control: ControlRecord = {
+      pausedAll: true,
+      pausedAt: this.clock.now(),
+      pausedBy: o.actor,
+      reason: o.reason ?? null,
+      revision: current.revision + 1,
+    };
+    await this.storage.setControl(control);
+    await this.audit(o.actor, "scheduler.pause_all", "scheduler", null, {
+      reason: o.reason ?? null,
+      abortRunning: o.abortRunning,
+    });
+    this.applyControl(control, o.actor);
+    if (o.abortRunning) for (const run of [...this.runs]) run.cancel("paused_all");
+    return control;
+  }
+
+  /** Lifts the emergency pause on every instance. Missed fires follow each schedule's misfire policy. */
+  async resumeAll(options?: ActorOptions): Promise<ControlRecord> {
+    const actor = actorOf(options);
+    const current = await this.storage.getControl();
+    const control: ControlRecord = {
+      pausedAll: false,
+      pausedAt: null,
+      pausedBy: null,
+      reason: null,
+      revision: current.revision + 1,
+    };
+    await this.storage.setControl(control);
+    await this.audit(actor, "scheduler.resume_all", "scheduler", null, null);
+    this.applyControl(control, actor);
+    return control;
+  }
+
+  private applyControl(control: ControlRecord, actor: string | null): void {
+    const was = this.control.pausedAll;
+    this.control = control;
+    if (control.pausedAll && !was) {
+      this.disarmAll();
+      this.emitSafe("scheduler:paused-all", {
+        at: control.pausedAt ?? this.clock.now(),
+        actor: actor ?? control.pausedBy ?? "unknown",
+        reason: control.reason,
+      });
+    } else if (!control.pausedAll && was) {
+      this.armAll();
+      this.emitSafe("scheduler:resumed-all", { at: this.clock.now(), actor: actor ?? "unknown" });
+    }
+  }
+
+  /** Whether the emergency pause-all is in force (as last seen by this instance). */
+  get pausedAll(): boolean {
+    return this.control.pausedAll;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // maintenance: leases, takeovers, sync
+
+  private scheduleMaintenance(): void {
+    const every = Math.max(
+      10,
+      Math.min(Math.floor(this.leaseMs / 3), this.storage.watch ? Infinity : this.syncIntervalMs),
+    );
+    this.maintenanceTimer = this.clock.setTimeout(() => {
+      this.maintenanceTimer = null;
+      if (this.lifecycle !== "running" && this.lifecycle !== "paused") return;
+      this.background(
+        this.maintain().finally(() => {
+          if (this.lifecycle === "running" || this.lifecycle === "paused") this.scheduleMaintenance();
+        }),
+        "maintenance",
+      );
+    }, every);
+  }
+
+  private async maintain(): Promise<void> {
+    const now = this.clock.now();
+    this.heartbeatAt = now;
+    if (this.timer === null && this.canFire()) this.scheduleTimer();
+    const mine = [...this.runs].filter((r) => r.phase !== "done" && !r.handedOver);
+    if (mine.length > 0) {
+      try {
+        const held = new Set(
+          await this.storage.renewLeases(
+            this.instanceId,
+            mine.map((r) => r.execution.id),
+            now + this.leaseMs,
+          ),
+        );
+        this.storageOk();
+        for (const r of mine) if (!held.has(r.execution.id)) r.cancel("lease_lost");
+      } catch (error) {
+        this.storageFailed(error, "renewing leases");
+      }
+    }
+    if (!this.storage.watch && now - this.lastSyncAt >= this.syncIntervalMs) {
+      this.lastSyncAt = now;
+      await this.syncFromStorage();
+    }
+    if (this.canFire()) await this.takeOver(now);
+  }
+
+  private async takeOver(now: number): Promise<void> {
+    let taken: ExecutionRecord[];
+    try {
+      taken = await this.storage.takeOverExpired(
+        this.instanceId,
+        now,
+        now + this.leaseMs,
+        100,
+        this.jobNames(),
+      );
+      this.storageOk();
+    } catch (error) {
+      this.storageFailed(error, "taking over expired fires");
+      return;
+    }
+    for (const execution of taken) {
+      const st = this.states.get(execution.scheduleId);
+      const job = this.jobs.get(execution.job);
+      const run = new Run(execution, "handler");
+      this.runs.add(run);
+      this.counters.takenOver++;
+      this.emitSafe("fire:taken-over", { execution });
+      if (!st || !job) {
+        const record = st?.record;
+        await this.storage
+          .updateExecution(execution.id, this.instanceId, {
+            status: "cancelled",
+            reason: "schedule_removed",
+            endedAt: now,
+            leaseExpiresAt: null,
+          })
+          .catch((error: unknown) => this.storageFailed(error, `closing orphaned fire ${execution.id}`));
+        run.settle(null);
+        this.runs.delete(run);
+        if (record) this.onRunSettled(run, record);
+        continue;
+      }
+      st.running++;
+      st.lastStartAt = now;
+      this.background(
+        executeRun(run, st.record, job, this.runnerDeps),
+        `taken-over run of ${execution.scheduleId}`,
+      );
+    }
+  }
+
+  private async syncFromStorage(): Promise<void> {
+    try {
+      const control = await this.storage.getControl();
+      if (control.revision !== this.control.revision) this.applyControl(control, null);
+      const records = await this.storage.listSchedules();
+      this.storageOk();
+      const seen = new Set<string>();
+      for (const record of records) {
+        seen.add(record.id);
+        const st = this.states.get(record.id);
+        if (!st || st.record.revision !== record.revision) this.adoptChanged(record);
+      }
+      for (const id of [...this.states.keys()]) if (!seen.has(id)) this.drop(id);
+    } catch (error) {
+      this.storageFailed(error, "syncing from storage");
+    }
+  }
+
+  private adoptChanged(record: ScheduleRecord): void {
+    let trigger: Trigger | null = null;
+    try {
+      trigger = compileTrigger(record.trigger, record.id);
+    } catch (error) {
+      this.reportError(error, `compiling the trigger of schedule ${record.id}`);
+    }
+    const known = this.states.get(record.id);
+    if (known && known.record.revision >= record.revision) return;
+    this.adopt(record, trigger);
+  }
+
+  private onStorageChange(change: StorageChange): void {
+    if (this.lifecycle !== "running" && this.lifecycle !== "paused") return;
+    if (change.type === "control") {
+      this.background(
+        this.storage.getControl().then((control) => {
+          if (control.revision !== this.control.revision) this.applyControl(control, null);
+        }),
+        "applying a control change",
+      );
+    } else if (change.type === "schedule") {
+      this.background(
+        this.storage.getSchedule(change.id).then((record) => {
+          if (!record) this.drop(change.id);
+          else this.adoptChanged(record);
+        }),
+        `applying a change of schedule ${change.id}`,
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // manual fires, backfill, preview
+
+  private async stateFor(id: string): Promise<ScheduleState> {
+    const known = this.states.get(id);
+    if (known) return known;
+    const record = await this.getSchedule(id);
+    this.adoptChanged(record);
+    return this.states.get(id) as ScheduleState;
+  }
+
+  private assertCanRunManually(job: string): void {
+    if (this.lifecycle !== "running" && this.lifecycle !== "paused") {
+      throw new StateError("NOT_RUNNING", `scheduler is ${this.lifecycle}; start() it first`);
+    }
+    if (this.control.pausedAll) {
+      throw new StateError("PAUSED", "emergency pause-all is in force; resumeAll() first");
+    }
+    if (!this.jobs.has(job)) {
+      throw new ValidationError(
+        [{ field: "job", code: "UNKNOWN_JOB", message: `job '${job}' is not registered here` }],
+        {
+          component: "scheduler",
+        },
+      );
+    }
+  }
+
+  /**
+   * Runs a schedule now, recorded as a `manual` fire with the actor, under the schedule's overlap
+   * policy. With `wait` (default) resolves with the final record; otherwise with the claimed one.
+   */
+  async trigger(id: string, options: ActorOptions & { wait?: boolean } = {}): Promise<ExecutionRecord> {
+    const o = parseInput(
+      z.strictObject({
+        actor: z.string().trim().min(1).max(200).default("system"),
+        wait: z.boolean().default(true),
+      }),
+      options,
+      "scheduler",
+    );
+    const st = await this.stateFor(id);
+    this.assertCanRunManually(st.record.job);
+    let at = this.clock.now();
+    for (let tries = 0; tries < 100; tries++, at++) {
+      const outcome = await this.fire(st, at, "manual", o.actor);
+      if (!outcome.claimed) {
+        if (outcome.execution === null) {
+          throw new TradecronError("STORAGE", `could not claim a manual fire of '${id}'`, { field: "id" });
+        }
+        continue;
+      }
+      await this.audit(o.actor, "schedule.trigger", "schedule", id, {
+        executionId: outcome.execution?.id ?? null,
+      });
+      if (!o.wait) return outcome.execution as ExecutionRecord;
+      return (await outcome.done) ?? (outcome.execution as ExecutionRecord);
+    }
+    throw new ConflictError(
+      "FIRE_ALREADY_CLAIMED",
+      `could not find a free instant for a manual fire of '${id}'`,
+    );
+  }
+
+  /**
+   * Runs the schedule's fires in [from, to] now, as if they had come, one after another. Fires
+   * already claimed (they ran, or another instance holds them) are left alone, so a backfill can
+   * be repeated safely. `to` must not be in the future.
+   */
+  async backfill(
+    id: string,
+    options: ActorOptions & { from: InstantInput; to: InstantInput; maxFires?: number },
+  ): Promise<BackfillResult> {
+    const o = parseInput(
+      z.strictObject({
+        actor: z.string().trim().min(1).max(200).default("system"),
+        from: instantSchema,
+        to: instantSchema,
+        maxFires: z.number().int().min(1).max(100_000).default(1000),
+      }),
+      options,
+      "scheduler",
+    );
+    if (o.to < o.from) {
+      throw new ValidationError(
+        [{ field: "to", code: "VALIDATION", message: "'to' must not be before 'from'" }],
+        {
+          component: "scheduler",
+        },
+      );
+    }
+    if (o.to > this.clock.now()) {
+      throw new ValidationError(
+        [{ field: "to", code: "VALIDATION", message: "a backfill window must lie in the past" }],
+        {
+          component: "scheduler",
+        },
+      );
+    }
+    const st = await this.stateFor(id);
+    this.assertCanRunManually(st.record.job);
+    const trigger = st.trigger ?? compileTrigger(st.record.trigger, st.record.id);
+    const fires: number[] = [];
+    for (let t = trigger.next(o.from - 1); t !== null && t <= o.to; t = trigger.next(t)) {
+      fires.push(t);
+      if (fires.length > o.maxFires) {
+        throw new ValidationError(
+          [
+            {
+              field: "maxFires",
+              code: "VALIDATION",
+              message: `the window holds more than ${o.maxFires} fires`,
+            },
+          ],
+          { component: "scheduler" },
+        );
+      }
+    }
+    await this.audit(o.actor, "schedule.backfill", "schedule", id, {
+      from: o.from,
+      to: o.to,
+      fires: fires.length,
+    });
+    const result: BackfillResult = { fires: fires.length, ran: 0, alreadyClaimed: 0, executions: [] };
+    for (const at of fires) {
+      const outcome = await this.fire(st, at, "backfill", o.actor);
+      if (!outcome.claimed) {
+        result.alreadyClaimed++;
+        continue;
+      }
+      result.ran++;
+      const final = await outcome.done;
+      if (final) result.executions.push(final);
+    }
+    return result;
+  }
+
+  /**
+   * The next `count` fires of a saved schedule (by id) or of a schedule input not yet saved, each
+   * with the reason it would be skipped.
+   */
+  async preview(
+    target: string | ScheduleInput,
+    options: { count?: number; from?: InstantInput } = {},
+  ): Promise<PreviewFire[]> {
+    const o = parseInput(
+      z.strictObject({
+        count: z.number().int().min(1).max(1000).default(10),
+        from: instantSchema.optional(),
+      }),
+      options,
+      "scheduler",
+    );
+    const record =
+      typeof target === "string"
+        ? await this.getSchedule(target)
+        : buildScheduleRecord(target, this.clock.now());
+    const trigger = compileTrigger(record.trigger, record.id);
+    const zone = record.trigger.type === "cron" ? record.trigger.timezone : "UTC";
+    const reason: SkipReason | null = !record.enabled
+      ? "disabled"
+      : record.paused
+        ? "paused"
+        : this.control.pausedAll
+          ? "paused_all"
+          : null;
+    return nextFires(trigger, o.from ?? this.clock.now(), o.count).map((at) => ({
+      at,
+      iso: new Date(at).toISOString(),
+      local: formatLocal(toLocal(zone, at)),
+      skip: reason,
+    }));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // history, status, health
+
+  /** Executions, newest first, filtered by schedule, status, kind and time range, with a cursor. */
+  async listExecutions(input: ExecutionListInput = {}): Promise<Page<ExecutionRecord>> {
+    const q = parseInput(executionListSchema, input, "scheduler");
+    return this.storage.listExecutions({
+      limit: q.limit,
+      ...(q.scheduleId === undefined ? {} : { scheduleId: q.scheduleId }),
+      ...(q.status === undefined ? {} : { status: q.status }),
+      ...(q.kind === undefined ? {} : { kind: q.kind }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+  }
+
+  /** One execution; NotFoundError if unknown. */
+  async getExecution(id: string): Promise<ExecutionRecord> {
+    const e = await this.storage.getExecution(id);
+    if (!e) throw new NotFoundError("NOT_FOUND", `execution '${id}' not found`, { field: "id" });
+    return e;
+  }
+
+  private scheduleStatuses(): ScheduleStatus[] {
+    return [...this.states.values()]
+      .map((st) => ({
+        id: st.record.id,
+        name: st.record.name,
+        job: st.record.job,
+        enabled: st.record.enabled,
+        paused: st.record.paused,
+        handled: this.jobs.has(st.record.job),
+        nextFireAt: st.index >= 0 ? st.at : null,
+        lastStartAt: st.lastStartAt,
+        lastEndAt: st.lastEndAt,
+        lastStatus: st.lastStatus,
+        lastSuccessAt: st.lastSuccessAt,
+        running: st.running,
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** A snapshot of state, uptime, heartbeat, per-schedule status and counters. */
+  async status(): Promise<SchedulerStatus> {
+    let approvalsPending = 0;
+    try {
+      approvalsPending = await this.storage.countApprovals("pending");
+    } catch (error) {
+      this.storageFailed(error, "counting approvals");
+    }
+    const now = this.clock.now();
+    return {
+      state: this.lifecycle,
+      instanceId: this.instanceId,
+      storage: this.storage.name,
+      pausedAll: this.control.pausedAll,
+      pausedAllBy: this.control.pausedBy,
+      startedAt: this.startedAt,
+      uptimeMs: this.startedAt === null || this.lifecycle === "stopped" ? 0 : now - this.startedAt,
+      heartbeatAt: this.heartbeatAt,
+      counters: { ...this.counters },
+      approvalsPending,
+      schedules: this.scheduleStatuses(),
+    };
+  }
+
+  /** healthy / degraded / unhealthy, with reasons. Cheap: no storage call. */
+  health(): Health {
+    return assessHealth({
+      state: this.lifecycle,
+      pausedAll: this.control.pausedAll,
+      heartbeatAt: this.heartbeatAt,
+      now: this.clock.now(),
+      staleAfterMs: 2 * this.maxWaitMs + Math.floor(this.leaseMs / 3) + 5000,
+      storageFailures: this.storageFailures,
+      schedules: this.scheduleStatuses(),
+    });
+  }
+
+  /** Number of runs in progress on this instance. */
+  get runningCount(): number {
+    return this.runs.size;
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * MemoryStorage: the embedded default when no storage is given. Everything lives in this
+ * process and is gone when it exits. Records are frozen, so handing them out never exposes
+ * stored state to mutation. Several schedulers in one process may share one instance (that is
+ * how single-process exactly-once is tested).
+ */
+
+import { ConflictError, NotFoundError } from "../errors.js";
+import { checkLimit, pageOf } from "./cursor.js";
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  AuditEntry,
+  ControlRecord,
+  ExecutionRecord,
+  OrderRecord,
+  Page,
+  ScheduleRecord,
+} from "./records.js";
+import type {
+  ApprovalQuery,
+  AuditQuery,
+  ClaimResult,
+  ExecutionPatch,
+  ExecutionQuery,
+  FireClaim,
+  OrderQuery,
+  Storage,
+  StorageChange,
+} from "./storage.js";
+
+/** Options of {@link MemoryStorage}. */
+export interface MemoryStorageOptions {
+  /**
+   * Final executions kept before the oldest are dropped (default 100,000), so a long-running
+   * process does not grow without bound. Active ones are never dropped.
+   */
+  maxExecutions?: number;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function asSet<T>(value: T | T[] | undefined): Set<T> | null {
+  if (value === undefined) return null;
+  return new Set(Array.isArray(value) ? value : [value]);
+}
+
+function fireKey(scheduleId: string, scheduledAt: number): string {
+  return `${scheduleId}\u0000${scheduledAt}`;
+}
+
+const OWN_FIRE_KINDS = new Set(["scheduled", "catchup"]);
+
+/** In-process storage. Fast, complete, and not durable. */
+export class MemoryStorage implements Storage {
+  readonly name = "memory";
+  private readonly maxExecutions: number;
+  private readonly schedules = new Map<string, ScheduleRecord>();
+  private control: ControlRecord = deepFreeze({
+    pausedAll: false,
+    pausedAt: null,
+    pausedBy: null,
+    reason: null,
+    revision: 0,
+  });
+  private readonly executions = new Map<string, ExecutionRecord>();
+  private readonly fires = new Map<string, string>();
+  private readonly active = new Set<string>();
+  private readonly activeBySchedule = new Map<string, Set<string>>();
+  private readonly lastFire = new Map<string, number>();
+  private readonly approvals = new Map<string, ApprovalRecord>();
+  private readonly approvalCounts = new Map<ApprovalStatus, number>();
+  private readonly orders = new Map<string, OrderRecord>();
+  private readonly audit: AuditEntry[] = [];
+  private readonly listeners = new Set<(change: StorageChange) => void>();
+
+  constructor(options: MemoryStorageOptions = {}) {
+    this.maxExecutions = options.maxExecutions ?? 100_000;
+  }
+
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  private notify(change: StorageChange): void {
+    for (const listener of this.listeners) {
+      // Listeners run after the write's promise settles, as they would for a remote backend.
+      queueMicrotask(() => listener(change));
+    }
+  }
+
+  // --- schedules ---
+
+  async insertSchedule(schedule: ScheduleRecord): Promise<void> {
+    if (this.schedules.has(schedule.id)) {
+      throw new ConflictError("SCHEDULE_EXISTS", `schedule '${schedule.id}' exists already`, { field: "id" });
+    }
+    this.schedules.set(schedule.id, deepFreeze({ ...schedule }));
+    this.notify({ type: "schedule", id: schedule.id });
+  }
+
+  async updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
+    const current = this.schedules.get(schedule.id);
+    if (!current)
+      throw new NotFoundError("SCHEDULE_NOT_FOUND", `schedule '${schedule.id}' not found`, { field: "id" });
+    if (current.revision !== expectedRevision) {
+      throw new ConflictError(
+        "REVISION_CONFLICT",
+        `schedule '${schedule.id}' is at revision ${current.revision}, not ${expectedRevision}`,
+        { field: "revision", details: { current: current.revision, expected: expectedRevision } },
+      );
+    }
+    this.schedules.set(schedule.id, deepFreeze({ ...schedule }));
+    this.notify({ type: "schedule", id: schedule.id });
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | null> {
+    return this.schedules.get(id) ?? null;
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return [...this.schedules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    const existed = this.schedules.delete(id);
+    if (existed) this.notify({ type: "schedule", id });
+    return existed;
+  }
+
+  // --- control ---
+
+  async getControl(): Promise<ControlRecord> {
+    return this.control;
+  }
+
+  async setControl(control: ControlRecord): Promise<void> {
+    this.control = deepFreeze({ ...control });
+    this.notify({ type: "control" });
+  }
+
+  // --- fires ---
+
+  async claimFire({ execution }: FireClaim): Promise<ClaimResult> {
+    const key = fireKey(execution.scheduleId, execution.scheduledAt);
+    const existingId = this.fires.get(key);
+    if (existingId !== undefined) {
+      const existing = this.executions.get(existingId);
+      if (existing) return { claimed: false, existing };
+    }
+    const record = Object.freeze({ ...execution });
+    this.fires.set(key, record.id);
+    this.executions.set(record.id, record);
+    if (record.status === "claimed" || record.status === "running") this.activate(record);
+    if (OWN_FIRE_KINDS.has(record.kind)) {
+      const last = this.lastFire.get(record.scheduleId);
+      if (last === undefined || record.scheduledAt > last)
+        this.lastFire.set(record.scheduleId, record.scheduledAt);
+    }
+    this.evict();
+    return { claimed: true, execution: record };
+  }
+
+  private evict(): void {
+    if (this.executions.size <= this.maxExecutions) return;
+    for (const [id, record] of this.executions) {
+      if (this.executions.size <= this.maxExecutions) break;
+      if (this.active.has(id)) continue;
+      this.executions.delete(id);
+      this.fires.delete(fireKey(record.scheduleId, record.scheduledAt));
+    }
+  }
+
+  async updateExecution(
+    id: string,
+    instanceId: string,
+    patch: ExecutionPatch,
+  ): Promise<ExecutionRecord | null> {
+    const current = this.executions.get(id);
+    if (!current || current.instanceId !== instanceId || !this.active.has(id)) return null;
+    const next = Object.freeze({ ...current, ...patch });
+    this.executions.set(id, next);
+    if (next.status !== "claimed" && next.status !== "running") this.deactivate(next);
+    return next;
+  }
+
+  private activate(record: ExecutionRecord): void {
+    this.active.add(record.id);
+    let set = this.activeBySchedule.get(record.scheduleId);
+    if (!set) {
+      set = new Set();
+      this.activeBySchedule.set(record.scheduleId, set);
+    }
+    set.add(record.id);
+  }
+
+  private deactivate(record: ExecutionRecord): void {
+    this.active.delete(record.id);
+    const set = this.activeBySchedule.get(record.scheduleId);
+    if (set) {
+      set.delete(record.id);
+      if (set.size === 0) this.activeBySchedule.delete(record.scheduleId);
+    }
+  }
+
+  async renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {
+    const held: string[] = [];
+    for (const id of ids) {
+      const current = this.executions.get(id);
+      if (!current || current.instanceId !== instanceId || !this.active.has(id)) continue;
+      this.executions.set(id, Object.freeze({ ...current, leaseExpiresAt }));
+      held.push(id);
+    }
+    return held;
+  }
+
+  async cancelExecution(id: string, reason: string, endedAt: number): Promise<ExecutionRecord | null> {
+    const current = this.executions.get(id);
+    if (!current || !this.active.has(id)) return null;
+    const next = Object.freeze({
+      ...current,
+      status: "cancelled" as const,
+      reason,
+      endedAt,
+      leaseExpiresAt: null,
+    });
+    this.executions.set(id, next);
+    this.deactivate(next);
+    return next;
+  }
+
+  async activeExecutions(scheduleId: string): Promise<ExecutionRecord[]> {
+    const ids = this.activeBySchedule.get(scheduleId);
+    if (!ids) return [];
+    const out: ExecutionRecord[] = [];
+    for (const id of ids) {
+      const e = this.executions.get(id);
+      if (e) out.push(e);
+    }
+    return out.sort((a, b) => a.scheduledAt - b.scheduledAt);
+  }
+
+  async releaseClaim(id: string, instanceId: string): Promise<boolean> {
+    const current = this.executions.get(id);
+    if (!current || current.instanceId !== instanceId || current.status !== "claimed") return false;
+    this.executions.delete(id);
+    this.deactivate(current);
+    this.fires.delete(fireKey(current.scheduleId, current.scheduledAt));
+    return true;
+  }
+
+  async takeOverExpired(
+    instanceId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+    jobs?: readonly string[],
+  ): Promise<ExecutionRecord[]> {
+    const taken: ExecutionRecord[] = [];
+    for (const id of this.active) {
+      if (taken.length >= limit) break;
+      const current = this.executions.get(id);
+      if (!current || current.leaseExpiresAt === null || current.leaseExpiresAt >= now) continue;
+      if (jobs && !jobs.includes(current.job)) continue;
+      const next = Object.freeze({
+        ...current,
+        instanceId,
+        leaseExpiresAt,
+        status: "running" as const,
+        attempts: current.attempts + 1,
+      });
+      this.executions.set(id, next);
+      taken.push(next);
+    }
+    return taken;
+  }
+
+  async getExecution(id: string): Promise<ExecutionRecord | null> {
+    return this.executions.get(id) ?? null;
+  }
+
+  async findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null> {
+    const id = this.fires.get(fireKey(scheduleId, scheduledAt));
+    return id === undefined ? null : (this.executions.get(id) ?? null);
+  }
+
+  async listExecutions(query: ExecutionQuery): Promise<Page<ExecutionRecord>> {
+    const limit = checkLimit(query.limit);
+    const statuses = asSet(query.status);
+    const kinds = asSet(query.kind);
+    const matches: ExecutionRecord[] = [];
+    for (const e of this.executions.values()) {
+      if (query.scheduleId !== undefined && e.scheduleId !== query.scheduleId) continue;
+      if (statuses && !statuses.has(e.status)) continue;
+      if (kinds && !kinds.has(e.kind)) continue;
+      if (query.from !== undefined && e.scheduledAt < query.from) continue;
+      if (query.to !== undefined && e.scheduledAt >= query.to) continue;
+      matches.push(e);
+    }
+    return pageOf(
+      matches,
+      (e) => e.scheduledAt,
+      (e) => e.id,
+      limit,
+      query.cursor,
+    );
+  }
+
+  async lastFireAt(scheduleId: string): Promise<number | null> {
+    return this.lastFire.get(scheduleId) ?? null;
+  }
+
+  // --- approvals ---
+
+  private countApproval(status: ApprovalStatus, delta: number): void {
+    this.approvalCounts.set(status, (this.approvalCounts.get(status) ?? 0) + delta);
+  }
+
+  async insertApprovals(approvals: ApprovalRecord[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const a of approvals) {
+      if (this.approvals.has(a.id) || seen.has(a.id)) {
+        throw new ConflictError("CONFLICT", `approval '${a.id}' exists already`, { field: "id" });
+      }
+      seen.add(a.id);
+    }
+    for (const a of approvals) {
+      this.approvals.set(a.id, deepFreeze(structuredClone(a)));
+      this.countApproval(a.status, 1);
+      this.notify({ type: "approval", id: a.id });
+    }
+  }
+
+  async getApproval(id: string): Promise<ApprovalRecord | null> {
+    return this.approvals.get(id) ?? null;
+  }
+
+  async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    const limit = checkLimit(query.limit);
+    const statuses = asSet(query.status);
+    const risks = asSet(query.riskLevel);
+    const matches = [...this.approvals.values()].filter(
+      (a) =>
+        (!statuses || statuses.has(a.status)) &&
+        (!risks || risks.has(a.riskLevel)) &&
+        (query.scheduleId === undefined || a.scheduleId === query.scheduleId) &&
+        (query.executionId === undefined || a.executionId === query.executionId),
+    );
+    return pageOf(
+      matches,
+      (a) => a.createdAt,
+      (a) => a.id,
+      limit,
+      query.cursor,
+    );
+  }
+
+  async countApprovals(status: ApprovalStatus): Promise<number> {
+    return this.approvalCounts.get(status) ?? 0;
+  }
+
+  async transitionApproval(
+    id: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id">>,
+  ): Promise<ApprovalRecord | null> {
+    const current = this.approvals.get(id);
+    if (!current || current.status !== from) return null;
+    const next = deepFreeze(structuredClone({ ...current, ...patch, id }));
+    this.approvals.set(id, next);
+    this.countApproval(current.status, -1);
+    this.countApproval(next.status, 1);
+    this.notify({ type: "approval", id });
+    return next;
+  }
+
+  async listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
+    return [...this.approvals.values()]
+      .filter((a) => a.status === "pending" && a.expiresAt <= now)
+      .sort((a, b) => a.expiresAt - b.expiresAt || (a.id < b.id ? -1 : 1))
+      .slice(0, limit);
+  }
+
+  // --- orders ---
+
+  async upsertOrder(order: OrderRecord): Promise<void> {
+    this.orders.set(order.clientOrderId, deepFreeze(structuredClone(order)));
+  }
+
+  async getOrder(clientOrderId: string): Promise<OrderRecord | null> {
+    return this.orders.get(clientOrderId) ?? null;
+  }
+
+  async listOrders(query: OrderQuery): Promise<Page<OrderRecord>> {
+    const limit = checkLimit(query.limit);
+    const statuses = asSet(query.status);
+    const matches = [...this.orders.values()].filter(
+      (o) =>
+        (query.scheduleId === undefined || o.scheduleId === query.scheduleId) &&
+        (query.executionId === undefined || o.executionId === query.executionId) &&
+        (query.symbol === undefined || o.symbol === query.symbol) &&
+        (!statuses || statuses.has(o.status)) &&
+        (query.from === undefined || o.submittedAt >= query.from) &&
+        (query.to === undefined || o.submittedAt < query.to),
+    );
+    return pageOf(
+      matches,
+      (o) => o.submittedAt,
+      (o) => o.clientOrderId,
+      limit,
+      query.cursor,
+    );
+  }
+
+  // --- audit ---
+
+  async appendAudit(entry: Omit<AuditEntry, "seq">): Promise<AuditEntry> {
+    const stored = deepFreeze(structuredClone({ ...entry, seq: this.audit.length + 1 }));
+    this.audit.push(stored);
+    return stored;
+  }
+
+  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    const limit = checkLimit(query.limit);
+    const matches = this.audit.filter(
+      (e) =>
+        (query.actor === undefined || e.actor === query.actor) &&
+        (query.action === undefined || e.action === query.action) &&
+        (query.subjectType === undefined || e.subjectType === query.subjectType) &&
+        (query.subjectId === undefined || e.subjectId === query.subjectId) &&
+        (query.from === undefined || e.at >= query.from) &&
+        (query.to === undefined || e.at < query.to),
+    );
+    // The sequence number is the sort key; the id part of the cursor is the same number as text.
+    return pageOf(
+      matches,
+      (e) => e.seq,
+      (e) => String(e.seq).padStart(16, "0"),
+      limit,
+      query.cursor,
+    );
+  }
+
+  watch(listener: (change: StorageChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The storage contract every backend implements (MemoryStorage, FileStorage, SqliteStorage,
+ * PostgresStorage). The conformance suite in `@tradecron/core/testing` is its executable form.
+ *
+ * Rules every implementation keeps:
+ * - Writes are atomic; an acknowledged write survives what the backend promises to survive.
+ * - `claimFire` decides exactly-once: for one (scheduleId, scheduledAt) at most one caller
+ *   ever gets `claimed: true`, however many race (in one process or many).
+ * - Records handed out are copies or frozen: callers never mutate stored state by accident.
+ * - Failures throw a {@link StorageError} (or a ConflictError/NotFoundError where stated).
+ */
+
+import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  AuditEntry,
+  ControlRecord,
+  ExecutionRecord,
+  ExecutionStatus,
+  FireKind,
+  OrderRecord,
+  Page,
+  RiskLevel,
+  ScheduleRecord,
+} from "./records.js";
+
+/** A request to claim one fire. */
+export interface FireClaim {
+  /** The record to create if the fire is free (status `claimed`, `running` or `skipped`). */
+  execution: ExecutionRecord;
+}
+
+/** Outcome of {@link Storage.claimFire}. */
+export type ClaimResult =
+  | { claimed: true; execution: ExecutionRecord }
+  | { claimed: false; existing: ExecutionRecord };
+
+/** Fields a lease holder may change on its execution. */
+export type ExecutionPatch = Partial<
+  Pick<
+    ExecutionRecord,
+    | "status"
+    | "reason"
+    | "attempts"
+    | "startedAt"
+    | "endedAt"
+    | "leaseExpiresAt"
+    | "error"
+    | "result"
+    | "details"
+  >
+>;
+
+/** Filters for listing executions; newest `scheduledAt` first. */
+export interface ExecutionQuery {
+  scheduleId?: string;
+  status?: ExecutionStatus | ExecutionStatus[];
+  kind?: FireKind | FireKind[];
+  /** Inclusive lower bound on `scheduledAt`. */
+  from?: number;
+  /** Exclusive upper bound on `scheduledAt`. */
+  to?: number;
+  /** Page size (1-1000). */
+  limit: number;
+  cursor?: string | null;
+}
+
+/** Filters for listing approvals; newest first. */
+export interface ApprovalQuery {
+  status?: ApprovalStatus | ApprovalStatus[];
+  riskLevel?: RiskLevel | RiskLevel[];
+  scheduleId?: string;
+  executionId?: string;
+  limit: number;
+  cursor?: string | null;
+}
+
+/** Filters for listing orders; newest first. */
+export interface OrderQuery {
+  scheduleId?: string;
+  executionId?: string;
+  symbol?: string;
+  status?: string | string[];
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: string | null;
+}
+
+/** Filters for listing the audit log; newest first. */
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  subjectType?: string;
+  subjectId?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: string | null;
+}
+
+/** A change another instance may need to react to. */
+export type StorageChange =
+  | { type: "schedule"; id: string }
+  | { type: "control" }
+  | { type: "approval"; id: string };
+
+/** The storage contract. All methods are async and safe to call concurrently. */
+export interface Storage {
+  /** Short name for logs and errors (`memory`, `file`, `sqlite`, `postgres`). */
+  readonly name: string;
+
+  /** Prepares the backend (creates tables, takes locks). Idempotent. */
+  open(): Promise<void>;
+  /** Releases connections and locks. Idempotent. */
+  close(): Promise<void>;
+
+  // --- schedules ---------------------------------------------------------------------------
+  /** Inserts a new schedule. Throws ConflictError `SCHEDULE_EXISTS` if the id is taken. */
+  insertSchedule(schedule: ScheduleRecord): Promise<void>;
+  /**
+   * Replaces a schedule if its stored revision equals `expectedRevision` (the new record carries
+   * expectedRevision + 1). Throws ConflictError `REVISION_CONFLICT` otherwise, NotFoundError
+   * `SCHEDULE_NOT_FOUND` if it does not exist.
+   */
+  updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void>;
+  getSchedule(id: string): Promise<ScheduleRecord | null>;
+  /** Every schedule, ordered by id. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** Deletes a schedule (its executions stay). Returns false if it did not exist. */
+  deleteSchedule(id: string): Promise<boolean>;
+
+  // --- control ------------------------------------------------------------------------------
+  /** The control record; a fresh store returns `pausedAll: false, revision: 0`. */
+  getControl(): Promise<ControlRecord>;
+  /** Replaces the control record. */
+  setControl(control: ControlRecord): Promise<void>;
+
+  // --- fires and executions -----------------------------------------------------------------
+  /** Atomically claims (scheduleId, scheduledAt): creates the record unless one exists. */
+  claimFire(claim: FireClaim): Promise<ClaimResult>;
+  /**
+   * Applies `patch` if `instanceId` still holds the execution (status `claimed` or `running`,
+   * same instanceId). Returns the updated record, or null if the holder lost it (taken over or
+   * final): the caller must then discard its outcome.
+   */
+  updateExecution(id: string, instanceId: string, patch: ExecutionPatch): Promise<ExecutionRecord | null>;
+  /**
+   * Extends the lease of every listed execution `instanceId` still holds (status `claimed` or
+   * `running`) to `leaseExpiresAt`. Returns the ids it still holds; the others were lost.
+   */
+  renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]>;
+  /**
+   * Finalises an active execution as `cancelled` whoever holds it (overlap `cancel_previous`
+   * across instances): the holder's next lease renewal fails and it aborts. Returns the record,
+   * or null if it was not active.
+   */
+  cancelExecution(id: string, reason: string, endedAt: number): Promise<ExecutionRecord | null>;
+  /** The schedule's executions in status `claimed` or `running`, oldest `scheduledAt` first. */
+  activeExecutions(scheduleId: string): Promise<ExecutionRecord[]>;
+  /** Deletes a `claimed` (not yet started) execution held by `instanceId`, freeing the fire. */
+  releaseClaim(id: string, instanceId: string): Promise<boolean>;
+  /**
+   * Takes over up to `limit` executions in `claimed` or `running` whose lease expired before `now`:
+   * each gets `instanceId`, `leaseExpiresAt`, status `running` and attempts + 1 atomically,
+   * so two instances never take over the same one. With `jobs`, only executions of those jobs
+   * (an instance takes over only what it can run). Returns the taken records.
+   */
+  takeOverExpired(
+    instanceId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+    jobs?: readonly string[],
+  ): Promise<ExecutionRecord[]>;
+  getExecution(id: string): Promise<ExecutionRecord | null>;
+  /** The execution of fire (scheduleId, scheduledAt), if claimed. */
+  findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null>;
+  listExecutions(query: ExecutionQuery): Promise<Page<ExecutionRecord>>;
+  /** The latest `scheduledAt` recorded for the schedule's own fires (kinds `scheduled` and `catchup`). */
+  lastFireAt(scheduleId: string): Promise<number | null>;
+
+  // --- approvals ----------------------------------------------------------------------------
+  /** Inserts approvals (all or nothing). Throws ConflictError if an id exists. */
+  insertApprovals(approvals: ApprovalRecord[]): Promise<void>;
+  getApproval(id: string): Promise<ApprovalRecord | null>;
+  listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>>;
+  /** Number of approvals in `status`; cheap (indexed or counted incrementally). */
+  countApprovals(status: ApprovalStatus): Promise<number>;
+  /**
+   * Compare-and-set: applies `patch` only if the approval is in status `from`. Returns the updated
+   * record or null when it was not (someone else decided first, or it expired).
+   */
+  transitionApproval(
+    id: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id">>,
+  ): Promise<ApprovalRecord | null>;
+  /** Pending approvals whose `expiresAt` <= `now`, oldest first, at most `limit`. */
+  listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]>;
+
+  // --- orders -------------------------------------------------------------------------------
+  /** Inserts or replaces the order with this client order id. */
+  upsertOrder(order: OrderRecord): Promise<void>;
+  getOrder(clientOrderId: string): Promise<OrderRecord | null>;
+  listOrders(query: OrderQuery): Promise<Page<OrderRecord>>;
+
+  // --- audit --------------------------------------------------------------------------------
+  /** Appends an entry; the storage assigns `seq`. Entries are never changed or deleted. */
+  appendAudit(entry: Omit<AuditEntry, "seq">): Promise<AuditEntry>;
+  listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  // --- change notification (optional capability) --------------------------------------------
+  /**
+   * Calls `listener` when another writer changes a schedule, the control record or an approval.
+   * Backends without notification omit it; the scheduler then polls.
+   */
+  watch?(listener: (change: StorageChange) => void): () => void;
+}
