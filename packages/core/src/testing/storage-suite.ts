@@ -418,7 +418,7 @@ export function storageConformance(
       const made: ExecutionRecord[] = [];
       for (let i = 0; i < 37; i++) {
         const e = makeExecution({
-          scheduleId: i % 3 === 0 ? "other" : "sched-1",
+          scheduleId: i % 2 === 0 ? "other" : "sched-1",
           scheduledAt: 100_000 + Math.floor(i / 2) * 1000,
           status: statuses[i % 4],
           kind: i % 5 === 0 ? "manual" : "scheduled",

@@ -1,0 +1,13 @@
+import { fileURLToPath } from "node:url";
+
+/**
+ * Test-time aliases: adapters and examples import `@tradecron/core` from source, so a change in
+ * core is tested everywhere without a rebuild. (Published packages resolve to dist as usual.)
+ */
+export const sourceAliases = [
+  {
+    find: /^@tradecron\/core\/testing$/,
+    replacement: fileURLToPath(new URL("./packages/core/src/testing/index.ts", import.meta.url)),
+  },
+  { find: /^@tradecron\/core$/, replacement: fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)) },
+];
