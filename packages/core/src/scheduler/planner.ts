@@ -34,6 +34,8 @@ export interface FirePlan {
   missed: MissedSummary | null;
   /** Total number of fires due in (after, now] (lower bound when capped). */
   due: number;
+  /** Fires that were missed (due and not on time), whether caught up or not; null when none. */
+  missedTotal: { count: number; firstAt: number; lastAt: number } | null;
   /** The next fire strictly after `now`, or null when the trigger is exhausted. */
   next: number | null;
 }
@@ -64,7 +66,7 @@ export function planFires(trigger: Trigger, policy: MisfirePolicy, after: number
     f = trigger.next(f);
   }
   const next = f;
-  if (due.length === 0 && !capped) return { run: [], missed: null, due: 0, next };
+  if (due.length === 0 && !capped) return { run: [], missed: null, due: 0, missedTotal: null, next };
 
   const last = due[due.length - 1];
   const current = last !== undefined && now - last <= policy.toleranceMs ? last : null;
@@ -101,5 +103,10 @@ export function planFires(trigger: Trigger, policy: MisfirePolicy, after: number
       reason,
     };
   }
-  return { run, missed, due: capped ? Math.max(dueCount, MAX_MISSED_SCAN) : due.length, next };
+  const lastMissed = missedList[missedList.length - 1];
+  const missedTotal =
+    missedCount > 0 && firstAt !== null && lastMissed !== undefined
+      ? { count: missedCount, firstAt, lastAt: lastMissed }
+      : null;
+  return { run, missed, due: capped ? Math.max(dueCount, MAX_MISSED_SCAN) : due.length, missedTotal, next };
 }

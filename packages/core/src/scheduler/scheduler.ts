@@ -197,6 +197,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly states = new Map<string, ScheduleState>();
   private readonly queue = new FireQueue<ScheduleState>();
   private readonly runs = new Set<Run>();
+  /** Revisions this instance is writing itself; change notifications of them are not news. */
+  private readonly ownWrites = new Map<string, number>();
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly counters: Counters = newCounters();
 
@@ -394,12 +396,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const record = buildScheduleRecord(input, this.clock.now());
     this.checkJob(record.job);
     const trigger = this.checkFires(record);
-    await this.storage.insertSchedule(record);
+    await this.writeOwn(record, () => this.storage.insertSchedule(record), trigger, record.firesSince);
     await this.audit(actor, "schedule.create", "schedule", record.id, {
       job: record.job,
       trigger: record.trigger as never,
     });
-    this.adopt(record, trigger, record.firesSince);
     this.emitSafe("schedule:created", { schedule: record, actor });
     return record;
   }
@@ -433,12 +434,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const record = buildScheduleRecord(update, this.clock.now(), previous);
     if (record.job !== previous.job) this.checkJob(record.job);
     const trigger = this.checkFires(record);
-    await this.storage.updateSchedule(record, previous.revision);
+    await this.writeOwn(record, () => this.storage.updateSchedule(record, previous.revision), trigger);
     await this.audit(actor, "schedule.update", "schedule", id, {
       revision: record.revision,
       changed: Object.keys(update),
     });
-    this.adopt(record, trigger);
     this.emitSafe("schedule:updated", { schedule: record, previous, actor });
     return record;
   }
@@ -466,6 +466,22 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.emitSafe("schedule:removed", { id, actor });
   }
 
+  /** Writes a schedule this instance changed and adopts it, ignoring the echo of its own change notification. */
+  private async writeOwn(
+    record: ScheduleRecord,
+    write: () => Promise<void>,
+    trigger: Trigger,
+    lastAt?: number,
+  ): Promise<void> {
+    this.ownWrites.set(record.id, record.revision);
+    try {
+      await write();
+      this.adopt(record, trigger, lastAt);
+    } finally {
+      if (this.ownWrites.get(record.id) === record.revision) this.ownWrites.delete(record.id);
+    }
+  }
+
   private async setPaused(id: string, paused: boolean, actor: string): Promise<ScheduleRecord> {
     const previous = await this.getSchedule(id);
     if (previous.paused === paused) return previous;
@@ -475,9 +491,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       revision: previous.revision + 1,
       updatedAt: this.clock.now(),
     };
-    await this.storage.updateSchedule(record, previous.revision);
+    await this.writeOwn(
+      record,
+      () => this.storage.updateSchedule(record, previous.revision),
+      compileTrigger(record.trigger, record.id),
+    );
     await this.audit(actor, paused ? "schedule.pause" : "schedule.resume", "schedule", id, null);
-    this.adopt(record, compileTrigger(record.trigger, record.id));
     this.emitSafe(paused ? "schedule:paused" : "schedule:resumed", { schedule: record, actor });
     return record;
   }
@@ -497,6 +516,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   private adopt(record: ScheduleRecord, trigger: Trigger | null, lastAt?: number): void {
     let st = this.states.get(record.id);
+    // A schedule coming out of a pause treats everything that fell due meanwhile as missed.
+    const afterPause = st?.record.paused === true && !record.paused;
     if (!st) {
       st = {
         record,
@@ -519,7 +540,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       if (record.firesSince > st.lastAt) st.lastAt = record.firesSince;
     }
     if (!this.jobs.has(record.job)) this.emitSafe("schedule:unhandled", { schedule: record });
-    this.arm(st);
+    this.arm(st, afterPause);
   }
 
   private drop(id: string): void {
@@ -538,17 +559,21 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return st.trigger !== null && st.record.enabled && !st.record.paused && this.jobs.has(st.record.job);
   }
 
-  /** Plans a schedule at the current time: handles what is due or missed, queues its next fire. */
-  private arm(st: ScheduleState): void {
+  /**
+   * Plans a schedule at the current time: handles what is due or missed, queues its next fire.
+   * After a pause (`afterPause`), every fire that came while paused counts as missed, however
+   * recent: the lateness tolerance is for a stalled process, not for a deliberate pause.
+   */
+  private arm(st: ScheduleState, afterPause = false): void {
     this.queue.delete(st);
-    if (this.canFire() && this.eligible(st)) this.processDue(st, this.clock.now());
+    if (this.canFire() && this.eligible(st)) this.processDue(st, this.clock.now(), afterPause);
     this.scheduleTimer();
   }
 
-  private armAll(): void {
+  private armAll(afterPause = false): void {
     for (const st of this.states.values()) {
       this.queue.delete(st);
-      if (this.canFire() && this.eligible(st)) this.processDue(st, this.clock.now());
+      if (this.canFire() && this.eligible(st)) this.processDue(st, this.clock.now(), afterPause);
     }
     this.scheduleTimer();
   }
@@ -559,24 +584,28 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   }
 
   /** Runs the misfire planner for `st` over (lastAt, now] and acts on the plan. */
-  private processDue(st: ScheduleState, now: number): void {
+  private processDue(st: ScheduleState, now: number, strict = false): void {
     const trigger = st.trigger as Trigger;
-    const plan = planFires(trigger, st.record.misfire, st.lastAt, now);
+    const policy = strict ? { ...st.record.misfire, toleranceMs: 0 } : st.record.misfire;
+    const plan = planFires(trigger, policy, st.lastAt, now);
     if (plan.due > 0) st.lastAt = now;
     if (plan.missed) {
       const m = plan.missed;
-      this.counters.missed += m.count;
       this.background(
         this.recordMissed(st.record, m.lastAt, m.reason, m),
         `recording missed fires of ${st.record.id}`,
       );
+    }
+    if (plan.missedTotal) {
+      const t = plan.missedTotal;
+      this.counters.missed += t.count;
       this.emitSafe("fire:missed", {
         scheduleId: st.record.id,
-        count: m.count,
-        firstAt: m.firstAt,
-        lastAt: m.lastAt,
+        count: t.count,
+        firstAt: t.firstAt,
+        lastAt: t.lastAt,
         policy: st.record.misfire.policy,
-        ran: plan.run.length,
+        ran: plan.run.filter((r) => r.kind === "catchup").length,
       });
     }
     if (plan.run.length === 1) {
@@ -1037,12 +1066,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     const pending = () => [...this.runs].map((r) => r.done);
     if (this.runs.size > 0) {
-      const deadline = new AbortController();
-      await Promise.race([
-        Promise.all(pending()),
-        sleep(this.clock, timeoutMs, deadline.signal).catch(() => {}),
-      ]);
-      deadline.abort();
+      if (timeoutMs > 0) {
+        const deadline = new AbortController();
+        await Promise.race([
+          Promise.all(pending()),
+          sleep(this.clock, timeoutMs, deadline.signal).catch(() => {}),
+        ]);
+        deadline.abort();
+      }
       for (const run of [...this.runs]) run.cancel("shutdown");
       await Promise.all(pending());
     }
@@ -1079,7 +1110,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (!this.paused) return;
     this.paused = false;
     if (this.lifecycle === "paused") this.lifecycle = "running";
-    this.armAll();
+    this.armAll(true);
     this.emitSafe("scheduler:resumed", { at: this.clock.now() });
   }
 
@@ -1145,7 +1176,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         reason: control.reason,
       });
     } else if (!control.pausedAll && was) {
-      this.armAll();
+      this.armAll(true);
       this.emitSafe("scheduler:resumed-all", { at: this.clock.now(), actor: actor ?? "unknown" });
     }
   }
@@ -1275,6 +1306,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     const known = this.states.get(record.id);
     if (known && known.record.revision >= record.revision) return;
+    if ((this.ownWrites.get(record.id) ?? 0) >= record.revision) return;
     this.adopt(record, trigger);
   }
 

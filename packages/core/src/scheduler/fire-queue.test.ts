@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { FireQueue, type QueueEntry } from "./fire-queue.js";
+
+interface E extends QueueEntry {
+  name: number;
+}
+
+describe("FireQueue", () => {
+  it("always yields the earliest entry, FIFO among equal instants, under random set/delete", () => {
+    let seed = 42;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const q = new FireQueue<E>();
+    const entries: E[] = Array.from({ length: 500 }, (_, name) => ({ name, at: 0, seq: 0, index: -1 }));
+    const model = new Map<number, { at: number; order: number }>();
+    let order = 0;
+    for (let step = 0; step < 5000; step++) {
+      const e = entries[Math.floor(rand() * entries.length)] as E;
+      if (rand() < 0.7) {
+        const at = Math.floor(rand() * 100);
+        q.set(e, at);
+        model.set(e.name, { at, order: order++ });
+      } else {
+        q.delete(e);
+        model.delete(e.name);
+      }
+      expect(q.size).toBe(model.size);
+    }
+    const popped: number[] = [];
+    for (let e = q.pop(); e; e = q.pop()) popped.push(e.name);
+    const expected = [...model.entries()]
+      .sort((a, b) => a[1].at - b[1].at || a[1].order - b[1].order)
+      .map(([name]) => name);
+    expect(popped).toEqual(expected);
+  });
+});

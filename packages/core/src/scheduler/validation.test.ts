@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { setup } from "./test-helpers.js";
+
+async function rejection(promise: Promise<unknown>): Promise<ValidationError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return error as ValidationError;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("bad input is rejected at the call with a typed error naming the field", () => {
+  const base = { id: "s", job: "job" } as const;
+  function scheduler() {
+    const { scheduler } = setup();
+    scheduler.register("job", () => {});
+    return scheduler;
+  }
+
+  it("an invalid cron expression", async () => {
+    const error = await rejection(scheduler().createSchedule({ ...base, trigger: { cron: "0 25 * * *" } }));
+    expect(error.code).toBe("INVALID_CRON");
+    expect(error.field).toBe("trigger.expression");
+    expect(error.message).toMatch(/trigger\.expression/);
+  });
+
+  it("an unknown time zone", async () => {
+    const error = await rejection(
+      scheduler().createSchedule({ ...base, trigger: { cron: "0 9 * * *", timezone: "Mars/Olympus_Mons" } }),
+    );
+    expect(error.code).toBe("UNKNOWN_TIMEZONE");
+    expect(error.field).toBe("trigger.timezone");
+  });
+
+  it("a bad interval: zero, negative, unparseable, or jitter not below it", async () => {
+    const s = scheduler();
+    for (const every of [0, -5, "soon", "1 fortnight"]) {
+      const error = await rejection(s.createSchedule({ ...base, trigger: { every } }));
+      expect(error.code).toBe("INVALID_INTERVAL");
+      expect(error.field).toBe("trigger.every");
+    }
+    const jitter = await rejection(s.createSchedule({ ...base, trigger: { every: "10s", jitter: "10s" } }));
+    expect(jitter.field).toBe("trigger.jitter");
+  });
+
+  it("an unknown job name", async () => {
+    const error = await rejection(
+      scheduler().createSchedule({ id: "s", job: "nope", trigger: { every: "1m" } }),
+    );
+    expect(error.code).toBe("UNKNOWN_JOB");
+    expect(error.field).toBe("job");
+    expect(error.message).toMatch(/registered: job/);
+  });
+
+  it("a one-off instant without a zone, or in the past", async () => {
+    const s = scheduler();
+    const local = await rejection(s.createSchedule({ ...base, trigger: { at: "2026-02-01T09:00" } }));
+    expect(local.code).toBe("INVALID_INSTANT");
+    expect(local.field).toBe("trigger.at");
+    const past = await rejection(s.createSchedule({ ...base, trigger: { at: "2020-01-01T00:00:00Z" } }));
+    expect(past.field).toBe("trigger.at");
+  });
+
+  it("policies out of range, unknown fields and a bad id", async () => {
+    const s = scheduler();
+    const attempts = await rejection(
+      s.createSchedule({ ...base, trigger: { every: "1m" }, retry: { attempts: 0 } }),
+    );
+    expect(attempts.field).toBe("retry.attempts");
+    const overlap = await rejection(
+      s.createSchedule({ ...base, trigger: { every: "1m" }, overlap: "sometimes" as never }),
+    );
+    expect(overlap.field).toBe("overlap");
+    const unknown = await rejection(
+      s.createSchedule({ ...base, trigger: { every: "1m" }, colour: "red" } as never),
+    );
+    expect(unknown.message).toMatch(/colour/);
+    const id = await rejection(s.createSchedule({ ...base, id: "has spaces", trigger: { every: "1m" } }));
+    expect(id.field).toBe("id");
+    const timeout = await rejection(s.createSchedule({ ...base, trigger: { every: "1m" }, timeout: "-1s" }));
+    expect(timeout.field).toBe("timeout");
+  });
+
+  it("a duplicate id, a stale revision and an unknown schedule", async () => {
+    const s = scheduler();
+    await s.createSchedule({ ...base, trigger: { every: "1m" } });
+    await expect(s.createSchedule({ ...base, trigger: { every: "1m" } })).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    await s.updateSchedule("s", { name: "renamed" });
+    await expect(s.updateSchedule("s", { name: "again" }, { expectedRevision: 1 })).rejects.toMatchObject({
+      code: "REVISION_CONFLICT",
+      field: "revision",
+    });
+    await expect(s.getSchedule("nope")).rejects.toBeInstanceOf(NotFoundError);
+    await expect(s.trigger("nope")).rejects.toMatchObject({ code: "SCHEDULE_NOT_FOUND" });
+  });
+
+  it("bad listing filters and scheduler options", async () => {
+    const s = scheduler();
+    const limit = await rejection(s.listExecutions({ limit: 5000 }));
+    expect(limit.field).toBe("limit");
+    const status = await rejection(s.listExecutions({ status: "exploded" as never }));
+    expect(status.field).toBe("status");
+    expect(() => setup({ leaseMs: 5 })).toThrow(ValidationError);
+  });
+
+  it("keeps the stored schedule intact when an update is rejected", async () => {
+    const s = scheduler();
+    const created = await s.createSchedule({ ...base, trigger: { cron: "0 9 * * *" } });
+    await rejection(s.updateSchedule("s", { trigger: { cron: "not cron" } }));
+    expect(await s.getSchedule("s")).toEqual(created);
+  });
+});
+
+describe("schedule updates", () => {
+  it("re-arms a schedule whose trigger changed without counting the old trigger's fires as missed", async () => {
+    const { clock, scheduler, events } = setup({ start: "2026-01-05T14:30:00Z" });
+    const ran: number[] = [];
+    scheduler.register("job", (ctx) => {
+      ran.push(ctx.fire.scheduledAt);
+    });
+    await scheduler.createSchedule({ id: "s", job: "job", trigger: { cron: "0 * * * *" } });
+    await scheduler.start();
+    await clock.advance(10 * 60_000);
+    const updated = await scheduler.updateSchedule("s", { trigger: { every: "1m" } }, { actor: "alice" });
+    expect(updated.revision).toBe(2);
+    await clock.advance(2 * 60_000);
+    expect(ran).toHaveLength(2);
+    expect(events.of("fire:missed")).toHaveLength(0);
+    await scheduler.stop();
+  });
+});
