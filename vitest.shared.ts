@@ -9,5 +9,8 @@ export const sourceAliases = [
     find: /^@tradecron\/core\/testing$/,
     replacement: fileURLToPath(new URL("./packages/core/src/testing/index.ts", import.meta.url)),
   },
-  { find: /^@tradecron\/core$/, replacement: fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)) },
+  {
+    find: /^@tradecron\/core$/,
+    replacement: fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)),
+  },
 ];

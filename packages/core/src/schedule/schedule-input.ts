@@ -68,12 +68,26 @@ export interface ScheduleInput {
   data?: JsonValue | null;
   /** Default true. */
   enabled?: boolean;
-  /** Policy name or partial object; default `skip` with 30 s tolerance. */
-  misfire?: MisfirePolicy["policy"] | Partial<MisfirePolicy>;
+  /** Policy name or partial object (durations in ms or as '30s'); default `skip` with 30 s tolerance. */
+  misfire?:
+    | MisfirePolicy["policy"]
+    | {
+        policy?: MisfirePolicy["policy"];
+        toleranceMs?: number | string;
+        graceMs?: number | string;
+        windowMs?: number | string;
+        maxRuns?: number;
+      };
   /** Default `skip`. */
   overlap?: OverlapPolicy;
-  /** Attempts or a partial policy; default 3 attempts, 1 s / 2 s backoff. */
-  retry?: number | (Partial<Omit<RetryPolicy, "backoff">> & { backoff?: Partial<RetryPolicy["backoff"]> });
+  /** Attempts or a partial policy (durations in ms or as '60s'); default 3 attempts, 1 s / 2 s backoff. */
+  retry?:
+    | number
+    | {
+        attempts?: number;
+        backoff?: { baseMs?: number | string; factor?: number; maxMs?: number | string; jitter?: number };
+        nonRetryable?: string[];
+      };
   /** Per-attempt timeout (ms or '30s'); null or omitted: none. */
   timeout?: number | string | null;
 }

@@ -1,0 +1,152 @@
+/**
+ * The broker contract. Adapters (PaperBroker here; Alpaca and IBKR in their packages) map their
+ * API onto it and run the broker conformance suite from `@tradecron/core/testing` against a
+ * faithful local fake of the real protocol.
+ *
+ * Rules every adapter keeps:
+ * - `submitOrder` is idempotent on `clientOrderId`: a second submit with the same id returns the
+ *   existing order and never places another (retries, crashes and takeovers cannot double).
+ * - Errors are typed: {@link BrokerUnavailableError} (retryable), {@link BrokerRateLimitedError}
+ *   (retry after `retryAfterMs`), {@link BrokerRejectedError} (final; not retried).
+ * - Amounts are decimal strings.
+ */
+
+import { TradecronError, type TradecronErrorOptions } from "../errors.js";
+import type { OrderIntent } from "../orders/intent.js";
+
+/** Broker-neutral order status. */
+export type BrokerOrderStatus =
+  | "pending_new"
+  | "new"
+  | "accepted"
+  | "partially_filled"
+  | "filled"
+  | "pending_cancel"
+  | "canceled"
+  | "expired"
+  | "rejected"
+  | "replaced"
+  | "done_for_day";
+
+/** Statuses after which an order never changes. */
+export const FINAL_ORDER_STATUSES: readonly BrokerOrderStatus[] = ["filled", "canceled", "expired", "rejected", "replaced"];
+
+/** An order as the broker reports it. */
+export interface BrokerOrder {
+  /** The broker's id. */
+  id: string;
+  clientOrderId: string;
+  symbol: string;
+  side: "buy" | "sell";
+  type: OrderIntent["type"];
+  timeInForce: OrderIntent["timeInForce"];
+  qty: string | null;
+  notional: string | null;
+  limitPrice: string | null;
+  stopPrice: string | null;
+  trailPercent: string | null;
+  trailPrice: string | null;
+  extendedHours: boolean;
+  status: BrokerOrderStatus;
+  filledQty: string;
+  filledAvgPrice: string | null;
+  /** Epoch ms. */
+  submittedAt: number;
+  updatedAt: number;
+  /** Child orders of a bracket (take profit, stop loss). */
+  legs: BrokerOrder[];
+}
+
+/** What `submitOrder` takes: a validated intent plus its deterministic client order id. */
+export interface OrderRequest {
+  clientOrderId: string;
+  intent: OrderIntent;
+}
+
+/** The trading account. */
+export interface BrokerAccount {
+  id: string;
+  currency: string;
+  cash: string;
+  buyingPower: string;
+  equity: string;
+  status: string;
+}
+
+/** An open position. */
+export interface BrokerPosition {
+  symbol: string;
+  /** Signed quantity (negative for shorts). */
+  qty: string;
+  side: "long" | "short";
+  avgEntryPrice: string;
+  marketValue: string | null;
+}
+
+/** The market clock some brokers provide. */
+export interface BrokerClock {
+  timestamp: number;
+  isOpen: boolean;
+  nextOpen: number;
+  nextClose: number;
+}
+
+/** A lookup by broker id or by client order id. */
+export type OrderRef = { id: string } | { clientOrderId: string };
+
+/** An order status change pushed by the broker (fills, cancels). */
+export interface OrderUpdate {
+  event: string;
+  order: BrokerOrder;
+  at: number;
+}
+
+/** The broker contract. */
+export interface Broker {
+  /** Short name for logs and records (`paper`, `alpaca`, `ibkr`). */
+  readonly name: string;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  isConnected(): boolean;
+  getAccount(): Promise<BrokerAccount>;
+  getPositions(): Promise<BrokerPosition[]>;
+  getOpenOrders(): Promise<BrokerOrder[]>;
+  /** Places an order, or returns the existing one with the same client order id. */
+  submitOrder(request: OrderRequest): Promise<BrokerOrder>;
+  /** The order, or null if the broker does not know it. */
+  getOrder(ref: OrderRef): Promise<BrokerOrder | null>;
+  /** Requests cancellation; returns the order as it stands after the request. NotFound -> null. */
+  cancelOrder(id: string): Promise<BrokerOrder | null>;
+  /** Optional: the broker's market clock. */
+  getClock?(): Promise<BrokerClock>;
+  /** Optional: subscribe to order updates; returns an unsubscribe function. */
+  onOrderUpdate?(listener: (update: OrderUpdate) => void): () => void;
+  /** Optional: subscribe to connection changes (`true` connected). */
+  onConnectionChange?(listener: (connected: boolean) => void): () => void;
+}
+
+/** The broker cannot be reached or failed transiently. Retryable. */
+export class BrokerUnavailableError extends TradecronError {
+  readonly retryable = true;
+  constructor(message: string, options: TradecronErrorOptions = {}) {
+    super("BROKER_UNAVAILABLE", message, options);
+  }
+}
+
+/** The broker throttled us; wait `retryAfterMs` before trying again. Retryable. */
+export class BrokerRateLimitedError extends TradecronError {
+  readonly retryable = true;
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options: TradecronErrorOptions = {}) {
+    super("BROKER_RATE_LIMITED", message, { ...options, details: { ...options.details, retryAfterMs } });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The broker refused the order (insufficient funds, bad symbol, market closed...). Final. */
+export class BrokerRejectedError extends TradecronError {
+  readonly retryable = false;
+  constructor(message: string, options: TradecronErrorOptions = {}) {
+    super("BROKER_REJECTED", message, options);
+  }
+}
