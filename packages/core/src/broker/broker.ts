@@ -29,7 +29,13 @@ export type BrokerOrderStatus =
   | "done_for_day";
 
 /** Statuses after which an order never changes. */
-export const FINAL_ORDER_STATUSES: readonly BrokerOrderStatus[] = ["filled", "canceled", "expired", "rejected", "replaced"];
+export const FINAL_ORDER_STATUSES: readonly BrokerOrderStatus[] = [
+  "filled",
+  "canceled",
+  "expired",
+  "rejected",
+  "replaced",
+];
 
 /** An order as the broker reports it. */
 export interface BrokerOrder {

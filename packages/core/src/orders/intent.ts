@@ -16,7 +16,14 @@ export const ORDER_TYPES = ["market", "limit", "stop", "stop_limit", "trailing_s
 export const TIME_IN_FORCE = ["day", "gtc", "opg", "cls", "ioc", "fok"] as const;
 
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
 );
 
 const intentObject = z.strictObject({
@@ -40,7 +47,10 @@ const intentObject = z.strictObject({
   bracket: z
     .strictObject({
       takeProfit: z.strictObject({ limitPrice: positiveDecimalSchema }),
-      stopLoss: z.strictObject({ stopPrice: positiveDecimalSchema, limitPrice: positiveDecimalSchema.optional() }),
+      stopLoss: z.strictObject({
+        stopPrice: positiveDecimalSchema,
+        limitPrice: positiveDecimalSchema.optional(),
+      }),
     })
     .optional(),
   rationale: z.string().max(5000).optional(),
@@ -57,10 +67,15 @@ export const orderIntentSchema = intentObject.superRefine((o, ctx) => {
   if ((o.qty === undefined) === (o.notional === undefined)) {
     issue(o.qty === undefined ? "qty" : "notional", "give exactly one of qty and notional");
   }
-  if (o.notional !== undefined && o.type !== "market") issue("notional", "notional orders must be market orders");
-  const needs = { limit: o.type === "limit" || o.type === "stop_limit", stop: o.type === "stop" || o.type === "stop_limit" };
+  if (o.notional !== undefined && o.type !== "market")
+    issue("notional", "notional orders must be market orders");
+  const needs = {
+    limit: o.type === "limit" || o.type === "stop_limit",
+    stop: o.type === "stop" || o.type === "stop_limit",
+  };
   if (needs.limit && o.limitPrice === undefined) issue("limitPrice", `a ${o.type} order needs a limitPrice`);
-  if (!needs.limit && o.limitPrice !== undefined) issue("limitPrice", `a ${o.type} order takes no limitPrice`);
+  if (!needs.limit && o.limitPrice !== undefined)
+    issue("limitPrice", `a ${o.type} order takes no limitPrice`);
   if (needs.stop && o.stopPrice === undefined) issue("stopPrice", `a ${o.type} order needs a stopPrice`);
   if (!needs.stop && o.stopPrice !== undefined) issue("stopPrice", `a ${o.type} order takes no stopPrice`);
   const trailing = o.type === "trailing_stop";
