@@ -3,7 +3,7 @@
  * surface here (`scheduler:error`) and never throw out of the loop.
  */
 
-import type { ExecutionRecord, ScheduleRecord } from "./storage/records.js";
+import type { ApprovalRecord, ExecutionRecord, OrderRecord, ScheduleRecord } from "./storage/records.js";
 
 /** Why a fire did not run. */
 export type SkipReason =
@@ -66,6 +66,27 @@ export interface SchedulerEvents {
   "run:cancelled": { execution: ExecutionRecord; reason: string };
   /** A handler's outcome arrived after its run was decided (timed out, cancelled, lease lost) and was discarded. */
   "run:late-result": { executionId: string; outcome: "resolved" | "rejected" };
+
+  /** A proposed order waits for a human decision. */
+  "approval:requested": { approval: ApprovalRecord };
+  /** An approval was approved or rejected (by a person, or by the risk guard as `risk-guard`). */
+  "approval:decided": { approval: ApprovalRecord; decision: "approved" | "rejected"; actor: string };
+  /** A pending approval passed its expiry undecided. */
+  "approval:expired": { approval: ApprovalRecord };
+  /** An order reached the broker (or was found there already: submits are idempotent). */
+  "order:submitted": { order: OrderRecord };
+  /** The risk guard or the broker refused an order. */
+  "order:rejected": {
+    clientOrderId: string;
+    scheduleId: string | null;
+    symbol: string;
+    rule: string;
+    reason: string;
+  };
+  /** The broker reported a status change (fill, cancel) of one of our orders. */
+  "order:updated": { order: OrderRecord; event: string };
+  "broker:connected": { broker: string; at: number };
+  "broker:disconnected": { broker: string; at: number };
 }
 
 /** Event names. */

@@ -5,6 +5,21 @@
  */
 
 export {
+  type Broker,
+  type BrokerAccount,
+  type BrokerClock,
+  type BrokerOrder,
+  type BrokerOrderStatus,
+  type BrokerPosition,
+  BrokerRateLimitedError,
+  BrokerRejectedError,
+  BrokerUnavailableError,
+  FINAL_ORDER_STATUSES,
+  type OrderRef,
+  type OrderRequest,
+  type OrderUpdate,
+} from "./broker/broker.js";
+export {
   ConflictError,
   type ErrorCode,
   errorCode,
@@ -28,6 +43,14 @@ export {
   type LogLevel,
   silentLogger,
 } from "./logger.js";
+export { Decimal, decimalString } from "./orders/decimal.js";
+export {
+  clientOrderId,
+  type OrderIntent,
+  type OrderIntentInput,
+  orderIntentSchema,
+  parseOrderIntent,
+} from "./orders/intent.js";
 export {
   type BackoffPolicy,
   type CronTriggerSpec,
@@ -42,16 +65,19 @@ export {
   type TriggerSpec,
 } from "./schedule/policies.js";
 export { buildScheduleRecord, type ScheduleInput, type ScheduleUpdate } from "./schedule/schedule-input.js";
-export type { FireInfo, JobContext, JobHandler } from "./scheduler/job.js";
+export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, planFires } from "./scheduler/planner.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
 export {
   type ActorOptions,
+  type ApprovalListInput,
+  type AuditListInput,
   type BackfillResult,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_WAIT_MS,
   type ExecutionListInput,
+  type OrderListInput,
   type PreviewFire,
   Scheduler,
   type SchedulerOptions,
@@ -94,6 +120,27 @@ export type {
 } from "./storage/storage.js";
 export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
 export { isValidTimeZone, localToInstant, resolveLocal, toLocal, zoneOffset } from "./time/zone.js";
+export {
+  ApprovalQueue,
+  approvalIdOf,
+  DEFAULT_APPROVAL_EXPIRY_MS,
+  type DecisionResult,
+  type ProposeResult,
+} from "./trading/approval-queue.js";
+export { type MarketHours, OrderDesk, type PriceSource, type SubmitResult } from "./trading/order-desk.js";
+export {
+  evaluateRisk,
+  intentNotional,
+  parseRiskLimits,
+  type RiskContext,
+  type RiskLimits,
+  type RiskOutcome,
+  type RiskPhase,
+  type RiskRule,
+  type RiskVerdict,
+  rulesFromLimits,
+} from "./trading/risk.js";
+export type { Notification, Notifier, TradingNotice } from "./trading/trading.js";
 export { compileTrigger, nextFires } from "./triggers/compile.js";
 export { nextCronFire } from "./triggers/cron.js";
 export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";

@@ -58,6 +58,8 @@ const intentObject = z.strictObject({
   riskLevel: z.enum(["low", "medium", "high"]).default("medium"),
   supportingData: jsonValue.optional(),
   strategy: z.string().max(200).optional(),
+  /** The price the strategy saw; values market orders for the risk guard when no price source is set. */
+  referencePrice: positiveDecimalSchema.optional(),
 });
 
 /** Intent schema with the cross-field rules (size, prices per type). */

@@ -5,7 +5,8 @@
 
 import { z } from "zod";
 import type { JsonValue, ScheduleRecord } from "../storage/records.js";
-import { durationSchema, parseInput } from "../validation.js";
+import { type RiskLimits, riskLimitsSchema } from "../trading/risk.js";
+import { durationSchema, parseInput, positiveDurationSchema } from "../validation.js";
 import {
   DEFAULT_MISFIRE,
   DEFAULT_RETRY,
@@ -51,6 +52,10 @@ export const scheduleInputSchema = z.strictObject({
   overlap: overlapSchema.optional(),
   retry: retryInputSchema.optional(),
   timeout: durationSchema.nullable().optional(),
+  requiresApproval: z.boolean().optional(),
+  approvalExpiry: positiveDurationSchema.nullable().optional(),
+  risk: riskLimitsSchema.nullable().optional(),
+  requireBrokerConnection: z.boolean().optional(),
 });
 
 /** What `createSchedule` accepts. */
@@ -90,6 +95,14 @@ export interface ScheduleInput {
       };
   /** Per-attempt timeout (ms or '30s'); null or omitted: none. */
   timeout?: number | string | null;
+  /** Orders from `ctx.submit` wait for a human approval. Default false. */
+  requiresApproval?: boolean;
+  /** How long approvals stay pending (ms or '4h'); default the scheduler's (4 h). */
+  approvalExpiry?: number | string | null;
+  /** Risk limits for this schedule, checked after the scheduler-wide ones. */
+  risk?: RiskLimits | null;
+  /** Skip fires while the broker is disconnected (reason `broker_disconnected`). Default false. */
+  requireBrokerConnection?: boolean;
 }
 
 /** What `updateSchedule` accepts: any subset of the input fields except the id. */
@@ -177,6 +190,10 @@ export function buildScheduleRecord(
     overlap: p.overlap ?? "skip",
     retry: sameRetry(retry, DEFAULT_RETRY) ? DEFAULT_RETRY : retry,
     timeoutMs: p.timeout ?? null,
+    requiresApproval: p.requiresApproval ?? false,
+    approvalExpiryMs: p.approvalExpiry ?? null,
+    risk: (p.risk ?? null) as ScheduleRecord["risk"],
+    requireBrokerConnection: p.requireBrokerConnection ?? false,
     firesSince: !previous || triggerChanged || reEnabled ? now : previous.firesSince,
     revision: previous ? previous.revision + 1 : 1,
     createdAt: previous?.createdAt ?? now,
@@ -199,5 +216,9 @@ export function recordToInput(record: ScheduleRecord): ScheduleInput {
     overlap: record.overlap,
     retry: record.retry,
     timeout: record.timeoutMs,
+    requiresApproval: record.requiresApproval ?? false,
+    approvalExpiry: record.approvalExpiryMs ?? null,
+    risk: (record.risk ?? null) as RiskLimits | null,
+    requireBrokerConnection: record.requireBrokerConnection ?? false,
   };
 }

@@ -1,7 +1,16 @@
 /** Jobs: named handlers, and the context each run hands them. */
 
+import type { Broker } from "../broker/broker.js";
 import type { Logger } from "../logger.js";
-import type { ExecutionRecord, FireKind, JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { OrderIntentInput } from "../orders/intent.js";
+import type {
+  ApprovalStatus,
+  ExecutionRecord,
+  FireKind,
+  JsonValue,
+  OrderRecord,
+  ScheduleRecord,
+} from "../storage/records.js";
 
 /** Identity of the fire being run. */
 export interface FireInfo {
@@ -30,7 +39,38 @@ export interface JobContext<TData = JsonValue | null> {
   readonly logger: Logger;
   /** The scheduler's clock (epoch ms). */
   now(): number;
+  /** The configured broker, for reading account, positions and prices (null when none). Place orders through `submit`. */
+  readonly broker: Broker | null;
+  /**
+   * Proposes an order for human approval. Each intent of a fire gets a deterministic client order
+   * id from (fire, position), so a retried or taken-over fire proposes the same approvals again
+   * instead of new ones. Throws a ValidationError for a malformed intent.
+   */
+  propose(intent: OrderIntentInput): Promise<ProposalOutcome>;
+  /**
+   * Submits an order through the risk guard to the broker, or queues it for approval when the
+   * schedule requires approval. Idempotent per (fire, position). Throws when the broker is
+   * unreachable (the run is retried, and the retry finds the same order); risk and broker
+   * rejections are returned, not thrown.
+   */
+  submit(intent: OrderIntentInput): Promise<SubmitOutcome>;
 }
+
+/** What `propose` returns. */
+export interface ProposalOutcome {
+  /** `pending`, or `rejected` by the risk guard (then `rule` and `reason` say why); a retried fire sees the current status. */
+  status: ApprovalStatus;
+  approvalId: string;
+  clientOrderId: string;
+  rule?: string;
+  reason?: string;
+}
+
+/** What `submit` returns: submitted, rejected (with the rule), or queued for approval. */
+export type SubmitOutcome =
+  | { status: "submitted"; clientOrderId: string; order: OrderRecord }
+  | { status: "rejected"; clientOrderId: string; rule: string; reason: string }
+  | { status: "queued"; clientOrderId: string; approvalId: string; approvalStatus: ApprovalStatus };
 
 /** A job handler. Its resolved value (JSON-serialisable) is stored as the run's result summary. */
 export type JobHandler<TData = JsonValue | null> = (ctx: JobContext<TData>) => unknown | Promise<unknown>;

@@ -67,8 +67,8 @@ export interface RunnerDeps {
   counters: Counters;
   random: () => number;
   emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
-  /** Lets trading features add to the context (broker, propose, submit). */
-  extendContext?(ctx: JobContext, run: Run, schedule: ScheduleRecord): JobContext;
+  /** The trading fields of the context (broker, propose, submit). */
+  contextExtras(run: Run, schedule: ScheduleRecord): Pick<JobContext, "broker" | "propose" | "submit">;
   /** Called after each run's outcome is decided (stored or not). */
   onSettled(run: Run, schedule: ScheduleRecord): void;
 }
@@ -93,12 +93,15 @@ export function toExecutionError(error: unknown): ExecutionError {
   return { message: e.message, code: errorCode(e), name: e.name };
 }
 
+/** The context fields the runner fills; the scheduler adds the trading ones. */
+export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit">;
+
 function createContext(
   run: Run,
   schedule: ScheduleRecord,
   signal: AbortSignal,
   deps: RunnerDeps,
-): JobContext {
+): BaseJobContext {
   const execution = run.execution;
   let logger: Logger | null = null;
   return {
@@ -157,8 +160,11 @@ function runAttempt(
       finish(() => reject(new AbortError(toError(attemptController.signal.reason))));
       return;
     }
-    let ctx = createContext(run, schedule, attemptController.signal, deps);
-    if (deps.extendContext) ctx = deps.extendContext(ctx, run, schedule);
+    // Object.assign keeps the base context's lazy logger getter.
+    const ctx: JobContext = Object.assign(
+      createContext(run, schedule, attemptController.signal, deps),
+      deps.contextExtras(run, schedule),
+    );
     const late = (outcome: "resolved" | "rejected") => {
       if (decided) deps.emit("run:late-result", { executionId: run.execution.id, outcome });
     };

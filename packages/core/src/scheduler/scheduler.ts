@@ -12,6 +12,7 @@
 import { hostname } from "node:os";
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
+import type { Broker } from "../broker/broker.js";
 import {
   ConflictError,
   NotFoundError,
@@ -26,22 +27,42 @@ import type { ScheduleInput, ScheduleUpdate } from "../schedule/schedule-input.j
 import { buildScheduleRecord } from "../schedule/schedule-input.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type {
+  ApprovalRecord,
+  ApprovalStatus,
+  AuditEntry,
   ControlRecord,
   ExecutionRecord,
   ExecutionStatus,
   FireKind,
   JsonValue,
+  OrderRecord,
   Page,
+  RiskLevel,
   ScheduleRecord,
 } from "../storage/records.js";
 import type { Storage, StorageChange } from "../storage/storage.js";
 import { type Clock, sleep, systemClock } from "../time/clock.js";
 import { localParts, toLocal } from "../time/zone.js";
+import type { DecisionResult } from "../trading/approval-queue.js";
+import type { MarketHours, PriceSource } from "../trading/order-desk.js";
+import { type RiskLimits, type RiskRule, riskLimitsSchema } from "../trading/risk.js";
+import {
+  DEFAULT_APPROVAL_EXPIRY_MS,
+  type Notifier,
+  Trading,
+  type TradingNotice,
+} from "../trading/trading.js";
 import { compileTrigger, nextFires } from "../triggers/compile.js";
 import type { Trigger } from "../triggers/trigger.js";
-import { durationSchema, type InstantInput, instantSchema, parseInput } from "../validation.js";
+import {
+  durationSchema,
+  type InstantInput,
+  instantSchema,
+  parseInput,
+  positiveDurationSchema,
+} from "../validation.js";
 import { FireQueue, type QueueEntry } from "./fire-queue.js";
-import { fireIdempotencyKey, type JobContext, type JobDefinition, type JobHandler } from "./job.js";
+import { fireIdempotencyKey, type JobDefinition, type JobHandler } from "./job.js";
 import { planFires } from "./planner.js";
 import { executeRun, Run, type RunnerDeps } from "./runner.js";
 import {
@@ -82,6 +103,20 @@ export interface SchedulerOptions {
   strictJobs?: boolean;
   /** Random source for backoff jitter. Default Math.random. */
   random?: () => number;
+  /** The broker orders go to. Default none: `ctx.submit` then rejects with rule `broker_configured`. */
+  broker?: Broker;
+  /** Scheduler-wide risk limits, checked before every submission and again on approval. */
+  risk?: RiskLimits;
+  /** Custom risk rules, checked after the limits' rules. */
+  riskRules?: RiskRule[];
+  /** How long approvals stay pending unless a schedule says otherwise (ms or '4h'). Default 4 h. */
+  approvalExpiry?: number | string;
+  /** Current prices, to value market orders for the risk guard (PaperBroker's `priceOf` fits). */
+  prices?: PriceSource;
+  /** Market hours for the `marketHoursOnly` risk limit (a MarketCalendar fits). */
+  marketHours?: MarketHours;
+  /** Where notifications go (run failed for good, approvals requested or expired, pause-all, broker connection). */
+  notifiers?: Notifier[];
 }
 
 const optionsSchema = z.strictObject({
@@ -95,6 +130,19 @@ const optionsSchema = z.strictObject({
   overlapPollMs: z.number().int().min(1).optional(),
   strictJobs: z.boolean().optional(),
   random: z.custom<() => number>((v) => v === undefined || typeof v === "function").optional(),
+  broker: z.custom<Broker>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
+  risk: riskLimitsSchema.optional(),
+  riskRules: z
+    .array(z.custom<RiskRule>((v) => typeof v === "object" && v !== null && "check" in v))
+    .optional(),
+  approvalExpiry: positiveDurationSchema.optional(),
+  prices: z.custom<PriceSource>((v) => v === undefined || typeof v === "function").optional(),
+  marketHours: z
+    .custom<MarketHours>((v) => v === undefined || (typeof v === "object" && v !== null && "isOpen" in v))
+    .optional(),
+  notifiers: z
+    .array(z.custom<Notifier>((v) => typeof v === "object" && v !== null && "notify" in v))
+    .optional(),
 });
 
 /** Who did something, for the audit log. */
@@ -147,6 +195,73 @@ const executionListSchema = z.strictObject({
   cursor: z.string().nullable().optional(),
 });
 const actorSchema = z.strictObject({ actor: z.string().trim().min(1).max(200).default("system") });
+const approvalStatusEnum = z.enum(["pending", "approved", "rejected", "expired", "submitted", "failed"]);
+const riskEnum = z.enum(["low", "medium", "high"]);
+const approvalListSchema = z.strictObject({
+  status: z.union([approvalStatusEnum, z.array(approvalStatusEnum)]).optional(),
+  riskLevel: z.union([riskEnum, z.array(riskEnum)]).optional(),
+  scheduleId: z.string().min(1).optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+  cursor: z.string().nullable().optional(),
+});
+const decisionSchema = z.strictObject({
+  ids: z.array(z.string().min(1)).min(1).max(1000),
+  actor: z.string().trim().min(1).max(200),
+  reason: z.string().max(1000).optional(),
+});
+const orderListSchema = z.strictObject({
+  scheduleId: z.string().min(1).optional(),
+  executionId: z.string().min(1).optional(),
+  symbol: z.string().min(1).optional(),
+  status: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+  cursor: z.string().nullable().optional(),
+});
+const auditListSchema = z.strictObject({
+  actor: z.string().min(1).optional(),
+  action: z.string().min(1).optional(),
+  subjectType: z.string().min(1).optional(),
+  subjectId: z.string().min(1).optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(50),
+  cursor: z.string().nullable().optional(),
+});
+
+/** Filters of {@link Scheduler.listApprovals}. */
+export interface ApprovalListInput {
+  status?: ApprovalStatus | ApprovalStatus[];
+  riskLevel?: RiskLevel | RiskLevel[];
+  scheduleId?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Filters of {@link Scheduler.listOrders}. */
+export interface OrderListInput {
+  scheduleId?: string;
+  executionId?: string;
+  symbol?: string;
+  status?: string | string[];
+  from?: InstantInput;
+  to?: InstantInput;
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** Filters of {@link Scheduler.listAudit}. */
+export interface AuditListInput {
+  actor?: string;
+  action?: string;
+  subjectType?: string;
+  subjectId?: string;
+  from?: InstantInput;
+  to?: InstantInput;
+  limit?: number;
+  cursor?: string | null;
+}
 
 interface ScheduleState extends QueueEntry {
   record: ScheduleRecord;
@@ -224,9 +339,9 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private readonly runnerDeps: RunnerDeps;
-  /** Extension point for trading features: adds to every handler context. */
-  protected contextExtender: ((ctx: JobContext, run: Run, schedule: ScheduleRecord) => JobContext) | null =
-    null;
+  /** Broker, risk guard, order desk and approval queue. */
+  private readonly trading: Trading;
+  private readonly notifiers: readonly Notifier[];
 
   constructor(options: SchedulerOptions = {}) {
     super();
@@ -250,10 +365,47 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       counters: this.counters,
       random: this.random,
       emit: (name, payload) => this.emitSafe(name, payload),
-      extendContext: (ctx, run, schedule) =>
-        this.contextExtender ? this.contextExtender(ctx, run, schedule) : ctx,
+      contextExtras: (run, schedule) => this.trading.contextExtras(run, schedule),
       onSettled: (run, schedule) => this.onRunSettled(run, schedule),
     };
+    this.notifiers = o.notifiers ?? [];
+    this.trading = new Trading(
+      {
+        storage: this.storage,
+        clock: this.clock,
+        counters: this.counters,
+        logger: this.logger,
+        emit: (name, payload) => this.emitSafe(name, payload),
+        audit: (actor, action, subjectType, subjectId, details) =>
+          this.audit(actor, action, subjectType, subjectId, details),
+        notify: (notice) => this.notify(notice),
+        reportError: (error, context) => this.reportError(error, context),
+      },
+      {
+        broker: o.broker ?? null,
+        risk: o.risk ?? {},
+        riskRules: o.riskRules ?? [],
+        approvalExpiryMs: o.approvalExpiry ?? DEFAULT_APPROVAL_EXPIRY_MS,
+        prices: o.prices ?? null,
+        marketHours: o.marketHours ?? null,
+      },
+      (id) => this.states.get(id)?.record ?? null,
+    );
+  }
+
+  /**
+   * Sends a notification to every notifier without waiting for it: a slow or failing webhook
+   * never delays a fire. Delivery failures become `scheduler:error` events.
+   */
+  private notify(notice: TradingNotice): void {
+    if (this.notifiers.length === 0) return;
+    const notification = { ...notice, timestamp: new Date(this.clock.now()).toISOString() };
+    for (const notifier of this.notifiers) {
+      // Not tracked by stop(): a webhook retrying for minutes must not hold a shutdown.
+      Promise.resolve()
+        .then(() => notifier.notify(notification))
+        .catch((error: unknown) => this.reportError(error, `notifier ${notifier.name} (${notice.kind})`));
+    }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -791,6 +943,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await this.finishWithoutRun(run, st, "skipped", "unknown_job");
       return { claimed: true, execution: run.execution, done: run.done };
     }
+    if (!this.trading.brokerReady(record)) {
+      await this.finishWithoutRun(run, st, "skipped", "broker_disconnected");
+      return { claimed: true, execution: run.execution, done: run.done };
+    }
     const proceed = record.overlap === "allow" ? true : await this.resolveOverlap(st, run);
     if (proceed) {
       st.lastStartAt = this.clock.now();
@@ -945,6 +1101,24 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   private onRunSettled(run: Run, schedule: ScheduleRecord): void {
     this.runs.delete(run);
+    this.trading.runSettled(run);
+    const e0 = run.execution;
+    if (e0.status === "failed" || e0.status === "timed_out") {
+      this.notify({
+        kind: "run_failed",
+        severity: "critical",
+        subject: `Scheduler job failed: ${schedule.name}`,
+        body: `${schedule.id} (${schedule.job}) ${e0.status === "timed_out" ? "timed out" : "failed"} after ${e0.attempts} attempt(s): ${e0.error?.message ?? "unknown error"}`,
+        data: {
+          scheduleId: schedule.id,
+          executionId: e0.id,
+          scheduledAt: e0.scheduledAt,
+          attempts: e0.attempts,
+          status: e0.status,
+          error: e0.error as unknown as JsonValue,
+        },
+      });
+    }
     const st = this.states.get(schedule.id);
     if (!st) return;
     st.running = Math.max(0, st.running - 1);
@@ -1001,6 +1175,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       throw error;
     }
     if (this.storage.watch) this.unwatch = this.storage.watch((change) => this.onStorageChange(change));
+    await this.trading.start();
     this.lifecycle = this.paused ? "paused" : "running";
     this.startedAt = this.clock.now();
     this.heartbeatAt = this.startedAt;
@@ -1078,6 +1253,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await Promise.all(pending());
     }
     await Promise.all([...this.tasks]);
+    await this.trading.stop();
     this.lifecycle = "stopped";
     const at = this.clock.now();
     this.logger.info({ instanceId: this.instanceId }, "scheduler stopped");
@@ -1119,13 +1295,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
    * paused). With `abortRunning`, handlers in progress are aborted too (recorded as cancelled).
    */
   async pauseAll(
-    options: ActorOptions & { reason?: string; abortRunning?: boolean } = {},
+    options: ActorOptions & { reason?: string; abortRunning?: boolean; cancelOpenOrders?: boolean } = {},
   ): Promise<ControlRecord> {
     const o = parseInput(
       z.strictObject({
         actor: z.string().trim().min(1).max(200).default("system"),
         reason: z.string().max(1000).optional(),
         abortRunning: z.boolean().default(false),
+        cancelOpenOrders: z.boolean().default(false),
       }),
       options,
       "scheduler",
@@ -1145,6 +1322,18 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     });
     this.applyControl(control, o.actor);
     if (o.abortRunning) for (const run of [...this.runs]) run.cancel("paused_all");
+    let cancelled: { cancelled: number; failed: { id: string; error: string }[] } | null = null;
+    if (o.cancelOpenOrders) {
+      cancelled = await this.trading.desk.cancelOpenOrders();
+      await this.audit(o.actor, "orders.cancel_all", "broker", null, cancelled as unknown as JsonValue);
+    }
+    this.notify({
+      kind: "paused_all",
+      severity: "critical",
+      subject: `Emergency pause-all by ${o.actor}`,
+      body: `Every schedule is paused${o.reason ? `: ${o.reason}` : ""}.${cancelled ? ` ${cancelled.cancelled} open order(s) cancelled${cancelled.failed.length ? `, ${cancelled.failed.length} failed` : ""}.` : ""}`,
+      data: { actor: o.actor, reason: o.reason ?? null, cancelledOrders: cancelled?.cancelled ?? null },
+    });
     return control;
   }
 
@@ -1162,6 +1351,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     await this.storage.setControl(control);
     await this.audit(actor, "scheduler.resume_all", "scheduler", null, null);
     this.applyControl(control, actor);
+    this.notify({
+      kind: "resumed_all",
+      severity: "info",
+      subject: `Pause-all lifted by ${actor}`,
+      body: "Schedules fire again; what was missed follows each schedule's misfire policy.",
+      data: { actor },
+    });
     return control;
   }
 
@@ -1230,7 +1426,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       this.lastSyncAt = now;
       await this.syncFromStorage();
     }
-    if (this.canFire()) await this.takeOver(now);
+    if (this.canFire()) {
+      await this.takeOver(now);
+      await this.trading.maintain();
+    }
   }
 
   private async takeOver(now: number): Promise<void> {
@@ -1526,6 +1725,105 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const e = await this.storage.getExecution(id);
     if (!e) throw new NotFoundError("NOT_FOUND", `execution '${id}' not found`, { field: "id" });
     return e;
+  }
+
+  /** Approvals, newest first, filtered by status, risk level and schedule, with a cursor. */
+  async listApprovals(input: ApprovalListInput = {}): Promise<Page<ApprovalRecord>> {
+    const q = parseInput(approvalListSchema, input, "scheduler");
+    return this.storage.listApprovals({
+      limit: q.limit,
+      ...(q.status === undefined ? {} : { status: q.status }),
+      ...(q.riskLevel === undefined ? {} : { riskLevel: q.riskLevel }),
+      ...(q.scheduleId === undefined ? {} : { scheduleId: q.scheduleId }),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+  }
+
+  /** One approval; NotFoundError if unknown. */
+  async getApproval(id: string): Promise<ApprovalRecord> {
+    const a = await this.storage.getApproval(id);
+    if (!a) throw new NotFoundError("NOT_FOUND", `approval '${id}' not found`, { field: "id" });
+    return a;
+  }
+
+  /** Number of approvals waiting for a decision. */
+  pendingApprovalCount(): Promise<number> {
+    return this.storage.countApprovals("pending");
+  }
+
+  /**
+   * Approves one or many pending approvals as `actor`. Each is re-checked by the risk guard (limits
+   * may have changed since it was proposed) and, if it passes, submitted to the broker. Returns one
+   * result per id, in order; an approval that is not pending any more is reported, not thrown.
+   */
+  async approve(
+    ids: string | string[],
+    options: ActorOptions & { reason?: string },
+  ): Promise<DecisionResult[]> {
+    const o = parseInput(decisionSchema, { ids: Array.isArray(ids) ? ids : [ids], ...options }, "scheduler");
+    return this.trading.approvals.approve(o.ids, o.actor, o.reason ?? null);
+  }
+
+  /** Rejects one or many pending approvals as `actor`, with an optional reason. */
+  async reject(
+    ids: string | string[],
+    options: ActorOptions & { reason?: string },
+  ): Promise<DecisionResult[]> {
+    const o = parseInput(decisionSchema, { ids: Array.isArray(ids) ? ids : [ids], ...options }, "scheduler");
+    return this.trading.approvals.reject(o.ids, o.actor, o.reason ?? null);
+  }
+
+  /** Orders placed through this scheduler's storage, newest first. */
+  async listOrders(input: OrderListInput = {}): Promise<Page<OrderRecord>> {
+    const q = parseInput(orderListSchema, input, "scheduler");
+    return this.storage.listOrders({
+      limit: q.limit,
+      ...(q.scheduleId === undefined ? {} : { scheduleId: q.scheduleId }),
+      ...(q.executionId === undefined ? {} : { executionId: q.executionId }),
+      ...(q.symbol === undefined ? {} : { symbol: q.symbol }),
+      ...(q.status === undefined ? {} : { status: q.status }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+  }
+
+  /** One order by its client order id; NotFoundError if unknown. */
+  async getOrder(clientOrderId: string): Promise<OrderRecord> {
+    const o = await this.storage.getOrder(clientOrderId);
+    if (!o)
+      throw new NotFoundError("NOT_FOUND", `order '${clientOrderId}' not found`, { field: "clientOrderId" });
+    return o;
+  }
+
+  /** The audit log, newest first: who did what, when and why. */
+  async listAudit(input: AuditListInput = {}): Promise<Page<AuditEntry>> {
+    const q = parseInput(auditListSchema, input, "scheduler");
+    return this.storage.listAudit({
+      limit: q.limit,
+      ...(q.actor === undefined ? {} : { actor: q.actor }),
+      ...(q.action === undefined ? {} : { action: q.action }),
+      ...(q.subjectType === undefined ? {} : { subjectType: q.subjectType }),
+      ...(q.subjectId === undefined ? {} : { subjectId: q.subjectId }),
+      ...(q.from === undefined ? {} : { from: q.from }),
+      ...(q.to === undefined ? {} : { to: q.to }),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+  }
+
+  /** Cancels every open order at the broker, recorded in the audit log. */
+  async cancelOpenOrders(
+    options?: ActorOptions,
+  ): Promise<{ cancelled: number; failed: { id: string; error: string }[] }> {
+    const actor = actorOf(options);
+    const result = await this.trading.desk.cancelOpenOrders();
+    await this.audit(actor, "orders.cancel_all", "broker", null, result as unknown as JsonValue);
+    return result;
+  }
+
+  /** The configured broker, or null. */
+  get broker(): Broker | null {
+    return this.trading.desk.broker;
   }
 
   private scheduleStatuses(): ScheduleStatus[] {

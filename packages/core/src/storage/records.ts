@@ -36,6 +36,14 @@ export interface ScheduleRecord {
   retry: RetryPolicy;
   /** Per-attempt timeout in ms; the handler's signal is aborted when it passes. Null: none. */
   timeoutMs: number | null;
+  /** Orders submitted by this schedule's handler wait for a human approval. */
+  requiresApproval: boolean;
+  /** How long its approvals stay pending, in ms; null: the scheduler's default (4 h). */
+  approvalExpiryMs: number | null;
+  /** Risk limits checked after the scheduler-wide ones (decimals as strings); null: none. */
+  risk: { [key: string]: JsonValue } | null;
+  /** Skip fires (reason `broker_disconnected`) while the broker is not connected. */
+  requireBrokerConnection: boolean;
   /**
    * Fires at or before this instant never count as missed: set on creation, when the trigger
    * changes and when the schedule is enabled again (fires while disabled are not owed).

@@ -1,0 +1,294 @@
+/**
+ * The scheduler's trading features in one place: the handler context's `broker`, `propose` and
+ * `submit`; the risk guard, order desk and approval queue behind them; the broker's connection
+ * and order updates; and the notifications they raise. The Scheduler owns one and delegates.
+ */
+
+import type { Broker } from "../broker/broker.js";
+import { toError } from "../errors.js";
+import type { SchedulerEvents } from "../events.js";
+import type { Logger } from "../logger.js";
+import { clientOrderId, type OrderIntentInput, parseOrderIntent } from "../orders/intent.js";
+import type { JobContext, ProposalOutcome, SubmitOutcome } from "../scheduler/job.js";
+import type { Run } from "../scheduler/runner.js";
+import type { Counters } from "../scheduler/status.js";
+import type { ApprovalRecord, JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { Storage } from "../storage/storage.js";
+import type { Clock } from "../time/clock.js";
+import { ApprovalQueue, DEFAULT_APPROVAL_EXPIRY_MS } from "./approval-queue.js";
+import { type MarketHours, OrderDesk, type PriceSource } from "./order-desk.js";
+import { type ParsedRiskLimits, type RiskRule, rulesFromLimits } from "./risk.js";
+
+/** A notification the trading features raise (delivered by the scheduler's notifiers). */
+export interface TradingNotice {
+  kind: string;
+  severity: "info" | "warning" | "critical";
+  subject: string;
+  body: string;
+  data: JsonValue;
+}
+
+/** A notification as delivered to notifiers. */
+export type Notification = TradingNotice & { timestamp: string };
+
+/** Anything that delivers notifications (console, webhook, a function). */
+export interface Notifier {
+  readonly name: string;
+  notify(notification: Notification): Promise<void>;
+}
+
+/** The trading fields of a handler context. */
+export type TradingContext = Pick<JobContext, "broker" | "propose" | "submit">;
+
+/** Options of {@link Trading}, already validated by the Scheduler. */
+export interface TradingOptions {
+  broker: Broker | null;
+  /** Scheduler-wide limits. */
+  risk: ParsedRiskLimits;
+  /** Custom rules, checked after the limits' rules. */
+  riskRules: readonly RiskRule[];
+  approvalExpiryMs: number;
+  prices: PriceSource | null;
+  marketHours: MarketHours | null;
+}
+
+/** What Trading needs from the scheduler. */
+export interface TradingDeps {
+  storage: Storage;
+  clock: Clock;
+  counters: Counters;
+  logger: Logger;
+  emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
+  audit(
+    actor: string,
+    action: string,
+    subjectType: string,
+    subjectId: string | null,
+    details: JsonValue | null,
+  ): Promise<void>;
+  notify(notice: TradingNotice): void;
+  reportError(error: unknown, context: string): void;
+}
+
+/** Trading features of one scheduler. */
+export class Trading {
+  readonly desk: OrderDesk;
+  readonly approvals: ApprovalQueue;
+  private readonly broker: Broker | null;
+  private readonly expiryMs: number;
+  private readonly scheduleRules = new Map<string, { revision: number; rules: RiskRule[] }>();
+  /** Approvals created per execution, announced in one notification when the run ends. */
+  private readonly proposed = new Map<string, ApprovalRecord[]>();
+  private readonly offs: (() => void)[] = [];
+  private connectedByUs = false;
+  private lastConnected: boolean | null = null;
+
+  constructor(
+    private readonly deps: TradingDeps,
+    options: TradingOptions,
+    private readonly scheduleOf: (id: string) => ScheduleRecord | null,
+  ) {
+    this.broker = options.broker;
+    this.expiryMs = options.approvalExpiryMs;
+    this.desk = new OrderDesk({
+      storage: deps.storage,
+      broker: options.broker,
+      clock: deps.clock,
+      counters: deps.counters,
+      rules: [...rulesFromLimits(options.risk), ...options.riskRules],
+      prices: options.prices,
+      marketHours: options.marketHours,
+      emit: deps.emit,
+    });
+    this.approvals = new ApprovalQueue({
+      storage: deps.storage,
+      clock: deps.clock,
+      desk: this.desk,
+      emit: deps.emit,
+      audit: (actor, action, subjectId, details) => deps.audit(actor, action, "approval", subjectId, details),
+      rulesFor: (scheduleId) => this.rulesFor(scheduleId),
+    });
+  }
+
+  /** The schedule's own limits as rules (cached per revision). They never repeat the broker-connection rule. */
+  rulesFor(scheduleId: string | null): readonly RiskRule[] {
+    if (scheduleId === null) return [];
+    const schedule = this.scheduleOf(scheduleId);
+    if (!schedule?.risk) return [];
+    const cached = this.scheduleRules.get(scheduleId);
+    if (cached && cached.revision === schedule.revision) return cached.rules;
+    const limits = schedule.risk as ParsedRiskLimits;
+    const rules = rulesFromLimits({
+      ...limits,
+      requireBrokerConnection: limits.requireBrokerConnection ?? false,
+    });
+    this.scheduleRules.set(scheduleId, { revision: schedule.revision, rules });
+    return rules;
+  }
+
+  /** Whether fires of `schedule` may run now (its `requireBrokerConnection`). */
+  brokerReady(schedule: ScheduleRecord): boolean {
+    if (!schedule.requireBrokerConnection) return true;
+    return this.broker?.isConnected() ?? false;
+  }
+
+  /** The trading part of a handler context: `broker`, `propose`, `submit`. Intent positions count per attempt. */
+  contextExtras(run: Run, schedule: ScheduleRecord): TradingContext {
+    const execution = run.execution;
+    let next = 0;
+    const proposeAt = async (input: OrderIntentInput, index: number): Promise<ProposalOutcome> => {
+      const intent = parseOrderIntent(input);
+      const { result, record, created } = await this.approvals.propose({
+        intent,
+        clientOrderId: clientOrderId(execution.idempotencyKey, index),
+        intentIndex: index,
+        scheduleId: schedule.id,
+        executionId: execution.id,
+        fireKey: execution.idempotencyKey,
+        expiryMs: schedule.approvalExpiryMs ?? this.expiryMs,
+      });
+      if (created && record.status === "pending") {
+        const list = this.proposed.get(execution.id) ?? [];
+        list.push(record);
+        this.proposed.set(execution.id, list);
+      }
+      return result;
+    };
+    return {
+      broker: this.broker,
+      propose: (input) => proposeAt(input, next++),
+      submit: async (input): Promise<SubmitOutcome> => {
+        const index = next++;
+        if (schedule.requiresApproval) {
+          const p = await proposeAt(input, index);
+          if (p.status === "rejected" && p.rule) {
+            return {
+              status: "rejected",
+              clientOrderId: p.clientOrderId,
+              rule: p.rule,
+              reason: p.reason ?? "",
+            };
+          }
+          return {
+            status: "queued",
+            clientOrderId: p.clientOrderId,
+            approvalId: p.approvalId,
+            approvalStatus: p.status,
+          };
+        }
+        const intent = parseOrderIntent(input);
+        return this.desk.submit({
+          intent,
+          clientOrderId: clientOrderId(execution.idempotencyKey, index),
+          scheduleId: schedule.id,
+          executionId: execution.id,
+          approvalId: null,
+          extraRules: this.rulesFor(schedule.id),
+        });
+      },
+    };
+  }
+
+  /** After a run: one notification for all the approvals it requested. */
+  runSettled(run: Run): void {
+    const list = this.proposed.get(run.execution.id);
+    if (!list) return;
+    this.proposed.delete(run.execution.id);
+    const first = list[0] as ApprovalRecord;
+    const lines = list.map((a) => {
+      const i = a.intent as { side?: string; qty?: string; notional?: string; symbol?: string };
+      return `${i.side ?? "?"} ${i.qty ?? `$${i.notional ?? "?"}`} ${i.symbol ?? "?"} (risk ${a.riskLevel}${a.confidence === null ? "" : `, confidence ${a.confidence}`})`;
+    });
+    this.deps.notify({
+      kind: "approvals_requested",
+      severity: "info",
+      subject: `${list.length} order(s) from ${first.scheduleId} await approval`,
+      body: `${lines.join("\n")}\nExpires ${new Date(first.expiresAt).toISOString()}.`,
+      data: {
+        scheduleId: first.scheduleId,
+        executionId: run.execution.id,
+        approvalIds: list.map((a) => a.id),
+        expiresAt: first.expiresAt,
+      },
+    });
+  }
+
+  private connectionChanged(connected: boolean): void {
+    if (connected === this.lastConnected || !this.broker) return;
+    const at = this.deps.clock.now();
+    const was = this.lastConnected;
+    this.lastConnected = connected;
+    this.deps.emit(connected ? "broker:connected" : "broker:disconnected", { broker: this.broker.name, at });
+    if (was === null && connected) return; // the first connection is not news
+    this.deps.notify({
+      kind: connected ? "broker_reconnected" : "broker_disconnected",
+      severity: connected ? "info" : "warning",
+      subject: `Broker ${this.broker.name} ${connected ? "reconnected" : "disconnected"}`,
+      body: `${this.broker.name} ${connected ? "is connected again" : "lost its connection"} at ${new Date(at).toISOString()}.`,
+      data: { broker: this.broker.name, at },
+    });
+  }
+
+  /** Connects the broker if needed and listens to its order updates and connection changes. */
+  async start(): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return;
+    if (broker.onOrderUpdate) {
+      this.offs.push(
+        broker.onOrderUpdate((update) => {
+          this.desk
+            .applyUpdate(update)
+            .catch((error: unknown) =>
+              this.deps.reportError(error, `order update ${update.order.clientOrderId}`),
+            );
+        }),
+      );
+    }
+    if (broker.onConnectionChange)
+      this.offs.push(broker.onConnectionChange((c) => this.connectionChanged(c)));
+    await this.ensureConnected();
+  }
+
+  private async ensureConnected(): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return;
+    if (!broker.isConnected()) {
+      try {
+        await broker.connect();
+        this.connectedByUs = true;
+      } catch (error) {
+        this.deps.reportError(error, `connecting broker ${broker.name}`);
+      }
+    }
+    this.connectionChanged(broker.isConnected());
+  }
+
+  /** Periodic work: expire approvals, resubmit stuck approved ones, reconnect the broker. */
+  async maintain(): Promise<void> {
+    const expired = await this.approvals.sweep();
+    if (expired.length > 0) {
+      this.deps.notify({
+        kind: "approval_expired",
+        severity: "warning",
+        subject: `${expired.length} approval(s) expired undecided`,
+        body: expired.map((a) => `${a.id} from ${a.scheduleId}`).join("\n"),
+        data: { approvalIds: expired.map((a) => a.id) },
+      });
+    }
+    await this.ensureConnected();
+  }
+
+  /** Stops listening; disconnects the broker if this scheduler connected it. */
+  async stop(): Promise<void> {
+    for (const off of this.offs.splice(0)) off();
+    if (this.broker && this.connectedByUs) {
+      this.connectedByUs = false;
+      await this.broker
+        .disconnect()
+        .catch((error: unknown) => this.deps.reportError(toError(error), "disconnecting the broker"));
+    }
+    this.lastConnected = null;
+  }
+}
+
+export { DEFAULT_APPROVAL_EXPIRY_MS };
