@@ -5,12 +5,13 @@ import { parseOrderIntent } from "../orders/intent.js";
 import { evaluateRisk, intentNotional, parseRiskLimits, type RiskContext, rulesFromLimits } from "./risk.js";
 
 function context(
-  overrides: Partial<RiskContext> & { intent?: unknown; positions?: BrokerPosition[] } = {},
+  overrides: Partial<Omit<RiskContext, "intent" | "positions">> & {
+    intent?: unknown;
+    positions?: BrokerPosition[];
+  } = {},
 ): RiskContext {
-  const intent = parseOrderIntent(
-    overrides.intent ?? { symbol: "AAPL", side: "buy", qty: 10, referencePrice: 190 },
-  );
-  const positions = overrides.positions ?? [];
+  const { intent: rawIntent, positions = [], ...rest } = overrides;
+  const intent = parseOrderIntent(rawIntent ?? { symbol: "AAPL", side: "buy", qty: 10, referencePrice: 190 });
   return {
     scheduleId: "s",
     notional: intentNotional(intent, intent.referencePrice ?? null),
@@ -20,7 +21,7 @@ function context(
     openOrders: async () => [] as BrokerOrder[],
     marketOpen: async () => true,
     now: 0,
-    ...overrides,
+    ...rest,
     intent,
     positions: async () => positions,
   };
