@@ -19,6 +19,7 @@ export {
   type OrderRequest,
   type OrderUpdate,
 } from "./broker/broker.js";
+export * from "./calendar/index.js";
 export {
   ConflictError,
   type ErrorCode,

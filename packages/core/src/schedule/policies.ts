@@ -4,6 +4,11 @@
  */
 
 import { z } from "zod";
+import {
+  type MarketTriggerInput,
+  type MarketTriggerSpec,
+  marketTriggerSpecSchema,
+} from "../calendar/market-trigger.js";
 import { isValidTimeZone } from "../time/zone.js";
 import { compileCron } from "../triggers/cron-matcher.js";
 import { addIssue, durationSchema, instantSchema, positiveDurationSchema } from "../validation.js";
@@ -34,7 +39,7 @@ export interface OnceTriggerSpec {
 }
 
 /** When a schedule fires. Stored in canonical form (all durations and instants in ms). */
-export type TriggerSpec = CronTriggerSpec | IntervalTriggerSpec | OnceTriggerSpec;
+export type TriggerSpec = CronTriggerSpec | IntervalTriggerSpec | OnceTriggerSpec | MarketTriggerSpec;
 
 const cronExpression = z.string().superRefine((value, ctx) => {
   try {
@@ -95,10 +100,11 @@ export const triggerInputSchema = z.preprocess(
       }
       if ("every" in r) return { type: "interval", ...r };
       if ("at" in r) return { type: "once", ...r };
+      if ("event" in r && "calendar" in r) return { type: "market", ...r };
     }
     return raw;
   },
-  z.discriminatedUnion("type", [cronSpec, intervalSpec, onceSpec]),
+  z.discriminatedUnion("type", [cronSpec, intervalSpec, onceSpec, marketTriggerSpecSchema]),
 );
 
 /** Trigger as accepted by the API (before defaults such as the interval anchor are filled in). */
@@ -108,7 +114,8 @@ export type TriggerInput =
   | { type: "interval"; every: number | string; anchor?: Date | number | string; jitter?: number | string }
   | { every: number | string; anchor?: Date | number | string; jitter?: number | string }
   | { type: "once"; at: Date | number | string }
-  | { at: Date | number | string };
+  | { at: Date | number | string }
+  | MarketTriggerInput;
 
 // --- misfire --------------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@
  */
 
 import { z } from "zod";
+import { hasCalendar } from "../calendar/registry.js";
 import type { JsonValue, ScheduleRecord } from "../storage/records.js";
 import { type RiskLimits, riskLimitsSchema } from "../trading/risk.js";
-import { durationSchema, parseInput, positiveDurationSchema } from "../validation.js";
+import { addIssue, durationSchema, parseInput, positiveDurationSchema } from "../validation.js";
 import {
   DEFAULT_MISFIRE,
   DEFAULT_RETRY,
@@ -56,6 +57,15 @@ export const scheduleInputSchema = z.strictObject({
   approvalExpiry: positiveDurationSchema.nullable().optional(),
   risk: riskLimitsSchema.nullable().optional(),
   requireBrokerConnection: z.boolean().optional(),
+  marketHoursOnly: z.boolean().optional(),
+  calendar: z
+    .string()
+    .trim()
+    .transform((v) => v.toUpperCase())
+    .superRefine((v, ctx) => {
+      if (!hasCalendar(v)) addIssue(ctx, "VALIDATION", `unknown calendar '${v}' (register it first)`);
+    })
+    .optional(),
 });
 
 /** What `createSchedule` accepts. */
@@ -103,6 +113,10 @@ export interface ScheduleInput {
   risk?: RiskLimits | null;
   /** Skip fires while the broker is disconnected (reason `broker_disconnected`). Default false. */
   requireBrokerConnection?: boolean;
+  /** Skip fires outside a trading session (reason `market_closed`). Default false. */
+  marketHoursOnly?: boolean;
+  /** Calendar for `marketHoursOnly` (XNYS, XLON, or one you registered). Default XNYS. */
+  calendar?: string;
 }
 
 /** What `updateSchedule` accepts: any subset of the input fields except the id. */
@@ -194,6 +208,8 @@ export function buildScheduleRecord(
     approvalExpiryMs: p.approvalExpiry ?? null,
     risk: (p.risk ?? null) as ScheduleRecord["risk"],
     requireBrokerConnection: p.requireBrokerConnection ?? false,
+    marketHoursOnly: p.marketHoursOnly ?? false,
+    calendar: p.calendar ?? "XNYS",
     firesSince: !previous || triggerChanged || reEnabled ? now : previous.firesSince,
     revision: previous ? previous.revision + 1 : 1,
     createdAt: previous?.createdAt ?? now,
@@ -220,5 +236,7 @@ export function recordToInput(record: ScheduleRecord): ScheduleInput {
     approvalExpiry: record.approvalExpiryMs ?? null,
     risk: (record.risk ?? null) as RiskLimits | null,
     requireBrokerConnection: record.requireBrokerConnection ?? false,
+    marketHoursOnly: record.marketHoursOnly ?? false,
+    calendar: record.calendar ?? "XNYS",
   };
 }

@@ -13,6 +13,7 @@ import { hostname } from "node:os";
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
 import type { Broker } from "../broker/broker.js";
+import { getCalendar } from "../calendar/registry.js";
 import {
   ConflictError,
   NotFoundError,
@@ -278,6 +279,10 @@ interface ScheduleState extends QueueEntry {
 
 function actorOf(options: ActorOptions | undefined): string {
   return parseInput(actorSchema, { actor: options?.actor }, "scheduler").actor;
+}
+
+function formatLocalDate(local: number): string {
+  return new Date(local).toISOString().slice(0, 10);
 }
 
 function formatLocal(local: number): string {
@@ -870,38 +875,67 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     };
   }
 
-  private async recordMissed(
+  private recordMissed(
     record: ScheduleRecord,
     at: number,
     reason: SkipReason,
     details: { count: number; firstAt: number; lastAt: number; capped: boolean },
-  ): Promise<void> {
+  ): Promise<ExecutionRecord | null> {
+    return this.recordSkip(record, at, "scheduled", null, reason, {
+      missed: details.count,
+      firstAt: details.firstAt,
+      lastAt: details.lastAt,
+      capped: details.capped,
+    });
+  }
+
+  /** Claims a fire directly as skipped (one write, no run). Returns the record, or the holder's. */
+  private async recordSkip(
+    record: ScheduleRecord,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+    reason: SkipReason,
+    details: JsonValue | null,
+  ): Promise<ExecutionRecord | null> {
     const now = this.clock.now();
     const execution: ExecutionRecord = {
-      ...this.newExecution(record, at, "scheduled", null, now),
+      ...this.newExecution(record, at, kind, actor, now),
       status: "skipped",
       reason,
       attempts: 0,
       startedAt: null,
       endedAt: now,
       leaseExpiresAt: null,
-      details: {
-        missed: details.count,
-        firstAt: details.firstAt,
-        lastAt: details.lastAt,
-        capped: details.capped,
-      },
+      details,
     };
     try {
       const res = await this.storage.claimFire({ execution });
       this.storageOk();
-      if (res.claimed) {
-        this.counters.skipped++;
-        this.emitSafe("run:skipped", { execution: res.execution, reason });
-      }
+      if (!res.claimed) return res.existing;
+      this.counters.skipped++;
+      this.emitSafe("run:skipped", { execution: res.execution, reason });
+      return res.execution;
     } catch (error) {
-      this.storageFailed(error, `recording missed fires of ${record.id}`);
+      this.storageFailed(error, `recording a skipped fire of ${record.id}`);
+      return null;
     }
+  }
+
+  /** Why `record` would not run at `at` because of the market (null: it would). */
+  private marketSkip(record: ScheduleRecord, at: number): { reason: SkipReason; details: JsonValue } | null {
+    if (!record.marketHoursOnly) return null;
+    const calendar = getCalendar(record.calendar);
+    if (calendar.isOpen(at)) return null;
+    const day = calendar.dayInfo(formatLocalDate(toLocal(calendar.timezone, at)));
+    return {
+      reason: "market_closed",
+      details: {
+        calendar: calendar.code,
+        date: day.date,
+        why: day.reason ?? (day.session ? "outside session hours" : "no session"),
+      },
+    };
   }
 
   /**
@@ -916,6 +950,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   ): Promise<{ claimed: boolean; execution: ExecutionRecord | null; done: Promise<ExecutionRecord | null> }> {
     const record = st.record;
     const job = this.jobs.get(record.job);
+    const closed = kind === "manual" ? null : this.marketSkip(record, at);
+    if (closed) {
+      const skipped = await this.recordSkip(record, at, kind, actor, closed.reason, closed.details);
+      const mine =
+        skipped !== null && skipped.instanceId === this.instanceId && skipped.reason === closed.reason;
+      return { claimed: mine, execution: skipped, done: Promise.resolve(skipped) };
+    }
     const now = this.clock.now();
     let claim: Awaited<ReturnType<Storage["claimFire"]>>;
     try {
@@ -1687,7 +1728,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         ? await this.getSchedule(target)
         : buildScheduleRecord(target, this.clock.now());
     const trigger = compileTrigger(record.trigger, record.id);
-    const zone = record.trigger.type === "cron" ? record.trigger.timezone : "UTC";
+    const zone =
+      record.trigger.type === "cron"
+        ? record.trigger.timezone
+        : record.trigger.type === "market"
+          ? getCalendar(record.trigger.calendar).timezone
+          : "UTC";
     const reason: SkipReason | null = !record.enabled
       ? "disabled"
       : record.paused
@@ -1699,7 +1745,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       at,
       iso: new Date(at).toISOString(),
       local: formatLocal(toLocal(zone, at)),
-      skip: reason,
+      skip: reason ?? this.marketSkip(record, at)?.reason ?? null,
     }));
   }
 

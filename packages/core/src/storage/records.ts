@@ -44,6 +44,10 @@ export interface ScheduleRecord {
   risk: { [key: string]: JsonValue } | null;
   /** Skip fires (reason `broker_disconnected`) while the broker is not connected. */
   requireBrokerConnection: boolean;
+  /** Skip fires outside a session of `calendar` (reason `market_closed`). */
+  marketHoursOnly: boolean;
+  /** Calendar code for `marketHoursOnly` (default XNYS). */
+  calendar: string;
   /**
    * Fires at or before this instant never count as missed: set on creation, when the trigger
    * changes and when the schedule is enabled again (fires while disabled are not owed).

@@ -30,6 +30,8 @@ export function makeSchedule(overrides: Partial<ScheduleRecord> = {}): ScheduleR
     approvalExpiryMs: null,
     risk: null,
     requireBrokerConnection: false,
+    marketHoursOnly: false,
+    calendar: "XNYS",
     firesSince: now,
     revision: 1,
     createdAt: now,

@@ -1,5 +1,6 @@
 /** Turns a stored trigger spec into a {@link Trigger}. */
 
+import { marketTrigger } from "../calendar/market-trigger.js";
 import type { TriggerSpec } from "../schedule/policies.js";
 import { cronTrigger } from "./cron.js";
 import { intervalTrigger, onceTrigger } from "./interval.js";
@@ -14,6 +15,8 @@ export function compileTrigger(spec: TriggerSpec, seed: string): Trigger {
       return intervalTrigger({ every: spec.every, anchor: spec.anchor, jitter: spec.jitter, seed });
     case "once":
       return onceTrigger(spec.at);
+    case "market":
+      return marketTrigger(spec);
   }
 }
 
