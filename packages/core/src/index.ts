@@ -4,21 +4,7 @@
  * @packageDocumentation
  */
 
-export {
-  type Broker,
-  type BrokerAccount,
-  type BrokerClock,
-  type BrokerOrder,
-  type BrokerOrderStatus,
-  type BrokerPosition,
-  BrokerRateLimitedError,
-  BrokerRejectedError,
-  BrokerUnavailableError,
-  FINAL_ORDER_STATUSES,
-  type OrderRef,
-  type OrderRequest,
-  type OrderUpdate,
-} from "./broker/broker.js";
+export * from "./broker/index.js";
 export * from "./calendar/index.js";
 export {
   ConflictError,
@@ -44,6 +30,7 @@ export {
   type LogLevel,
   silentLogger,
 } from "./logger.js";
+export * from "./notify/index.js";
 export { Decimal, decimalString } from "./orders/decimal.js";
 export {
   clientOrderId,
@@ -141,7 +128,7 @@ export {
   type RiskVerdict,
   rulesFromLimits,
 } from "./trading/risk.js";
-export type { Notification, Notifier, TradingNotice } from "./trading/trading.js";
+export type { TradingNotice } from "./trading/trading.js";
 export { compileTrigger, nextFires } from "./triggers/compile.js";
 export { nextCronFire } from "./triggers/cron.js";
 export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";

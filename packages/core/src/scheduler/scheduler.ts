@@ -24,6 +24,8 @@ import {
 } from "../errors.js";
 import type { SchedulerEventMap, SchedulerEvents, SkipReason } from "../events.js";
 import { type Logger, silentLogger } from "../logger.js";
+import type { Notifier } from "../notify/notifier.js";
+import { NotifierHub } from "../notify/notifier-hub.js";
 import type { ScheduleInput, ScheduleUpdate } from "../schedule/schedule-input.js";
 import { buildScheduleRecord } from "../schedule/schedule-input.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
@@ -47,12 +49,7 @@ import { localParts, toLocal } from "../time/zone.js";
 import type { DecisionResult } from "../trading/approval-queue.js";
 import type { MarketHours, PriceSource } from "../trading/order-desk.js";
 import { type RiskLimits, type RiskRule, riskLimitsSchema } from "../trading/risk.js";
-import {
-  DEFAULT_APPROVAL_EXPIRY_MS,
-  type Notifier,
-  Trading,
-  type TradingNotice,
-} from "../trading/trading.js";
+import { DEFAULT_APPROVAL_EXPIRY_MS, Trading, type TradingNotice } from "../trading/trading.js";
 import { compileTrigger, nextFires } from "../triggers/compile.js";
 import type { Trigger } from "../triggers/trigger.js";
 import {
@@ -346,7 +343,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly runnerDeps: RunnerDeps;
   /** Broker, risk guard, order desk and approval queue. */
   private readonly trading: Trading;
-  private readonly notifiers: readonly Notifier[];
+  private readonly notifier: NotifierHub;
 
   constructor(options: SchedulerOptions = {}) {
     super();
@@ -373,7 +370,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       contextExtras: (run, schedule) => this.trading.contextExtras(run, schedule),
       onSettled: (run, schedule) => this.onRunSettled(run, schedule),
     };
-    this.notifiers = o.notifiers ?? [];
+    this.notifier = new NotifierHub({
+      notifiers: o.notifiers ?? [],
+      clock: this.clock,
+      onError: (error, where) => this.reportError(error, `notifier ${where.notifier}`),
+    });
     this.trading = new Trading(
       {
         storage: this.storage,
@@ -399,18 +400,16 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   }
 
   /**
-   * Sends a notification to every notifier without waiting for it: a slow or failing webhook
-   * never delays a fire. Delivery failures become `scheduler:error` events.
+   * Queues a notification for every notifier and returns at once: a slow or failing webhook never
+   * delays a fire. Delivery failures become `scheduler:error` events.
    */
   private notify(notice: TradingNotice): void {
-    if (this.notifiers.length === 0) return;
-    const notification = { ...notice, timestamp: new Date(this.clock.now()).toISOString() };
-    for (const notifier of this.notifiers) {
-      // Not tracked by stop(): a webhook retrying for minutes must not hold a shutdown.
-      Promise.resolve()
-        .then(() => notifier.notify(notification))
-        .catch((error: unknown) => this.reportError(error, `notifier ${notifier.name} (${notice.kind})`));
-    }
+    this.notifier.notify({ ...notice, timestamp: this.clock.now() });
+  }
+
+  /** Waits until queued notifications are delivered (or given up); for shutdown and tests. */
+  flushNotifications(): Promise<void> {
+    return this.notifier.flush();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1295,6 +1294,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     await Promise.all([...this.tasks]);
     await this.trading.stop();
+    if (timeoutMs > 0) {
+      // Give queued notifications (a failure, a pause) a bounded chance to leave before exit.
+      const deadline = new AbortController();
+      await Promise.race([
+        this.notifier.flush(),
+        sleep(this.clock, Math.min(timeoutMs, 5000), deadline.signal).catch(() => {}),
+      ]);
+      deadline.abort();
+    }
     this.lifecycle = "stopped";
     const at = this.clock.now();
     this.logger.info({ instanceId: this.instanceId }, "scheduler stopped");

@@ -35,6 +35,14 @@ const ALL_EVENTS: SchedulerEventName[] = [
   "run:skipped",
   "run:cancelled",
   "run:late-result",
+  "approval:requested",
+  "approval:decided",
+  "approval:expired",
+  "order:submitted",
+  "order:rejected",
+  "order:updated",
+  "broker:connected",
+  "broker:disconnected",
 ];
 
 /** A scheduler on a TestClock and MemoryStorage, recording every event. */

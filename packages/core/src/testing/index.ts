@@ -5,8 +5,20 @@
  * @packageDocumentation
  */
 
+export {
+  type BrokerFault,
+  type BrokerHandle,
+  type BrokerSuiteOptions,
+  brokerConformance,
+} from "./broker-suite.js";
 export { EventRecorder } from "./events.js";
 export { makeApproval, makeAudit, makeExecution, makeOrder, makeSchedule } from "./fixtures.js";
+export {
+  makeNotification,
+  type NotifierHandle,
+  type NotifierSuiteOptions,
+  notifierConformance,
+} from "./notifier-suite.js";
 export {
   type StorageSuiteOptions,
   type StoreHandle,

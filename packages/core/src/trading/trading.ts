@@ -28,14 +28,7 @@ export interface TradingNotice {
   data: JsonValue;
 }
 
-/** A notification as delivered to notifiers. */
-export type Notification = TradingNotice & { timestamp: string };
-
-/** Anything that delivers notifications (console, webhook, a function). */
-export interface Notifier {
-  readonly name: string;
-  notify(notification: Notification): Promise<void>;
-}
+export type { Notification, Notifier } from "../notify/notifier.js";
 
 /** The trading fields of a handler context. */
 export type TradingContext = Pick<JobContext, "broker" | "propose" | "submit">;

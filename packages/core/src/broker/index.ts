@@ -1,0 +1,29 @@
+/**
+ * The broker contract, PaperBroker (the embedded default) and its fault injection.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type Broker,
+  type BrokerAccount,
+  type BrokerClock,
+  type BrokerOrder,
+  type BrokerOrderStatus,
+  type BrokerPosition,
+  BrokerRateLimitedError,
+  BrokerRejectedError,
+  BrokerUnavailableError,
+  FINAL_ORDER_STATUSES,
+  type OrderRef,
+  type OrderRequest,
+  type OrderUpdate,
+} from "./broker.js";
+export { FaultInjector, PAPER_BROKER_METHODS, type PaperBrokerMethod } from "./fault-injector.js";
+export {
+  PaperBroker,
+  type PaperBrokerOptions,
+  type PaperOrderEvent,
+  type PaperSession,
+} from "./paper-broker.js";
+export type { PriceTickInput, Quote, QuoteFunction } from "./paper-prices.js";

@@ -1,0 +1,357 @@
+import { describe, expect, it } from "vitest";
+import { PaperBroker } from "../broker/paper-broker.js";
+import { setup } from "../scheduler/test-helpers.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import type { OrderRecord } from "../storage/records.js";
+import type { Storage } from "../storage/storage.js";
+import { TestClock } from "../testing/test-clock.js";
+import type { Notification } from "./trading.js";
+
+function trading(
+  options: { start?: string; storage?: Storage; risk?: Record<string, unknown>; cash?: string } = {},
+) {
+  const clock = new TestClock(options.start ?? "2026-01-05T14:30:00Z");
+  const broker = new PaperBroker({ clock, initialCash: options.cash ?? "100000" });
+  broker.setPrice("AAPL", "190.00");
+  broker.setPrice("MSFT", "410.50");
+  broker.setPrice("TSLA", "250");
+  const notices: Notification[] = [];
+  const ctx = setup({
+    clock,
+    ...(options.storage ? { storage: options.storage } : {}),
+    broker,
+    prices: (symbol) => broker.getPrice(symbol),
+    ...(options.risk ? { risk: options.risk } : {}),
+    notifiers: [{ name: "record", notify: async (n) => void notices.push(n) }],
+    leaseMs: 3_600_000,
+  });
+  return { ...ctx, broker, notices };
+}
+
+describe("proposals and the approval queue", () => {
+  it("queues proposals, approves one (re-checked and submitted), lets one expire, all audited", async () => {
+    const { clock, scheduler, broker, notices, storage } = trading();
+    scheduler.register("morning", async (ctx) => {
+      const a = await ctx.propose({
+        symbol: "AAPL",
+        side: "buy",
+        qty: 10,
+        rationale: "breakout above 20-day high",
+        confidence: 0.72,
+        riskLevel: "low",
+        supportingData: { rsi: 61 },
+      });
+      const b = await ctx.propose({
+        symbol: "MSFT",
+        side: "buy",
+        qty: 5,
+        riskLevel: "high",
+        confidence: 0.4,
+      });
+      return [a.status, b.status];
+    });
+    await scheduler.createSchedule({ id: "morning", job: "morning", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    expect(await scheduler.pendingApprovalCount()).toBe(2);
+    const high = await scheduler.listApprovals({ status: "pending", riskLevel: "high" });
+    expect(high.items.map((a) => (a.intent as { symbol: string }).symbol)).toEqual(["MSFT"]);
+    const aapl = (await scheduler.listApprovals({ riskLevel: "low" })).items[0];
+    expect(aapl).toMatchObject({
+      rationale: "breakout above 20-day high",
+      confidence: 0.72,
+      supportingData: { rsi: 61 },
+    });
+    expect(aapl?.expiresAt).toBe(clock.now() + 4 * 3_600_000);
+    expect(notices.filter((n) => n.kind === "approvals_requested")).toHaveLength(1);
+
+    const [decision] = await scheduler.approve(aapl?.id as string, { actor: "alice", reason: "looks right" });
+    expect(decision).toMatchObject({ ok: true, status: "submitted" });
+    const order = await broker.getOrder({ clientOrderId: aapl?.clientOrderId as string });
+    expect(order).toMatchObject({ symbol: "AAPL", status: "filled", filledQty: "10", filledAvgPrice: "190" });
+    expect((await scheduler.getOrder(aapl?.clientOrderId as string)).approvalId).toBe(aapl?.id);
+
+    await clock.advance(4 * 3_600_000 + 20_000); // the MSFT one passes its expiry; the sweeper runs
+    const msft = high.items[0];
+    expect((await scheduler.getApproval(msft?.id as string)).status).toBe("expired");
+    expect(notices.some((n) => n.kind === "approval_expired")).toBe(true);
+    const again = await scheduler.approve(msft?.id as string, { actor: "bob" });
+    expect(again[0]).toMatchObject({ ok: false, code: "APPROVAL_NOT_PENDING", status: "expired" });
+
+    const trail = (await storage.listAudit({ subjectType: "approval", limit: 50 })).items.map((e) => [
+      e.actor,
+      e.action,
+    ]);
+    expect(trail).toEqual(
+      expect.arrayContaining([
+        ["alice", "approval.approve"],
+        ["alice", "approval.submit"],
+        ["system", "approval.expire"],
+      ]),
+    );
+    await scheduler.stop();
+  });
+
+  it("approves 100 in one call, each submitted once", async () => {
+    const { clock, scheduler, broker } = trading();
+    scheduler.register("scan", async (ctx) => {
+      for (let i = 0; i < 100; i++)
+        await ctx.propose({ symbol: "AAPL", side: "buy", qty: 1, confidence: 0.9 });
+    });
+    await scheduler.createSchedule({ id: "scan", job: "scan", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await scheduler.listApprovals({ status: "pending", limit: 30, cursor });
+      ids.push(...page.items.map((a) => a.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(ids).toHaveLength(100);
+    const results = await scheduler.approve(ids, { actor: "alice" });
+    expect(results.every((r) => r.ok && r.status === "submitted")).toBe(true);
+    expect(await scheduler.pendingApprovalCount()).toBe(0);
+    const positions = await broker.getPositions();
+    expect(positions).toEqual([expect.objectContaining({ symbol: "AAPL", qty: "100" })]);
+    await scheduler.stop();
+  });
+
+  it("rejects an approval on re-check when the limits changed after the proposal", async () => {
+    const { clock, scheduler, broker } = trading();
+    scheduler.register("scan", async (ctx) => {
+      await ctx.propose({ symbol: "AAPL", side: "buy", qty: 10, confidence: 0.9 });
+    });
+    await scheduler.createSchedule({
+      id: "scan",
+      job: "scan",
+      trigger: { every: "1h" },
+      risk: { maxOrderNotional: 5000 },
+    });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [pending] = (await scheduler.listApprovals({ status: "pending" })).items;
+    await scheduler.updateSchedule("scan", { risk: { maxOrderNotional: 1000 } }, { actor: "risk-desk" });
+    const [result] = await scheduler.approve(pending?.id as string, { actor: "alice" });
+    expect(result).toMatchObject({ ok: false, status: "rejected", code: "RISK_REJECTED" });
+    expect(result?.reason).toMatch(/max_order_notional/);
+    expect(await broker.getOpenOrders()).toEqual([]);
+    expect((await broker.getPositions()).length).toBe(0);
+    await scheduler.stop();
+  });
+
+  it("rejects one by one or in bulk with a reason, and reports ids that are not pending", async () => {
+    const { clock, scheduler } = trading();
+    scheduler.register("scan", async (ctx) => {
+      for (const symbol of ["AAPL", "MSFT", "TSLA"]) await ctx.propose({ symbol, side: "buy", qty: 1 });
+    });
+    await scheduler.createSchedule({ id: "scan", job: "scan", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const ids = (await scheduler.listApprovals({ status: "pending" })).items.map((a) => a.id);
+    const results = await scheduler.reject([...ids, "ap-unknown"], {
+      actor: "bob",
+      reason: "too late in the day",
+    });
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected", null]);
+    expect(results[3]).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    expect((await scheduler.getApproval(ids[0] as string)).decisionReason).toBe("too late in the day");
+    await expect(scheduler.approve([], { actor: "x" })).rejects.toMatchObject({ field: "ids" });
+    await scheduler.stop();
+  });
+});
+
+describe("submitting through the risk guard", () => {
+  it("submits directly, rejects what breaks a rule with the rule and reason, and counts both", async () => {
+    const { clock, scheduler, events } = trading({
+      risk: { denySymbols: ["TSLA"], maxOrderNotional: 20_000 },
+    });
+    const outcomes: unknown[] = [];
+    scheduler.register("exits", async (ctx) => {
+      outcomes.push(await ctx.submit({ symbol: "AAPL", side: "buy", qty: 10 }));
+      outcomes.push(await ctx.submit({ symbol: "TSLA", side: "buy", qty: 1 }));
+      outcomes.push(await ctx.submit({ symbol: "MSFT", side: "buy", qty: 100 }));
+    });
+    await scheduler.createSchedule({ id: "exits", job: "exits", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    expect(outcomes).toMatchObject([
+      { status: "submitted", order: { symbol: "AAPL", status: "filled" } },
+      { status: "rejected", rule: "deny_symbols" },
+      { status: "rejected", rule: "max_order_notional" },
+    ]);
+    const status = await scheduler.status();
+    expect(status.counters).toMatchObject({ ordersSubmitted: 1, ordersRejected: 2 });
+    expect(events.of("order:rejected").map((e) => e.rule)).toEqual(["deny_symbols", "max_order_notional"]);
+    await scheduler.stop();
+  });
+
+  it("queues submissions of a schedule that requires approval", async () => {
+    const { clock, scheduler, broker } = trading();
+    let outcome: unknown;
+    scheduler.register("rebalance", async (ctx) => {
+      outcome = await ctx.submit({ symbol: "MSFT", side: "buy", qty: 2 });
+    });
+    await scheduler.createSchedule({
+      id: "rebalance",
+      job: "rebalance",
+      trigger: { every: "1h" },
+      requiresApproval: true,
+      approvalExpiry: "30m",
+    });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    expect(outcome).toMatchObject({ status: "queued", approvalStatus: "pending" });
+    expect(await broker.getOpenOrders()).toEqual([]);
+    const [pending] = (await scheduler.listApprovals({ scheduleId: "rebalance" })).items;
+    expect((pending?.expiresAt ?? 0) - (pending?.createdAt ?? 0)).toBe(30 * 60_000);
+    await scheduler.stop();
+  });
+
+  it("rejects malformed intents with a typed error naming the field, failing the run without retries", async () => {
+    const { clock, scheduler, events } = trading();
+    scheduler.register("bad", async (ctx) => {
+      await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, notional: 100 });
+    });
+    await scheduler.createSchedule({ id: "bad", job: "bad", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [failed] = events.of("run:failed");
+    expect(failed?.execution.error).toMatchObject({ code: "VALIDATION", name: "ValidationError" });
+    expect(failed?.execution.attempts).toBe(1);
+    await scheduler.stop();
+  });
+
+  it("skips fires while the broker is down when the schedule requires the connection", async () => {
+    const { clock, scheduler, broker, notices } = trading();
+    scheduler.register("exits", () => "ran");
+    await scheduler.createSchedule({
+      id: "exits",
+      job: "exits",
+      trigger: { every: "1m" },
+      requireBrokerConnection: true,
+    });
+    await scheduler.start();
+    await clock.advance(60_000);
+    await broker.disconnect();
+    await clock.advance(60_000);
+    const [latest, first] = (await scheduler.listExecutions({ scheduleId: "exits" })).items;
+    expect(first?.status).toBe("succeeded");
+    expect(latest).toMatchObject({ status: "skipped", reason: "broker_disconnected" });
+    expect(notices.some((n) => n.kind === "broker_disconnected")).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("cancels open orders on pause-all when asked, and notifies", async () => {
+    const { clock, scheduler, broker, notices, storage } = trading();
+    scheduler.register("bids", async (ctx) => {
+      await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 150 });
+      await ctx.submit({ symbol: "MSFT", side: "buy", qty: 1, type: "limit", limitPrice: 300 });
+    });
+    await scheduler.createSchedule({ id: "bids", job: "bids", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    expect(await broker.getOpenOrders()).toHaveLength(2);
+    await scheduler.pauseAll({ actor: "risk-desk", reason: "flash crash", cancelOpenOrders: true });
+    expect(await broker.getOpenOrders()).toHaveLength(0);
+    expect(notices.find((n) => n.kind === "paused_all")?.body).toMatch(/2 open order\(s\) cancelled/);
+    const audit = (await storage.listAudit({ action: "orders.cancel_all", limit: 5 })).items;
+    expect(audit[0]).toMatchObject({ actor: "risk-desk", details: { cancelled: 2 } });
+    await clock.flush();
+    const stored = (await scheduler.listOrders({ scheduleId: "bids" })).items.map((o) => o.status);
+    expect(stored).toEqual(["canceled", "canceled"]);
+    await scheduler.stop();
+  });
+
+  it("notifies once when a run fails for good", async () => {
+    const { clock, scheduler, notices } = trading();
+    scheduler.register("snap", () => {
+      throw new Error("Connection refused");
+    });
+    await scheduler.createSchedule({
+      id: "snap",
+      job: "snap",
+      trigger: { every: "1h" },
+      retry: { attempts: 3, backoff: { baseMs: "60s", factor: 2 } },
+    });
+    await scheduler.start();
+    await clock.advance(3_600_000 + 180_000);
+    const failed = notices.filter((n) => n.kind === "run_failed");
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ severity: "critical", data: { scheduleId: "snap", attempts: 3 } });
+    expect(failed[0]?.body).toMatch(/after 3 attempt\(s\): Connection refused/);
+    await scheduler.stop();
+  });
+});
+
+describe("no duplicate orders (DESIGN.md promise 2)", () => {
+  it("places each of 1,000 intents once under broker faults and a crash between submit and record", async () => {
+    let crashes = 0;
+    let upserts = 0;
+    const memory = new MemoryStorage();
+    // The process "dies" right after the broker accepted an order, before the record is written.
+    const storage = new Proxy(memory, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop === "upsertOrder") {
+          return async (order: OrderRecord) => {
+            if (order.brokerOrderId && ++upserts % 40 === 7 && crashes < 25) {
+              crashes++;
+              throw new Error("crashed before recording the order");
+            }
+            return memory.upsertOrder(order);
+          };
+        }
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { clock, scheduler, broker } = trading({ storage, cash: "1000000" });
+    const intents = 1000;
+    const perFire = 50;
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 48_271) % 2_147_483_647;
+      return seed / 2_147_483_647;
+    };
+    scheduler.register("flood", async (ctx) => {
+      // A fault may strike before any submit, so retries re-submit intents placed earlier in the
+      // fire: with the same client order ids they must find those orders, not place new ones.
+      broker.faults.clear();
+      for (let i = 0; i < perFire; i++) {
+        const r = rand();
+        if (r < 0.01) broker.faults.acceptThenTimeOut(1);
+        else if (r < 0.015) broker.faults.failNext(1, "submitOrder");
+        else if (r < 0.02) broker.faults.rateLimit(1, 1000, "submitOrder");
+        await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1 });
+      }
+      return "done";
+    });
+    await scheduler.createSchedule({
+      id: "flood",
+      job: "flood",
+      trigger: { every: "10m" },
+      retry: { attempts: 30, backoff: { baseMs: "1s", factor: 1 } },
+    });
+    await scheduler.start();
+    await clock.advance((intents / perFire) * 10 * 60_000 + 60_000);
+    const runs = (await scheduler.listExecutions({ scheduleId: "flood", limit: 100 })).items;
+    expect(runs).toHaveLength(intents / perFire);
+    expect(runs.filter((e) => e.status !== "succeeded").map((e) => [e.status, e.attempts, e.error])).toEqual(
+      [],
+    );
+    const brokerOrders = (await broker.getPositions())[0];
+    expect(brokerOrders?.qty).toBe(String(intents)); // 1,000 fills of 1 share: no duplicate
+    const recorded: OrderRecord[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await scheduler.listOrders({ limit: 1000, cursor });
+      recorded.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(recorded).toHaveLength(intents);
+    expect(new Set(recorded.map((o) => o.clientOrderId)).size).toBe(intents);
+    expect(recorded.every((o) => o.status === "filled")).toBe(true);
+    expect(crashes).toBeGreaterThan(0);
+    await scheduler.stop();
+  });
+});
