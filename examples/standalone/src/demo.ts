@@ -45,6 +45,8 @@ const host = await startHost({
   statusFile: null,
   behaviour: { slowExitCheckEvery: 4, slowExitCheckMs: 2500, flakySnapshot: true },
   handleSignals: true,
+  // Demo speed: approvals expire after 6 s instead of 4 h, so one can be seen expiring.
+  approvalExpiry: "6s",
 });
 const { scheduler } = host;
 
@@ -56,7 +58,23 @@ for (const id of ["morning-routine", "daily-snapshot"]) {
 
 say(`running for ${seconds} s: every line is an event`);
 printEvents(scheduler);
-await scheduler.trigger("morning-routine", { actor: "demo", wait: false });
+const routine = await scheduler.trigger("morning-routine", { actor: "demo" });
+say("the morning routine proposed three trades");
+for (const p of routine.result as { approval: string; status: string; rule: string | null }[]) {
+  const a = await scheduler.getApproval(p.approval);
+  const i = a.intent as { side: string; qty: string; symbol: string };
+  console.log(
+    `${a.id}  ${i.side} ${i.qty} ${i.symbol}  risk ${a.riskLevel}  -> ${a.status}${a.decisionReason ? ` (${a.decisionReason})` : ""}`,
+  );
+}
+const [aapl] = (await scheduler.listApprovals({ status: "pending", riskLevel: "low" })).items;
+if (aapl) {
+  const [decision] = await scheduler.approve(aapl.id, {
+    actor: "demo-approver",
+    reason: "breakout confirmed",
+  });
+  say(`demo-approver approved ${aapl.id}: ${decision?.status}; the other pending one is left to expire`);
+}
 await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 say("status");
@@ -75,12 +93,42 @@ for (const s of status.schedules) {
 }
 console.log("counters", JSON.stringify(status.counters));
 
+say("orders");
+for (const o of (await scheduler.listOrders({ limit: 20 })).items.reverse()) {
+  console.log(
+    `${o.clientOrderId}  ${o.side} ${o.filledQty}/${(o.intent as { qty?: string }).qty ?? "?"} ${o.symbol}  ${o.status}${o.avgFillPrice ? ` @ ${o.avgFillPrice}` : ""}  (${o.scheduleId})`,
+  );
+}
+say("positions and account");
+const broker = scheduler.broker;
+for (const p of (await broker?.getPositions()) ?? [])
+  console.log(`${p.symbol}  ${p.qty} @ ${p.avgEntryPrice}`);
+const account = await broker?.getAccount();
+if (account) console.log(`cash ${account.cash}, equity ${account.equity}`);
+say("approvals");
+for (const a of (await scheduler.listApprovals({ limit: 20 })).items.reverse()) {
+  const i = a.intent as { side: string; qty: string; symbol: string };
+  console.log(
+    `${a.id}  ${i.side} ${i.qty} ${i.symbol}  ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ""}`,
+  );
+}
+
 if (values["keep-running"]) {
   say("--keep-running: the host keeps running; stop it with Ctrl-C");
 } else {
   await host.stop();
   const c = status.counters;
-  const shown = c.succeeded > 0 && c.retries > 0 && c.skipped > 0;
-  say(shown ? "demo done: fires, a retry and a skip were shown" : "demo done (some events did not occur)");
+  const decided = (await scheduler.listApprovals({ limit: 20 })).items.map((a) => a.status).sort();
+  const shown =
+    c.succeeded > 0 &&
+    c.retries > 0 &&
+    c.skipped > 0 &&
+    c.ordersSubmitted > 0 &&
+    ["expired", "rejected", "submitted"].every((s) => decided.includes(s as never));
+  say(
+    shown
+      ? "demo done: fires, a retry, a skip, an approved, an expired and a risk-rejected proposal, and direct exits"
+      : "demo done (some events did not occur)",
+  );
   process.exit(shown ? 0 : 1);
 }

@@ -6,12 +6,18 @@
 
 import type { Server } from "node:http";
 import {
+  type Broker,
+  ConsoleNotifier,
   type Logger,
   NotFoundError,
+  type Notifier,
+  PaperBroker,
+  type RiskLimits,
   type ScheduleInput,
   Scheduler,
   type Storage,
   silentLogger,
+  WebhookNotifier,
 } from "@tradecron/core";
 import { startHealthServer } from "./health-server.js";
 import { type JobBehaviour, registerJobs } from "./jobs.js";
@@ -41,6 +47,36 @@ export const DEFAULT_SCHEDULES: ScheduleInput[] = [
   },
 ];
 
+/** The example's risk limits: small orders, a daily cap, no more than five positions. */
+export const DEFAULT_RISK: RiskLimits = {
+  maxOrderNotional: 25_000,
+  maxDailyNotional: 100_000,
+  maxOpenPositions: 5,
+  minConfidence: 0.5,
+};
+
+/** A PaperBroker with a price for each example symbol (the paper broker of the embedded defaults). */
+export function paperBroker(): PaperBroker {
+  const broker = new PaperBroker({ initialCash: "100000" });
+  const prices: Record<string, string> = { AAPL: "190.10", MSFT: "410.50", TSLA: "251.20", SPY: "585.30" };
+  for (const [symbol, price] of Object.entries(prices)) broker.setPrice(symbol, price);
+  return broker;
+}
+
+/** The example's notifiers: the console, and a signed webhook when its URL is configured. */
+export function defaultNotifiers(env: NodeJS.ProcessEnv = process.env): Notifier[] {
+  const notifiers: Notifier[] = [new ConsoleNotifier()];
+  if (env.TRADECRON_WEBHOOK_URL) {
+    notifiers.push(
+      new WebhookNotifier({
+        url: env.TRADECRON_WEBHOOK_URL,
+        ...(env.TRADECRON_WEBHOOK_SECRET ? { secret: env.TRADECRON_WEBHOOK_SECRET } : {}),
+      }),
+    );
+  }
+  return notifiers;
+}
+
 /** Options of {@link startHost}. */
 export interface HostOptions {
   storage?: Storage;
@@ -53,6 +89,14 @@ export interface HostOptions {
   /** Schedules to create if missing. Default {@link DEFAULT_SCHEDULES}. */
   schedules?: ScheduleInput[];
   behaviour?: JobBehaviour;
+  /** The broker. Default: a PaperBroker with $100,000 and prices for the example symbols. */
+  broker?: Broker;
+  /** Risk limits. Default {@link DEFAULT_RISK}. */
+  risk?: RiskLimits;
+  /** Notifiers. Default: the console, plus a signed webhook when TRADECRON_WEBHOOK_URL is set. */
+  notifiers?: Notifier[];
+  /** How long approvals stay pending. Default 4 h. */
+  approvalExpiry?: string | number;
   /** Install SIGTERM/SIGINT handlers that stop gracefully. Default true. */
   handleSignals?: boolean;
 }
@@ -80,11 +124,18 @@ export async function ensureSchedules(scheduler: Scheduler, schedules: ScheduleI
 /** Starts the host. */
 export async function startHost(options: HostOptions = {}): Promise<Host> {
   const logger = options.logger ?? silentLogger;
+  const broker = options.broker ?? paperBroker();
   const scheduler = new Scheduler({
     ...(options.storage ? { storage: options.storage } : {}),
     logger,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
+    broker,
+    risk: options.risk ?? DEFAULT_RISK,
+    notifiers: options.notifiers ?? defaultNotifiers(),
+    ...(options.approvalExpiry === undefined ? {} : { approvalExpiry: options.approvalExpiry }),
+    ...(broker instanceof PaperBroker ? { prices: (symbol: string) => broker.getPrice(symbol) } : {}),
   });
+
   registerJobs(scheduler, options.behaviour);
   await scheduler.start();
   await ensureSchedules(scheduler, options.schedules ?? DEFAULT_SCHEDULES);

@@ -1,6 +1,8 @@
 /**
- * The example jobs, shaped like the seeds' (a pre-market morning routine, a frequent exit check,
- * an end-of-day snapshot). They simulate their work: swap the bodies for your own strategy code.
+ * The example jobs, shaped like the seeds' (a pre-market morning routine that proposes trades, a
+ * frequent exit check that trades on its own within the risk limits, an end-of-day snapshot).
+ * They stand in for your strategy code: the trading goes through `ctx.propose` / `ctx.submit`,
+ * never to the broker directly, so every order is risk-checked, idempotent and recorded.
  */
 
 import type { JobContext, Scheduler } from "@tradecron/core";
@@ -35,11 +37,42 @@ export function registerJobs(scheduler: Scheduler, behaviour: JobBehaviour = {})
   scheduler.register(
     "morning-routine",
     async (ctx: JobContext) => {
-      ctx.logger.info({ symbols: 3 }, "scanning the watch list");
+      ctx.logger.info("scanning the watch list");
       await wait(50, ctx.signal);
-      return { scanned: 3, candidates: ["AAPL", "MSFT"] };
+      // Three candidates, each proposed for approval with the data an approver needs.
+      const proposals = [
+        await ctx.propose({
+          symbol: "AAPL",
+          side: "buy",
+          qty: 10,
+          confidence: 0.72,
+          riskLevel: "low",
+          rationale: "closed above its 20-day high on rising volume",
+          supportingData: { close: 190.1, high20: 188.4, volumeRatio: 1.6 },
+          strategy: "breakout",
+        }),
+        await ctx.propose({
+          symbol: "MSFT",
+          side: "buy",
+          qty: 5,
+          confidence: 0.55,
+          riskLevel: "medium",
+          rationale: "pullback to the 50-day average",
+          strategy: "mean-reversion",
+        }),
+        await ctx.propose({
+          symbol: "TSLA",
+          side: "buy",
+          qty: 400,
+          confidence: 0.61,
+          riskLevel: "high",
+          rationale: "earnings momentum",
+          strategy: "momentum",
+        }),
+      ];
+      return proposals.map((p) => ({ approval: p.approvalId, status: p.status, rule: p.rule ?? null }));
     },
-    { description: "Pre-market scan that proposes trades" },
+    { description: "Pre-market scan that proposes trades for approval" },
   );
 
   scheduler.register(
@@ -48,9 +81,16 @@ export function registerJobs(scheduler: Scheduler, behaviour: JobBehaviour = {})
       exitChecks++;
       const slow = behaviour.slowExitCheckEvery && exitChecks % behaviour.slowExitCheckEvery === 0;
       await wait(slow ? (behaviour.slowExitCheckMs ?? 2500) : 20, ctx.signal);
-      return { positionsChecked: 2, exits: 0 };
+      const positions = ctx.broker ? await ctx.broker.getPositions() : [];
+      const exits = [];
+      for (const p of positions) {
+        // Take profit one share at a time: a direct submission, checked by the risk guard.
+        if (Number(p.qty) > 0)
+          exits.push(await ctx.submit({ symbol: p.symbol, side: "sell", qty: 1, confidence: 0.8 }));
+      }
+      return { positionsChecked: positions.length, exits: exits.map((e) => e.status) };
     },
-    { description: "Checks exit conditions of open positions" },
+    { description: "Checks exit conditions of open positions and submits exits directly" },
   );
 
   scheduler.register(
@@ -61,8 +101,8 @@ export function registerJobs(scheduler: Scheduler, behaviour: JobBehaviour = {})
           code: "ECONNREFUSED",
         });
       }
-      await wait(30, ctx.signal);
-      return { saved: true, attempt: ctx.fire.attempt };
+      const account = ctx.broker ? await ctx.broker.getAccount() : null;
+      return { saved: true, attempt: ctx.fire.attempt, equity: account?.equity ?? null };
     },
     { description: "Saves the portfolio state after the close" },
   );
