@@ -664,6 +664,35 @@ export function storageConformance(
     });
   });
 
+  describe("storage conformance: reopen of lease state", () => {
+    test("keeps releases, cancellations, takeovers and renewed leases across a reopen", async ({
+      storage,
+      reopen,
+    }) => {
+      if (!reopen) return; // the store cannot be reopened on the same data (in-memory): nothing to check
+      const released = makeExecution({ status: "claimed", attempts: 0, startedAt: null });
+      const cancelled = makeExecution();
+      const expired = makeExecution({ leaseExpiresAt: 10 });
+      const renewed = makeExecution();
+      for (const execution of [released, cancelled, expired, renewed]) await storage.claimFire({ execution });
+      await storage.releaseClaim(released.id, released.instanceId);
+      await storage.cancelExecution(cancelled.id, "superseded", 77);
+      const [taken] = await storage.takeOverExpired("instance-b", 11, 99_999, 1);
+      await storage.renewLeases(renewed.instanceId, [renewed.id], 123_456);
+      await storage.close();
+      const again = await reopen();
+      await again.open();
+      try {
+        assert.equal(await again.getExecution(released.id), null);
+        assert.equal((await again.getExecution(cancelled.id))?.status, "cancelled");
+        assert.deepEqual(await again.getExecution(expired.id), taken);
+        assert.equal((await again.getExecution(renewed.id))?.leaseExpiresAt, 123_456);
+      } finally {
+        await again.close();
+      }
+    });
+  });
+
   describe("storage conformance: change notification", () => {
     test("notifies watchers of schedule and control changes", async ({ storage, reopen }) => {
       if (!storage.watch) return; // optional capability: the scheduler polls backends without it

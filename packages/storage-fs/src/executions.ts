@@ -1,0 +1,952 @@
+/**
+ * Executions: the one collection that grows without bound (a fire every 30 s is a million records
+ * in a year), so it is stored as a small log-structured store rather than a file per record:
+ *
+ * - `log-<n>.jsonl`: every change since the last seal, one JSON line each (`{"op":"put","rec":{...}}`
+ *   or `{"op":"del","id":"..."}`), appended with group commit (append-log.ts). This is the hot
+ *   path: a claim or a completion is one line and shares its fdatasync with concurrent writes.
+ * - When the log reaches `segmentLines` lines, a new log starts (carrying the active executions
+ *   forward as its first lines) and the old one is *sealed* in the background: its final records
+ *   (an execution never changes once final) are written sorted by (scheduleId, scheduledAt) to
+ *   `seg-<n>.jsonl` with a binary index `seg-<n>.idx`, then `checkpoint.json` is replaced to
+ *   list the segment, then the old log is deleted. The checkpoint write is the commit point.
+ * - Opening reads the checkpoint, the segment indexes (compact typed arrays: no JSON parsing of
+ *   sealed records) and replays only the current log, so open time does not grow with history.
+ *
+ * In memory: the active executions (claimed/running, always few), the final records of the
+ * current log, and each segment's index. Sealed records are read from disk when asked for.
+ */
+
+import { mkdir, readFile, unlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import {
+  checkLimit,
+  decodeCursor,
+  type ExecutionPatch,
+  type ExecutionQuery,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  encodeCursor,
+  type FireKind,
+  type Page,
+  ValidationError,
+} from "@tradecron/core";
+import { AppendLog } from "./append-log.js";
+import { fsyncDir, writeFileAtomic, writeFileSynced } from "./atomic-write.js";
+import { ioError, storageError } from "./errors.js";
+import { type Checkpoint, renameOrThrow, settleExecutionFiles, writeCheckpoint } from "./execution-files.js";
+import {
+  afterCursor,
+  type Located,
+  mergeNewestFirst,
+  type Source,
+  segmentSource,
+} from "./execution-query.js";
+import { parseJsonLines } from "./jsonl.js";
+import { CHECKPOINT_FILE, logFileName, segmentName } from "./layout.js";
+import { recoverLog } from "./log-recovery.js";
+import type { Quarantine } from "./quarantine.js";
+import {
+  deepFreeze,
+  EXECUTION_STATUSES,
+  executionProblem,
+  FIRE_KINDS,
+  isActiveStatus,
+  isOwnFire,
+  snapshot,
+} from "./records.js";
+import { Segment, SegmentLoadProblem } from "./segment.js";
+import { buildSegment, compareRows, type SegmentRow } from "./segment-index.js";
+
+/** What the execution store needs from the store that owns it. */
+export interface ExecutionContext {
+  quarantine: Quarantine;
+  /** Stops the whole store after a failed write; returns the error to throw. */
+  fail(error: unknown): Error;
+}
+
+/** Options of {@link ExecutionStore}. */
+export interface ExecutionStoreOptions {
+  /** Log lines after which the log is sealed into a segment. */
+  segmentLines: number;
+  /** Segments of one size tier merged into one (size-tiered compaction). */
+  mergeFanIn: number;
+  /** Merges read their sources into memory: larger ones are skipped (the segments stay apart). */
+  mergeMaxBytes: number;
+  /** Commit log batches on the main thread (see FileStorageOptions.inlineCommits). */
+  inlineCommits: boolean;
+}
+
+interface Final {
+  record: ExecutionRecord;
+  /** The record's JSON when known (computed at seal time for replayed records). */
+  json: string | null;
+}
+
+/** The final records of one or more logs not yet sealed. */
+interface Memtable {
+  /** Numbers of the logs whose lines are in this table. */
+  logs: number[];
+  /** The log being appended to (null once closed for sealing). */
+  log: AppendLog | null;
+  /**
+   * Lines the log started with (active executions carried forward). They do not count towards
+   * the seal threshold: with more active executions than `segmentLines`, every new log would
+   * otherwise be due for sealing the moment it starts.
+   */
+  carried: number;
+  finals: Map<string, Final>;
+  /** Fire key → id of the final records. */
+  fires: Map<string, string>;
+}
+
+const PATCH_KEYS: ReadonlyArray<keyof ExecutionPatch> = [
+  "status",
+  "reason",
+  "attempts",
+  "startedAt",
+  "endedAt",
+  "leaseExpiresAt",
+  "error",
+  "result",
+  "details",
+];
+
+function fireKey(scheduleId: string, scheduledAt: number): string {
+  return `${scheduleId}\u0000${scheduledAt}`;
+}
+
+function putLine(json: string): string {
+  return `{"op":"put","rec":${json}}`;
+}
+
+function logLineProblem(v: unknown): string | null {
+  if (!v || typeof v !== "object") return "not a JSON object";
+  const line = v as { op?: unknown; rec?: unknown; id?: unknown };
+  if (line.op === "put") return executionProblem(line.rec);
+  if (line.op === "del") return typeof line.id === "string" ? null : "del without an id";
+  return `unknown op ${String(line.op)}`;
+}
+
+/** The executions of one store folder. */
+export class ExecutionStore {
+  private readonly active = new Map<string, ExecutionRecord>();
+  private readonly activeFires = new Map<string, string>();
+  private readonly activeBySchedule = new Map<string, Set<string>>();
+  private readonly lastFire = new Map<string, number>();
+  private tail: Memtable;
+  private sealing: Memtable | null = null;
+  private segments: Segment[] = [];
+  private checkpoint: Checkpoint;
+  private nextNo: number;
+  private rotating = false;
+  private maintenance: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly ctx: ExecutionContext,
+    private readonly options: ExecutionStoreOptions,
+    checkpoint: Checkpoint,
+  ) {
+    this.checkpoint = checkpoint;
+    this.nextNo = checkpoint.nextNo;
+    this.tail = { logs: [], log: null, carried: 0, finals: new Map(), fires: new Map() };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // opening and recovery
+
+  /** Opens (creating, recovering and repairing as needed) the executions folder `dir`. */
+  static async open(
+    dir: string,
+    ctx: ExecutionContext,
+    options: ExecutionStoreOptions,
+  ): Promise<ExecutionStore> {
+    try {
+      // A new folder's entry must be durable before anything in it is acknowledged.
+      if (await mkdir(dir, { recursive: true })) await fsyncDir(dirname(dir));
+    } catch (error) {
+      throw ioError("create", dir, error);
+    }
+    const { checkpoint, recovering, live, logs, maxSeen } = await settleExecutionFiles(dir, ctx.quarantine);
+    const cp: Checkpoint = checkpoint ?? {
+      format: 1,
+      sealedThrough: 0,
+      nextNo: maxSeen + 1,
+      segments: [],
+      retired: [],
+      lastFire: {},
+    };
+    const store = new ExecutionStore(dir, ctx, options, cp);
+    store.nextNo = Math.max(cp.nextNo, maxSeen + 1);
+    const loaded: Segment[] = [];
+    for (const no of live) {
+      const s = await store.loadSegment(no);
+      if (s) loaded.push(s);
+    }
+    store.segments = recovering ? await store.dropDuplicateSegments(loaded) : loaded;
+    if (checkpoint) {
+      for (const [id, at] of Object.entries(checkpoint.lastFire)) store.lastFire.set(id, at);
+    } else {
+      for (const s of store.segments) store.noteSegmentLastFires(s);
+      // Rebuilt from the files: every log is replayed (sealed fires are skipped), so the
+      // checkpoint written below starts from sealedThrough 0 with the adopted segments.
+      store.checkpoint = {
+        ...cp,
+        segments: store.segments.map((s) => s.no),
+        lastFire: Object.fromEntries(store.lastFire),
+      };
+    }
+
+    // Logs: delete the sealed ones, replay the rest in order.
+    const sealedThrough = checkpoint?.sealedThrough ?? 0;
+    const replay = logs.filter((no) => no > sealedThrough).sort((a, b) => a - b);
+    for (const no of logs) if (no <= sealedThrough) await unlink(join(dir, logFileName(no))).catch(() => {});
+    let lastLines = 0;
+    for (const no of replay) lastLines = await store.replayLog(no);
+    await store.startTail(replay, lastLines, recovering || checkpoint === null);
+    return store;
+  }
+
+  private async loadSegment(no: number): Promise<Segment | null> {
+    try {
+      return await Segment.open(this.dir, no);
+    } catch (error) {
+      if (!(error instanceof SegmentLoadProblem)) throw error;
+      if (error.missing === "data") {
+        await this.ctx.quarantine.note(
+          error.file,
+          "missing",
+          `${CHECKPOINT_FILE} lists ${segmentName(no)} but its data file is gone: its executions are lost`,
+        );
+        await unlink(join(this.dir, `${segmentName(no)}.idx`)).catch(() => {});
+        return null;
+      }
+      return this.rebuildSegment(no, error.reason);
+    }
+  }
+
+  /** Rebuilds a segment's index from its data file, repairing the data if lines are damaged. */
+  private async rebuildSegment(no: number, why: string): Promise<Segment | null> {
+    const dataPath = join(this.dir, `${segmentName(no)}.jsonl`);
+    const indexPath = join(this.dir, `${segmentName(no)}.idx`);
+    let buf: Buffer;
+    try {
+      buf = await readFile(dataPath);
+    } catch (error) {
+      throw ioError("read", dataPath, error);
+    }
+    const parsed = parseJsonLines(buf, (v) => {
+      const p = executionProblem(v);
+      if (p) return p;
+      return isActiveStatus((v as ExecutionRecord).status) ? "an active execution in a sealed segment" : null;
+    });
+    const bad = [...parsed.corrupt.map((b) => `line ${b.lineNo}: ${b.reason}`)];
+    if (parsed.tailReason) bad.push(parsed.tailReason);
+    if (bad.length > 0) {
+      await this.ctx.quarantine.keepCopy(
+        dataPath,
+        "corrupt",
+        `${bad.join("; ")}; the segment was rewritten without them (index: ${why})`,
+      );
+    }
+    const rows = parsed.good.map((g) => toRow(g.value as ExecutionRecord, null)).sort(compareRows);
+    const built = buildSegment(rows);
+    if (bad.length > 0) await writeFileSynced(dataPath, built.data);
+    await writeFileAtomic(indexPath, built.index);
+    return Segment.open(this.dir, no, built.index);
+  }
+
+  /**
+   * Without a checkpoint every segment on disk is adopted; a crash between a merge's commit and
+   * its clean-up could then leave a merged segment next to its sources. Segments whose ids all
+   * occur in a larger one are such sources: they are set aside.
+   */
+  private async dropDuplicateSegments(segments: Segment[]): Promise<Segment[]> {
+    if (segments.length < 2) return segments;
+    const owner = new Map<string, number>();
+    const keep: Segment[] = [];
+    for (const s of [...segments].sort((a, b) => b.rows - a.rows)) {
+      let seen = 0;
+      let by = -1;
+      for (let r = 0; r < s.rows; r++) {
+        const o = owner.get(s.idAt(r));
+        if (o !== undefined) {
+          seen++;
+          by = o;
+        }
+      }
+      if (s.rows > 0 && seen === s.rows) {
+        await s.close();
+        await this.ctx.quarantine.moveFile(
+          s.dataPath,
+          "foreign",
+          `every record of ${s.name} is also in ${segmentName(by)} (left by an interrupted merge)`,
+        );
+        await unlink(s.indexPath).catch(() => {});
+        continue;
+      }
+      for (let r = 0; r < s.rows; r++) owner.set(s.idAt(r), s.no);
+      keep.push(s);
+    }
+    return keep.sort((a, b) => a.no - b.no);
+  }
+
+  private noteSegmentLastFires(s: Segment): void {
+    const last = s.index.schedLastOwn;
+    for (let k = 0; k < s.index.schedules; k++) {
+      const at = last[k] as number;
+      if (Number.isNaN(at)) continue;
+      this.noteFire(s.scheduleIdAt(k), at);
+    }
+  }
+
+  /** Replays log `no` into the current memtable. Returns its line count. */
+  private async replayLog(no: number): Promise<number> {
+    const path = join(this.dir, logFileName(no));
+    const log = await recoverLog(path, this.ctx.quarantine, logLineProblem);
+    for (const value of log?.values ?? []) {
+      const line = value as { op: "put"; rec: ExecutionRecord } | { op: "del"; id: string };
+      if (line.op === "del") this.dropActive(line.id);
+      // A fire already sealed is a log a crash left behind after its seal committed: skip it.
+      else if (!this.inSegments(line.rec.scheduleId, line.rec.scheduledAt)) {
+        this.applyPut(deepFreeze(line.rec), null);
+      }
+    }
+    this.tail.logs.push(no);
+    return log?.lines ?? 0;
+  }
+
+  /**
+   * Starts appending. One short log continues as the live log; otherwise (several logs after a
+   * crash mid-seal, or a long one) a fresh log starts and the replayed ones are sealed.
+   */
+  private async startTail(replayed: number[], lastLines: number, rewriteCheckpoint: boolean): Promise<void> {
+    const onFailure = (error: Error) => this.ctx.fail(error);
+    if (replayed.length === 1 && lastLines < this.options.segmentLines) {
+      this.tail.log = await AppendLog.open(join(this.dir, logFileName(replayed[0] as number)), {
+        lines: lastLines,
+        onFailure,
+        inline: this.options.inlineCommits,
+      });
+    } else if (replayed.length === 0) {
+      const no = this.nextNo++;
+      this.tail.logs.push(no);
+      this.tail.log = await AppendLog.open(join(this.dir, logFileName(no)), {
+        onFailure,
+        inline: this.options.inlineCommits,
+      });
+    } else {
+      if (rewriteCheckpoint) await this.writeCheckpoint({ ...this.checkpoint, nextNo: this.nextNo });
+      // Several logs (a crash during a seal) or a long one: seal them in the background.
+      this.rotating = true;
+      const swapped = await this.swapLogs();
+      this.rotating = false;
+      this.enqueue(() => this.seal(swapped.old, swapped.lastFire, swapped.carried));
+      return;
+    }
+    if (rewriteCheckpoint) await this.writeCheckpoint({ ...this.checkpoint, nextNo: this.nextNo });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // in-memory state
+
+  private noteFire(scheduleId: string, at: number): void {
+    const last = this.lastFire.get(scheduleId);
+    if (last === undefined || at > last) this.lastFire.set(scheduleId, at);
+  }
+
+  private putActive(record: ExecutionRecord): void {
+    const prev = this.active.get(record.id);
+    if (prev) this.dropActive(prev.id);
+    this.active.set(record.id, record);
+    this.activeFires.set(fireKey(record.scheduleId, record.scheduledAt), record.id);
+    let set = this.activeBySchedule.get(record.scheduleId);
+    if (!set) {
+      set = new Set();
+      this.activeBySchedule.set(record.scheduleId, set);
+    }
+    set.add(record.id);
+  }
+
+  private dropActive(id: string): ExecutionRecord | undefined {
+    const prev = this.active.get(id);
+    if (!prev) return undefined;
+    this.active.delete(id);
+    const key = fireKey(prev.scheduleId, prev.scheduledAt);
+    if (this.activeFires.get(key) === id) this.activeFires.delete(key);
+    const set = this.activeBySchedule.get(prev.scheduleId);
+    if (set) {
+      set.delete(id);
+      if (set.size === 0) this.activeBySchedule.delete(prev.scheduleId);
+    }
+    return prev;
+  }
+
+  /** Applies a stored version of a record (a new claim, an update, or a replayed line). */
+  private applyPut(record: ExecutionRecord, json: string | null): void {
+    if (isActiveStatus(record.status)) {
+      this.putActive(record);
+    } else {
+      this.dropActive(record.id);
+      this.tail.finals.set(record.id, { record, json });
+      this.tail.fires.set(fireKey(record.scheduleId, record.scheduledAt), record.id);
+    }
+    if (isOwnFire(record.kind)) this.noteFire(record.scheduleId, record.scheduledAt);
+  }
+
+  private locateFire(scheduleId: string, scheduledAt: number): Located | null {
+    const key = fireKey(scheduleId, scheduledAt);
+    const activeId = this.activeFires.get(key);
+    if (activeId !== undefined) {
+      const record = this.active.get(activeId);
+      if (record) return { record };
+    }
+    for (const mem of this.memtables()) {
+      const id = mem.fires.get(key);
+      const f = id === undefined ? undefined : mem.finals.get(id);
+      if (f) return { record: f.record };
+    }
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i] as Segment;
+      const row = segment.findFire(scheduleId, scheduledAt);
+      if (row >= 0) return { segment, row };
+    }
+    return null;
+  }
+
+  private locateId(id: string): Located | null {
+    const record = this.active.get(id);
+    if (record) return { record };
+    for (const mem of this.memtables()) {
+      const f = mem.finals.get(id);
+      if (f) return { record: f.record };
+    }
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i] as Segment;
+      const row = segment.findId(id);
+      if (row >= 0) return { segment, row };
+    }
+    return null;
+  }
+
+  private inSegments(scheduleId: string, scheduledAt: number): boolean {
+    for (const s of this.segments) if (s.findFire(scheduleId, scheduledAt) >= 0) return true;
+    return false;
+  }
+
+  private memtables(): Memtable[] {
+    return this.sealing ? [this.tail, this.sealing] : [this.tail];
+  }
+
+  /** Reads the records at `locs`, one batched read per segment. */
+  private static async materializeAll(locs: Located[]): Promise<ExecutionRecord[]> {
+    const out: ExecutionRecord[] = new Array(locs.length);
+    const bySegment = new Map<Segment, number[]>();
+    locs.forEach((loc, i) => {
+      if ("record" in loc) out[i] = loc.record;
+      else {
+        const list = bySegment.get(loc.segment) ?? [];
+        list.push(i);
+        bySegment.set(loc.segment, list);
+      }
+    });
+    await Promise.all(
+      [...bySegment].map(async ([segment, positions]) => {
+        const rows = positions.map((i) => (locs[i] as { row: number }).row);
+        const records = await segment.readRows(rows);
+        positions.forEach((i, k) => {
+          out[i] = records[k] as ExecutionRecord;
+        });
+      }),
+    );
+    return out;
+  }
+
+  private static materialize(loc: Located): Promise<ExecutionRecord> | ExecutionRecord {
+    return "record" in loc ? loc.record : loc.segment.read(loc.row);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // writes
+
+  private liveLog(): AppendLog {
+    if (this.closed || !this.tail.log) {
+      throw storageError("STORAGE", `the executions of ${this.dir} are closed`, this.dir);
+    }
+    return this.tail.log;
+  }
+
+  /** Appends lines to the live log; resolves when they are durable. */
+  private write(lines: string[]): Promise<void> {
+    const log = this.liveLog();
+    let seq = 0;
+    for (const line of lines) seq = log.append(line);
+    const durable = log.durable(seq);
+    this.maybeRotate();
+    return durable;
+  }
+
+  /**
+   * Resolves once everything appended so far is durable: a read never reports state that a
+   * crash could still take back (it waits for the group commit in flight, if any).
+   */
+  private settled(): Promise<void> | undefined {
+    const a = this.tail.log && !this.tail.log.idle ? this.tail.log.drain() : undefined;
+    const b = this.sealing?.log && !this.sealing.log.idle ? this.sealing.log.drain() : undefined;
+    if (a && b) return Promise.all([a, b]).then(() => {});
+    return a ?? b;
+  }
+
+  /** Claims a fire: creates the record unless (scheduleId, scheduledAt) exists. */
+  async claimFire(
+    execution: ExecutionRecord,
+  ): Promise<{ claimed: true; execution: ExecutionRecord } | { claimed: false; existing: ExecutionRecord }> {
+    const problem = executionProblem(execution);
+    if (problem !== null) {
+      throw new ValidationError([{ field: "execution", code: "VALIDATION", message: problem }], {
+        component: "storage-fs",
+      });
+    }
+    this.liveLog();
+    // Decide and record synchronously: no other claim can interleave between the check and the set.
+    const found = this.locateFire(execution.scheduleId, execution.scheduledAt);
+    if (found) {
+      const existing = await ExecutionStore.materialize(found);
+      await this.settled();
+      return { claimed: false, existing };
+    }
+    if (this.locateId(execution.id)) {
+      throw new ValidationError(
+        [{ field: "execution.id", code: "VALIDATION", message: `execution id '${execution.id}' is taken` }],
+        { component: "storage-fs" },
+      );
+    }
+    const { json, record } = snapshot(execution);
+    this.applyPut(record, json);
+    await this.write([putLine(json)]);
+    return { claimed: true, execution: record };
+  }
+
+  /** Applies `patch` if `instanceId` still holds the execution. */
+  async updateExecution(
+    id: string,
+    instanceId: string,
+    patch: ExecutionPatch,
+  ): Promise<ExecutionRecord | null> {
+    this.liveLog();
+    const current = this.active.get(id);
+    if (!current || current.instanceId !== instanceId) {
+      await this.settled();
+      return null;
+    }
+    const next: Record<string, unknown> = { ...current };
+    for (const key of PATCH_KEYS) if (key in patch) next[key] = patch[key];
+    if (!EXECUTION_STATUSES.includes(next.status as ExecutionStatus)) {
+      throw new ValidationError(
+        [{ field: "status", code: "VALIDATION", message: `unknown status ${String(next.status)}` }],
+        { component: "storage-fs" },
+      );
+    }
+    const { json, record } = snapshot(next as unknown as ExecutionRecord);
+    this.applyPut(record, json);
+    await this.write([putLine(json)]);
+    return record;
+  }
+
+  /** Extends the leases `instanceId` still holds; returns their ids. */
+  async renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {
+    this.liveLog();
+    const held: string[] = [];
+    const lines: string[] = [];
+    for (const id of ids) {
+      const current = this.active.get(id);
+      if (!current || current.instanceId !== instanceId) continue;
+      const { json, record } = snapshot({ ...current, leaseExpiresAt });
+      this.applyPut(record, json);
+      lines.push(putLine(json));
+      held.push(id);
+    }
+    if (lines.length > 0) await this.write(lines);
+    else await this.settled();
+    return held;
+  }
+
+  /** Finalises an active execution as cancelled, whoever holds it. */
+  async cancelExecution(id: string, reason: string, endedAt: number): Promise<ExecutionRecord | null> {
+    this.liveLog();
+    const current = this.active.get(id);
+    if (!current) {
+      await this.settled();
+      return null;
+    }
+    const { json, record } = snapshot({
+      ...current,
+      status: "cancelled" as const,
+      reason,
+      endedAt,
+      leaseExpiresAt: null,
+    });
+    this.applyPut(record, json);
+    await this.write([putLine(json)]);
+    return record;
+  }
+
+  /** The schedule's active executions, oldest first. */
+  async activeExecutions(scheduleId: string): Promise<ExecutionRecord[]> {
+    this.liveLog();
+    const ids = this.activeBySchedule.get(scheduleId);
+    const out: ExecutionRecord[] = [];
+    if (ids) {
+      for (const id of ids) {
+        const e = this.active.get(id);
+        if (e) out.push(e);
+      }
+    }
+    await this.settled();
+    return out.sort((a, b) => a.scheduledAt - b.scheduledAt);
+  }
+
+  /** Deletes a claimed (not started) execution held by `instanceId`. */
+  async releaseClaim(id: string, instanceId: string): Promise<boolean> {
+    this.liveLog();
+    const current = this.active.get(id);
+    if (!current || current.instanceId !== instanceId || current.status !== "claimed") {
+      await this.settled();
+      return false;
+    }
+    this.dropActive(id);
+    await this.write([JSON.stringify({ op: "del", id })]);
+    return true;
+  }
+
+  /** Takes over expired leases (see Storage.takeOverExpired). */
+  async takeOverExpired(
+    instanceId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+    jobs?: readonly string[],
+  ): Promise<ExecutionRecord[]> {
+    this.liveLog();
+    const taken: ExecutionRecord[] = [];
+    const lines: string[] = [];
+    for (const current of [...this.active.values()]) {
+      if (taken.length >= limit) break;
+      if (current.leaseExpiresAt === null || current.leaseExpiresAt >= now) continue;
+      if (jobs && !jobs.includes(current.job)) continue;
+      const { json, record } = snapshot({
+        ...current,
+        instanceId,
+        leaseExpiresAt,
+        status: "running" as const,
+        attempts: current.attempts + 1,
+      });
+      this.applyPut(record, json);
+      lines.push(putLine(json));
+      taken.push(record);
+    }
+    if (lines.length > 0) await this.write(lines);
+    else await this.settled();
+    return taken;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // reads
+
+  /** The execution with this id. */
+  async getExecution(id: string): Promise<ExecutionRecord | null> {
+    this.liveLog();
+    const loc = this.locateId(id);
+    const record = loc ? await ExecutionStore.materialize(loc) : null;
+    await this.settled();
+    return record;
+  }
+
+  /** The execution of fire (scheduleId, scheduledAt). */
+  async findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null> {
+    this.liveLog();
+    const loc = this.locateFire(scheduleId, scheduledAt);
+    const record = loc ? await ExecutionStore.materialize(loc) : null;
+    await this.settled();
+    return record;
+  }
+
+  /** The latest own-fire instant of a schedule. */
+  async lastFireAt(scheduleId: string): Promise<number | null> {
+    this.liveLog();
+    await this.settled();
+    return this.lastFire.get(scheduleId) ?? null;
+  }
+
+  /** Lists executions newest first (see Storage.listExecutions). */
+  async listExecutions(query: ExecutionQuery): Promise<Page<ExecutionRecord>> {
+    const limit = checkLimit(query.limit);
+    const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+    this.liveLog();
+    const statuses = query.status === undefined ? null : new Set([query.status].flat());
+    const kinds = query.kind === undefined ? null : new Set([query.kind].flat());
+    const from = query.from ?? Number.NEGATIVE_INFINITY;
+    const to = query.to ?? Number.POSITIVE_INFINITY;
+    const sources: Source[] = [this.memorySource(query.scheduleId, statuses, kinds, from, to, cursor)];
+    const statusOk = new Uint8Array(EXECUTION_STATUSES.length).fill(statuses ? 0 : 1);
+    for (const s of statuses ?? []) statusOk[EXECUTION_STATUSES.indexOf(s as ExecutionStatus)] = 1;
+    const kindOk = new Uint8Array(FIRE_KINDS.length).fill(kinds ? 0 : 1);
+    for (const k of kinds ?? []) kindOk[FIRE_KINDS.indexOf(k as FireKind)] = 1;
+    for (const segment of this.segments) {
+      const src = segmentSource(segment, query.scheduleId, statusOk, kindOk, from, to, cursor);
+      if (src) sources.push(src);
+    }
+    const picked = mergeNewestFirst(sources, limit + 1);
+    const page = picked.slice(0, limit);
+    const items = await ExecutionStore.materializeAll(page.map((c) => c.loc));
+    await this.settled();
+    const last = page[page.length - 1];
+    return {
+      items,
+      nextCursor: picked.length > limit && last ? encodeCursor(last.at, last.id) : null,
+    };
+  }
+
+  private memorySource(
+    scheduleId: string | undefined,
+    statuses: Set<string> | null,
+    kinds: Set<string> | null,
+    from: number,
+    to: number,
+    cursor: { key: number; id: string } | null,
+  ): Source {
+    const matches: ExecutionRecord[] = [];
+    const consider = (e: ExecutionRecord) => {
+      if (scheduleId !== undefined && e.scheduleId !== scheduleId) return;
+      if (statuses && !statuses.has(e.status)) return;
+      if (kinds && !kinds.has(e.kind)) return;
+      if (e.scheduledAt < from || e.scheduledAt >= to) return;
+      if (!afterCursor(e.scheduledAt, e.id, cursor)) return;
+      matches.push(e);
+    };
+    for (const e of this.active.values()) consider(e);
+    for (const mem of this.memtables()) for (const f of mem.finals.values()) consider(f.record);
+    matches.sort((a, b) => b.scheduledAt - a.scheduledAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    let i = 0;
+    return () => {
+      const e = matches[i++];
+      return e ? { at: e.scheduledAt, id: e.id, loc: { record: e } } : null;
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // sealing and merging
+
+  private maybeRotate(): void {
+    if (this.rotating || this.sealing || this.closed) return;
+    if ((this.tail.log?.lines ?? 0) - this.tail.carried < this.options.segmentLines) return;
+    this.rotating = true;
+    this.enqueue(() => this.rotate());
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.maintenance = this.maintenance.then(task).catch((error: unknown) => {
+      this.ctx.fail(error);
+    });
+  }
+
+  /** Starts a new log and seals the old one(s). Runs in the maintenance queue. */
+  private async rotate(): Promise<void> {
+    const swapped = await this.swapLogs();
+    this.rotating = false;
+    await this.seal(swapped.old, swapped.lastFire, swapped.carried);
+  }
+
+  /**
+   * Opens the next log and makes it the live one. The active executions are carried forward as
+   * its first lines, so the new log plus the segments is the whole truth once the old log is
+   * sealed.
+   */
+  private async swapLogs(): Promise<{
+    old: Memtable;
+    lastFire: Map<string, number>;
+    carried: Promise<void>;
+  }> {
+    const no = this.nextNo++;
+    const log = await AppendLog.open(join(this.dir, logFileName(no)), {
+      onFailure: (error) => this.ctx.fail(error),
+      inline: this.options.inlineCommits,
+    });
+    // From here to the carry-forward everything is synchronous: it is the boundary between logs.
+    const old = this.tail;
+    this.tail = { logs: [no], log, carried: this.active.size, finals: new Map(), fires: new Map() };
+    this.sealing = old;
+    const lastFire = new Map(this.lastFire);
+    let carried = 0;
+    for (const record of this.active.values()) carried = log.append(putLine(JSON.stringify(record)));
+    return { old, lastFire, carried: log.durable(carried) };
+  }
+
+  private async seal(mem: Memtable, lastFire: Map<string, number>, carried: Promise<void>): Promise<void> {
+    // The sealed logs must be durable, and so must the carried-forward active records in the new
+    // log, before the checkpoint says the old logs are no longer needed.
+    if (mem.log) await mem.log.close();
+    await carried;
+    const through = Math.max(...mem.logs);
+    const rows = [...mem.finals.values()].map((f) => toRow(f.record, f.json)).sort(compareRows);
+    const segments = this.segments.map((s) => s.no);
+    let built: { data: Buffer; index: Buffer } | null = null;
+    if (rows.length > 0) {
+      built = buildSegment(rows);
+      await writeFileSynced(this.segPath(through, "jsonl", true), built.data);
+      await writeFileSynced(this.segPath(through, "idx", true), built.index);
+      segments.push(through);
+    }
+    // The commit point: one atomic replace (its folder fsync also makes the .pending names durable).
+    const checkpoint: Checkpoint = {
+      ...this.checkpoint,
+      sealedThrough: through,
+      nextNo: this.nextNo,
+      segments,
+      retired: [],
+      lastFire: Object.fromEntries(lastFire),
+    };
+    await this.writeCheckpoint(checkpoint);
+    if (built) {
+      await renameOrThrow(this.segPath(through, "jsonl", true), this.segPath(through, "jsonl"));
+      await renameOrThrow(this.segPath(through, "idx", true), this.segPath(through, "idx"));
+    }
+    for (const no of mem.logs) await unlink(join(this.dir, logFileName(no))).catch(() => {});
+    await fsyncDir(this.dir);
+    const segment = built ? await Segment.open(this.dir, through, built.index) : null;
+    // Swap in one synchronous step: readers see the records in `sealing` or in the segment.
+    if (segment) this.segments.push(segment);
+    this.sealing = null;
+    await this.mergeIfNeeded();
+    this.maybeRotate();
+  }
+
+  private segPath(no: number, ext: "jsonl" | "idx", pending = false): string {
+    return join(this.dir, `${segmentName(no)}.${ext}${pending ? ".pending" : ""}`);
+  }
+
+  private async writeCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    await writeCheckpoint(this.dir, checkpoint);
+    this.checkpoint = checkpoint;
+  }
+
+  /**
+   * Size-tiered compaction: when `mergeFanIn` segments fall in one size tier (tier t holds
+   * segments of fewer than base * fanIn^(t+1) records), they are merged into one, so a store
+   * keeps O(log n) segments however long it runs.
+   */
+  private async mergeIfNeeded(): Promise<void> {
+    const fanIn = this.options.mergeFanIn;
+    if (fanIn < 2 || this.closed) return;
+    const base = Math.max(1, Math.floor(this.options.segmentLines / 2));
+    const tiers = new Map<number, Segment[]>();
+    for (const s of this.segments) {
+      const tier = Math.max(0, Math.floor(Math.log(Math.max(1, s.rows) / base) / Math.log(fanIn)));
+      const list = tiers.get(tier) ?? [];
+      list.push(s);
+      tiers.set(tier, list);
+    }
+    for (const [, list] of [...tiers.entries()].sort((a, b) => a[0] - b[0])) {
+      if (list.length < fanIn) continue;
+      const group = list.slice(0, fanIn);
+      if (group.reduce((n, s) => n + s.index.dataBytes, 0) > this.options.mergeMaxBytes) continue;
+      await this.merge(group);
+      return this.mergeIfNeeded();
+    }
+  }
+
+  /** Merges `sources` into one new segment, committed by the checkpoint. */
+  private async merge(sources: Segment[]): Promise<void> {
+    const no = this.nextNo++;
+    const rows: SegmentRow[] = [];
+    for (const s of sources) {
+      const buf = await s.readAllLines();
+      const { off, at, status, kind, sched } = s.index;
+      for (let r = 0; r < s.rows; r++) {
+        rows.push({
+          id: s.idAt(r),
+          scheduleId: s.scheduleIdAt(sched[r] as number),
+          scheduledAt: at[r] as number,
+          status: EXECUTION_STATUSES[status[r] as number] as ExecutionStatus,
+          kind: FIRE_KINDS[kind[r] as number] as FireKind,
+          line: buf.subarray(off[r] as number, (off[r + 1] as number) - 1),
+        });
+      }
+    }
+    await yieldToLoop();
+    rows.sort(compareRows);
+    await yieldToLoop();
+    const built = buildSegment(rows);
+    await yieldToLoop();
+    await writeFileSynced(this.segPath(no, "jsonl", true), built.data);
+    await writeFileSynced(this.segPath(no, "idx", true), built.index);
+    const merged = new Set(sources.map((s) => s.no));
+    await this.writeCheckpoint({
+      ...this.checkpoint,
+      nextNo: this.nextNo,
+      segments: [...this.segments.map((s) => s.no).filter((n) => !merged.has(n)), no],
+      retired: [...merged],
+    });
+    await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
+    await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
+    const segment = await Segment.open(this.dir, no, built.index);
+    this.segments = [...this.segments.filter((s) => !merged.has(s.no)), segment];
+    for (const s of sources) {
+      s.retire();
+      await unlink(s.dataPath).catch(() => {});
+      await unlink(s.indexPath).catch(() => {});
+    }
+    await fsyncDir(this.dir);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // lifecycle
+
+  /** Counts for status and tests: records per place, segments, log lines. */
+  stats(): { active: number; unsealed: number; segments: number; sealed: number; logLines: number } {
+    return {
+      active: this.active.size,
+      unsealed: this.memtables().reduce((n, m) => n + m.finals.size, 0),
+      segments: this.segments.length,
+      sealed: this.segments.reduce((n, s) => n + s.rows, 0),
+      logLines: this.tail.log?.lines ?? 0,
+    };
+  }
+
+  /** Waits for background sealing and merging to finish (tests, benchmarks, close). */
+  async idle(): Promise<void> {
+    let seen: Promise<void> | null = null;
+    while (seen !== this.maintenance) {
+      seen = this.maintenance;
+      await seen;
+    }
+    await this.settled();
+  }
+
+  /** Finishes background work, makes everything durable and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.idle().catch(() => {});
+    this.closed = true;
+    await this.tail.log?.close();
+    for (const s of this.segments) await s.close();
+  }
+}
+
+function toRow(record: ExecutionRecord, json: string | null): SegmentRow {
+  return {
+    id: record.id,
+    scheduleId: record.scheduleId,
+    scheduledAt: record.scheduledAt,
+    status: record.status,
+    kind: record.kind,
+    line: Buffer.from(json ?? JSON.stringify(record), "utf8"),
+  };
+}
+
+/** Lets the event loop run between the CPU-heavy phases of background work. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

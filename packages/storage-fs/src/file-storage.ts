@@ -1,0 +1,482 @@
+/**
+ * FileStorage: tradecron's durable storage in a plain folder (see README.md for the layout, the
+ * fsync policy, locking and quarantine).
+ *
+ * Handles and engines: a FileStorage is a handle. The first handle that opens a folder in a
+ * process creates the folder's engine (takes the lock, loads the data); further handles on the
+ * same folder in the same process (compared by real path) share that engine, so they see the same
+ * state, race safely (claims are decided in one place), and receive each other's change
+ * notifications. The engine closes, and the lock is released, when the last handle closes.
+ * Another process opening the folder gets `STORAGE_LOCKED`.
+ */
+
+import { mkdir, realpath } from "node:fs/promises";
+import { resolve } from "node:path";
+import type {
+  ApprovalQuery,
+  ApprovalRecord,
+  ApprovalStatus,
+  AuditEntry,
+  AuditQuery,
+  ClaimResult,
+  ControlRecord,
+  ExecutionPatch,
+  ExecutionQuery,
+  ExecutionRecord,
+  FireClaim,
+  Logger,
+  OrderQuery,
+  OrderRecord,
+  Page,
+  ScheduleRecord,
+  Storage,
+  StorageChange,
+} from "@tradecron/core";
+import { ValidationError } from "@tradecron/core";
+import { StoreEngine } from "./engine.js";
+import { ioError, storageError } from "./errors.js";
+import type { QuarantineReport } from "./quarantine.js";
+
+/** Options of {@link FileStorage}. */
+export interface FileStorageOptions {
+  /** The store folder. Created if missing; must be empty or a store already. */
+  dir: string;
+  /**
+   * Execution log lines after which the log is sealed into an indexed segment (default 8,192).
+   * Opening replays at most about this many lines; smaller values mean more, smaller segments.
+   */
+  segmentLines?: number;
+  /** How many segments of one size tier are merged into one (default 8; 0 disables merging). */
+  mergeFanIn?: number;
+  /**
+   * Merges read their sources into memory; a merge of more bytes than this is skipped and those
+   * segments stay apart (default 64 MiB: about 150,000 executions).
+   */
+  mergeMaxBytes?: number;
+  /**
+   * A lock whose owner cannot be checked from this process (another host or pid namespace) is
+   * taken over after this long without a heartbeat (ms, default 30,000). A lock whose owner is on
+   * this machine is taken over as soon as that process is gone.
+   */
+  staleLockMs?: number;
+  /**
+   * Commit each batch of log writes on the main thread (one write(2) with O_DSYNC, as
+   * better-sqlite3 commits) instead of in Node's thread pool. A lone write then takes about half
+   * the time on a fast disk (no thread-pool round trip), but the event loop waits for the disk
+   * during every commit (~0.1-0.3 ms on SSD, milliseconds on slow or network disks). Default
+   * false: commits never block the event loop, and concurrent writes still share one sync.
+   */
+  inlineCommits?: boolean;
+  /** Receives every quarantined file or torn tail found while opening. */
+  onQuarantine?: (report: QuarantineReport) => void;
+  /** Logs quarantine reports (warn; torn tails at info) when `onQuarantine` is not given. */
+  logger?: Logger;
+}
+
+/** Counters describing a store, for status pages, tests and benchmarks. */
+export interface FileStorageStats {
+  schedules: number;
+  executions: {
+    /** Claimed or running. */
+    active: number;
+    /** Final executions in the current log, not yet sealed. */
+    unsealed: number;
+    /** Sealed segments and the final executions in them. */
+    segments: number;
+    sealed: number;
+    /** Lines in the current execution log. */
+    logLines: number;
+  };
+}
+
+interface RegistryEntry {
+  engine: Promise<StoreEngine>;
+  refs: number;
+  closing: Promise<void> | null;
+}
+
+/** Engines of this process by real folder path. */
+const registry = new Map<string, RegistryEntry>();
+
+function defaultReport(logger: Logger | undefined): (report: QuarantineReport) => void {
+  return (report) => {
+    const kept = report.movedTo ? ` (kept as ${report.movedTo})` : "";
+    const message = `storage-fs: ${report.kind}: ${report.path}: ${report.reason}${kept}`;
+    if (logger) {
+      const fields = { path: report.path, movedTo: report.movedTo, kind: report.kind };
+      if (report.kind === "torn-tail") logger.info(fields, message);
+      else logger.warn(fields, message);
+    } else if (report.kind !== "torn-tail") {
+      process.emitWarning(message, { code: "TRADECRON_STORAGE_QUARANTINE" });
+    }
+  };
+}
+
+function positiveInt(value: number | undefined, field: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) {
+    throw new ValidationError(
+      [{ field, code: "VALIDATION", message: `${field} must be an integer >= ${min}` }],
+      { component: "storage-fs" },
+    );
+  }
+  return value;
+}
+
+/** Durable storage in a folder of JSON and JSON Lines files. */
+export class FileStorage implements Storage {
+  /** Backend name for logs and errors. */
+  readonly name = "file";
+  /** The store folder as given (resolved to an absolute path). */
+  readonly dir: string;
+  private readonly options: FileStorageOptions;
+  private readonly engineOptions: {
+    segmentLines: number;
+    mergeFanIn: number;
+    mergeMaxBytes: number;
+    staleLockMs: number;
+    inlineCommits: boolean;
+  };
+  private engineP: Promise<StoreEngine> | null = null;
+  private key: string | null = null;
+  private closed = false;
+  private unlisten: (() => void) | null = null;
+  private readonly listeners = new Set<(change: StorageChange) => void>();
+
+  constructor(options: FileStorageOptions) {
+    if (!options || typeof options.dir !== "string" || options.dir.length === 0) {
+      throw new ValidationError(
+        [{ field: "dir", code: "VALIDATION", message: "dir must be a folder path" }],
+        {
+          component: "storage-fs",
+        },
+      );
+    }
+    this.options = options;
+    this.dir = resolve(options.dir);
+    this.engineOptions = {
+      segmentLines: positiveInt(options.segmentLines, "segmentLines", 8192, 2),
+      mergeFanIn: positiveInt(options.mergeFanIn, "mergeFanIn", 8, 0),
+      mergeMaxBytes: positiveInt(options.mergeMaxBytes, "mergeMaxBytes", 64 * 1024 * 1024, 0),
+      staleLockMs: positiveInt(options.staleLockMs, "staleLockMs", 30_000, 1000),
+      inlineCommits: options.inlineCommits === true,
+    };
+  }
+
+  /**
+   * Opens the store: locks the folder (or joins this process's open engine for it), checks the
+   * format version, recovers from any crash and loads. Idempotent; other methods open lazily.
+   */
+  async open(): Promise<void> {
+    await this.engine(true);
+  }
+
+  /** Releases this handle; the last handle on a folder drains, closes and unlocks it. Idempotent. */
+  async close(): Promise<void> {
+    const pending = this.engineP;
+    this.engineP = null;
+    this.closed = true;
+    if (!pending) return;
+    this.unlisten?.();
+    this.unlisten = null;
+    try {
+      await pending;
+    } catch {
+      return; // it never opened: nothing to release
+    }
+    const key = this.key as string;
+    const entry = registry.get(key);
+    if (!entry) return;
+    entry.refs--;
+    if (entry.refs > 0) return;
+    entry.closing = entry.engine
+      .then((engine) => engine.close())
+      .finally(() => {
+        if (registry.get(key) === entry) registry.delete(key);
+      });
+    await entry.closing;
+  }
+
+  private async engine(opening = false): Promise<StoreEngine> {
+    if (this.closed && !opening) {
+      throw storageError("STORAGE", `${this.dir}: this FileStorage was closed`, this.dir);
+    }
+    if (!this.engineP) {
+      this.closed = false;
+      this.engineP = this.attach();
+      this.engineP.catch(() => {
+        this.engineP = null;
+      });
+    }
+    const engine = await this.engineP;
+    engine.check();
+    return engine;
+  }
+
+  private async attach(): Promise<StoreEngine> {
+    let key: string;
+    try {
+      await mkdir(this.dir, { recursive: true });
+      key = await realpath(this.dir);
+    } catch (error) {
+      throw ioError("open the store folder", this.dir, error);
+    }
+    this.key = key;
+    for (;;) {
+      const existing = registry.get(key);
+      if (existing?.closing) {
+        await existing.closing.catch(() => {});
+        continue;
+      }
+      if (existing) {
+        existing.refs++;
+        const engine = await existing.engine.catch((error: unknown) => {
+          existing.refs--;
+          throw error;
+        });
+        this.unlisten = engine.listen((change) => this.emit(change));
+        return engine;
+      }
+      const entry: RegistryEntry = {
+        engine: StoreEngine.open(key, {
+          ...this.engineOptions,
+          report: this.options.onQuarantine ?? defaultReport(this.options.logger),
+        }),
+        refs: 1,
+        closing: null,
+      };
+      registry.set(key, entry);
+      try {
+        const engine = await entry.engine;
+        this.unlisten = engine.listen((change) => this.emit(change));
+        return engine;
+      } catch (error) {
+        if (registry.get(key) === entry) registry.delete(key);
+        throw error;
+      }
+    }
+  }
+
+  private emit(change: StorageChange): void {
+    for (const listener of this.listeners) {
+      // After the write's promise settles, as MemoryStorage does.
+      queueMicrotask(() => listener(change));
+    }
+  }
+
+  // --- schedules -----------------------------------------------------------------------------
+
+  /** See {@link Storage.insertSchedule}. */
+  async insertSchedule(schedule: ScheduleRecord): Promise<void> {
+    const e = await this.engine();
+    await e.schedules.insert(schedule);
+    e.notify({ type: "schedule", id: schedule.id });
+  }
+
+  /** See {@link Storage.updateSchedule}. */
+  async updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
+    const e = await this.engine();
+    await e.schedules.update(schedule, expectedRevision);
+    e.notify({ type: "schedule", id: schedule.id });
+  }
+
+  /** See {@link Storage.getSchedule}. */
+  async getSchedule(id: string): Promise<ScheduleRecord | null> {
+    return (await this.engine()).schedules.get(id);
+  }
+
+  /** See {@link Storage.listSchedules}. */
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return (await this.engine()).schedules.list();
+  }
+
+  /** See {@link Storage.deleteSchedule}. */
+  async deleteSchedule(id: string): Promise<boolean> {
+    const e = await this.engine();
+    const existed = await e.schedules.delete(id);
+    if (existed) e.notify({ type: "schedule", id });
+    return existed;
+  }
+
+  // --- control -------------------------------------------------------------------------------
+
+  /** See {@link Storage.getControl}. */
+  async getControl(): Promise<ControlRecord> {
+    return (await this.engine()).schedules.getControl();
+  }
+
+  /** See {@link Storage.setControl}. */
+  async setControl(control: ControlRecord): Promise<void> {
+    const e = await this.engine();
+    await e.schedules.setControl(control);
+    e.notify({ type: "control" });
+  }
+
+  // --- fires and executions ------------------------------------------------------------------
+
+  /** See {@link Storage.claimFire}. */
+  async claimFire(claim: FireClaim): Promise<ClaimResult> {
+    return (await this.engine()).executions.claimFire(claim.execution);
+  }
+
+  /** See {@link Storage.updateExecution}. */
+  async updateExecution(
+    id: string,
+    instanceId: string,
+    patch: ExecutionPatch,
+  ): Promise<ExecutionRecord | null> {
+    return (await this.engine()).executions.updateExecution(id, instanceId, patch);
+  }
+
+  /** See {@link Storage.renewLeases}. */
+  async renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {
+    return (await this.engine()).executions.renewLeases(instanceId, ids, leaseExpiresAt);
+  }
+
+  /** See {@link Storage.cancelExecution}. */
+  async cancelExecution(id: string, reason: string, endedAt: number): Promise<ExecutionRecord | null> {
+    return (await this.engine()).executions.cancelExecution(id, reason, endedAt);
+  }
+
+  /** See {@link Storage.activeExecutions}. */
+  async activeExecutions(scheduleId: string): Promise<ExecutionRecord[]> {
+    return (await this.engine()).executions.activeExecutions(scheduleId);
+  }
+
+  /** See {@link Storage.releaseClaim}. */
+  async releaseClaim(id: string, instanceId: string): Promise<boolean> {
+    return (await this.engine()).executions.releaseClaim(id, instanceId);
+  }
+
+  /** See {@link Storage.takeOverExpired}. */
+  async takeOverExpired(
+    instanceId: string,
+    now: number,
+    leaseExpiresAt: number,
+    limit: number,
+    jobs?: readonly string[],
+  ): Promise<ExecutionRecord[]> {
+    return (await this.engine()).executions.takeOverExpired(instanceId, now, leaseExpiresAt, limit, jobs);
+  }
+
+  /** See {@link Storage.getExecution}. */
+  async getExecution(id: string): Promise<ExecutionRecord | null> {
+    return (await this.engine()).executions.getExecution(id);
+  }
+
+  /** See {@link Storage.findExecution}. */
+  async findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null> {
+    return (await this.engine()).executions.findExecution(scheduleId, scheduledAt);
+  }
+
+  /** See {@link Storage.listExecutions}. */
+  async listExecutions(query: ExecutionQuery): Promise<Page<ExecutionRecord>> {
+    return (await this.engine()).executions.listExecutions(query);
+  }
+
+  /** See {@link Storage.lastFireAt}. */
+  async lastFireAt(scheduleId: string): Promise<number | null> {
+    return (await this.engine()).executions.lastFireAt(scheduleId);
+  }
+
+  // --- approvals -----------------------------------------------------------------------------
+
+  /** See {@link Storage.insertApprovals}. */
+  async insertApprovals(approvals: ApprovalRecord[]): Promise<void> {
+    const e = await this.engine();
+    await e.approvals.insert(approvals);
+    for (const a of approvals) e.notify({ type: "approval", id: a.id });
+  }
+
+  /** See {@link Storage.getApproval}. */
+  async getApproval(id: string): Promise<ApprovalRecord | null> {
+    return (await this.engine()).approvals.get(id);
+  }
+
+  /** See {@link Storage.listApprovals}. */
+  async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    return (await this.engine()).approvals.list(query);
+  }
+
+  /** See {@link Storage.countApprovals}. */
+  async countApprovals(status: ApprovalStatus): Promise<number> {
+    return (await this.engine()).approvals.countByStatus(status);
+  }
+
+  /** See {@link Storage.transitionApproval}. */
+  async transitionApproval(
+    id: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id">>,
+  ): Promise<ApprovalRecord | null> {
+    const e = await this.engine();
+    const next = await e.approvals.transition(id, from, patch);
+    if (next) e.notify({ type: "approval", id });
+    return next;
+  }
+
+  /** See {@link Storage.listExpiredApprovals}. */
+  async listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
+    return (await this.engine()).approvals.listExpired(now, limit);
+  }
+
+  // --- orders --------------------------------------------------------------------------------
+
+  /** See {@link Storage.upsertOrder}. */
+  async upsertOrder(order: OrderRecord): Promise<void> {
+    await (await this.engine()).orders.upsert(order);
+  }
+
+  /** See {@link Storage.getOrder}. */
+  async getOrder(clientOrderId: string): Promise<OrderRecord | null> {
+    return (await this.engine()).orders.get(clientOrderId);
+  }
+
+  /** See {@link Storage.listOrders}. */
+  async listOrders(query: OrderQuery): Promise<Page<OrderRecord>> {
+    return (await this.engine()).orders.list(query);
+  }
+
+  // --- audit ---------------------------------------------------------------------------------
+
+  /** See {@link Storage.appendAudit}. */
+  async appendAudit(entry: Omit<AuditEntry, "seq">): Promise<AuditEntry> {
+    return (await this.engine()).audit.append(entry);
+  }
+
+  /** See {@link Storage.listAudit}. */
+  async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
+    return (await this.engine()).audit.list(query);
+  }
+
+  // --- change notification -------------------------------------------------------------------
+
+  /**
+   * Calls `listener` after every durable change of a schedule, the control record or an approval
+   * made through any handle on this folder in this process (only one process can write it).
+   */
+  watch(listener: (change: StorageChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // --- FileStorage extras --------------------------------------------------------------------
+
+  /** Files and torn tails quarantined when the folder was opened (by this process). */
+  async quarantined(): Promise<QuarantineReport[]> {
+    return [...(await this.engine()).quarantine.reports];
+  }
+
+  /** Record counts and segment statistics. */
+  async stats(): Promise<FileStorageStats> {
+    const e = await this.engine();
+    return { schedules: e.schedules.size, executions: e.executions.stats() };
+  }
+
+  /** Resolves when background sealing and merging are done and every write is durable. */
+  async whenIdle(): Promise<void> {
+    const e = await this.engine();
+    await e.schedules.drain();
+    await e.executions.idle();
+  }
+}

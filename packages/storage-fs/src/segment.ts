@@ -1,0 +1,281 @@
+/**
+ * A sealed execution segment: an immutable JSON Lines file of final executions plus its binary
+ * index (see segment-index.ts). Lookups run on the index in memory; records are read from the
+ * data file on demand, each line checked against its CRC-32 before it is parsed.
+ */
+
+import { type FileHandle, open, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { ExecutionRecord } from "@tradecron/core";
+import { crc32, fnv1a } from "./crc32.js";
+import { ioError, storageError } from "./errors.js";
+import { segmentName } from "./layout.js";
+import { executionProblem, thaw } from "./records.js";
+import { decodeIndex, type SegmentIndex } from "./segment-index.js";
+
+/** Reads of a page's rows spanning at most this many bytes are done as one read. */
+const SPAN_READ_MAX = 256 * 1024;
+
+/** Why a segment could not be loaded from its files. */
+export class SegmentLoadProblem extends Error {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+    readonly missing: "data" | "index" | null,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/** One sealed segment, open for reading. */
+export class Segment {
+  /** Base name (`seg-<n>`). */
+  readonly name: string;
+  readonly dataPath: string;
+  readonly indexPath: string;
+  private readonly ids: Buffer;
+  private readonly schedIds: Buffer;
+  private inflight = 0;
+  private retired = false;
+  private closed = false;
+
+  private constructor(
+    dir: string,
+    /** Segment number. */
+    readonly no: number,
+    /** The decoded index. */
+    readonly index: SegmentIndex,
+    private readonly fh: FileHandle,
+  ) {
+    this.name = segmentName(no);
+    this.dataPath = join(dir, `${this.name}.jsonl`);
+    this.indexPath = join(dir, `${this.name}.idx`);
+    this.ids = Buffer.from(index.ids.buffer, index.ids.byteOffset, index.ids.byteLength);
+    this.schedIds = Buffer.from(index.schedIds.buffer, index.schedIds.byteOffset, index.schedIds.byteLength);
+  }
+
+  /**
+   * Opens segment `no` in `dir`. `indexBytes` skips reading the index file (a segment just
+   * written). Throws {@link SegmentLoadProblem} when a file is missing, damaged or stale.
+   */
+  static async open(dir: string, no: number, indexBytes?: Buffer): Promise<Segment> {
+    const name = segmentName(no);
+    const dataPath = join(dir, `${name}.jsonl`);
+    const indexPath = join(dir, `${name}.idx`);
+    let size: number;
+    try {
+      size = (await stat(dataPath)).size;
+    } catch (error) {
+      if ((error as { code?: string }).code === "ENOENT") {
+        throw new SegmentLoadProblem(dataPath, "the data file is missing", "data");
+      }
+      throw ioError("inspect", dataPath, error);
+    }
+    let bytes = indexBytes;
+    if (!bytes) {
+      try {
+        bytes = await readFile(indexPath);
+      } catch (error) {
+        if ((error as { code?: string }).code === "ENOENT") {
+          throw new SegmentLoadProblem(indexPath, "the index is missing", "index");
+        }
+        throw ioError("read", indexPath, error);
+      }
+    }
+    const index = decodeIndex(bytes);
+    if (typeof index === "string") throw new SegmentLoadProblem(indexPath, index, null);
+    if (index.dataBytes !== size) {
+      throw new SegmentLoadProblem(
+        indexPath,
+        `the index describes ${index.dataBytes} bytes of data but ${dataPath} has ${size}`,
+        null,
+      );
+    }
+    let fh: FileHandle;
+    try {
+      fh = await open(dataPath, "r");
+    } catch (error) {
+      throw ioError("open", dataPath, error);
+    }
+    return new Segment(dir, no, index, fh);
+  }
+
+  /** Number of records. */
+  get rows(): number {
+    return this.index.rows;
+  }
+
+  /** The id of the record in `row`. */
+  idAt(row: number): string {
+    const o = this.index.idOff;
+    return this.ids.toString("utf8", o[row] as number, o[row + 1] as number);
+  }
+
+  /** The schedule id of schedule number `k`. */
+  scheduleIdAt(k: number): string {
+    const o = this.index.schedOff;
+    return this.schedIds.toString("utf8", o[k] as number, o[k + 1] as number);
+  }
+
+  /** The schedule number of `scheduleId`, or -1. */
+  findSchedule(scheduleId: string): number {
+    let lo = 0;
+    let hi = this.index.schedules - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = this.scheduleIdAt(mid);
+      if (s === scheduleId) return mid;
+      if (s < scheduleId) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** The row of fire (scheduleId, scheduledAt), or -1. */
+  findFire(scheduleId: string, scheduledAt: number): number {
+    if (this.index.rows === 0 || scheduledAt < this.index.minAt || scheduledAt > this.index.maxAt) return -1;
+    const k = this.findSchedule(scheduleId);
+    if (k < 0) return -1;
+    const at = this.index.at;
+    let lo = this.index.schedStart[k] as number;
+    let hi = this.index.schedStart[k + 1] as number;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((at[mid] as number) < scheduledAt) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < (this.index.schedStart[k + 1] as number) && at[lo] === scheduledAt ? lo : -1;
+  }
+
+  /** The row of execution `id`, or -1. */
+  findId(id: string): number {
+    const { hash, byHash, rows } = this.index;
+    const h = fnv1a(id);
+    let lo = 0;
+    let hi = rows;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((hash[byHash[mid] as number] as number) < h) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < rows; i++) {
+      const row = byHash[i] as number;
+      if (hash[row] !== h) break;
+      if (this.idAt(row) === id) return row;
+    }
+    return -1;
+  }
+
+  /**
+   * Reads the record in `row`, checking its CRC and shape. Call it synchronously after the lookup
+   * that found the row: that pins the segment, so a merge that retires it meanwhile waits.
+   */
+  async read(row: number): Promise<ExecutionRecord> {
+    return (await this.readRows([row]))[0] as ExecutionRecord;
+  }
+
+  /**
+   * Reads several records. Rows whose lines lie close together (a page of one schedule's history
+   * is one contiguous run) are fetched with a single read of the span. Pins the segment like
+   * {@link read}.
+   */
+  async readRows(rows: readonly number[]): Promise<ExecutionRecord[]> {
+    if (this.closed) {
+      throw storageError("STORAGE", `segment ${this.dataPath} was closed`, this.dataPath);
+    }
+    this.inflight++;
+    try {
+      const off = this.index.off;
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = 0;
+      for (const r of rows) {
+        lo = Math.min(lo, off[r] as number);
+        hi = Math.max(hi, off[r + 1] as number);
+      }
+      let span: Buffer | null = null;
+      // One read of the whole span when it is not much more than the rows themselves.
+      if (rows.length > 1 && hi - lo <= SPAN_READ_MAX) span = await this.readBytes(lo, hi - lo);
+      const out: ExecutionRecord[] = [];
+      for (const r of rows) {
+        const start = off[r] as number;
+        const len = (off[r + 1] as number) - start - 1;
+        const line = span ? span.subarray(start - lo, start - lo + len) : await this.readBytes(start, len);
+        out.push(this.decode(r, line));
+      }
+      return out;
+    } finally {
+      this.inflight--;
+      if (this.retired && this.inflight === 0) void this.close();
+    }
+  }
+
+  private async readBytes(position: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    try {
+      while (got < length) {
+        const { bytesRead } = await this.fh.read(buf, got, length - got, position + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } catch (error) {
+      throw ioError("read", this.dataPath, error);
+    }
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  private decode(row: number, line: Buffer): ExecutionRecord {
+    const start = this.index.off[row] as number;
+    const expected = (this.index.off[row + 1] as number) - start - 1;
+    const where = `${this.dataPath} line ${row + 1} (byte ${start})`;
+    if (line.length < expected || crc32(line) !== this.index.crc[row]) {
+      throw storageError(
+        "STORAGE_CORRUPT",
+        `${where} is damaged (checksum mismatch)`,
+        this.dataPath,
+        undefined,
+        {
+          line: row + 1,
+          offset: start,
+        },
+      );
+    }
+    let record: ExecutionRecord;
+    try {
+      record = thaw<ExecutionRecord>(line.toString("utf8"));
+    } catch (error) {
+      throw storageError("STORAGE_CORRUPT", `${where} is not valid JSON`, this.dataPath, error);
+    }
+    const problem = executionProblem(record);
+    if (problem !== null || record.id !== this.idAt(row)) {
+      throw storageError(
+        "STORAGE_CORRUPT",
+        `${where} does not match its index (${problem ?? "wrong id"})`,
+        this.dataPath,
+      );
+    }
+    return record;
+  }
+
+  /** Reads every record's raw line in row order (for merges and repairs). */
+  async readAllLines(): Promise<Buffer> {
+    try {
+      return await readFile(this.dataPath);
+    } catch (error) {
+      throw ioError("read", this.dataPath, error);
+    }
+  }
+
+  /** Marks the segment as replaced; its file handle closes once in-flight reads finish. */
+  retire(): void {
+    this.retired = true;
+    if (this.inflight === 0) void this.close();
+  }
+
+  /** Closes the data file. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close().catch(() => {});
+  }
+}
