@@ -22,6 +22,7 @@ const USAGE = `usage: tradecron-standalone <start|run-job|preview|status> [optio
 options:
   --health-port <n>     health server port (default 8080, 0 = any free port, -1 = off)
   --status-file <path>  status file path (default ./scheduler_status.json; '' = off)
+  --data-dir <path>     FileStorage folder (default ./tradecron-data)
   --count <n>           number of fires for preview (default 5)
   --log-level <level>   trace|debug|info|warn|error (default info)`;
 
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       "health-port": { type: "string", default: "8080" },
       "status-file": { type: "string", default: "scheduler_status.json" },
+      "data-dir": { type: "string", default: "tradecron-data" },
       count: { type: "string", default: "5" },
       "log-level": { type: "string", default: "info" },
       help: { type: "boolean", short: "h" },
@@ -51,7 +53,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "start") {
     const port = Number(values["health-port"]);
-    const host = await startHost({ logger, statusFile, healthPort: port < 0 ? null : port });
+    const host = await startHost({
+      logger,
+      statusFile,
+      healthPort: port < 0 ? null : port,
+      dataDir: values["data-dir"],
+    });
     printEvents(host.scheduler);
     const address = host.server?.address();
     logger.info(
@@ -68,7 +75,13 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${command} needs a schedule id\n\n${USAGE}`);
       return 2;
     }
-    const host = await startHost({ logger, statusFile: null, healthPort: null, handleSignals: false });
+    const host = await startHost({
+      logger,
+      statusFile: null,
+      healthPort: null,
+      handleSignals: false,
+      dataDir: values["data-dir"],
+    });
     try {
       if (command === "preview") {
         for (const fire of await host.scheduler.preview(target, { count: Number(values.count) })) {

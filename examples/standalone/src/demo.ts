@@ -4,6 +4,8 @@
  * keeps the host running afterwards.
  */
 
+import { rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { ScheduleInput } from "@tradecron/core";
 import { printEvents } from "./event-log.js";
@@ -13,6 +15,11 @@ const { values } = parseArgs({
   options: {
     "keep-running": { type: "boolean", default: false },
     seconds: { type: "string", default: "20" },
+    "data-dir": {
+      type: "string",
+      default: fileURLToPath(new URL("../../../.tradecron-data/demo", import.meta.url)),
+    },
+    fresh: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -38,8 +45,13 @@ const schedules: ScheduleInput[] = [
   },
 ];
 
-say("tradecron demo: embedded defaults (in-memory storage, paper broker), no credentials");
+const dataDir = values["data-dir"];
+if (values.fresh) await rm(dataDir, { recursive: true, force: true });
+say("tradecron demo: embedded defaults (file storage, paper broker), no credentials");
+console.log(`data folder: ${dataDir}`);
+console.log("(run the demo again to see schedules and history survive; --fresh starts over)");
 const host = await startHost({
+  dataDir,
   schedules,
   healthPort: null,
   statusFile: null,
@@ -50,6 +62,24 @@ const host = await startHost({
 });
 const { scheduler } = host;
 
+{
+  const earlier = await scheduler.listExecutions({ limit: 1000 });
+  const last = earlier.items[0];
+  if (!last) {
+    say("first run: the data folder was empty");
+  } else {
+    const counts = new Map<string, number>();
+    for (const e of earlier.items) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
+    const schedules = (await scheduler.listSchedules()).length;
+    const approvals = (await scheduler.listApprovals({ limit: 1000 })).items.length;
+    say(
+      `found ${schedules} schedules, ${earlier.items.length}${earlier.nextCursor ? "+" : ""} executions and ${approvals} approvals from earlier runs`,
+    );
+    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(", ");
+    console.log(`last fire ${new Date(last.scheduledAt).toISOString()}; ${summary}`);
+  }
+}
+
 say("next fires of the real schedules (the demo does not wait for 09:00 New York)");
 for (const id of ["morning-routine", "daily-snapshot"]) {
   const fires = await scheduler.preview(id, { count: 3 });
@@ -59,8 +89,13 @@ for (const id of ["morning-routine", "daily-snapshot"]) {
 say(`running for ${seconds} s: every line is an event`);
 printEvents(scheduler);
 const routine = await scheduler.trigger("morning-routine", { actor: "demo" });
+if (routine.status !== "succeeded") {
+  say(
+    `the morning routine did not run now: ${routine.status}${routine.reason ? ` (${routine.reason})` : ""}`,
+  );
+}
 say("the morning routine proposed three trades");
-for (const p of routine.result as { approval: string; status: string; rule: string | null }[]) {
+for (const p of (routine.result ?? []) as { approval: string; status: string; rule: string | null }[]) {
   const a = await scheduler.getApproval(p.approval);
   const i = a.intent as { side: string; qty: string; symbol: string };
   console.log(
@@ -116,9 +151,9 @@ for (const a of (await scheduler.listApprovals({ limit: 20 })).items.reverse()) 
 if (values["keep-running"]) {
   say("--keep-running: the host keeps running; stop it with Ctrl-C");
 } else {
+  const decided = (await scheduler.listApprovals({ limit: 20 })).items.map((a) => a.status);
   await host.stop();
   const c = status.counters;
-  const decided = (await scheduler.listApprovals({ limit: 20 })).items.map((a) => a.status).sort();
   const shown =
     c.succeeded > 0 &&
     c.retries > 0 &&

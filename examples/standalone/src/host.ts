@@ -19,6 +19,7 @@ import {
   silentLogger,
   WebhookNotifier,
 } from "@tradecron/core";
+import { FileStorage } from "@tradecron/storage-fs";
 import { startHealthServer } from "./health-server.js";
 import { type JobBehaviour, registerJobs } from "./jobs.js";
 import { keepStatusFile } from "./status-file.js";
@@ -79,7 +80,10 @@ export function defaultNotifiers(env: NodeJS.ProcessEnv = process.env): Notifier
 
 /** Options of {@link startHost}. */
 export interface HostOptions {
+  /** Storage to use. Default: FileStorage in `dataDir`. */
   storage?: Storage;
+  /** Folder of the default FileStorage. Default `./tradecron-data`. */
+  dataDir?: string;
   logger?: Logger;
   instanceId?: string;
   /** Port of the health server; 0 picks a free one; null turns it off. Default 8080. */
@@ -125,8 +129,9 @@ export async function ensureSchedules(scheduler: Scheduler, schedules: ScheduleI
 export async function startHost(options: HostOptions = {}): Promise<Host> {
   const logger = options.logger ?? silentLogger;
   const broker = options.broker ?? paperBroker();
+  const storage = options.storage ?? new FileStorage({ dir: options.dataDir ?? "tradecron-data", logger });
   const scheduler = new Scheduler({
-    ...(options.storage ? { storage: options.storage } : {}),
+    storage,
     logger,
     ...(options.instanceId ? { instanceId: options.instanceId } : {}),
     broker,
