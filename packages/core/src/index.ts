@@ -106,6 +106,7 @@ export type {
   Storage,
   StorageChange,
 } from "./storage/storage.js";
+export { EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
 export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
 export { isValidTimeZone, localToInstant, resolveLocal, toLocal, zoneOffset } from "./time/zone.js";
 export {

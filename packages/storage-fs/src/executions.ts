@@ -22,6 +22,7 @@ import { dirname, join } from "node:path";
 import {
   checkLimit,
   decodeCursor,
+  EXECUTION_PATCH_KEYS,
   type ExecutionPatch,
   type ExecutionQuery,
   type ExecutionRecord,
@@ -99,18 +100,6 @@ interface Memtable {
   /** Fire key → id of the final records. */
   fires: Map<string, string>;
 }
-
-const PATCH_KEYS: ReadonlyArray<keyof ExecutionPatch> = [
-  "status",
-  "reason",
-  "attempts",
-  "startedAt",
-  "endedAt",
-  "leaseExpiresAt",
-  "error",
-  "result",
-  "details",
-];
 
 function fireKey(scheduleId: string, scheduledAt: number): string {
   return `${scheduleId}\u0000${scheduledAt}`;
@@ -542,7 +531,7 @@ export class ExecutionStore {
       return null;
     }
     const next: Record<string, unknown> = { ...current };
-    for (const key of PATCH_KEYS) if (key in patch) next[key] = patch[key];
+    for (const key of EXECUTION_PATCH_KEYS) if (key in patch) next[key] = patch[key];
     if (!EXECUTION_STATUSES.includes(next.status as ExecutionStatus)) {
       throw new ValidationError(
         [{ field: "status", code: "VALIDATION", message: `unknown status ${String(next.status)}` }],

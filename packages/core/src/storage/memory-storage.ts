@@ -28,6 +28,7 @@ import type {
   Storage,
   StorageChange,
 } from "./storage.js";
+import { pickExecutionPatch } from "./storage.js";
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -56,25 +57,6 @@ function fireKey(scheduleId: string, scheduledAt: number): string {
 }
 
 const OWN_FIRE_KINDS = new Set(["scheduled", "catchup"]);
-
-const PATCH_KEYS = [
-  "status",
-  "reason",
-  "attempts",
-  "startedAt",
-  "endedAt",
-  "leaseExpiresAt",
-  "error",
-  "result",
-  "details",
-] as const satisfies readonly (keyof ExecutionPatch)[];
-
-/** Only the fields a holder may change: a stray `scheduleId` in a patch must not move the fire. */
-function pickPatch(patch: ExecutionPatch): ExecutionPatch {
-  const out: Record<string, unknown> = {};
-  for (const key of PATCH_KEYS) if (key in patch) out[key] = patch[key];
-  return out as ExecutionPatch;
-}
 
 /** In-process storage. Fast, complete, and not durable. */
 export class MemoryStorage implements Storage {
@@ -202,7 +184,7 @@ export class MemoryStorage implements Storage {
   ): Promise<ExecutionRecord | null> {
     const current = this.executions.get(id);
     if (!current || current.instanceId !== instanceId || !this.active.has(id)) return null;
-    const next = Object.freeze({ ...current, ...pickPatch(patch) });
+    const next = Object.freeze({ ...current, ...pickExecutionPatch(patch) });
     this.executions.set(id, next);
     if (next.status !== "claimed" && next.status !== "running") this.deactivate(next);
     return next;

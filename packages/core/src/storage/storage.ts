@@ -51,6 +51,26 @@ export type ExecutionPatch = Partial<
   >
 >;
 
+/** The fields of an execution its holder may change: adapters apply these keys of a patch and no others. */
+export const EXECUTION_PATCH_KEYS = [
+  "status",
+  "reason",
+  "attempts",
+  "startedAt",
+  "endedAt",
+  "leaseExpiresAt",
+  "error",
+  "result",
+  "details",
+] as const satisfies readonly (keyof ExecutionPatch)[];
+
+/** Copies only the {@link EXECUTION_PATCH_KEYS} of a patch, so a stray `scheduleId` cannot move a fire. */
+export function pickExecutionPatch(patch: ExecutionPatch): ExecutionPatch {
+  const out: Record<string, unknown> = {};
+  for (const key of EXECUTION_PATCH_KEYS) if (key in patch) out[key] = patch[key];
+  return out as ExecutionPatch;
+}
+
 /** Filters for listing executions; newest `scheduledAt` first. */
 export interface ExecutionQuery {
   scheduleId?: string;
