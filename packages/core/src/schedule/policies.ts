@@ -10,7 +10,7 @@ import {
   marketTriggerSpecSchema,
 } from "../calendar/market-trigger.js";
 import { isValidTimeZone } from "../time/zone.js";
-import { compileCron } from "../triggers/cron-matcher.js";
+import { cachedMatcher } from "../triggers/cron.js";
 import { addIssue, durationSchema, instantSchema, positiveDurationSchema } from "../validation.js";
 
 // --- triggers -------------------------------------------------------------------------------
@@ -43,7 +43,8 @@ export type TriggerSpec = CronTriggerSpec | IntervalTriggerSpec | OnceTriggerSpe
 
 const cronExpression = z.string().superRefine((value, ctx) => {
   try {
-    compileCron(value);
+    // Through the cache the trigger compiles from next, so a new schedule parses its expression once.
+    cachedMatcher(value);
   } catch (error) {
     addIssue(
       ctx,

@@ -22,6 +22,9 @@ import {
   triggerInputSchema,
 } from "./policies.js";
 
+/** The tags of a schedule without tags: one frozen array for all of them. */
+const NO_TAGS: string[] = Object.freeze([]) as unknown as string[];
+
 /** Schedule ids: short, URL- and file-name-safe. */
 export const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -195,7 +198,7 @@ export function buildScheduleRecord(
     name: p.name ?? id,
     job: p.job,
     description: p.description ?? null,
-    tags: p.tags ?? [],
+    tags: p.tags ?? NO_TAGS,
     trigger,
     data: p.data ?? null,
     enabled,

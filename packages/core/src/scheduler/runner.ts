@@ -31,6 +31,8 @@ export class Run {
   handedOver = false;
   /** Settles with the final record (null when the outcome could not be stored). */
   readonly done: Promise<ExecutionRecord | null>;
+  /** @internal Aborts the attempt in progress, if any (a direct call: cheaper than an abort listener per attempt). */
+  abortAttempt: ((reason: unknown) => void) | null = null;
   private resolveDone!: (value: ExecutionRecord | null) => void;
 
   constructor(execution: ExecutionRecord, phase: RunPhase) {
@@ -48,7 +50,10 @@ export class Run {
   ): void {
     if (this.phase === "done") return;
     this.cancelReason ??= reason;
-    if (!this.controller.signal.aborted) this.controller.abort(error);
+    if (!this.controller.signal.aborted) {
+      this.controller.abort(error);
+      this.abortAttempt?.(error);
+    }
   }
 
   /** @internal */
@@ -99,7 +104,7 @@ export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit">;
 function createContext(
   run: Run,
   schedule: ScheduleRecord,
-  signal: AbortSignal,
+  signal: () => AbortSignal,
   deps: RunnerDeps,
 ): BaseJobContext {
   const execution = run.execution;
@@ -108,7 +113,9 @@ function createContext(
     fire: fireInfo(execution),
     schedule,
     data: schedule.data,
-    signal,
+    get signal() {
+      return signal();
+    },
     get logger() {
       logger ??= deps.logger.child({
         scheduleId: execution.scheduleId,
@@ -128,41 +135,50 @@ function runAttempt(
   job: JobDefinition,
   deps: RunnerDeps,
 ): Promise<unknown> {
-  const attemptController = new AbortController();
   const runSignal = run.controller.signal;
   return new Promise<unknown>((resolve, reject) => {
     let decided = false;
     let timer: unknown = null;
-    const onRunAbort = () => attemptController.abort(runSignal.reason);
+    // The attempt's AbortController is made when the handler first reads ctx.signal (many never
+    // do); an abort before that is remembered and the signal is born aborted.
+    let attemptController: AbortController | null = null;
+    let abortReason: { reason: unknown } | null = null;
+    const signal = () => {
+      if (!attemptController) {
+        attemptController = new AbortController();
+        if (abortReason) attemptController.abort(abortReason.reason);
+      }
+      return attemptController.signal;
+    };
     const finish = (fn: () => void) => {
       if (decided) return;
       decided = true;
       if (timer !== null) deps.clock.clearTimeout(timer);
-      runSignal.removeEventListener("abort", onRunAbort);
+      run.abortAttempt = null;
       fn();
     };
-    if (runSignal.aborted) attemptController.abort(runSignal.reason);
-    else runSignal.addEventListener("abort", onRunAbort, { once: true });
     // An aborted attempt is final: the handler may still be running, so another attempt could overlap it.
-    attemptController.signal.addEventListener(
-      "abort",
-      () => finish(() => reject(new AbortError(toError(attemptController.signal.reason)))),
-      { once: true },
-    );
+    const abort = (reason: unknown) => {
+      abortReason ??= { reason };
+      if (attemptController && !attemptController.signal.aborted) attemptController.abort(reason);
+      const final = abortReason.reason;
+      finish(() => reject(new AbortError(toError(final))));
+    };
+    if (runSignal.aborted) {
+      abort(runSignal.reason);
+      return;
+    }
+    run.abortAttempt = abort;
     if (schedule.timeoutMs !== null && schedule.timeoutMs > 0) {
       const timeoutMs = schedule.timeoutMs;
       timer = deps.clock.setTimeout(() => {
         timer = null;
-        attemptController.abort(new RunTimeoutError(timeoutMs));
+        abort(new RunTimeoutError(timeoutMs));
       }, timeoutMs);
-    }
-    if (attemptController.signal.aborted) {
-      finish(() => reject(new AbortError(toError(attemptController.signal.reason))));
-      return;
     }
     // Object.assign keeps the base context's lazy logger getter.
     const ctx: JobContext = Object.assign(
-      createContext(run, schedule, attemptController.signal, deps),
+      createContext(run, schedule, signal, deps),
       deps.contextExtras(run, schedule),
     );
     const late = (outcome: "resolved" | "rejected") => {
@@ -185,6 +201,26 @@ function runAttempt(
       },
     );
   });
+}
+
+/** The attempts after a failed first one, with p-retry (backoff is slept in `shouldRetry`). */
+async function retryAttempts(
+  attempt: () => Promise<unknown>,
+  retries: number,
+  shouldRetry: (error: Error) => Promise<boolean>,
+  signal: AbortSignal,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: Error }> {
+  try {
+    const value = await pRetry(attempt, {
+      retries,
+      minTimeout: 0,
+      signal,
+      shouldRetry: ({ error }) => shouldRetry(error),
+    });
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error: toError(error) };
+  }
 }
 
 /** Writes an outcome if this instance still holds the execution. */
@@ -231,34 +267,48 @@ export async function executeRun(
     };
     attempt = policy.attempts;
   } else {
+    const shouldRetry = async (error: Error): Promise<boolean> => {
+      if (!isRetryable(error, policy)) return false;
+      const delayMs = Math.max(backoffDelay(policy.backoff, attempt + 1, deps.random), requestedDelay(error));
+      attempt += 1;
+      counters.retries++;
+      const updated = await store(run, { attempts: attempt }, deps);
+      if (!updated) {
+        run.cancel("lease_lost");
+        return false;
+      }
+      deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
+      run.phase = "backoff";
+      await sleep(clock, delayMs, run.controller.signal);
+      run.phase = "handler";
+      return true;
+    };
+    // The first attempt runs outside p-retry: most runs succeed at once, and p-retry's set-up costs
+    // more than a short handler. A failure (or an abort) is handed to p-retry as its own first
+    // attempt, so every retry decision is still p-retry's.
+    let failed = false;
+    let firstError: unknown;
+    let value: unknown;
     try {
-      const value = await pRetry(() => runAttempt(run, schedule, job, deps), {
-        retries: policy.attempts - attempt,
-        minTimeout: 0,
-        signal: run.controller.signal,
-        shouldRetry: async ({ error }) => {
-          if (!isRetryable(error, policy)) return false;
-          const delayMs = Math.max(
-            backoffDelay(policy.backoff, attempt + 1, deps.random),
-            requestedDelay(error),
-          );
-          attempt += 1;
-          counters.retries++;
-          const updated = await store(run, { attempts: attempt }, deps);
-          if (!updated) {
-            run.cancel("lease_lost");
-            return false;
-          }
-          deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
-          run.phase = "backoff";
-          await sleep(clock, delayMs, run.controller.signal);
-          run.phase = "handler";
-          return true;
-        },
-      });
-      outcome = { ok: true, value };
+      value = await runAttempt(run, schedule, job, deps);
     } catch (error) {
-      outcome = { ok: false, error: toError(error) };
+      failed = true;
+      firstError = error;
+    }
+    if (!failed && !run.controller.signal.aborted) {
+      outcome = { ok: true, value };
+    } else {
+      let replay = failed;
+      outcome = await retryAttempts(
+        () => {
+          if (!replay) return runAttempt(run, schedule, job, deps);
+          replay = false;
+          return Promise.reject(firstError);
+        },
+        policy.attempts - attempt,
+        shouldRetry,
+        run.controller.signal,
+      );
     }
   }
 

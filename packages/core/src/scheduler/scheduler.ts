@@ -76,6 +76,14 @@ import {
 /** Longest single timer wait. Timers are re-armed at least this often, so a suspended VM or laptop
  * notices the time on waking, and no wait comes near setTimeout's 2^31-1 ms limit (croner uses 30 s). */
 export const DEFAULT_MAX_WAIT_MS = 30_000;
+/**
+ * Fires started together before the loop waits for their handlers to start (see `fireDue`). A group
+ * up to this size is started in one pass; a larger burst keeps its working set to one batch.
+ */
+const FIRE_BATCH = 1024;
+
+/** Resolves at the next turn of the event loop, after pending I/O callbacks. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** How long a claim is held without renewal before another instance may take the fire over. */
 export const DEFAULT_LEASE_MS = 30_000;
 
@@ -329,6 +337,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     revision: 0,
   };
   private timer: unknown = null;
+  /** True while a burst of due fires is being started batch by batch; the timer waits for it. */
+  private draining = false;
   private timerSetAt = 0;
   private timerDelay = 0;
   private lastWakeAt: number | null = null;
@@ -435,8 +445,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   }
 
   /** Runs a background task, tracking it so `stop()` can wait for it. Errors become events. */
-  private background(task: Promise<unknown>, context: string): void {
-    const tracked = task.catch((error) => this.reportError(error, context));
+  private background(task: Promise<unknown>, context: string | (() => string)): void {
+    const tracked = task.catch((error) =>
+      this.reportError(error, typeof context === "string" ? context : context()),
+    );
     this.tasks.add(tracked);
     void tracked.finally(() => this.tasks.delete(tracked));
   }
@@ -629,6 +641,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     trigger: Trigger,
     lastAt?: number,
   ): Promise<void> {
+    // Frozen before the write: storage may then keep this very object instead of a copy.
+    Object.freeze(record);
     this.ownWrites.set(record.id, record.revision);
     try {
       await write();
@@ -795,6 +809,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       this.clearTimer();
       return;
     }
+    if (this.draining) return;
     const head = this.queue.peek();
     const now = this.clock.now();
     const delay = head ? Math.min(Math.max(0, head.at - now), this.maxWaitMs) : this.maxWaitMs;
@@ -821,8 +836,31 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       this.emitSafe("timer:drift", { kind: "early", expectedAt: expected, at: now, byMs: expected - now });
     }
     this.lastWakeAt = now;
+    this.fireDue(now);
+  }
+
+  /**
+   * Starts the fires due at `now`, at most {@link FIRE_BATCH} at a time: the next batch starts once
+   * the handlers of this one have (each fire's claim and start are a few microtasks), so a burst of
+   * thousands keeps a small working set and the first handlers start at once, instead of every
+   * claim of the burst being made before the first handler runs. Every batch counts as on time
+   * against the same `now`.
+   */
+  private fireDue(now: number): void {
     if (!this.canFire()) return;
+    const batch: Promise<unknown>[] = [];
     for (let head = this.queue.peek(); head && head.at <= now; head = this.queue.peek()) {
+      if (batch.length >= FIRE_BATCH) {
+        this.clearTimer();
+        this.draining = true;
+        // A fire that waits for an earlier run (overlap `buffer_*`) or for a remote storage must not
+        // hold the rest: the next batch also starts at the next turn of the event loop.
+        void Promise.race([Promise.allSettled(batch), nextTurn()]).then(() => {
+          this.draining = false;
+          this.fireDue(now);
+        });
+        return;
+      }
       this.queue.delete(head);
       const late = now - head.at;
       if (late > head.record.misfire.toleranceMs) {
@@ -832,7 +870,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         if (following === null || following > now) {
           // The common case: exactly one fire due and on time.
           head.lastAt = head.at;
-          this.background(this.fire(head, head.at, "scheduled", null), `fire of ${head.record.id}`);
+          const outcome = this.fire(head, head.at, "scheduled", null);
+          const id = head.record.id;
+          this.background(outcome, () => `fire of ${id}`);
+          batch.push(outcome);
           if (following !== null) this.queue.set(head, following);
           continue;
         }
@@ -990,7 +1031,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const proceed = record.overlap === "allow" ? true : await this.resolveOverlap(st, run);
     if (proceed) {
       st.lastStartAt = this.clock.now();
-      this.background(executeRun(run, record, job, this.runnerDeps), `run of ${record.id}`);
+      this.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
     }
     return { claimed: true, execution: run.execution, done: run.done };
   }

@@ -52,8 +52,19 @@ function asSet<T>(value: T | T[] | undefined): Set<T> | null {
   return new Set(Array.isArray(value) ? value : [value]);
 }
 
-function fireKey(scheduleId: string, scheduledAt: number): string {
-  return `${scheduleId}\u0000${scheduledAt}`;
+/**
+ * A JSON value copied for storage. Unlike structuredClone it keeps the (immutable) strings it is
+ * given instead of copying each one, so a stored audit entry is about half the size.
+ */
+function copyJson<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(copyJson) as T;
+  const out = { ...value } as Record<string, unknown>;
+  for (const key in out) {
+    const v = out[key];
+    if (v !== null && typeof v === "object") out[key] = copyJson(v);
+  }
+  return out as T;
 }
 
 const OWN_FIRE_KINDS = new Set(["scheduled", "catchup"]);
@@ -71,9 +82,11 @@ export class MemoryStorage implements Storage {
     revision: 0,
   });
   private readonly executions = new Map<string, ExecutionRecord>();
-  private readonly fires = new Map<string, string>();
+  /** Execution id by schedule and instant: the claim index (nested, so a claim builds no key string). */
+  private readonly fires = new Map<string, Map<number, string>>();
   private readonly active = new Set<string>();
-  private readonly activeBySchedule = new Map<string, Set<string>>();
+  /** Active execution ids by schedule: one id, or a set when several are active (rare). */
+  private readonly activeBySchedule = new Map<string, string | Set<string>>();
   private readonly lastFire = new Map<string, number>();
   private readonly approvals = new Map<string, ApprovalRecord>();
   private readonly approvalCounts = new Map<ApprovalStatus, number>();
@@ -97,11 +110,16 @@ export class MemoryStorage implements Storage {
 
   // --- schedules ---
 
+  /** A record to keep: a frozen one is kept as it is (nobody can change it), another is copied first. */
+  private own(schedule: ScheduleRecord): ScheduleRecord {
+    return deepFreeze(Object.isFrozen(schedule) ? schedule : { ...schedule });
+  }
+
   async insertSchedule(schedule: ScheduleRecord): Promise<void> {
     if (this.schedules.has(schedule.id)) {
       throw new ConflictError("SCHEDULE_EXISTS", `schedule '${schedule.id}' exists already`, { field: "id" });
     }
-    this.schedules.set(schedule.id, deepFreeze({ ...schedule }));
+    this.schedules.set(schedule.id, this.own(schedule));
     this.notify({ type: "schedule", id: schedule.id });
   }
 
@@ -116,7 +134,7 @@ export class MemoryStorage implements Storage {
         { field: "revision", details: { current: current.revision, expected: expectedRevision } },
       );
     }
-    this.schedules.set(schedule.id, deepFreeze({ ...schedule }));
+    this.schedules.set(schedule.id, this.own(schedule));
     this.notify({ type: "schedule", id: schedule.id });
   }
 
@@ -148,14 +166,18 @@ export class MemoryStorage implements Storage {
   // --- fires ---
 
   async claimFire({ execution }: FireClaim): Promise<ClaimResult> {
-    const key = fireKey(execution.scheduleId, execution.scheduledAt);
-    const existingId = this.fires.get(key);
+    let byInstant = this.fires.get(execution.scheduleId);
+    const existingId = byInstant?.get(execution.scheduledAt);
     if (existingId !== undefined) {
       const existing = this.executions.get(existingId);
       if (existing) return { claimed: false, existing };
     }
     const record = Object.freeze({ ...execution });
-    this.fires.set(key, record.id);
+    if (!byInstant) {
+      byInstant = new Map();
+      this.fires.set(record.scheduleId, byInstant);
+    }
+    byInstant.set(record.scheduledAt, record.id);
     this.executions.set(record.id, record);
     if (record.status === "claimed" || record.status === "running") this.activate(record);
     if (OWN_FIRE_KINDS.has(record.kind)) {
@@ -173,8 +195,15 @@ export class MemoryStorage implements Storage {
       if (this.executions.size <= this.maxExecutions) break;
       if (this.active.has(id)) continue;
       this.executions.delete(id);
-      this.fires.delete(fireKey(record.scheduleId, record.scheduledAt));
+      this.unindex(record);
     }
+  }
+
+  private unindex(record: ExecutionRecord): void {
+    const byInstant = this.fires.get(record.scheduleId);
+    if (byInstant?.get(record.scheduledAt) !== record.id) return;
+    byInstant.delete(record.scheduledAt);
+    if (byInstant.size === 0) this.fires.delete(record.scheduleId);
   }
 
   async updateExecution(
@@ -192,20 +221,21 @@ export class MemoryStorage implements Storage {
 
   private activate(record: ExecutionRecord): void {
     this.active.add(record.id);
-    let set = this.activeBySchedule.get(record.scheduleId);
-    if (!set) {
-      set = new Set();
-      this.activeBySchedule.set(record.scheduleId, set);
-    }
-    set.add(record.id);
+    const ids = this.activeBySchedule.get(record.scheduleId);
+    if (ids === undefined) this.activeBySchedule.set(record.scheduleId, record.id);
+    else if (typeof ids === "string") {
+      if (ids !== record.id) this.activeBySchedule.set(record.scheduleId, new Set([ids, record.id]));
+    } else ids.add(record.id);
   }
 
   private deactivate(record: ExecutionRecord): void {
     this.active.delete(record.id);
-    const set = this.activeBySchedule.get(record.scheduleId);
-    if (set) {
-      set.delete(record.id);
-      if (set.size === 0) this.activeBySchedule.delete(record.scheduleId);
+    const ids = this.activeBySchedule.get(record.scheduleId);
+    if (ids === record.id) this.activeBySchedule.delete(record.scheduleId);
+    else if (typeof ids === "object") {
+      ids.delete(record.id);
+      if (ids.size === 1) this.activeBySchedule.set(record.scheduleId, ids.values().next().value as string);
+      else if (ids.size === 0) this.activeBySchedule.delete(record.scheduleId);
     }
   }
 
@@ -237,7 +267,11 @@ export class MemoryStorage implements Storage {
 
   async activeExecutions(scheduleId: string): Promise<ExecutionRecord[]> {
     const ids = this.activeBySchedule.get(scheduleId);
-    if (!ids) return [];
+    if (ids === undefined) return [];
+    if (typeof ids === "string") {
+      const e = this.executions.get(ids);
+      return e ? [e] : [];
+    }
     const out: ExecutionRecord[] = [];
     for (const id of ids) {
       const e = this.executions.get(id);
@@ -251,7 +285,7 @@ export class MemoryStorage implements Storage {
     if (!current || current.instanceId !== instanceId || current.status !== "claimed") return false;
     this.executions.delete(id);
     this.deactivate(current);
-    this.fires.delete(fireKey(current.scheduleId, current.scheduledAt));
+    this.unindex(current);
     return true;
   }
 
@@ -286,7 +320,7 @@ export class MemoryStorage implements Storage {
   }
 
   async findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null> {
-    const id = this.fires.get(fireKey(scheduleId, scheduledAt));
+    const id = this.fires.get(scheduleId)?.get(scheduledAt);
     return id === undefined ? null : (this.executions.get(id) ?? null);
   }
 
@@ -421,7 +455,15 @@ export class MemoryStorage implements Storage {
   // --- audit ---
 
   async appendAudit(entry: Omit<AuditEntry, "seq">): Promise<AuditEntry> {
-    const stored = deepFreeze(structuredClone({ ...entry, seq: this.audit.length + 1 }));
+    const stored: AuditEntry = deepFreeze({
+      at: entry.at,
+      actor: entry.actor,
+      action: entry.action,
+      subjectType: entry.subjectType,
+      subjectId: entry.subjectId,
+      details: copyJson(entry.details),
+      seq: this.audit.length + 1,
+    });
     this.audit.push(stored);
     return stored;
   }

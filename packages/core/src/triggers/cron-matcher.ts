@@ -38,16 +38,35 @@ const ALIASES: Record<string, string> = {
   "@secondly": "* * * * * *",
 };
 
-/** Builds a table t[x] = smallest allowed value >= x, or -1 when none is left in the range. */
-function nextTable(allowed: readonly number[], size: number, offset = 0): Int8Array {
-  const table = new Int8Array(size + 1).fill(-1);
-  const set = new Set(allowed);
-  let next = -1;
-  for (let x = size - 1; x >= 0; x--) {
-    if (set.has(x + offset)) next = x + offset;
-    table[x] = next;
+/** A bit set of the allowed values of a field: bit (v - offset) for each v below offset + limit (limit <= 31). */
+function maskOf(values: readonly (number | string)[], offset: number, limit: number): number {
+  let mask = 0;
+  for (const v of values) {
+    if (typeof v !== "number") continue;
+    const bit = v - offset;
+    if (bit >= 0 && bit < limit) mask |= 1 << bit;
   }
-  return table;
+  return mask;
+}
+
+/** The lowest set bit of `mask` at or above `from` (0-31), or -1. */
+function nextBit(mask: number, from: number): number {
+  if (from > 31) return -1;
+  const m = from === 0 ? mask : mask & ~((1 << from) - 1);
+  if (m === 0) return -1;
+  return 31 - Math.clz32(m & -m);
+}
+
+/** Smallest allowed value >= x of a 0-59 field kept as two 30-bit words, or -1. */
+function nextOf60(lo: number, hi: number, x: number): number {
+  if (x < 30) {
+    const a = nextBit(lo, x);
+    if (a !== -1) return a;
+    const b = nextBit(hi, 0);
+    return b === -1 ? -1 : b + 30;
+  }
+  const b = nextBit(hi, x - 30);
+  return b === -1 ? -1 : b + 30;
 }
 
 function invalid(expression: string, message: string, cause?: unknown): ValidationError {
@@ -94,45 +113,81 @@ export function compileCron(expression: string): CronMatcher {
   const [secondSrc, minuteSrc, hourSrc] = parts.length === 6 ? parts : ["0", ...parts];
   const steps = (src: string | undefined) =>
     src === undefined || src.includes("*") || src.includes("/") || src === "?";
-  const fixedTimeOfDay = !steps(secondSrc) && !steps(minuteSrc) && !steps(hourSrc);
-
-  const seconds = nextTable(fields.second.values as number[], 60);
-  const minutes = nextTable(fields.minute.values as number[], 60);
-  const hours = nextTable(fields.hour.values as number[], 24);
-  const months = nextTable(fields.month.values as number[], 12, 1);
-
   const domValues = fields.dayOfMonth.values as (number | string)[];
-  const domSet = new Uint8Array(32);
-  let domLast = false;
-  for (const v of domValues) {
-    if (v === "L") domLast = true;
-    else if (typeof v === "number") domSet[v] = 1;
+  const dowValues = fields.dayOfWeek.values as (number | string)[];
+  let dow = 0;
+  let dowLast = 0;
+  for (const v of dowValues) {
+    if (typeof v === "number") dow |= 1 << (v % 7);
+    else if (typeof v === "string" && v.endsWith("L")) dowLast |= 1 << (Number(v.slice(0, -1)) % 7);
   }
-  const dowSet = new Uint8Array(7);
-  const dowLast = new Uint8Array(7);
-  for (const v of fields.dayOfWeek.values as (number | string)[]) {
-    if (typeof v === "number") dowSet[v % 7] = 1;
-    else if (typeof v === "string" && v.endsWith("L")) dowLast[Number(v.slice(0, -1)) % 7] = 1;
-  }
+  const seconds = fields.second.values as number[];
+  const minutes = fields.minute.values as number[];
   const nth = (fields.dayOfWeek as { nthDay?: number }).nthDay ?? 0;
-  const domWild = fields.dayOfMonth.isWildcard && !domLast;
-  const dowWild = fields.dayOfWeek.isWildcard && nth === 0 && !dowLast.some(Boolean);
+  const domLast = domValues.includes("L");
+  return new CompiledCron(
+    expression,
+    !steps(secondSrc) && !steps(minuteSrc) && !steps(hourSrc),
+    maskOf(seconds, 0, 30),
+    maskOf(seconds, 30, 30),
+    maskOf(minutes, 0, 30),
+    maskOf(minutes, 30, 30),
+    maskOf(fields.hour.values as number[], 0, 24),
+    maskOf(fields.month.values as number[], 1, 12),
+    maskOf(domValues, 1, 31),
+    domLast,
+    dow,
+    dowLast,
+    nth,
+    fields.dayOfMonth.isWildcard && !domLast,
+    fields.dayOfWeek.isWildcard && nth === 0 && dowLast === 0,
+  );
+}
 
-  const dayMatches = (year: number, month: number, day: number, dayStart: number): boolean => {
-    if (domWild && dowWild) return true;
+/**
+ * A compiled pattern: each field a bit set in a small integer, the search in shared methods. About
+ * 100 bytes per distinct expression (lookup tables and closures took about 2 KB), which matters
+ * when thousands of schedules each have their own time of day.
+ */
+class CompiledCron implements CronMatcher {
+  constructor(
+    readonly source: string,
+    readonly fixedTimeOfDay: boolean,
+    private readonly secLo: number,
+    private readonly secHi: number,
+    private readonly minLo: number,
+    private readonly minHi: number,
+    private readonly hours: number,
+    /** Bit m-1 for month m. */
+    private readonly months: number,
+    /** Bit d-1 for day of month d. */
+    private readonly dom: number,
+    private readonly domLast: boolean,
+    /** Bit w for weekday w (0 = Sunday). */
+    private readonly dow: number,
+    /** Bit w: the last weekday w of the month. */
+    private readonly dowLast: number,
+    private readonly nth: number,
+    private readonly domWild: boolean,
+    private readonly dowWild: boolean,
+  ) {}
+
+  private dayMatches(year: number, month: number, day: number, dayStart: number): boolean {
+    if (this.domWild && this.dowWild) return true;
     const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-    const domOk = domSet[day] === 1 || (domLast && day === lastDay);
+    const domOk = (this.dom & (1 << (day - 1))) !== 0 || (this.domLast && day === lastDay);
     const weekday = (((Math.floor(dayStart / DAY_MS) + 4) % 7) + 7) % 7;
+    const bit = 1 << weekday;
     const dowOk =
-      (dowSet[weekday] === 1 && (nth === 0 || Math.ceil(day / 7) === nth)) ||
-      (dowLast[weekday] === 1 && day + 7 > lastDay);
-    if (domWild) return dowOk;
-    if (dowWild) return domOk;
+      ((this.dow & bit) !== 0 && (this.nth === 0 || Math.ceil(day / 7) === this.nth)) ||
+      ((this.dowLast & bit) !== 0 && day + 7 > lastDay);
+    if (this.domWild) return dowOk;
+    if (this.dowWild) return domOk;
     // Classic cron: when both day fields are restricted, either one matching is enough.
     return domOk || dowOk;
-  };
+  }
 
-  const nextLocal = (local: number): number | null => {
+  nextLocal(local: number): number | null {
     let t = Math.floor(local / 1000) * 1000 + 1000;
     const limitYear = new Date(t).getUTCFullYear() + MAX_SEARCH_YEARS;
     for (;;) {
@@ -140,23 +195,23 @@ export function compileCron(expression: string): CronMatcher {
       const year = d.getUTCFullYear();
       if (year > limitYear) return null;
       const month = d.getUTCMonth() + 1;
-      const nm = months[month - 1] as number;
-      if (nm === -1) {
+      const nmBit = nextBit(this.months, month - 1);
+      if (nmBit === -1) {
         t = Date.UTC(year + 1, 0, 1);
         continue;
       }
-      if (nm !== month) {
-        t = Date.UTC(year, nm - 1, 1);
+      if (nmBit + 1 !== month) {
+        t = Date.UTC(year, nmBit, 1);
         continue;
       }
       const day = d.getUTCDate();
       const dayStart = Date.UTC(year, month - 1, day);
-      if (!dayMatches(year, month, day, dayStart)) {
+      if (!this.dayMatches(year, month, day, dayStart)) {
         t = dayStart + DAY_MS;
         continue;
       }
       const hour = d.getUTCHours();
-      const nh = hours[hour] as number;
+      const nh = nextBit(this.hours, hour);
       if (nh === -1) {
         t = dayStart + DAY_MS;
         continue;
@@ -166,7 +221,7 @@ export function compileCron(expression: string): CronMatcher {
         continue;
       }
       const minute = d.getUTCMinutes();
-      const nmin = minutes[minute] as number;
+      const nmin = nextOf60(this.minLo, this.minHi, minute);
       const hourStart = dayStart + hour * 3_600_000;
       if (nmin === -1) {
         t = hourStart + 3_600_000;
@@ -177,7 +232,7 @@ export function compileCron(expression: string): CronMatcher {
         continue;
       }
       const second = d.getUTCSeconds();
-      const ns = seconds[second] as number;
+      const ns = nextOf60(this.secLo, this.secHi, second);
       const minuteStart = hourStart + minute * 60_000;
       if (ns === -1) {
         t = minuteStart + 60_000;
@@ -185,7 +240,5 @@ export function compileCron(expression: string): CronMatcher {
       }
       return minuteStart + ns * 1000;
     }
-  };
-
-  return { source: expression, fixedTimeOfDay, nextLocal };
+  }
 }

@@ -14,7 +14,8 @@ const matchers = new Map<string, CronMatcher>();
 /** Compiled patterns are shared between schedules; bound the cache so arbitrary input cannot grow it forever. */
 const MAX_CACHED_MATCHERS = 10_000;
 
-function cachedMatcher(expression: string): CronMatcher {
+/** The compiled matcher of `expression`, shared by every schedule that uses it. Throws like {@link compileCron}. */
+export function cachedMatcher(expression: string): CronMatcher {
   let m = matchers.get(expression);
   if (!m) {
     m = compileCron(expression);
@@ -50,11 +51,20 @@ export function nextCronFire(matcher: CronMatcher, zone: string, after: number):
   return best === Number.POSITIVE_INFINITY ? null : best;
 }
 
+/** A cron trigger: a class rather than a closure, so each armed schedule holds one small object. */
+class CronTrigger implements Trigger {
+  constructor(
+    private readonly matcher: CronMatcher,
+    private readonly timezone: string,
+  ) {}
+
+  next(after: number): number | null {
+    return nextCronFire(this.matcher, this.timezone, after);
+  }
+}
+
 /** Compiles a cron trigger. Throws a typed error naming the field for a bad expression or zone. */
 export function cronTrigger(expression: string, timezone = "UTC"): Trigger {
   assertTimeZone(timezone, "timezone");
-  const matcher = cachedMatcher(expression);
-  return {
-    next: (after) => nextCronFire(matcher, timezone, after),
-  };
+  return new CronTrigger(cachedMatcher(expression), timezone);
 }
