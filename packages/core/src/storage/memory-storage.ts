@@ -85,6 +85,8 @@ export class MemoryStorage implements Storage {
   /** Execution id by schedule and instant: the claim index (nested, so a claim builds no key string). */
   private readonly fires = new Map<string, Map<number, string>>();
   private readonly active = new Set<string>();
+  /** Final execution ids in the order they became final: eviction takes the oldest first. */
+  private readonly finalOrder = new Set<string>();
   /** Active execution ids by schedule: one id, or a set when several are active (rare). */
   private readonly activeBySchedule = new Map<string, string | Set<string>>();
   private readonly lastFire = new Map<string, number>();
@@ -180,6 +182,7 @@ export class MemoryStorage implements Storage {
     byInstant.set(record.scheduledAt, record.id);
     this.executions.set(record.id, record);
     if (record.status === "claimed" || record.status === "running") this.activate(record);
+    else this.finalOrder.add(record.id);
     if (OWN_FIRE_KINDS.has(record.kind)) {
       const last = this.lastFire.get(record.scheduleId);
       if (last === undefined || record.scheduledAt > last)
@@ -189,11 +192,13 @@ export class MemoryStorage implements Storage {
     return { claimed: true, execution: record };
   }
 
+  /** Drops the oldest final executions over the limit (never active ones), in O(1) per drop. */
   private evict(): void {
-    if (this.executions.size <= this.maxExecutions) return;
-    for (const [id, record] of this.executions) {
+    for (const id of this.finalOrder) {
       if (this.executions.size <= this.maxExecutions) break;
-      if (this.active.has(id)) continue;
+      this.finalOrder.delete(id);
+      const record = this.executions.get(id);
+      if (!record) continue;
       this.executions.delete(id);
       this.unindex(record);
     }
@@ -230,6 +235,7 @@ export class MemoryStorage implements Storage {
 
   private deactivate(record: ExecutionRecord): void {
     this.active.delete(record.id);
+    this.finalOrder.add(record.id);
     const ids = this.activeBySchedule.get(record.scheduleId);
     if (ids === record.id) this.activeBySchedule.delete(record.scheduleId);
     else if (typeof ids === "object") {
@@ -285,6 +291,7 @@ export class MemoryStorage implements Storage {
     if (!current || current.instanceId !== instanceId || current.status !== "claimed") return false;
     this.executions.delete(id);
     this.deactivate(current);
+    this.finalOrder.delete(id);
     this.unindex(current);
     return true;
   }
