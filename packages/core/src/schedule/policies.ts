@@ -125,7 +125,9 @@ export type TriggerInput =
  * - `skip`: record them as skipped (reason `misfire`) and wait for the next fire;
  * - `run_once`: run the latest missed fire once if it is at most `graceMs` old, coalescing the rest;
  * - `run_all`: run every missed fire of the last `windowMs`, oldest first, at most `maxRuns`.
- * A fire up to `toleranceMs` late is not missed: it simply runs late.
+ * The latest due fire, if it is at most `toleranceMs` late, is not missed: it simply runs late.
+ * Earlier due fires of the same schedule were superseded by it and count as missed, so a stalled
+ * process never fires a schedule in a burst.
  */
 export interface MisfirePolicy {
   policy: "skip" | "run_once" | "run_all";

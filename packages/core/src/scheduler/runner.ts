@@ -17,7 +17,7 @@ import { backoffDelay, isRetryable, requestedDelay } from "./retry.js";
 import type { Counters } from "./status.js";
 
 /** Where a run is in its life. */
-export type RunPhase = "waiting" | "handler" | "backoff" | "done";
+export type RunPhase = "waiting" | "handler" | "backoff" | "finishing" | "done";
 
 /** A run in progress on this instance. */
 export class Run {
@@ -320,6 +320,7 @@ export async function executeRun(
   }
 
   const endedAt = clock.now();
+  run.phase = "finishing";
   let final: ExecutionRecord | null;
   if (outcome.ok) {
     final = await store(

@@ -1240,8 +1240,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await this.storage.open();
       this.control = await this.storage.getControl();
       const records = await this.storage.listSchedules();
-      for (const record of records) {
-        const last = await this.storage.lastFireAt(record.id);
+      // Asked all at once: storages that batch (PostgreSQL) answer in a few statements.
+      const lasts = await Promise.all(records.map((r) => this.storage.lastFireAt(r.id)));
+      for (const [i, record] of records.entries()) {
+        const last = lasts[i] ?? null;
         let trigger: Trigger | null = null;
         try {
           trigger = compileTrigger(record.trigger, record.id);
@@ -1496,7 +1498,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const now = this.clock.now();
     this.heartbeatAt = now;
     if (this.timer === null && this.canFire()) this.scheduleTimer();
-    const mine = [...this.runs].filter((r) => r.phase !== "done" && !r.handedOver);
+    // A run writing its outcome is about to let go of its lease: renewing it would only race that write.
+    const mine = [...this.runs].filter((r) => r.phase !== "done" && r.phase !== "finishing" && !r.handedOver);
     if (mine.length > 0) {
       try {
         const held = new Set(

@@ -1,0 +1,377 @@
+/**
+ * Every SQL statement PostgresStorage runs, by name (the pg-boss `plans.ts` pattern): static
+ * statements are built once per (schema, prefix) and sent as named prepared statements; the
+ * list statements, whose filters are optional, are composed by the builders at the end from fixed
+ * fragments. Identifiers spliced into the text are validated (see `shared/options.ts`) and quoted.
+ */
+
+import { createHash } from "node:crypto";
+import {
+  APPROVALS,
+  AUDIT,
+  CONTROL,
+  type ColumnKind,
+  EXECUTIONS,
+  EXTRA_COLUMN,
+  ORDERS,
+  SCHEDULES,
+  type TableShape,
+} from "../shared/rows.js";
+import { dollar, type KeysetOrder, keysetSelect, Where } from "../shared/where.js";
+
+/** Quotes an identifier that has been validated already (no quotes can occur in it). */
+export function quote(identifier: string): string {
+  return `"${identifier}"`;
+}
+
+/** The names one PostgresStorage uses in its schema. */
+export interface PgNames {
+  schema: string;
+  prefix: string;
+  /** Quoted, schema-qualified table names. */
+  schedules: string;
+  control: string;
+  executions: string;
+  approvals: string;
+  orders: string;
+  audit: string;
+  migrations: string;
+  /** The trigger function that sends change notifications. */
+  notifyFunction: string;
+  /** The LISTEN/NOTIFY channel: `<schema>.<prefix>changes` (at most 63 bytes). */
+  channel: string;
+  /** The advisory lock that serialises migrations of this (schema, prefix), as two int4 keys. */
+  migrationLock: readonly [number, number];
+  /** Quoted, unqualified name of an index or constraint (`<prefix><name>`). */
+  index(name: string): string;
+  /** Display name of a table for error messages (`schema.prefixtable`). */
+  display(table: string): string;
+}
+
+/** Derives every name from a validated schema and prefix. */
+export function pgNames(schema: string, prefix: string): PgNames {
+  const table = (name: string) => `${quote(schema)}.${quote(prefix + name)}`;
+  const digest = createHash("sha256").update(`tradecron:migrate:${schema}.${prefix}`).digest();
+  return {
+    schema,
+    prefix,
+    schedules: table("schedules"),
+    control: table("control"),
+    executions: table("executions"),
+    approvals: table("approvals"),
+    orders: table("orders"),
+    audit: table("audit"),
+    migrations: table("migrations"),
+    notifyFunction: table("notify_change"),
+    channel: `${schema}.${prefix}changes`,
+    migrationLock: [digest.readInt32BE(0), digest.readInt32BE(4)],
+    index: (name) => quote(prefix + name),
+    display: (name) => `${schema}.${prefix}${name}`,
+  };
+}
+
+const SQL_TYPES: Record<ColumnKind, string> = {
+  text: "text",
+  int: "bigint",
+  float: "double precision",
+  bool: "boolean",
+  json: "jsonb",
+};
+
+function columnList(shape: TableShape, skip?: string): string {
+  return [...shape.columns.filter((c) => c.field !== skip).map((c) => c.column), EXTRA_COLUMN].join(", ");
+}
+
+function placeholders(count: number, from = 1): string {
+  return Array.from({ length: count }, (_, i) => `$${i + from}`).join(", ");
+}
+
+/** `x(col type, ...)` for jsonb_to_recordset over a whole table shape. */
+function recordsetOf(shape: TableShape): string {
+  const defs = shape.columns.map((c) => `${c.column} ${SQL_TYPES[c.kind]}`);
+  return `x(${[...defs, `${EXTRA_COLUMN} jsonb`].join(", ")})`;
+}
+
+/** The condition of an execution that is still held (claimed or running). */
+export const ACTIVE = "status IN ('claimed', 'running')";
+
+/** Fields of an ExecutionPatch and their column types (the fenced batch update sets these). */
+export const PATCH_FIELDS = {
+  status: "text",
+  reason: "text",
+  attempts: "integer",
+  startedAt: "bigint",
+  endedAt: "bigint",
+  leaseExpiresAt: "bigint",
+  error: "jsonb",
+  result: "jsonb",
+  details: "jsonb",
+} as const;
+
+function snake(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/** Builds the static statements of one (schema, prefix). */
+export function postgresStatements(n: PgNames) {
+  const sc = columnList(SCHEDULES);
+  const scheduleCount = SCHEDULES.columns.length + 1;
+  const scheduleSet = SCHEDULES.columns
+    .filter((c) => c.field !== "id")
+    .map((c, i) => `${c.column} = $${i + 2}`)
+    .concat(`${EXTRA_COLUMN} = $${SCHEDULES.columns.length + 1}`)
+    .join(", ");
+  const controlCols = columnList(CONTROL);
+  const controlUpdate = [...CONTROL.columns.map((c) => c.column), EXTRA_COLUMN]
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(", ");
+  const ec = columnList(EXECUTIONS);
+  const ac = columnList(APPROVALS);
+  const oc = columnList(ORDERS);
+  const orderUpdate = [...ORDERS.columns.filter((c) => c.field !== "clientOrderId"), { column: EXTRA_COLUMN }]
+    .map((c) => `${c.column} = EXCLUDED.${c.column}`)
+    .join(", ");
+  const auditCols = columnList(AUDIT, "seq");
+  const patchDefs = Object.entries(PATCH_FIELDS)
+    .map(([f, t]) => `${snake(f)} ${t}`)
+    .join(", ");
+  const patchSet = Object.keys(PATCH_FIELDS)
+    .map((f) => `${snake(f)} = CASE WHEN x.fields ? '${f}' THEN x.${snake(f)} ELSE e.${snake(f)} END`)
+    .join(",\n      ");
+
+  return {
+    // --- schedules ----------------------------------------------------------------------------
+    /**
+     * Inserts a batch of schedules in one statement (one commit for many `insertSchedule` calls);
+     * returns the ids inserted, so the callers whose id was taken get SCHEDULE_EXISTS.
+     * $1: jsonb array of rows.
+     */
+    insertSchedules: `INSERT INTO ${n.schedules} (${sc})
+      SELECT ${sc} FROM jsonb_to_recordset($1::jsonb) AS ${recordsetOf(SCHEDULES)}
+      ON CONFLICT (id) DO NOTHING RETURNING id`,
+    /** $1 id, $2.. the other columns and extra, last: the expected revision. */
+    updateSchedule: `UPDATE ${n.schedules} SET ${scheduleSet}
+      WHERE id = $1 AND revision = $${scheduleCount + 1} RETURNING id`,
+    scheduleRevision: `SELECT revision FROM ${n.schedules} WHERE id = $1`,
+    getSchedule: `SELECT * FROM ${n.schedules} WHERE id = $1`,
+    listSchedules: `SELECT * FROM ${n.schedules} ORDER BY id`,
+    deleteSchedule: `DELETE FROM ${n.schedules} WHERE id = $1`,
+    /** What a watcher compares after missing notifications. */
+    scheduleRevisions: `SELECT id, revision FROM ${n.schedules}`,
+
+    // --- control ------------------------------------------------------------------------------
+    getControl: `SELECT * FROM ${n.control} WHERE id = 1`,
+    setControl: `INSERT INTO ${n.control} (id, ${controlCols}) VALUES (1, ${placeholders(CONTROL.columns.length + 1)})
+      ON CONFLICT (id) DO UPDATE SET ${controlUpdate}`,
+
+    // --- fires and executions -----------------------------------------------------------------
+    /**
+     * Claims a batch of fires: the unique constraint on (schedule_id, scheduled_at) decides, for
+     * racers in this statement, in concurrent statements and on other instances alike. Returns the
+     * ids it inserted (the fires this caller won; their rows are exactly what it sent, so they are
+     * not sent back). Rows go in in key order: a racer waits on a row another instance inserted
+     * but has not committed yet, and if every statement takes its rows in one global order no two
+     * can wait on each other (no deadlocks). $1: jsonb array of rows.
+     */
+    claimFires: `INSERT INTO ${n.executions} (${ec})
+      SELECT ${ec} FROM jsonb_to_recordset($1::jsonb) AS ${recordsetOf(EXECUTIONS)}
+      ORDER BY schedule_id COLLATE "C", scheduled_at
+      ON CONFLICT (schedule_id, scheduled_at) DO NOTHING
+      RETURNING id`,
+    /** The current holders of fires. $1 schedule ids, $2 instants (pairwise). */
+    findFires: `SELECT * FROM ${n.executions}
+      WHERE (schedule_id, scheduled_at) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
+    /**
+     * Fenced update of a batch of executions: a row changes only while `instance_id` still holds it
+     * (claimed or running). Each element names the fields it sets (`fields`), so patches of any
+     * shape share this one statement. $1: jsonb array of {id, instance_id, fields, ...values}.
+     */
+    updateExecutions: `UPDATE ${n.executions} AS e SET
+      ${patchSet}
+      FROM jsonb_to_recordset($1::jsonb) AS x(id text, instance_id text, fields jsonb, ${patchDefs})
+      WHERE e.id = x.id AND e.instance_id = x.instance_id AND e.${ACTIVE}
+      RETURNING e.*`,
+    /** $1 instance, $2 ids, $3 new lease expiry. */
+    renewLeases: `UPDATE ${n.executions} SET lease_expires_at = $3
+      WHERE id = ANY($2::text[]) AND instance_id = $1 AND ${ACTIVE} RETURNING id`,
+    /** $1 id, $2 reason, $3 endedAt. Whoever holds it. */
+    cancelExecution: `UPDATE ${n.executions}
+      SET status = 'cancelled', reason = $2, ended_at = $3, lease_expires_at = NULL
+      WHERE id = $1 AND ${ACTIVE} RETURNING *`,
+    /** Active executions of a batch of schedules (served by the partial `executions_active` index). */
+    activeExecutions: `SELECT * FROM ${n.executions}
+      WHERE schedule_id = ANY($1::text[]) AND ${ACTIVE} ORDER BY schedule_id, scheduled_at`,
+    releaseClaim: `DELETE FROM ${n.executions} WHERE id = $1 AND instance_id = $2 AND status = 'claimed'`,
+    /**
+     * Takes over expired leases atomically across instances: the inner SELECT locks the rows it
+     * picks and skips rows another instance is taking over right now (SKIP LOCKED), and the outer
+     * WHERE re-checks the lease on the locked row, so no row is handed to two instances.
+     * $1 instance, $2 now, $3 new lease expiry, $4 limit, $5 job names (or NULL for all).
+     */
+    takeOverExpired: `UPDATE ${n.executions} AS e
+      SET instance_id = $1, lease_expires_at = $3, status = 'running', attempts = e.attempts + 1
+      WHERE e.id IN (
+        SELECT id FROM ${n.executions}
+        WHERE ${ACTIVE} AND lease_expires_at < $2 AND ($5::text[] IS NULL OR job = ANY($5::text[]))
+        ORDER BY lease_expires_at
+        LIMIT $4
+        FOR UPDATE SKIP LOCKED)
+      AND e.${ACTIVE} AND e.lease_expires_at < $2
+      RETURNING e.*`,
+    getExecution: `SELECT * FROM ${n.executions} WHERE id = $1`,
+    findExecution: `SELECT * FROM ${n.executions} WHERE schedule_id = $1 AND scheduled_at = $2`,
+    /**
+     * The newest own fire of each schedule in $1: per schedule, a walk backwards along the
+     * (schedule_id, scheduled_at) unique index that stops at the first own fire.
+     */
+    lastFireAt: `SELECT s.id AS schedule_id, (
+        SELECT scheduled_at FROM ${n.executions}
+        WHERE schedule_id = s.id AND kind IN ('scheduled', 'catchup')
+        ORDER BY scheduled_at DESC LIMIT 1) AS scheduled_at
+      FROM unnest($1::text[]) AS s(id)`,
+
+    // --- approvals ----------------------------------------------------------------------------
+    /** One statement, so a batch is inserted all or nothing. $1: jsonb array of rows. */
+    insertApprovals: `INSERT INTO ${n.approvals} (${ac})
+      SELECT ${ac} FROM jsonb_to_recordset($1::jsonb) AS ${recordsetOf(APPROVALS)}`,
+    getApproval: `SELECT * FROM ${n.approvals} WHERE id = $1`,
+    /** An index-only count on (status, created_at, id). */
+    countApprovals: `SELECT count(*) AS n FROM ${n.approvals} WHERE status = $1`,
+    listExpiredApprovals: `SELECT * FROM ${n.approvals}
+      WHERE status = 'pending' AND expires_at <= $1 ORDER BY expires_at, id LIMIT $2`,
+    pendingApprovals: `SELECT id FROM ${n.approvals} WHERE status = 'pending'`,
+
+    // --- orders -------------------------------------------------------------------------------
+    upsertOrder: `INSERT INTO ${n.orders} (${oc}) VALUES (${placeholders(ORDERS.columns.length + 1)})
+      ON CONFLICT (client_order_id) DO UPDATE SET ${orderUpdate}`,
+    getOrder: `SELECT * FROM ${n.orders} WHERE client_order_id = $1`,
+
+    // --- audit --------------------------------------------------------------------------------
+    appendAudit: `INSERT INTO ${n.audit} (${auditCols}) VALUES (${placeholders(AUDIT.columns.length)})
+      RETURNING *`,
+  };
+}
+
+/** The static statements of one (schema, prefix), by name. */
+export type PostgresStatements = ReturnType<typeof postgresStatements>;
+
+/**
+ * `UPDATE approvals SET ... WHERE id = $1 AND status = $2` for the columns in `set` (compare-and-set
+ * of {@link Storage.transitionApproval}). Values follow as $3, $4, ...
+ */
+export function transitionApprovalSql(n: PgNames, set: readonly string[]): string {
+  const assignments = set.map((column, i) =>
+    column === EXTRA_COLUMN
+      ? `${column} = coalesce(${column}, '{}'::jsonb) || $${i + 3}::jsonb`
+      : `${column} = $${i + 3}`,
+  );
+  return `UPDATE ${n.approvals} SET ${assignments.join(", ")} WHERE id = $1 AND status = $2 RETURNING *`;
+}
+
+/** A list statement and its parameters. */
+export interface ListStatement {
+  text: string;
+  values: unknown[];
+}
+
+const where = () => new Where(dollar, "any");
+
+function list(table: string, w: Where, order: KeysetOrder, cursor: string | null | undefined, limit: number) {
+  return { text: keysetSelect(table, w, order, cursor, limit), values: w.params };
+}
+
+/** Executions newest first by (scheduled_at, id). */
+export function listExecutionsSql(
+  n: PgNames,
+  q: {
+    scheduleId?: string;
+    status?: string | string[];
+    kind?: string | string[];
+    from?: number;
+    to?: number;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .eq("schedule_id", q.scheduleId)
+    .oneOf("status", q.status)
+    .oneOf("kind", q.kind)
+    .gte("scheduled_at", q.from)
+    .lt("scheduled_at", q.to);
+  return list(
+    n.executions,
+    w,
+    { keyColumn: "scheduled_at", idColumn: "id", keyIsUnique: q.scheduleId !== undefined },
+    q.cursor,
+    limit,
+  );
+}
+
+/** Approvals newest first by (created_at, id). */
+export function listApprovalsSql(
+  n: PgNames,
+  q: {
+    status?: string | string[];
+    riskLevel?: string | string[];
+    scheduleId?: string;
+    executionId?: string;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .oneOf("status", q.status)
+    .oneOf("risk_level", q.riskLevel)
+    .eq("schedule_id", q.scheduleId)
+    .eq("execution_id", q.executionId);
+  return list(n.approvals, w, { keyColumn: "created_at", idColumn: "id" }, q.cursor, limit);
+}
+
+/** Orders newest first by (submitted_at, client_order_id). */
+export function listOrdersSql(
+  n: PgNames,
+  q: {
+    scheduleId?: string;
+    executionId?: string;
+    symbol?: string;
+    status?: string | string[];
+    from?: number;
+    to?: number;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .eq("schedule_id", q.scheduleId)
+    .eq("execution_id", q.executionId)
+    .eq("symbol", q.symbol)
+    .oneOf("status", q.status)
+    .gte("submitted_at", q.from)
+    .lt("submitted_at", q.to);
+  return list(n.orders, w, { keyColumn: "submitted_at", idColumn: "client_order_id" }, q.cursor, limit);
+}
+
+/** Audit entries newest first by seq. */
+export function listAuditSql(
+  n: PgNames,
+  q: {
+    actor?: string;
+    action?: string;
+    subjectType?: string;
+    subjectId?: string;
+    from?: number;
+    to?: number;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .eq("actor", q.actor)
+    .eq("action", q.action)
+    .eq("subject_type", q.subjectType)
+    .eq("subject_id", q.subjectId)
+    .gte("at", q.from)
+    .lt("at", q.to);
+  return list(n.audit, w, { keyColumn: "seq", idColumn: "seq", keyIsUnique: true }, q.cursor, limit);
+}

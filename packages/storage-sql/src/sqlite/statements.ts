@@ -1,0 +1,283 @@
+/**
+ * Every SQL statement SqliteStorage runs, by name. Static statements are prepared once per
+ * connection; the list statements (optional filters) and the fenced execution update (patches of
+ * any shape) are composed by the builders below from fixed fragments. The table prefix is the only
+ * identifier spliced in; it is validated (see `shared/options.ts`) and quoted.
+ */
+
+import {
+  APPROVALS,
+  AUDIT,
+  CONTROL,
+  EXECUTIONS,
+  EXTRA_COLUMN,
+  ORDERS,
+  SCHEDULES,
+  type TableShape,
+} from "../shared/rows.js";
+import { type KeysetOrder, keysetSelect, question, Where } from "../shared/where.js";
+
+/** The quoted table names of one prefix. */
+export interface SqliteNames {
+  prefix: string;
+  schedules: string;
+  control: string;
+  executions: string;
+  approvals: string;
+  orders: string;
+  audit: string;
+  changes: string;
+  migrations: string;
+  /** Quoted name of an index or trigger (`<prefix><name>`). */
+  index(name: string): string;
+  /** Display name of a table for error messages. */
+  display(table: string): string;
+}
+
+/** Derives every name from a validated prefix. */
+export function sqliteNames(prefix: string): SqliteNames {
+  const q = (name: string) => `"${prefix}${name}"`;
+  return {
+    prefix,
+    schedules: q("schedules"),
+    control: q("control"),
+    executions: q("executions"),
+    approvals: q("approvals"),
+    orders: q("orders"),
+    audit: q("audit"),
+    changes: q("changes"),
+    migrations: q("migrations"),
+    index: q,
+    display: (name) => `${prefix}${name}`,
+  };
+}
+
+function columnList(shape: TableShape, skip?: string): string {
+  return [...shape.columns.filter((c) => c.field !== skip).map((c) => c.column), EXTRA_COLUMN].join(", ");
+}
+
+function marks(count: number): string {
+  return Array.from({ length: count }, () => "?").join(", ");
+}
+
+/** The condition of an execution that is still held (claimed or running). */
+export const ACTIVE = "status IN ('claimed', 'running')";
+
+/** Builds the static statements of one prefix. */
+export function sqliteStatements(n: SqliteNames) {
+  const scheduleSet = [
+    ...SCHEDULES.columns.filter((c) => c.field !== "id").map((c) => c.column),
+    EXTRA_COLUMN,
+  ]
+    .map((c) => `${c} = ?`)
+    .join(", ");
+  const controlSet = [...CONTROL.columns.map((c) => c.column), EXTRA_COLUMN]
+    .map((c) => `${c} = ?`)
+    .join(", ");
+  const orderUpdate = [
+    ...ORDERS.columns.filter((c) => c.field !== "clientOrderId").map((c) => c.column),
+    EXTRA_COLUMN,
+  ]
+    .map((c) => `${c} = excluded.${c}`)
+    .join(", ");
+  return {
+    // --- schedules ----------------------------------------------------------------------------
+    insertSchedule: `INSERT INTO ${n.schedules} (${columnList(SCHEDULES)}) VALUES (${marks(SCHEDULES.columns.length + 1)})`,
+    /** Parameters: every column but id, extra, then id and the expected revision. */
+    updateSchedule: `UPDATE ${n.schedules} SET ${scheduleSet} WHERE id = ? AND revision = ?`,
+    scheduleRevision: `SELECT revision FROM ${n.schedules} WHERE id = ?`,
+    getSchedule: `SELECT * FROM ${n.schedules} WHERE id = ?`,
+    listSchedules: `SELECT * FROM ${n.schedules} ORDER BY id`,
+    deleteSchedule: `DELETE FROM ${n.schedules} WHERE id = ?`,
+    scheduleIds: `SELECT id FROM ${n.schedules}`,
+
+    // --- control ------------------------------------------------------------------------------
+    getControl: `SELECT * FROM ${n.control} WHERE id = 1`,
+    setControl: `UPDATE ${n.control} SET ${controlSet} WHERE id = 1`,
+
+    // --- fires and executions -----------------------------------------------------------------
+    /**
+     * Claims one fire: the unique index on (schedule_id, scheduled_at) decides. One row changed:
+     * this caller won (the row is exactly what it sent, so it is not read back: RETURNING would
+     * triple the cost of the insert); none: the fire was taken.
+     */
+    claimFire: `INSERT INTO ${n.executions} (${columnList(EXECUTIONS)}) VALUES (${marks(EXECUTIONS.columns.length + 1)})
+      ON CONFLICT (schedule_id, scheduled_at) DO NOTHING`,
+    /** Parameters: instance, new lease expiry, ids as a JSON array. */
+    renewLeases: `UPDATE ${n.executions} SET lease_expires_at = ?
+      WHERE instance_id = ? AND ${ACTIVE} AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
+    cancelExecution: `UPDATE ${n.executions}
+      SET status = 'cancelled', reason = ?, ended_at = ?, lease_expires_at = NULL
+      WHERE id = ? AND ${ACTIVE} RETURNING *`,
+    /**
+     * Served by the small partial index. Not ordered here: an ORDER BY makes SQLite pick the
+     * schedule's whole history in the fire-key index (or a sorter), ten times slower than sorting
+     * the handful of rows in JavaScript.
+     */
+    activeExecutions: `SELECT * FROM ${n.executions} WHERE schedule_id = ? AND ${ACTIVE}`,
+    releaseClaim: `DELETE FROM ${n.executions} WHERE id = ? AND instance_id = ? AND status = 'claimed'`,
+    /**
+     * Takes over expired leases. Run inside BEGIN IMMEDIATE: SQLite has one writer at a time, so
+     * the pick and the update are atomic across connections and processes.
+     * Named parameters: instance, lease, now, jobs (JSON array, or NULL for all), limit.
+     */
+    takeOverExpired: `UPDATE ${n.executions}
+      SET instance_id = @instance, lease_expires_at = @lease, status = 'running', attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM ${n.executions}
+        WHERE ${ACTIVE} AND lease_expires_at < @now
+          AND (@jobs IS NULL OR job IN (SELECT value FROM json_each(@jobs)))
+        ORDER BY lease_expires_at LIMIT @limit)
+      RETURNING *`,
+    getExecution: `SELECT * FROM ${n.executions} WHERE id = ?`,
+    findExecution: `SELECT * FROM ${n.executions} WHERE schedule_id = ? AND scheduled_at = ?`,
+    lastFireAt: `SELECT scheduled_at FROM ${n.executions}
+      WHERE schedule_id = ? AND kind IN ('scheduled', 'catchup') ORDER BY scheduled_at DESC LIMIT 1`,
+
+    // --- approvals ----------------------------------------------------------------------------
+    insertApproval: `INSERT INTO ${n.approvals} (${columnList(APPROVALS)}) VALUES (${marks(APPROVALS.columns.length + 1)})`,
+    getApproval: `SELECT * FROM ${n.approvals} WHERE id = ?`,
+    countApprovals: `SELECT count(*) AS n FROM ${n.approvals} WHERE status = ?`,
+    listExpiredApprovals: `SELECT * FROM ${n.approvals}
+      WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`,
+
+    // --- orders -------------------------------------------------------------------------------
+    upsertOrder: `INSERT INTO ${n.orders} (${columnList(ORDERS)}) VALUES (${marks(ORDERS.columns.length + 1)})
+      ON CONFLICT (client_order_id) DO UPDATE SET ${orderUpdate}`,
+    getOrder: `SELECT * FROM ${n.orders} WHERE client_order_id = ?`,
+
+    // --- audit --------------------------------------------------------------------------------
+    appendAudit: `INSERT INTO ${n.audit} (${columnList(AUDIT, "seq")}) VALUES (${marks(AUDIT.columns.length)}) RETURNING *`,
+
+    // --- change log (watch) -------------------------------------------------------------------
+    changesSince: `SELECT seq, type, subject_id FROM ${n.changes} WHERE seq > ? ORDER BY seq LIMIT 10000`,
+    changesBounds: `SELECT coalesce(min(seq), 0) AS lo, coalesce(max(seq), 0) AS hi FROM ${n.changes}`,
+  };
+}
+
+/** The static statements of one prefix, by name. */
+export type SqliteStatements = ReturnType<typeof sqliteStatements>;
+
+/**
+ * The fenced update of one execution for the given columns (in order): it changes the row only
+ * while `instance_id` still holds it. Parameters: the column values, then id and instance.
+ */
+export function updateExecutionSql(n: SqliteNames, columns: readonly string[]): string {
+  // An empty patch still checks the fence: `status = status` changes nothing.
+  const set = columns.length ? columns.map((c) => `${c} = ?`).join(", ") : "status = status";
+  return `UPDATE ${n.executions} SET ${set} WHERE id = ? AND instance_id = ? AND ${ACTIVE} RETURNING *`;
+}
+
+/** Compare-and-set of an approval for the given columns. Parameters: values, then id and status. */
+export function transitionApprovalSql(n: SqliteNames, columns: readonly string[]): string {
+  const set = columns.map((c) => `${c} = ?`).join(", ");
+  return `UPDATE ${n.approvals} SET ${set} WHERE id = ? AND status = ? RETURNING *`;
+}
+
+/** A list statement and its parameters. */
+export interface ListStatement {
+  text: string;
+  values: unknown[];
+}
+
+const where = () => new Where(question, "in");
+
+function list(table: string, w: Where, order: KeysetOrder, cursor: string | null | undefined, limit: number) {
+  return { text: keysetSelect(table, w, order, cursor, limit), values: w.params };
+}
+
+/** Executions newest first by (scheduled_at, id). */
+export function listExecutionsSql(
+  n: SqliteNames,
+  q: {
+    scheduleId?: string;
+    status?: string | string[];
+    kind?: string | string[];
+    from?: number;
+    to?: number;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .eq("schedule_id", q.scheduleId)
+    .oneOf("status", q.status)
+    .oneOf("kind", q.kind)
+    .gte("scheduled_at", q.from)
+    .lt("scheduled_at", q.to);
+  return list(
+    n.executions,
+    w,
+    { keyColumn: "scheduled_at", idColumn: "id", keyIsUnique: q.scheduleId !== undefined },
+    q.cursor,
+    limit,
+  );
+}
+
+/** Approvals newest first by (created_at, id). */
+export function listApprovalsSql(
+  n: SqliteNames,
+  q: {
+    status?: string | string[];
+    riskLevel?: string | string[];
+    scheduleId?: string;
+    executionId?: string;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .oneOf("status", q.status)
+    .oneOf("risk_level", q.riskLevel)
+    .eq("schedule_id", q.scheduleId)
+    .eq("execution_id", q.executionId);
+  return list(n.approvals, w, { keyColumn: "created_at", idColumn: "id" }, q.cursor, limit);
+}
+
+/** Orders newest first by (submitted_at, client_order_id). */
+export function listOrdersSql(
+  n: SqliteNames,
+  q: {
+    scheduleId?: string;
+    executionId?: string;
+    symbol?: string;
+    status?: string | string[];
+    from?: number;
+    to?: number;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .eq("schedule_id", q.scheduleId)
+    .eq("execution_id", q.executionId)
+    .eq("symbol", q.symbol)
+    .oneOf("status", q.status)
+    .gte("submitted_at", q.from)
+    .lt("submitted_at", q.to);
+  return list(n.orders, w, { keyColumn: "submitted_at", idColumn: "client_order_id" }, q.cursor, limit);
+}
+
+/** Audit entries newest first by seq. */
+export function listAuditSql(
+  n: SqliteNames,
+  q: {
+    actor?: string;
+    action?: string;
+    subjectType?: string;
+    subjectId?: string;
+    from?: number;
+    to?: number;
+    cursor?: string | null;
+  },
+  limit: number,
+): ListStatement {
+  const w = where()
+    .eq("actor", q.actor)
+    .eq("action", q.action)
+    .eq("subject_type", q.subjectType)
+    .eq("subject_id", q.subjectId)
+    .gte("at", q.from)
+    .lt("at", q.to);
+  return list(n.audit, w, { keyColumn: "seq", idColumn: "seq", keyIsUnique: true }, q.cursor, limit);
+}
