@@ -286,6 +286,16 @@ function actorOf(options: ActorOptions | undefined): string {
   return parseInput(actorSchema, { actor: options?.actor }, "scheduler").actor;
 }
 
+/** The object without its undefined (and null cursor) fields: storage queries take absent, not undefined. */
+function definedOnly<T extends object>(query: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || (key === "cursor" && !value)) continue;
+    out[key] = value;
+  }
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
 function formatLocalDate(local: number): string {
   return new Date(local).toISOString().slice(0, 10);
 }
@@ -1807,15 +1817,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Executions, newest first, filtered by schedule, status, kind and time range, with a cursor. */
   async listExecutions(input: ExecutionListInput = {}): Promise<Page<ExecutionRecord>> {
     const q = parseInput(executionListSchema, input, "scheduler");
-    return this.storage.listExecutions({
-      limit: q.limit,
-      ...(q.scheduleId === undefined ? {} : { scheduleId: q.scheduleId }),
-      ...(q.status === undefined ? {} : { status: q.status }),
-      ...(q.kind === undefined ? {} : { kind: q.kind }),
-      ...(q.from === undefined ? {} : { from: q.from }),
-      ...(q.to === undefined ? {} : { to: q.to }),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
+    return this.storage.listExecutions(definedOnly(q));
   }
 
   /** One execution; NotFoundError if unknown. */
@@ -1828,13 +1830,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Approvals, newest first, filtered by status, risk level and schedule, with a cursor. */
   async listApprovals(input: ApprovalListInput = {}): Promise<Page<ApprovalRecord>> {
     const q = parseInput(approvalListSchema, input, "scheduler");
-    return this.storage.listApprovals({
-      limit: q.limit,
-      ...(q.status === undefined ? {} : { status: q.status }),
-      ...(q.riskLevel === undefined ? {} : { riskLevel: q.riskLevel }),
-      ...(q.scheduleId === undefined ? {} : { scheduleId: q.scheduleId }),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
+    return this.storage.listApprovals(definedOnly(q));
   }
 
   /** One approval; NotFoundError if unknown. */
@@ -1874,16 +1870,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Orders placed through this scheduler's storage, newest first. */
   async listOrders(input: OrderListInput = {}): Promise<Page<OrderRecord>> {
     const q = parseInput(orderListSchema, input, "scheduler");
-    return this.storage.listOrders({
-      limit: q.limit,
-      ...(q.scheduleId === undefined ? {} : { scheduleId: q.scheduleId }),
-      ...(q.executionId === undefined ? {} : { executionId: q.executionId }),
-      ...(q.symbol === undefined ? {} : { symbol: q.symbol }),
-      ...(q.status === undefined ? {} : { status: q.status }),
-      ...(q.from === undefined ? {} : { from: q.from }),
-      ...(q.to === undefined ? {} : { to: q.to }),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
+    return this.storage.listOrders(definedOnly(q));
   }
 
   /** One order by its client order id; NotFoundError if unknown. */
@@ -1897,16 +1884,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** The audit log, newest first: who did what, when and why. */
   async listAudit(input: AuditListInput = {}): Promise<Page<AuditEntry>> {
     const q = parseInput(auditListSchema, input, "scheduler");
-    return this.storage.listAudit({
-      limit: q.limit,
-      ...(q.actor === undefined ? {} : { actor: q.actor }),
-      ...(q.action === undefined ? {} : { action: q.action }),
-      ...(q.subjectType === undefined ? {} : { subjectType: q.subjectType }),
-      ...(q.subjectId === undefined ? {} : { subjectId: q.subjectId }),
-      ...(q.from === undefined ? {} : { from: q.from }),
-      ...(q.to === undefined ? {} : { to: q.to }),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
-    });
+    return this.storage.listAudit(definedOnly(q));
   }
 
   /** Cancels every open order at the broker, recorded in the audit log. */

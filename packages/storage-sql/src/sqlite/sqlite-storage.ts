@@ -22,6 +22,7 @@ import {
   ConflictError,
   type ControlRecord,
   checkLimit,
+  EXECUTION_PATCH_KEYS,
   type ExecutionPatch,
   type ExecutionQuery,
   type ExecutionRecord,
@@ -123,17 +124,7 @@ const codec: Codec = {
 
 /** Fields of an ExecutionPatch that have a column. */
 const PATCH_COLUMNS = new Map(
-  [
-    "status",
-    "reason",
-    "attempts",
-    "startedAt",
-    "endedAt",
-    "leaseExpiresAt",
-    "error",
-    "result",
-    "details",
-  ].map((field) => [field, columnOf(EXECUTIONS, field)] as const),
+  EXECUTION_PATCH_KEYS.map((field) => [field, columnOf(EXECUTIONS, field)] as const),
 );
 
 type Row = Record<string, unknown>;
