@@ -1010,7 +1010,9 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const now = this.clock.now();
     let claim: Awaited<ReturnType<Storage["claimFire"]>>;
     try {
-      claim = await this.storage.claimFire({ execution: this.newExecution(record, at, kind, actor, now) });
+      // Frozen, so storages that keep records in memory may keep this one instead of a copy.
+      const execution = Object.freeze(this.newExecution(record, at, kind, actor, now));
+      claim = await this.storage.claimFire({ execution });
       this.storageOk();
     } catch (error) {
       this.storageFailed(error, `claiming fire ${record.id}@${at}`);

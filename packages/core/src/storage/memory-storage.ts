@@ -28,7 +28,7 @@ import type {
   Storage,
   StorageChange,
 } from "./storage.js";
-import { pickExecutionPatch } from "./storage.js";
+import { EXECUTION_PATCH_KEYS } from "./storage.js";
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -174,7 +174,8 @@ export class MemoryStorage implements Storage {
       const existing = this.executions.get(existingId);
       if (existing) return { claimed: false, existing };
     }
-    const record = Object.freeze({ ...execution });
+    // A frozen record cannot change under us, so it is kept as it is; any other is copied first.
+    const record = Object.isFrozen(execution) ? execution : Object.freeze({ ...execution });
     if (!byInstant) {
       byInstant = new Map();
       this.fires.set(record.scheduleId, byInstant);
@@ -218,7 +219,9 @@ export class MemoryStorage implements Storage {
   ): Promise<ExecutionRecord | null> {
     const current = this.executions.get(id);
     if (!current || current.instanceId !== instanceId || !this.active.has(id)) return null;
-    const next = Object.freeze({ ...current, ...pickExecutionPatch(patch) });
+    const copy: Record<string, unknown> = { ...current };
+    for (const key of EXECUTION_PATCH_KEYS) if (key in patch) copy[key] = patch[key];
+    const next = Object.freeze(copy) as unknown as ExecutionRecord;
     this.executions.set(id, next);
     if (next.status !== "claimed" && next.status !== "running") this.deactivate(next);
     return next;
