@@ -23,7 +23,7 @@ export type RunPhase = "waiting" | "handler" | "backoff" | "finishing" | "done";
 export class Run {
   /** Latest known state of the execution record. */
   execution: ExecutionRecord;
-  readonly controller = new AbortController();
+  private abortController: AbortController | null = null;
   phase: RunPhase;
   /** Set when the run is cancelled on purpose; becomes the stored reason. */
   cancelReason: string | null = null;
@@ -50,10 +50,24 @@ export class Run {
   ): void {
     if (this.phase === "done") return;
     this.cancelReason ??= reason;
-    if (!this.controller.signal.aborted) {
+    if (!this.aborted) {
       this.controller.abort(error);
       this.abortAttempt?.(error);
     }
+  }
+
+  /**
+   * Aborted by `cancel`. Made on first use: most runs are never cancelled, and an AbortController
+   * (an EventTarget) is among the costlier objects a fire would allocate.
+   */
+  get controller(): AbortController {
+    this.abortController ??= new AbortController();
+    return this.abortController;
+  }
+
+  /** True once the run was cancelled. */
+  get aborted(): boolean {
+    return this.abortController?.signal.aborted ?? false;
   }
 
   /** @internal */
@@ -135,7 +149,6 @@ function runAttempt(
   job: JobDefinition,
   deps: RunnerDeps,
 ): Promise<unknown> {
-  const runSignal = run.controller.signal;
   return new Promise<unknown>((resolve, reject) => {
     let decided = false;
     let timer: unknown = null;
@@ -164,8 +177,8 @@ function runAttempt(
       const final = abortReason.reason;
       finish(() => reject(new AbortError(toError(final))));
     };
-    if (runSignal.aborted) {
-      abort(runSignal.reason);
+    if (run.aborted) {
+      abort(run.controller.signal.reason);
       return;
     }
     run.abortAttempt = abort;
@@ -295,7 +308,7 @@ export async function executeRun(
       failed = true;
       firstError = error;
     }
-    if (!failed && !run.controller.signal.aborted) {
+    if (!failed && !run.aborted) {
       outcome = { ok: true, value };
     } else {
       let replay = failed;
