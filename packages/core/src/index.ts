@@ -79,6 +79,7 @@ export type {
 } from "./scheduler/status.js";
 export { checkLimit, decodeCursor, encodeCursor, pageOf } from "./storage/cursor.js";
 export { MemoryStorage, type MemoryStorageOptions } from "./storage/memory-storage.js";
+export { approvalMatcher, auditMatcher, orderMatcher } from "./storage/query-match.js";
 export {
   type ApprovalRecord,
   type ApprovalStatus,
@@ -107,7 +108,7 @@ export type {
   StorageChange,
 } from "./storage/storage.js";
 export { EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
-export { type Clock, systemClock, type TimerHandle } from "./time/clock.js";
+export { type Clock, clockSchema, systemClock, type TimerHandle } from "./time/clock.js";
 export { isValidTimeZone, localToInstant, resolveLocal, toLocal, zoneOffset } from "./time/zone.js";
 export {
   ApprovalQueue,

@@ -16,10 +16,13 @@ import {
   type ApprovalStatus,
   type AuditEntry,
   type AuditQuery,
+  approvalMatcher,
+  auditMatcher,
   ConflictError,
   checkLimit,
   type OrderQuery,
   type OrderRecord,
+  orderMatcher,
   type Page,
   pageOf,
 } from "@tradecron/core";
@@ -39,11 +42,6 @@ export interface CollectionContext {
 
 /** Logs shorter than this are never compacted (rewriting them would save nothing). */
 const COMPACT_MIN_LINES = 4096;
-
-function asSet<T>(value: T | T[] | undefined): Set<T> | null {
-  if (value === undefined) return null;
-  return new Set(Array.isArray(value) ? value : [value]);
-}
 
 function putLineCheck(check: (v: unknown) => string | null) {
   return (v: unknown): string | null => {
@@ -181,15 +179,7 @@ export class ApprovalStore {
 
   async list(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
     const limit = checkLimit(query.limit);
-    const statuses = asSet(query.status);
-    const risks = asSet(query.riskLevel);
-    const matches = [...this.log.map.values()].filter(
-      (a) =>
-        (!statuses || statuses.has(a.status)) &&
-        (!risks || risks.has(a.riskLevel)) &&
-        (query.scheduleId === undefined || a.scheduleId === query.scheduleId) &&
-        (query.executionId === undefined || a.executionId === query.executionId),
-    );
+    const matches = [...this.log.map.values()].filter(approvalMatcher(query));
     const page = pageOf(
       matches,
       (a) => a.createdAt,
@@ -267,16 +257,7 @@ export class OrderStore {
 
   async list(query: OrderQuery): Promise<Page<OrderRecord>> {
     const limit = checkLimit(query.limit);
-    const statuses = asSet(query.status);
-    const matches = [...this.log.map.values()].filter(
-      (o) =>
-        (query.scheduleId === undefined || o.scheduleId === query.scheduleId) &&
-        (query.executionId === undefined || o.executionId === query.executionId) &&
-        (query.symbol === undefined || o.symbol === query.symbol) &&
-        (!statuses || statuses.has(o.status)) &&
-        (query.from === undefined || o.submittedAt >= query.from) &&
-        (query.to === undefined || o.submittedAt < query.to),
-    );
+    const matches = [...this.log.map.values()].filter(orderMatcher(query));
     const page = pageOf(
       matches,
       (o) => o.submittedAt,
@@ -325,15 +306,7 @@ export class AuditStore {
 
   async list(query: AuditQuery): Promise<Page<AuditEntry>> {
     const limit = checkLimit(query.limit);
-    const matches = this.entries.filter(
-      (e) =>
-        (query.actor === undefined || e.actor === query.actor) &&
-        (query.action === undefined || e.action === query.action) &&
-        (query.subjectType === undefined || e.subjectType === query.subjectType) &&
-        (query.subjectId === undefined || e.subjectId === query.subjectId) &&
-        (query.from === undefined || e.at >= query.from) &&
-        (query.to === undefined || e.at < query.to),
-    );
+    const matches = this.entries.filter(auditMatcher(query));
     // As in MemoryStorage: the sequence number is the sort key, and as zero-padded text the id.
     const page = pageOf(
       matches,

@@ -21,7 +21,7 @@ import { z } from "zod";
 import { toError, ValidationError } from "../errors.js";
 import { Decimal, decimalSchema, decimalString } from "../orders/decimal.js";
 import { type OrderIntent, parseOrderIntent } from "../orders/intent.js";
-import { type Clock, systemClock, type TimerHandle } from "../time/clock.js";
+import { type Clock, clockSchema, systemClock, type TimerHandle } from "../time/clock.js";
 import { parseInput } from "../validation.js";
 import {
   type Broker,
@@ -96,17 +96,7 @@ const optionsSchema = z.strictObject({
     .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as USD")
     .default("USD"),
   allowShort: z.boolean().default(false),
-  clock: z
-    .custom<Clock>(
-      (v) =>
-        typeof v === "object" &&
-        v !== null &&
-        isFunction((v as Clock).now) &&
-        isFunction((v as Clock).setTimeout) &&
-        isFunction((v as Clock).clearTimeout),
-      { message: "must be a Clock (now, setTimeout, clearTimeout)" },
-    )
-    .optional(),
+  clock: clockSchema.optional(),
   quote: z.custom<QuoteFunction>(isFunction, { message: "must be a function" }).optional(),
   session: z
     .custom<PaperSession>(

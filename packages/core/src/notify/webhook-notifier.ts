@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import pRetry from "p-retry";
 import { z } from "zod";
 import { toError } from "../errors.js";
-import { type Clock, sleep, systemClock } from "../time/clock.js";
+import { type Clock, clockSchema, sleep, systemClock } from "../time/clock.js";
 import { type DurationInput, parseInput, positiveDurationSchema } from "../validation.js";
 import {
   type Notification,
@@ -99,17 +99,7 @@ const optionsSchema = z.strictObject({
       maxMs: z.number().min(0).max(3_600_000).default(30_000),
     })
     .default({ baseMs: 1_000, factor: 2, maxMs: 30_000 }),
-  clock: z
-    .custom<Clock>(
-      (v) =>
-        typeof v === "object" &&
-        v !== null &&
-        isFunction((v as Clock).now) &&
-        isFunction((v as Clock).setTimeout) &&
-        isFunction((v as Clock).clearTimeout),
-      { message: "must be a Clock (now, setTimeout, clearTimeout)" },
-    )
-    .optional(),
+  clock: clockSchema.optional(),
   onRetry: z.custom<(retry: WebhookRetry) => void>(isFunction, { message: "must be a function" }).optional(),
 });
 

@@ -7,6 +7,7 @@
 
 import { ConflictError, NotFoundError } from "../errors.js";
 import { checkLimit, pageOf } from "./cursor.js";
+import { approvalMatcher, auditMatcher, orderMatcher } from "./query-match.js";
 import type {
   ApprovalRecord,
   ApprovalStatus,
@@ -387,15 +388,7 @@ export class MemoryStorage implements Storage {
 
   async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
     const limit = checkLimit(query.limit);
-    const statuses = asSet(query.status);
-    const risks = asSet(query.riskLevel);
-    const matches = [...this.approvals.values()].filter(
-      (a) =>
-        (!statuses || statuses.has(a.status)) &&
-        (!risks || risks.has(a.riskLevel)) &&
-        (query.scheduleId === undefined || a.scheduleId === query.scheduleId) &&
-        (query.executionId === undefined || a.executionId === query.executionId),
-    );
+    const matches = [...this.approvals.values()].filter(approvalMatcher(query));
     return pageOf(
       matches,
       (a) => a.createdAt,
@@ -443,16 +436,7 @@ export class MemoryStorage implements Storage {
 
   async listOrders(query: OrderQuery): Promise<Page<OrderRecord>> {
     const limit = checkLimit(query.limit);
-    const statuses = asSet(query.status);
-    const matches = [...this.orders.values()].filter(
-      (o) =>
-        (query.scheduleId === undefined || o.scheduleId === query.scheduleId) &&
-        (query.executionId === undefined || o.executionId === query.executionId) &&
-        (query.symbol === undefined || o.symbol === query.symbol) &&
-        (!statuses || statuses.has(o.status)) &&
-        (query.from === undefined || o.submittedAt >= query.from) &&
-        (query.to === undefined || o.submittedAt < query.to),
-    );
+    const matches = [...this.orders.values()].filter(orderMatcher(query));
     return pageOf(
       matches,
       (o) => o.submittedAt,
@@ -480,15 +464,7 @@ export class MemoryStorage implements Storage {
 
   async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
     const limit = checkLimit(query.limit);
-    const matches = this.audit.filter(
-      (e) =>
-        (query.actor === undefined || e.actor === query.actor) &&
-        (query.action === undefined || e.action === query.action) &&
-        (query.subjectType === undefined || e.subjectType === query.subjectType) &&
-        (query.subjectId === undefined || e.subjectId === query.subjectId) &&
-        (query.from === undefined || e.at >= query.from) &&
-        (query.to === undefined || e.at < query.to),
-    );
+    const matches = this.audit.filter(auditMatcher(query));
     // The sequence number is the sort key; the id part of the cursor is the same number as text.
     return pageOf(
       matches,

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * The scheduler's only source of time. Production uses {@link systemClock}; tests inject
  * `TestClock` from `@tradecron/core/testing`, so nothing in a test ever sleeps.
@@ -47,3 +49,14 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** zod schema of a {@link Clock} option: an object with now, setTimeout and clearTimeout. */
+export const clockSchema = z.custom<Clock>(
+  (v) =>
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as Clock).now === "function" &&
+    typeof (v as Clock).setTimeout === "function" &&
+    typeof (v as Clock).clearTimeout === "function",
+  { message: "must be a Clock (now, setTimeout, clearTimeout)" },
+);
