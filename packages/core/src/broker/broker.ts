@@ -100,6 +100,12 @@ export interface BrokerClock {
 /** A lookup by broker id or by client order id. */
 export type OrderRef = { id: string } | { clientOrderId: string };
 
+/** What a cancel-all achieved: how many open orders were cancelled, and which could not be. */
+export interface CancelAllResult {
+  cancelled: number;
+  failed: { id: string; error: string }[];
+}
+
 /** An order status change pushed by the broker (fills, cancels). */
 export interface OrderUpdate {
   event: string;
@@ -123,6 +129,12 @@ export interface Broker {
   getOrder(ref: OrderRef): Promise<BrokerOrder | null>;
   /** Requests cancellation; returns the order as it stands after the request. NotFound -> null. */
   cancelOrder(id: string): Promise<BrokerOrder | null>;
+  /**
+   * Optional: cancels every open order in one go (the broker's own cancel-all when it has one:
+   * Alpaca's `DELETE /v2/orders`, IB's global cancel). Pause-all's "cancel open orders" uses it when
+   * present and falls back to `getOpenOrders` + `cancelOrder` otherwise.
+   */
+  cancelAllOrders?(): Promise<CancelAllResult>;
   /** Optional: the broker's market clock. */
   getClock?(): Promise<BrokerClock>;
   /** Optional: subscribe to order updates; returns an unsubscribe function. */

@@ -18,6 +18,7 @@ export const PAPER_BROKER_METHODS = [
   "submitOrder",
   "getOrder",
   "cancelOrder",
+  "cancelAllOrders",
   "getClock",
 ] as const;
 

@@ -14,6 +14,7 @@ export {
   BrokerRateLimitedError,
   BrokerRejectedError,
   BrokerUnavailableError,
+  type CancelAllResult,
   FINAL_ORDER_STATUSES,
   type OrderRef,
   type OrderRequest,

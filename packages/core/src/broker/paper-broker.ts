@@ -32,6 +32,7 @@ import {
   type BrokerPosition,
   BrokerRejectedError,
   BrokerUnavailableError,
+  type CancelAllResult,
   type OrderRef,
   type OrderRequest,
   type OrderUpdate,
@@ -331,6 +332,21 @@ export class PaperBroker implements Broker {
         this.cancelSibling(order);
       }
       return this.snapshot(order);
+    });
+  }
+
+  cancelAllOrders(): Promise<CancelAllResult> {
+    return this.call("cancelAllOrders", () => {
+      let cancelled = 0;
+      for (const orderId of [...this.open.keys()]) {
+        const order = this.orders.get(orderId);
+        // A bracket's sibling may already have gone with its parent.
+        if (!order || !this.open.has(orderId)) continue;
+        this.finish(order, "canceled", "canceled");
+        this.cancelSibling(order);
+        cancelled++;
+      }
+      return { cancelled, failed: [] };
     });
   }
 

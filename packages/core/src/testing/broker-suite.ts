@@ -427,6 +427,21 @@ export function brokerConformance(
     test("returns null when cancelling an unknown order", async ({ broker }) => {
       assert.equal(await broker.cancelOrder(randomUUID()), null);
     });
+
+    test("cancels every open order with cancelAllOrders (when the adapter offers it)", async ({ broker }) => {
+      if (!broker.cancelAllOrders) return; // optional capability: pause-all falls back to one cancel per order
+      const first = await broker.submitOrder(restingBuy());
+      const second = await broker.submitOrder(restingBuy());
+      const result = await broker.cancelAllOrders();
+      assert.equal(result.failed.length, 0, `no failures (${JSON.stringify(result.failed)})`);
+      assert.ok(result.cancelled >= 2, `both resting orders counted (${result.cancelled})`);
+      for (const placed of [first, second]) {
+        const after = await broker.getOrder({ id: placed.id });
+        assert.ok(after && ["canceled", "pending_cancel"].includes(after.status), `status ${after?.status}`);
+      }
+      const stillOpen = (await broker.getOpenOrders()).filter((o) => o.status !== "pending_cancel");
+      assert.equal(stillOpen.length, 0, "nothing left open");
+    });
   });
 
   describe("broker conformance: typed errors", () => {

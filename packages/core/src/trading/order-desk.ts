@@ -10,6 +10,7 @@ import {
   type Broker,
   type BrokerOrder,
   BrokerRejectedError,
+  type CancelAllResult,
   FINAL_ORDER_STATUSES,
   type OrderUpdate,
 } from "../broker/broker.js";
@@ -265,9 +266,10 @@ export class OrderDesk {
   }
 
   /** Cancels every open order at the broker (pause-all's option). Returns how many were cancelled. */
-  async cancelOpenOrders(): Promise<{ cancelled: number; failed: { id: string; error: string }[] }> {
+  async cancelOpenOrders(): Promise<CancelAllResult> {
     const broker = this.deps.broker;
     if (!broker) return { cancelled: 0, failed: [] };
+    if (broker.cancelAllOrders) return broker.cancelAllOrders();
     const open = await broker.getOpenOrders();
     let cancelled = 0;
     const failed: { id: string; error: string }[] = [];
