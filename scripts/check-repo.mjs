@@ -36,7 +36,8 @@ function resolves(fromFile, target) {
 }
 
 const LINK = /\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g;
-const CODE_PATH = /`((?:\.{1,2}\/)?[\w@.-]+(?:\/[\w@.-]+)+\.(?:ts|mts|cts|mjs|cjs|js|json|md|yaml|yml|py|sql))`/g;
+const CODE_PATH =
+  /`((?:\.{1,2}\/)?[\w@.-]+(?:\/[\w@.-]+)+\.(?:ts|mts|cts|mjs|cjs|js|json|md|yaml|yml|py|sql))`/g;
 const BARE_MD = /(?<![\w/.-])([\w-]+\.md)\b/g;
 
 for (const file of tracked.filter((f) => f.endsWith(".md"))) {
@@ -65,10 +66,7 @@ for (const probe of [
   "examples/standalone/tradecron-data/schedules/x.json",
   ".tradecron-data/demo/tradecron-store.json",
 ]) {
-  check(
-    git(["check-ignore", "-q", "--no-index", probe]).status === 0,
-    `.gitignore does not ignore ${probe}`,
-  );
+  check(git(["check-ignore", "-q", "--no-index", probe]).status === 0, `.gitignore does not ignore ${probe}`);
 }
 
 for (const f of failures) process.stderr.write(`check-repo: ${f}\n`);
