@@ -232,6 +232,7 @@ for (const spec of specifiers) {
 log(`imported ${specifiers.length} entries in ESM and CJS`);
 
 // The consumer app: a real Express server on the installed packages (ESM, then CJS).
+cpSync(join(here, "consumer-app.cjs"), join(scratch, "consumer-app.cjs"));
 for (const app of ["app.mjs", "app.cjs"]) {
   cpSync(join(here, app), join(scratch, app));
   const res = run(process.execPath, [app], { cwd: scratch, timeout: 60_000 });
