@@ -55,7 +55,7 @@ export {
 export { buildScheduleRecord, type ScheduleInput, type ScheduleUpdate } from "./schedule/schedule-input.js";
 export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
-export { type FirePlan, planFires } from "./scheduler/planner.js";
+export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
 export {
   type ActorOptions,
@@ -109,15 +109,30 @@ export type {
 } from "./storage/storage.js";
 export { EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
 export { type Clock, clockSchema, systemClock, type TimerHandle } from "./time/clock.js";
-export { isValidTimeZone, localToInstant, resolveLocal, toLocal, zoneOffset } from "./time/zone.js";
+export {
+  isValidTimeZone,
+  type LocalResolution,
+  localToInstant,
+  resolveLocal,
+  toLocal,
+  zoneOffset,
+} from "./time/zone.js";
 export {
   ApprovalQueue,
+  type ApprovalQueueDeps,
   approvalIdOf,
   DEFAULT_APPROVAL_EXPIRY_MS,
   type DecisionResult,
   type ProposeResult,
 } from "./trading/approval-queue.js";
-export { type MarketHours, OrderDesk, type PriceSource, type SubmitResult } from "./trading/order-desk.js";
+export {
+  type DeskRequest,
+  type MarketHours,
+  OrderDesk,
+  type OrderDeskDeps,
+  type PriceSource,
+  type SubmitResult,
+} from "./trading/order-desk.js";
 export {
   evaluateRisk,
   intentNotional,

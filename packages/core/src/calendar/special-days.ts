@@ -35,7 +35,7 @@ export type SpecialDay =
     };
 
 /** Version of the one-off tables below: 'YYYY.N', N counting revisions within the year. */
-export const SPECIAL_DAYS_DATA_VERSION = "2026.1";
+export const SPECIAL_DAYS_DATA_VERSION = "2026.2";
 
 /** NYSE one-off closures and irregular hours since 1990 (NASDAQ closed on the same days). */
 export const XNYS_SPECIAL_DAYS: readonly SpecialDay[] = [
@@ -68,8 +68,9 @@ export const XNYS_SPECIAL_DAYS: readonly SpecialDay[] = [
   // Friday after a Thursday Christmas: a 13:00 close in 1997 and 2003 only. 2008-12-26, 2014-12-26
   // and 2025-12-26 were full days, so this is data, not a rule.
   { date: "1997-12-26", kind: "hours", close: "13:00", reason: "Early close: Friday after Christmas" },
-  // 1999-12-31 is deliberately absent: exchange_calendars lists a 13:00 close, but the NYSE
-  // closings history lists no early close that day, and it is the primary source.
+  // The NYSE board approved a 1 p.m. close for New Year's Eve 1999 (Y2K); press coverage of the
+  // decision and exchange_calendars' special closes agree. The closings history does not list it.
+  { date: "1999-12-31", kind: "hours", close: "13:00", reason: "Early close: New Year's Eve 1999 (Y2K)" },
   { date: "2001-09-11", kind: "closed", reason: "September 11 attacks" },
   { date: "2001-09-12", kind: "closed", reason: "September 11 attacks" },
   { date: "2001-09-13", kind: "closed", reason: "September 11 attacks" },

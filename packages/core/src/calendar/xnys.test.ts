@@ -204,6 +204,13 @@ describe("XNYS early-close conditions and history", () => {
     expect(close("1991-11-29")).toBe("16:00"); // day after Thanksgiving before 1992: full day
   });
 
+  it("closed at 13:00 on New Year's Eve 1999, by the NYSE board's decision", () => {
+    expect(close("1999-12-31")).toBe("13:00");
+    expect(nyse.session("1999-12-31")?.earlyClose).toBe(true);
+    expect(nyse.dayInfo("1999-12-31").reason).toMatch(/New Year's Eve 1999/);
+    expect(close("2004-12-31")).toBe("16:00"); // other Fridays before a Saturday New Year: full days
+  });
+
   it("closed early on the Friday after a Thursday Christmas in 1997 and 2003 only", () => {
     expect(close("1997-12-26")).toBe("13:00");
     expect(close("2003-12-26")).toBe("13:00");

@@ -1,6 +1,7 @@
 /**
- * ConsoleNotifier: one readable line per notification, to stderr by default, to any write
- * function, or through a pino-compatible logger at the level matching the severity.
+ * ConsoleNotifier: readable text per notification (a multi-line body indented under its header
+ * line) or one JSON object per line, to stderr by default, to any write function, or through a
+ * pino-compatible logger at the level matching the severity.
  */
 
 import { z } from "zod";
@@ -24,8 +25,9 @@ export interface ConsoleNotifierOptions {
   /** Log through this logger instead: info, warn or error by severity, fields `kind`, `severity`, `timestamp`, `data`. */
   logger?: Logger;
   /**
-   * `line` (default): `2026-01-05T14:30:00.000Z CRITICAL run_failed: subject — body {data}`;
-   * `json`: the notification as one JSON object per line.
+   * `line` (default): `2026-01-05T14:30:00.000Z CRITICAL run_failed: subject — body {data}`, a
+   * multi-line body on the following lines, indented (see {@link formatNotificationLine});
+   * `json`: the notification as one JSON object per line (newlines escaped, so each write is one line).
    */
   format?: "line" | "json";
 }
@@ -51,19 +53,30 @@ const optionsSchema = z.strictObject({
 
 const LEVEL = { info: "info", warning: "warn", critical: "error" } as const;
 
-/** Newlines would split one notification over several log lines; show them escaped. */
+/** A subject is one line: a line break in it is shown as a space. */
 function oneLine(text: string): string {
-  return text.replace(/\r?\n/g, "\\n");
+  return text.replace(/[ \t]*(?:\r\n|\r|\n)[ \t]*/g, " ");
 }
 
-/** The readable line of a notification (the `line` format). */
+/** Continuation lines are indented, so no line of a body can pass for the start of another notification. */
+const INDENT = "  ";
+
+/**
+ * The readable text of a notification (the `line` format): one line,
+ * `2026-01-05T14:30:00.000Z CRITICAL run_failed: subject — body {data}`, when the body is one line.
+ * A multi-line body (a list of proposed trades) follows the header line as it was written, each
+ * of its lines indented by two spaces.
+ */
 export function formatNotificationLine(n: Notification): string {
-  const body = n.body ? ` — ${oneLine(n.body)}` : "";
   const data = n.data === null ? "" : ` ${JSON.stringify(n.data)}`;
-  return `${n.timestamp} ${n.severity.toUpperCase()} ${n.kind}: ${oneLine(n.subject)}${body}${data}`;
+  const head = `${n.timestamp} ${n.severity.toUpperCase()} ${n.kind}: ${oneLine(n.subject)}`;
+  const body = n.body.replace(/\s+$/, "");
+  const lines = body.split(/\r\n|\r|\n/);
+  if (lines.length === 1) return `${head}${body ? ` — ${body}` : ""}${data}`;
+  return [`${head}${data}`, ...lines.map((l) => (l === "" ? "" : `${INDENT}${l}`))].join("\n");
 }
 
-/** Writes each notification as one line. */
+/** Writes each notification as readable text (one line, or a header and an indented body) or as one JSON line. */
 export class ConsoleNotifier implements Notifier {
   readonly name: string;
   private readonly options: z.output<typeof optionsSchema>;

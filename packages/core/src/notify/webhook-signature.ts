@@ -12,6 +12,8 @@
  */
 
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { parseInput } from "../validation.js";
 
 /** Header with the send time in Unix seconds. */
 export const TIMESTAMP_HEADER = "x-tradecron-timestamp";
@@ -44,12 +46,39 @@ export interface WebhookSignatureCheck {
   toleranceMs?: number;
 }
 
-/** True if `signature` is the HMAC of `rawBody` under `secret` and `timestamp` is recent enough. */
+/** A header as a receiver reads it: absent (null or undefined) is a valid answer, "unsigned". */
+const headerSchema = z.string().nullish();
+
+const checkSchema = z.strictObject({
+  secret: z.string().min(1),
+  rawBody: z.string({
+    error: (issue) =>
+      issue.input === undefined
+        ? "required: the raw request body, exactly as received"
+        : "must be the raw body as a string (for a Buffer: body.toString('utf8')), before any JSON parsing",
+  }),
+  timestamp: headerSchema,
+  signature: headerSchema,
+  now: z.number().finite().optional(),
+  toleranceMs: z.number().finite().nonnegative().optional(),
+});
+
+/**
+ * True if `signature` is the HMAC of `rawBody` under `secret` and `timestamp` is recent enough.
+ * A missing, malformed or stale header is `false` (an unsigned or forged request); a call of the
+ * wrong shape (no secret, a parsed body, an unknown key) is a programming error.
+ *
+ * @throws ValidationError naming the field, when `check` is not a {@link WebhookSignatureCheck}.
+ */
 export function verifyWebhookSignature(check: WebhookSignatureCheck): boolean {
-  const { secret, rawBody, timestamp, signature } = check;
+  const { secret, rawBody, timestamp, signature, ...rest } = parseInput(
+    checkSchema,
+    check,
+    "verifyWebhookSignature",
+  );
   if (!timestamp || !signature || !/^\d{1,12}$/.test(timestamp)) return false;
-  const now = check.now ?? Date.now();
-  const tolerance = check.toleranceMs ?? DEFAULT_SIGNATURE_TOLERANCE_MS;
+  const now = rest.now ?? Date.now();
+  const tolerance = rest.toleranceMs ?? DEFAULT_SIGNATURE_TOLERANCE_MS;
   if (Math.abs(now - Number(timestamp) * 1000) > tolerance) return false;
   const expected = Buffer.from(signWebhookPayload(secret, timestamp, rawBody));
   const given = Buffer.from(signature);

@@ -4,10 +4,18 @@
  * carries binary floating-point drift (0.1 + 0.2 is 0.3 here).
  */
 
-import Decimal from "decimal.js";
+// The named export, not the default one: decimal.js types its package as CommonJS, so under
+// `moduleResolution: NodeNext` an ESM consumer's default import is the whole module object (not
+// constructable, no `Decimal.Value`). The named export is the class in ESM, CJS and every resolver.
+import { Decimal } from "decimal.js";
 import { z } from "zod";
 import { addIssue } from "../validation.js";
 
+/**
+ * decimal.js's arbitrary-precision decimal (re-exported, so amounts from tradecron and your own
+ * arithmetic share one class): `new Decimal("0.1").plus("0.2").toString() === "0.3"`.
+ * `Decimal.Value` is what it accepts: a string, a number or another Decimal.
+ */
 export { Decimal };
 
 const DECIMAL = /^-?(\d+\.?\d*|\.\d+)$/;

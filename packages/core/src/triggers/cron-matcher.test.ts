@@ -24,6 +24,20 @@ function field(rand: () => number, min: number, max: number): string {
   return String(pick());
 }
 
+/** Asserts that our matcher and cron-parser's iterator (UTC) agree on `steps` fires from a random start. */
+function expectAgreement(expression: string, rand: () => number, steps: number): void {
+  const ours = compileCron(expression);
+  const start = Date.UTC(2020, 0, 1) + Math.floor(rand() * 5 * 365 * 86_400_000);
+  const theirs = CronExpressionParser.parse(expression, { currentDate: new Date(start), tz: "UTC" });
+  let t = start;
+  for (let step = 0; step < steps; step++) {
+    const expected = theirs.next().getTime();
+    const got = ours.nextLocal(t);
+    expect(got, `${expression} after ${new Date(t).toISOString()}`).toBe(expected);
+    t = expected;
+  }
+}
+
 describe("compiled cron matcher", () => {
   it("agrees with cron-parser's own iteration in UTC on random patterns (where UTC has no DST)", () => {
     const rand = prng(20_261_123);
@@ -36,16 +50,82 @@ describe("compiled cron matcher", () => {
         rand() < 0.7 ? "*" : field(rand, 1, 12),
         rand() < 0.6 ? "*" : field(rand, 0, 6),
       ].join(" ");
-      const start = Date.UTC(2020, 0, 1) + Math.floor(rand() * 5 * 365 * 86_400_000);
-      const ours = compileCron(expression);
-      const theirs = CronExpressionParser.parse(expression, { currentDate: new Date(start), tz: "UTC" });
-      let t = start;
-      for (let step = 0; step < 15; step++) {
-        const expected = theirs.next().getTime();
-        const got = ours.nextLocal(t);
-        expect(got, `${expression} after ${new Date(t).toISOString()}`).toBe(expected);
-        t = expected;
-      }
+      expectAgreement(expression, rand, 15);
     }
+  });
+});
+
+/** Leap days in [fromYear, toYear) that fall on `weekday` (0 = Sunday), by brute force over the calendar. */
+function leapDaysOn(weekday: number, fromYear: number, toYear: number): number[] {
+  const out: number[] = [];
+  for (let y = fromYear; y < toYear; y++) {
+    const t = Date.UTC(y, 1, 29);
+    if (new Date(t).getUTCMonth() === 1 && new Date(t).getUTCDay() === weekday) out.push(t);
+  }
+  return out;
+}
+
+describe("compiled cron matcher: rare patterns and the search horizon", () => {
+  it("finds the fifth Monday of February across 2100, which is not a leap year (2072 -> 2112)", () => {
+    const m = compileCron("0 0 * 2 1#5");
+    expect(m.nextLocal(Date.UTC(2072, 1, 29))).toBe(Date.UTC(2112, 1, 29));
+    expect(m.nextLocal(Date.UTC(2073, 0, 1))).toBe(Date.UTC(2112, 1, 29));
+  });
+
+  it("walks every fifth-weekday-of-February pattern through a whole 400-year cycle without a miss", () => {
+    // The rarest patterns cron-parser accepts: each fire is a leap day on one weekday, up to 40 years apart.
+    for (let weekday = 0; weekday < 7; weekday++) {
+      const m = compileCron(`0 0 * 2 ${weekday}#5`);
+      const expected = leapDaysOn(weekday, 2001, 2401);
+      const got: number[] = [];
+      let t = Date.UTC(2001, 0, 1);
+      for (;;) {
+        const next = m.nextLocal(t);
+        if (next === null || next >= Date.UTC(2401, 0, 1)) break;
+        got.push(next);
+        t = next;
+      }
+      expect(
+        got.map((x) => new Date(x).toISOString()),
+        `weekday ${weekday}`,
+      ).toEqual(expected.map((x) => new Date(x).toISOString()));
+    }
+  });
+
+  it("agrees with cron-parser on month-day lists, last days and nth or last weekdays", () => {
+    const rand = prng(9_2026);
+    const dayFields: [string, string][] = [];
+    for (let n = 0; n < 60; n++) {
+      const days = [...new Set([1 + Math.floor(rand() * 31), 1 + Math.floor(rand() * 31)])].join(",");
+      const weekday = Math.floor(rand() * 7);
+      const months = [...new Set([1 + Math.floor(rand() * 12), 1 + Math.floor(rand() * 12), 1])].join(",");
+      const pick = n % 4;
+      dayFields.push(
+        pick === 0
+          ? [days, months]
+          : pick === 1
+            ? ["L", months]
+            : pick === 2
+              ? [`* ${months} ${weekday}#${1 + Math.floor(rand() * 5)}`, ""]
+              : [`* ${months} ${weekday}L`, ""],
+      );
+    }
+    for (const [days, months] of dayFields) {
+      const expression = months === "" ? `0 0 ${days}` : `0 0 ${days} ${months} *`;
+      try {
+        compileCron(expression);
+      } catch {
+        continue; // a day that no listed month has (31 in April): cron-parser rejects it too
+      }
+      expectAgreement(expression, rand, 12);
+    }
+  });
+
+  it("answers null at the end of the Date range instead of searching past it", () => {
+    // Date ends in September 275760; the last Monday leap day before it is 275740-02-29.
+    const rare = compileCron("0 0 * 2 1#5");
+    expect(rare.nextLocal(Date.UTC(275_735, 0, 1))).toBe(Date.UTC(275_740, 1, 29));
+    expect(rare.nextLocal(Date.UTC(275_740, 1, 29))).toBeNull();
+    expect(compileCron("0 0 1 1 *").nextLocal(8.64e15 - 1000)).toBeNull();
   });
 });

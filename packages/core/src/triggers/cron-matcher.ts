@@ -9,8 +9,18 @@ import { CronExpressionParser } from "cron-parser";
 import { ValidationError } from "../errors.js";
 
 const DAY_MS = 86_400_000;
-/** A pattern that has not matched within this many years never will (covers the 28-year calendar cycle). */
-const MAX_SEARCH_YEARS = 30;
+/**
+ * How far the search looks before it concludes a pattern never matches again: one whole Gregorian
+ * cycle. Which dates a pattern matches depends only on the month, the day, the weekday and the
+ * month's length, and that mapping repeats exactly every 400 years (146,097 days = 20,871 weeks),
+ * so a pattern with no match in 400 years has none at all. (The rarest pattern cron-parser accepts,
+ * a fifth weekday of February such as `0 0 * 2 1#5`, is a leap day on that weekday: its longest gap
+ * is 40 years, across a century year that is not a leap year, 2072 to 2112 for Mondays. A 28-year
+ * cycle holds only between century years.) Searching far costs nothing when a fire is found sooner.
+ */
+const MAX_SEARCH_YEARS = 400;
+/** The last instant a Date can hold (ECMAScript: 8.64e15 ms); no fire can be later. */
+const MAX_DATE_MS = 8.64e15;
 
 /** Expanded, lookup-friendly cron fields. */
 export interface CronMatcher {
@@ -55,6 +65,11 @@ function nextBit(mask: number, from: number): number {
   const m = from === 0 ? mask : mask & ~((1 << from) - 1);
   if (m === 0) return -1;
   return 31 - Math.clz32(m & -m);
+}
+
+/** The number of days of `month` (1-12) in `year`. */
+function lastDayOf(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** Smallest allowed value >= x of a 0-59 field kept as two 30-bit words, or -1. */
@@ -174,7 +189,7 @@ class CompiledCron implements CronMatcher {
 
   private dayMatches(year: number, month: number, day: number, dayStart: number): boolean {
     if (this.domWild && this.dowWild) return true;
-    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    const lastDay = lastDayOf(year, month);
     const domOk = (this.dom & (1 << (day - 1))) !== 0 || (this.domLast && day === lastDay);
     const weekday = (((Math.floor(dayStart / DAY_MS) + 4) % 7) + 7) % 7;
     const bit = 1 << weekday;
@@ -187,10 +202,33 @@ class CompiledCron implements CronMatcher {
     return domOk || dowOk;
   }
 
+  /**
+   * The start of the next day after a day that did not match that could match. A pattern that
+   * restricts only the day of the month jumps to its next listed day (or the next month), so
+   * monthly and yearly patterns do not walk the month a day at a time; others take the next day.
+   */
+  private nextCandidateDay(year: number, month: number, day: number, dayStart: number): number {
+    if (this.dowWild && !this.domLast) {
+      // Bit d-1 is day d, so searching from bit `day` finds the first listed day after `day`.
+      const next = nextBit(this.dom, day);
+      if (next === -1 || next + 1 > lastDayOf(year, month)) return Date.UTC(year, month, 1);
+      return Date.UTC(year, month - 1, next + 1);
+    }
+    if (this.domWild && this.nth > 0 && this.dowLast === 0) {
+      // `w#n` can only match in the n-th week of the month: days 7n-6 to 7n.
+      const first = 7 * this.nth - 6;
+      if (day + 1 > first + 6 || first > lastDayOf(year, month)) return Date.UTC(year, month, 1);
+      if (day + 1 < first) return Date.UTC(year, month - 1, first);
+    }
+    return dayStart + DAY_MS;
+  }
+
   nextLocal(local: number): number | null {
     let t = Math.floor(local / 1000) * 1000 + 1000;
     const limitYear = new Date(t).getUTCFullYear() + MAX_SEARCH_YEARS;
     for (;;) {
+      // Past the Date range every field reads NaN and the walk would never end.
+      if (!(t <= MAX_DATE_MS)) return null;
       const d = new Date(t);
       const year = d.getUTCFullYear();
       if (year > limitYear) return null;
@@ -207,7 +245,7 @@ class CompiledCron implements CronMatcher {
       const day = d.getUTCDate();
       const dayStart = Date.UTC(year, month - 1, day);
       if (!this.dayMatches(year, month, day, dayStart)) {
-        t = dayStart + DAY_MS;
+        t = this.nextCandidateDay(year, month, day, dayStart);
         continue;
       }
       const hour = d.getUTCHours();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
+import { Scheduler } from "../scheduler/scheduler.js";
+import { TestClock } from "../testing/test-clock.js";
 import { nextFires } from "./compile.js";
 import { cronTrigger } from "./cron.js";
 
@@ -184,5 +186,26 @@ describe("cron trigger: fields and zones", () => {
       expect((error as ValidationError).code).toBe("UNKNOWN_TIMEZONE");
       expect((error as ValidationError).field).toBe("timezone");
     }
+  });
+});
+
+describe("cron trigger: patterns rarer than the 28-year cycle", () => {
+  it("finds the fifth Monday of February in New York after 2072: 2112-02-29, across a century", () => {
+    expect(fires("0 0 * 2 1#5", "America/New_York", "2073-01-01T00:00:00Z", 2)).toEqual([
+      "2112-02-29T05:00:00.000Z",
+      "2140-02-29T05:00:00.000Z",
+    ]);
+  });
+
+  it("is accepted by createSchedule in 2073 and previews its 2112 fire", async () => {
+    const scheduler = new Scheduler({ clock: new TestClock("2073-01-01T00:00:00Z") });
+    scheduler.register("leap-monday", async () => {});
+    await scheduler.createSchedule({
+      id: "rare",
+      job: "leap-monday",
+      trigger: { cron: "0 0 * 2 1#5", timezone: "America/New_York" },
+    });
+    const [first] = await scheduler.preview("rare", { count: 1 });
+    expect(first?.iso).toBe("2112-02-29T05:00:00.000Z");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Cron trigger: next fire = f(expression, zone, after), pure. DST rules (DESIGN.md promise 5):
+ * Cron trigger: next fire = f(expression, zone, after), pure. DST rules ("time is explicit"):
  * - a fixed time of day that does not exist (spring forward) fires once, shifted forward by the gap;
  * - a fixed time of day that occurs twice (fall back) fires once, at its first occurrence;
  * - stepping patterns (`*`, `/` in second, minute or hour) follow elapsed time: wall times inside
