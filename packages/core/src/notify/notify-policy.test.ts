@@ -3,9 +3,9 @@ import { ValidationError } from "../errors.js";
 import { makeNotification, notifierConformance } from "../testing/notifier-suite.js";
 import { TestClock } from "../testing/test-clock.js";
 import { FunctionNotifier } from "./function-notifier.js";
+import { SUMMARY_KIND } from "./notification-summary.js";
 import { type Notification, type Notifier, NotifierError } from "./notifier.js";
 import { NotifierHub } from "./notifier-hub.js";
-import { SUMMARY_KIND } from "./notification-summary.js";
 import { type NotifyPolicyOptions, withPolicy } from "./notify-policy.js";
 
 notifierConformance({ describe, it }, async () => {
@@ -61,7 +61,9 @@ describe("withPolicy filters", () => {
     await policy.notify(makeNotification({ kind: "run_failed", severity: "critical", subject: "a" }));
     await policy.notify(makeNotification({ kind: "run_failed", severity: "info", subject: "b" }));
     await policy.notify(makeNotification({ kind: "paused_all", severity: "critical", subject: "c" }));
-    await policy.notify(makeNotification({ kind: "approvals_requested", severity: "critical", subject: "d" }));
+    await policy.notify(
+      makeNotification({ kind: "approvals_requested", severity: "critical", subject: "d" }),
+    );
     await policy.notify(makeNotification({ kind: "run_failed", severity: "warning", subject: "e" }));
     expect(dest.got.map((g) => g.n.subject)).toEqual(["a", "e"]);
     expect(policy.stats()).toMatchObject({ received: 5, filtered: 3, sent: 2 });
@@ -71,7 +73,9 @@ describe("withPolicy filters", () => {
     const n = new FunctionNotifier(() => {});
     expect(() => withPolicy(n, { minSeverity: "loud" as never })).toThrow(/minSeverity/);
     expect(() => withPolicy(n, { rateLimit: { limit: 0, interval: "1s" } })).toThrow(/rateLimit\.0\.limit/);
-    expect(() => withPolicy(n, { rateLimit: { limit: 1, interval: "soon" } })).toThrow(/rateLimit\.0\.interval/);
+    expect(() => withPolicy(n, { rateLimit: { limit: 1, interval: "soon" } })).toThrow(
+      /rateLimit\.0\.interval/,
+    );
     expect(() => withPolicy(n, { retry: { attempts: 0 } })).toThrow(/retry.attempts/);
     expect(() => withPolicy(n, { minSeverty: "warning" } as never)).toThrow(ValidationError);
     expect(() => withPolicy({} as never)).toThrow(/notifier: must be a Notifier/);
@@ -81,7 +85,9 @@ describe("withPolicy filters", () => {
 describe("withPolicy rate limit", () => {
   it("spaces deliveries by the limit, delaying those that can wait", async () => {
     const { clock, dest, policy, at } = setup({ rateLimit: { limit: 1, interval: "1s" } });
-    const done = [0, 1, 2].map((i) => policy.notify(makeNotification({ subject: `m${i}`, timestamp: at(0) })));
+    const done = [0, 1, 2].map((i) =>
+      policy.notify(makeNotification({ subject: `m${i}`, timestamp: at(0) })),
+    );
     await clock.advance(2_000);
     await Promise.all(done);
     expect(dest.got.map((g) => g.at - clock.now() + 2_000)).toEqual([0, 1_000, 2_000]);
@@ -126,12 +132,18 @@ describe("withPolicy storm: 1,000 failures in a minute through the hub", () => {
 
     const sent = dest.got.map((g) => ({ t: g.at - t0, subject: g.n.subject }));
     // 0..10 wait at most 10 s for their slot; #11 would wait longer and opens the summary.
-    expect(sent.slice(0, 11)).toEqual(Array.from({ length: 11 }, (_, i) => ({ t: i * 1_000, subject: `job ${i} failed` })));
+    expect(sent.slice(0, 11)).toEqual(
+      Array.from({ length: 11 }, (_, i) => ({ t: i * 1_000, subject: `job ${i} failed` })),
+    );
     // Another kind is not held back by the storm: the pause goes out on the next free slot.
     expect(sent[11]).toEqual({ t: 30_000, subject: "Emergency pause-all" });
-    expect(sent[12]).toEqual({ t: 70_000, subject: "989 more run_failed notifications suppressed in the last minute" });
+    expect(sent[12]).toEqual({
+      t: 70_000,
+      subject: "989 more run_failed notifications suppressed in the last minute",
+    });
     expect(sent).toHaveLength(13);
-    for (let i = 1; i < sent.length; i += 1) expect((sent[i]?.t ?? 0) - (sent[i - 1]?.t ?? 0)).toBeGreaterThanOrEqual(1_000);
+    for (let i = 1; i < sent.length; i += 1)
+      expect((sent[i]?.t ?? 0) - (sent[i - 1]?.t ?? 0)).toBeGreaterThanOrEqual(1_000);
 
     const summary = dest.got[12]?.n as Notification;
     expect(summary.kind).toBe(SUMMARY_KIND);
@@ -173,8 +185,12 @@ describe("withPolicy storm: 1,000 failures in a minute through the hub", () => {
       summaryWindow: "10s",
       retry: { attempts: 2, baseMs: 100 },
     });
-    for (let i = 0; i < 5; i += 1) await policy.notify(makeNotification({ subject: `s${i}`, timestamp: new Date(t0).toISOString() }));
-    dest.failures.push(new NotifierError("HTTP 500", { retryable: true }), new NotifierError("HTTP 500", { retryable: true }));
+    for (let i = 0; i < 5; i += 1)
+      await policy.notify(makeNotification({ subject: `s${i}`, timestamp: new Date(t0).toISOString() }));
+    dest.failures.push(
+      new NotifierError("HTTP 500", { retryable: true }),
+      new NotifierError("HTTP 500", { retryable: true }),
+    );
     await clock.advance(20_000);
     expect(dest.got.map((g) => g.n.subject)).toEqual(["s0"]);
     expect(errors.map((e) => e.message)).toEqual([
@@ -196,7 +212,8 @@ describe("withPolicy storm: 1,000 failures in a minute through the hub", () => {
       { clock, rateLimit: { limit: 1, interval: "1m" }, maxDelay: 0, summaryWindow: "1s" },
     );
     const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
-    for (let i = 0; i < 3; i += 1) await policy.notify(makeNotification({ timestamp: new Date(clock.now()).toISOString() }));
+    for (let i = 0; i < 3; i += 1)
+      await policy.notify(makeNotification({ timestamp: new Date(clock.now()).toISOString() }));
     await clock.advance(61_000);
     const warning = await warned;
     expect((warning as Error & { code?: string }).code).toBe("TRADECRON_NOTIFIER");
@@ -207,8 +224,12 @@ describe("withPolicy storm: 1,000 failures in a minute through the hub", () => {
     const { clock, dest, policy, t0 } = setup({ rateLimit: { limit: 1, interval: "1m" }, maxDelay: 0 });
     await policy.notify(makeNotification({ subject: "first", timestamp: new Date(t0).toISOString() }));
     await policy.notify(makeNotification({ subject: "second", timestamp: new Date(t0).toISOString() }));
-    await policy.notify(makeNotification({ kind: "approval_expired", subject: "a1", timestamp: new Date(t0).toISOString() }));
-    await policy.notify(makeNotification({ kind: "approval_expired", subject: "a2", timestamp: new Date(t0).toISOString() }));
+    await policy.notify(
+      makeNotification({ kind: "approval_expired", subject: "a1", timestamp: new Date(t0).toISOString() }),
+    );
+    await policy.notify(
+      makeNotification({ kind: "approval_expired", subject: "a2", timestamp: new Date(t0).toISOString() }),
+    );
     expect(policy.stats().pendingSummary).toBe(3);
     const flushed = policy.flush();
     await clock.advance(180_000);
@@ -226,13 +247,18 @@ describe("withPolicy storm: 1,000 failures in a minute through the hub", () => {
 describe("withPolicy retries", () => {
   it("retries retryable failures with backoff on the clock and gives up after the attempts", async () => {
     const { clock, dest, policy, t0 } = setup({ retry: { attempts: 3, baseMs: 1_000, factor: 2 } });
-    dest.failures.push(new NotifierError("HTTP 502", { retryable: true }), new NotifierError("HTTP 503", { retryable: true }));
+    dest.failures.push(
+      new NotifierError("HTTP 502", { retryable: true }),
+      new NotifierError("HTTP 503", { retryable: true }),
+    );
     const ok = policy.notify(makeNotification({ subject: "eventually" }));
     await clock.advance(3_000);
     await ok;
     expect(dest.got.map((g) => [g.at - t0, g.n.subject])).toEqual([[3_000, "eventually"]]);
 
-    dest.failures.push(...Array.from({ length: 3 }, () => new NotifierError("HTTP 500", { retryable: true })));
+    dest.failures.push(
+      ...Array.from({ length: 3 }, () => new NotifierError("HTTP 500", { retryable: true })),
+    );
     const failed = policy.notify(makeNotification()).catch((e: unknown) => e);
     await clock.advance(3_000);
     expect(((await failed) as Error).message).toBe("HTTP 500 (gave up after 3 attempts)");
@@ -243,7 +269,10 @@ describe("withPolicy retries", () => {
   });
 
   it("honours a retry-after for the retry and for every other send meanwhile", async () => {
-    const { clock, dest, policy, t0 } = setup({ retry: { attempts: 3, baseMs: 10 }, rateLimit: { limit: 5, interval: "2s" } });
+    const { clock, dest, policy, t0 } = setup({
+      retry: { attempts: 3, baseMs: 10 },
+      rateLimit: { limit: 5, interval: "2s" },
+    });
     dest.failures.push(new NotifierError("HTTP 429", { retryable: true, details: { retryAfterMs: 1_500 } }));
     const first = policy.notify(makeNotification({ subject: "a", timestamp: new Date(t0).toISOString() }));
     const second = policy.notify(makeNotification({ subject: "b", timestamp: new Date(t0).toISOString() }));
@@ -258,7 +287,9 @@ describe("withPolicy retries", () => {
 
   it("fails at once when a retry-after is longer than maxRetryAfter", async () => {
     const { dest, policy } = setup({ retry: { attempts: 5 }, maxRetryAfter: "1m" });
-    dest.failures.push(new NotifierError("HTTP 429", { retryable: true, details: { retryAfterMs: 3_600_000 } }));
+    dest.failures.push(
+      new NotifierError("HTTP 429", { retryable: true, details: { retryAfterMs: 3_600_000 } }),
+    );
     await expect(policy.notify(makeNotification())).rejects.toThrow(
       "HTTP 429 (asked to wait 3600000 ms, more than maxRetryAfter 60000 ms)",
     );

@@ -31,6 +31,7 @@ import { toError } from "../errors.js";
 import { backoffDelay } from "../scheduler/retry.js";
 import { type Clock, clockSchema, sleep, systemClock, type TimerHandle } from "../time/clock.js";
 import { type DurationInput, durationSchema, parseInput, positiveDurationSchema } from "../validation.js";
+import { SummaryBucket, summaryNotification } from "./notification-summary.js";
 import {
   NOTIFICATION_SEVERITIES,
   type Notification,
@@ -40,7 +41,6 @@ import {
   parseNotification,
 } from "./notifier.js";
 import { RateLimiter, type RateWindow } from "./rate-limiter.js";
-import { SummaryBucket, summaryNotification } from "./notification-summary.js";
 
 /** A rate window as configured: at most `limit` sends per `interval` (ms or `"2s"`). */
 export interface RateWindowInput {
@@ -152,7 +152,10 @@ export const notifyPolicyShape = {
   minSeverity: z.enum(NOTIFICATION_SEVERITIES).optional(),
   // false means no windows; one window means a list of one. (Not a union: its errors name no field.)
   rateLimit: z
-    .preprocess((v) => (v === false ? [] : v === undefined || Array.isArray(v) ? v : [v]), z.array(rateWindowSchema).max(10))
+    .preprocess(
+      (v) => (v === false ? [] : v === undefined || Array.isArray(v) ? v : [v]),
+      z.array(rateWindowSchema).max(10),
+    )
     .optional(),
   maxDelay: durationSchema.optional(),
   summaryWindow: positiveDurationSchema.optional(),
@@ -257,13 +260,18 @@ export class PolicyNotifier implements Notifier {
    * @param defaults what unset `rateLimit` and `retry` mean (a service's published limits).
    * @throws ValidationError naming the bad option.
    */
-  constructor(inner: Notifier, options: NotifyPolicyOptions = {}, defaults: PolicyDefaults = WITH_POLICY_DEFAULTS) {
+  constructor(
+    inner: Notifier,
+    options: NotifyPolicyOptions = {},
+    defaults: PolicyDefaults = WITH_POLICY_DEFAULTS,
+  ) {
     parseInput(notifierSchema, inner, "withPolicy", "notifier");
     const o = parseInput(policySchema, pickPolicyOptions(options ?? {}), `notifier ${inner.name}`);
     this.inner = inner;
     this.name = inner.name;
     this.clock = o.clock ?? systemClock;
-    const rate = o.rateLimit ?? parseInput(notifyPolicyShape.rateLimit, defaults.rateLimit, "policy defaults") ?? [];
+    const rate =
+      o.rateLimit ?? parseInput(notifyPolicyShape.rateLimit, defaults.rateLimit, "policy defaults") ?? [];
     const windows: RateWindow[] = rate.map((w) => ({ limit: w.limit, intervalMs: w.interval }));
     this.limiter = new RateLimiter(windows);
     this.kinds = o.kinds ? new Set(o.kinds) : null;
@@ -444,7 +452,11 @@ export class PolicyNotifier implements Notifier {
   }
 
   private async takeSlot(): Promise<void> {
-    for (let wait = this.limiter.waitMs(this.clock.now()); wait > 0; wait = this.limiter.waitMs(this.clock.now())) {
+    for (
+      let wait = this.limiter.waitMs(this.clock.now());
+      wait > 0;
+      wait = this.limiter.waitMs(this.clock.now())
+    ) {
       await sleep(this.clock, wait);
     }
     this.limiter.record(this.clock.now());

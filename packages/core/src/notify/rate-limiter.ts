@@ -23,7 +23,10 @@ export class RateLimiter {
   private heldUntil = Number.NEGATIVE_INFINITY;
 
   constructor(windows: readonly RateWindow[]) {
-    this.windows = windows.map((w) => ({ limit: Math.max(1, Math.floor(w.limit)), intervalMs: w.intervalMs }));
+    this.windows = windows.map((w) => ({
+      limit: Math.max(1, Math.floor(w.limit)),
+      intervalMs: w.intervalMs,
+    }));
     this.keep = Math.max(0, ...this.windows.map((w) => w.limit));
   }
 
