@@ -100,21 +100,21 @@ export function layoutNotification(n: Notification, dashboardUrl: string | null 
 }
 
 /**
- * `raw` escaped by `escape`, cut so that the result is at most `max` long (measured by `measure`,
+ * `raw` escaped by `escapeText`, cut so that the result is at most `max` long (measured by `measure`,
  * default UTF-16 length, which is never less than the code point count services count in). A cut
  * ends at a code point boundary, before escaping, and carries `marker`.
  */
 export function fitText(
   raw: string,
   max: number,
-  escape: (s: string) => string = (s) => s,
+  escapeText: (s: string) => string = (s) => s,
   measure: (s: string) => number = (s) => s.length,
   marker = TRUNCATED,
 ): string {
-  const whole = escape(raw);
+  const whole = escapeText(raw);
   if (measure(whole) <= max) return whole;
   const points = Array.from(raw);
-  const fits = (k: number) => measure(escape(points.slice(0, k).join("")) + marker) <= max;
+  const fits = (k: number) => measure(escapeText(points.slice(0, k).join("")) + marker) <= max;
   if (!fits(0)) return Array.from(marker).slice(0, Math.max(0, max)).join("");
   let lo = 0;
   let hi = points.length;
@@ -123,5 +123,5 @@ export function fitText(
     if (fits(mid)) lo = mid;
     else hi = mid - 1;
   }
-  return escape(points.slice(0, lo).join("")) + marker;
+  return escapeText(points.slice(0, lo).join("")) + marker;
 }

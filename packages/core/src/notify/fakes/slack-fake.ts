@@ -32,7 +32,7 @@ function escapedProperly(text: string): boolean {
   return !/[<>]/.test(withoutLinks) && !/&(?!amp;|lt;|gt;)/.test(withoutLinks);
 }
 
-function unescape(text: string): string {
+function unescapeSlack(text: string): string {
   return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
@@ -71,7 +71,7 @@ function checkBlocks(blocks: unknown, where: string, need: (ok: unknown, r: stri
       if (b.fields !== undefined && need(Array.isArray(b.fields), `${at}.fields: must be an array`)) {
         const fields = b.fields as unknown[];
         need(fields.length >= 1 && fields.length <= 10, `${at}.fields: ${fields.length} items, not 1 to 10`);
-        fields.forEach((f, j) => checkText(f, `${at}.fields[${j}]`, 2_000, need));
+        for (const [j, f] of fields.entries()) checkText(f, `${at}.fields[${j}]`, 2_000, need);
       }
     } else if (b.type === "context") {
       const elements = Array.isArray(b.elements) ? b.elements : [];
@@ -79,7 +79,7 @@ function checkBlocks(blocks: unknown, where: string, need: (ok: unknown, r: stri
         elements.length >= 1 && elements.length <= 10,
         `${at}.elements: ${elements.length} items, not 1 to 10`,
       );
-      elements.forEach((e, j) => checkText(e, `${at}.elements[${j}]`, 3_000, need));
+      for (const [j, e] of elements.entries()) checkText(e, `${at}.elements[${j}]`, 3_000, need);
     } else if (b.type !== "divider") need(false, `${at}.type: unknown block type ${String(b.type)}`);
   });
 }
@@ -98,7 +98,7 @@ export function decodeSlackMessage(message: Record<string, unknown>): Notificati
     (attachment.blocks as Record<string, unknown>[]).map((b) => [String(b.block_id), b]),
   );
   const full = blocks.get("full-subject");
-  const subject = full ? unescape(blockText(full)) : blockText(blocks.get("subject"));
+  const subject = full ? unescapeSlack(blockText(full)) : blockText(blocks.get("subject"));
   const meta = String(((blocks.get("meta")?.elements as { text: string }[]) ?? [])[0]?.text ?? "");
   const parts = /^\S+ \*(INFO|WARNING|CRITICAL)\* · `([^`]+)` · (\S+)$/.exec(meta);
   if (!parts) throw new Error(`slack fake: unreadable context '${meta}'`);
@@ -110,19 +110,22 @@ export function decodeSlackMessage(message: Record<string, unknown>): Notificati
       for (const f of (blocks.get(key)?.fields as { text: string }[]) ?? []) {
         const [, name = "", value = ""] = /^\*([\s\S]*?)\*\n([\s\S]*)$/.exec(f.text) ?? [];
         const code = /^```([\s\S]*)```$/.exec(value) ?? /^`([^`]*)`$/.exec(value);
-        entries.push([unescape(name), readValue(unescape(code ? (code[1] ?? "") : value), code !== null)]);
+        entries.push([
+          unescapeSlack(name),
+          readValue(unescapeSlack(code ? (code[1] ?? "") : value), code !== null),
+        ]);
       }
     }
     data = Object.fromEntries(entries);
   } else if (blocks.has("data")) {
-    data = JSON.parse(unescape(blockText(blocks.get("data")).replace(/^```|```$/g, "")));
+    data = JSON.parse(unescapeSlack(blockText(blocks.get("data")).replace(/^```|```$/g, "")));
   }
   return {
     subject,
-    body: blocks.has("body") ? unescape(blockText(blocks.get("body"))) : "",
+    body: blocks.has("body") ? unescapeSlack(blockText(blocks.get("body"))) : "",
     timestamp: parts[3] as string,
     severity: LABELS[parts[1] as string] as NotificationSeverity,
-    kind: unescape(parts[2] as string),
+    kind: unescapeSlack(parts[2] as string),
     data: data as Notification["data"],
   };
 }
