@@ -1,9 +1,8 @@
-import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
 import { makeNotification, notifierConformance } from "../testing/notifier-suite.js";
 import { TestClock } from "../testing/test-clock.js";
-import { settle, tappedFetch, until } from "./fakes/service-fake.js";
+import { printedForms, settle, tappedFetch, until } from "./fakes/service-fake.js";
 import { decodeSlackMessage, SlackFake } from "./fakes/slack-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 import { NotifierHub } from "./notifier-hub.js";
@@ -194,12 +193,8 @@ describe("SlackNotifier secrets", () => {
     }
     expect(badUrl).toBeInstanceOf(ValidationError);
     expect(networkError.message).toMatch(/network error: fetch failed \(ECONNREFUSED\)/);
-    const shown = [httpError, networkError, badUrl, notifier].flatMap((x) => [
-      String(x),
-      JSON.stringify(x),
-      inspect(x, { depth: 10, showHidden: true }),
-    ]);
-    for (const text of shown) expect(text).not.toContain(fake.token);
+    for (const text of printedForms([httpError, networkError, badUrl, notifier]))
+      expect(text).not.toContain(fake.token);
     expect(notifier.toJSON()).toEqual({
       type: "slack",
       name: "slack",

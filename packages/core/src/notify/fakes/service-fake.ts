@@ -5,6 +5,7 @@
  * a 5xx, and records what it accepted and every rule a request broke.
  */
 
+import { inspect } from "node:util";
 import { type ReceivedRequest, type Reply, TestServer } from "../test-server.js";
 
 /** A reply the test forces on the next request. */
@@ -15,7 +16,7 @@ export interface ServiceRules<M> {
   /** Reasons the request breaks the protocol (empty: none), and the parsed message. */
   check(request: ReceivedRequest): { violations: string[]; message: M | null };
   /** The answer to a valid request. */
-  accept(message: M, index: number): Reply;
+  accept(message: M, index: number, request: ReceivedRequest): Reply;
   /** The answer to an invalid one. */
   reject(violations: string[], request: ReceivedRequest): Reply;
 }
@@ -43,7 +44,7 @@ export class ServiceFake<M> {
         return rules.reject(violations, request);
       }
       this.messages.push(message);
-      return rules.accept(message, this.messages.length - 1);
+      return rules.accept(message, this.messages.length - 1, request);
     });
   }
 
@@ -156,4 +157,13 @@ export async function settle(tap: { inflight: number }): Promise<void> {
     await turn();
     quiet = tap.inflight === 0 ? quiet + 1 : 0;
   }
+}
+
+/** Every way a value is commonly printed: String(), JSON, util.inspect with hidden fields. */
+export function printedForms(values: readonly unknown[]): string[] {
+  return values.flatMap((x) => [
+    String(x),
+    JSON.stringify(x) ?? "",
+    inspect(x, { depth: 10, showHidden: true }),
+  ]);
 }
