@@ -5,7 +5,6 @@
  * where it sends without the secret that lets it.
  */
 
-import { inspect } from "node:util";
 import { z } from "zod";
 import { type DurationInput, positiveDurationSchema } from "../validation.js";
 import { type FetchFunction, fetchSchema } from "./http-delivery.js";
@@ -64,16 +63,12 @@ export class ChatNotifier extends PolicyNotifier {
   }
 
   /** What it is and where it sends, without secrets. */
-  toJSON(): { type: string; name: string; destination: string; rateLimit: string } {
+  override toJSON(): { type: string; name: string; destination: string; rateLimit: string } {
     return {
       type: this.type,
       name: this.name,
       destination: this.#destination,
       rateLimit: this.rateLimitDescription,
     };
-  }
-
-  [inspect.custom](): string {
-    return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`;
   }
 }

@@ -26,6 +26,7 @@
  * 429's retry-after holds every send until it has passed. `flush()` sends pending summaries now.
  */
 
+import { inspect } from "node:util";
 import { z } from "zod";
 import { toError } from "../errors.js";
 import { backoffDelay } from "../scheduler/retry.js";
@@ -318,6 +319,15 @@ export class PolicyNotifier implements Notifier {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+  }
+
+  /** What it is, for logs: the name and the limit, nothing of the wrapped notifier's options. */
+  toJSON(): { type: string; name: string; destination: string; rateLimit: string } {
+    return { type: "policy", name: this.name, destination: "", rateLimit: this.rateLimitDescription };
+  }
+
+  [inspect.custom](): string {
+    return `${this.constructor.name} ${JSON.stringify(this.toJSON())}`;
   }
 
   /** Sends nothing before `until` (epoch ms): a service said so in a response header. */
