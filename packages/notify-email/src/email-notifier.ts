@@ -24,6 +24,7 @@ import {
   REDACTED,
   redactSecrets,
   Secret,
+  urlSchema,
 } from "@tradecron/core";
 import nodemailer from "nodemailer";
 import { z } from "zod";
@@ -128,19 +129,7 @@ const smtpSchema = z.strictObject({
     .optional(),
 });
 
-const smtpUrl = z
-  .string()
-  .trim()
-  .refine(
-    (u) => {
-      try {
-        return ["smtp:", "smtps:"].includes(new URL(u).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be an smtp:// or smtps:// URL" },
-  );
+const smtpUrl = urlSchema(["smtp:", "smtps:"], "must be an smtp:// or smtps:// URL");
 
 const transportSchema = z.custom<EmailTransport>(
   (v) => typeof v === "object" && v !== null && typeof (v as EmailTransport).sendMail === "function",

@@ -1,48 +1,22 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
-import { makeNotification, notifierConformance } from "../testing/notifier-suite.js";
-import { TestClock } from "../testing/test-clock.js";
+import { makeNotification } from "../testing/notifier-suite.js";
 import { DiscordNotifier, type DiscordNotifierOptions } from "./discord-notifier.js";
 import { DiscordFake, decodeDiscordMessage } from "./fakes/discord-fake.js";
-import { printedForms, tappedFetch, until } from "./fakes/service-fake.js";
+import { conformanceOnFake, fakeHarness } from "./fakes/harness.js";
+import { printedForms, until } from "./fakes/service-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 
-notifierConformance({ describe, it }, async () => {
-  const fake = await DiscordFake.start();
-  return {
-    notifier: new DiscordNotifier({ url: fake.url, rateLimit: false, retry: false }),
-    received: () => fake.notifications(),
-    breakTarget: () => fake.breakIt(),
-    cleanup: async () => {
-      await fake.close();
-      expect(fake.violations).toEqual([]);
-    },
-  };
-});
+conformanceOnFake(
+  DiscordFake.start,
+  (fake) => new DiscordNotifier({ url: fake.url, rateLimit: false, retry: false }),
+);
 
-const fakes: DiscordFake[] = [];
-afterEach(async () => {
-  for (const f of fakes.splice(0)) {
-    await f.close();
-    expect(f.violations).toEqual([]);
-  }
+/** No rate limit unless a test asks (the clock only moves when a test says). */
+const harness = fakeHarness(DiscordFake.start, (fake, wiring, options: Partial<DiscordNotifierOptions>) => {
+  return new DiscordNotifier({ url: fake.url, ...wiring, rateLimit: false, ...options });
 });
-
-/** A notifier on a fresh fake; no rate limit unless asked (the clock only moves when a test says). */
-async function discord(options: Partial<DiscordNotifierOptions> = {}) {
-  const fake = await DiscordFake.start();
-  fakes.push(fake);
-  const clock = new TestClock();
-  const tap = tappedFetch(() => clock.now());
-  const notifier = new DiscordNotifier({
-    url: fake.url,
-    clock,
-    fetch: tap.fetch,
-    rateLimit: false,
-    ...options,
-  });
-  return { fake, clock, tap, notifier };
-}
+const discord = (options: Partial<DiscordNotifierOptions> = {}) => harness.setup(options);
 
 type Embed = {
   title: string;
@@ -210,6 +184,6 @@ describe("DiscordNotifier errors and secrets", () => {
       destination: `${fake.origin}/api/webhooks/${fake.id}`,
       rateLimit: "unlimited",
     });
-    fakes.splice(0);
+    harness.forget(fake);
   });
 });

@@ -16,7 +16,7 @@ import { parseInput } from "../validation.js";
 import { ChatNotifier, type ChatNotifierOptions, chatNotifierShape } from "./chat-notifier.js";
 import { discordMessage } from "./discord-format.js";
 import { parseJsonText, postJson, type ServiceErrorInfo } from "./http-delivery.js";
-import { dashboardUrlSchema } from "./message-layout.js";
+import { dashboardUrlSchema, urlSchema } from "./message-layout.js";
 import { type Notification, parseNotification } from "./notifier.js";
 import type { PolicyDefaults } from "./notify-policy.js";
 import { Secret, safeOrigin } from "./secret.js";
@@ -39,20 +39,13 @@ export const DISCORD_DEFAULTS: PolicyDefaults = {
 
 const WEBHOOK_PATH = /^\/api\/(?:v\d+\/)?webhooks\/(\d{1,25})\/([A-Za-z0-9_-]{1,200})\/?$/;
 
-const webhookUrl = z
-  .string()
-  .trim()
-  .refine(
-    (u) => {
-      try {
-        const url = new URL(u);
-        return ["http:", "https:"].includes(url.protocol) && WEBHOOK_PATH.test(url.pathname);
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be a Discord webhook URL (https://discord.com/api/webhooks/{id}/{token})" },
-  );
+const NOT_A_WEBHOOK = "must be a Discord webhook URL (https://discord.com/api/webhooks/{id}/{token})";
+const webhookUrl = urlSchema(["http:", "https:"], NOT_A_WEBHOOK).refine(
+  (u) => WEBHOOK_PATH.test(new URL(u).pathname),
+  {
+    message: NOT_A_WEBHOOK,
+  },
+);
 
 /** zod schema of {@link DiscordNotifierOptions}. */
 export const discordNotifierOptionsSchema = z.strictObject({

@@ -6,7 +6,7 @@
  */
 
 import { z } from "zod";
-import { toError } from "../errors.js";
+import { errorCode, toError } from "../errors.js";
 import type { Clock } from "../time/clock.js";
 import { NotifierError } from "./notifier.js";
 import { redactSecrets, type Secret, safeOrigin } from "./secret.js";
@@ -98,15 +98,10 @@ export async function postJson(post: JsonPost): Promise<JsonAnswer> {
   });
 }
 
-/** fetch reports "fetch failed" with the reason in `cause` (ECONNREFUSED, ...). */
+/** fetch says "fetch failed" and keeps the reason (ECONNREFUSED, ...) in `cause`. */
 function describe(error: unknown): string {
-  const e = toError(error);
-  const cause = (e as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${e.message} (${typeof code === "string" ? code : cause.message})`;
-  }
-  return e.message;
+  const { message, cause } = toError(error) as Error & { cause?: unknown };
+  return cause instanceof Error ? `${message} (${errorCode(cause) ?? cause.message})` : message;
 }
 
 /** Parses a JSON answer body, or null. */

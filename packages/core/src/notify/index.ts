@@ -41,6 +41,7 @@ export {
   SEVERITY_STYLES,
   type SeverityStyle,
   TRUNCATED,
+  urlSchema,
 } from "./message-layout.js";
 export {
   describeSpan,

@@ -58,21 +58,20 @@ export const MAX_DATA_FIELDS = 20;
 /** What a cut text ends with. */
 export const TRUNCATED = "… [truncated]";
 
+/** A URL string whose protocol is one of `protocols` (`["http:", "https:"]`), refused with `message`. */
+export function urlSchema(protocols: readonly string[], message: string) {
+  const ok = (u: string) => {
+    try {
+      return protocols.includes(new URL(u).protocol);
+    } catch {
+      return false;
+    }
+  };
+  return z.string().trim().refine(ok, { message });
+}
+
 /** Option `dashboardUrl`: an http(s) URL. */
-export const dashboardUrlSchema = z
-  .string()
-  .trim()
-  .refine(
-    (u) => {
-      try {
-        const { protocol } = new URL(u);
-        return protocol === "http:" || protocol === "https:";
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be an http or https URL" },
-  );
+export const dashboardUrlSchema = urlSchema(["http:", "https:"], "must be an http or https URL");
 
 /** A string shown as it is; anything else (and an empty or blank string) as JSON. */
 function field(name: string, value: JsonValue): DataField {

@@ -84,14 +84,34 @@ export function resolveSecret(
   return value.trim();
 }
 
+/** The entry's values for `keys`, leaving out the absent ones (the constructors apply defaults). */
+function defined(config: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (config[key] !== undefined) out[key] = config[key];
+  return out;
+}
+
+/** The secret field `key` of an entry, read as {@link resolveSecret} says. */
+function secretField(
+  config: Record<string, unknown>,
+  key: string,
+  defaultEnv: string | null,
+  context: NotifierBuildContext,
+): string {
+  return resolveSecret(
+    config[key] as SecretInput | undefined,
+    defaultEnv,
+    context.env,
+    `${context.field}.${key}`,
+  );
+}
+
 /** The policy keys of an entry, with the context's clock and error hook. */
 function policyOf(config: Record<string, unknown>, context: NotifierBuildContext): NotifyPolicyOptions {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(notifyPolicyConfigShape))
-    if (config[key] !== undefined) out[key] = config[key];
-  if (context.clock) out.clock = context.clock;
-  if (context.onError) out.onError = context.onError;
-  return out as NotifyPolicyOptions;
+  return {
+    ...defined(config, Object.keys(notifyPolicyConfigShape)),
+    ...defined(context as unknown as Record<string, unknown>, ["clock", "onError"]),
+  } as NotifyPolicyOptions;
 }
 
 const name = z.string().trim().min(1).max(100).optional();
@@ -102,14 +122,12 @@ const chatShape = {
   ...notifyPolicyConfigShape,
 };
 
+/** What every chat notifier takes from an entry and the context. */
 function chatCommon(config: Record<string, unknown>, context: NotifierBuildContext) {
-  const dashboardUrl = (config.dashboardUrl as string | undefined) ?? context.dashboardUrl;
   return {
     ...policyOf(config, context),
-    ...(config.name ? { name: config.name as string } : {}),
-    ...(dashboardUrl ? { dashboardUrl } : {}),
-    ...(config.timeout !== undefined ? { timeout: config.timeout as number } : {}),
-    ...(context.fetch ? { fetch: context.fetch } : {}),
+    ...defined({ dashboardUrl: context.dashboardUrl, fetch: context.fetch }, ["dashboardUrl", "fetch"]),
+    ...defined(config, ["name", "dashboardUrl", "timeout"]),
   };
 }
 
@@ -128,12 +146,7 @@ export const slackNotifierType: NotifierType = {
   schema: z.strictObject({ type: z.literal("slack"), url: secretInputSchema.optional(), ...chatShape }),
   create: (c, ctx) =>
     new SlackNotifier({
-      url: resolveSecret(
-        c.url as SecretInput | undefined,
-        NOTIFIER_ENV.slackWebhookUrl,
-        ctx.env,
-        `${ctx.field}.url`,
-      ),
+      url: secretField(c, "url", NOTIFIER_ENV.slackWebhookUrl, ctx),
       ...chatCommon(c, ctx),
     }),
 };
@@ -150,14 +163,8 @@ export const discordNotifierType: NotifierType = {
   }),
   create: (c, ctx) =>
     new DiscordNotifier({
-      url: resolveSecret(
-        c.url as SecretInput | undefined,
-        NOTIFIER_ENV.discordWebhookUrl,
-        ctx.env,
-        `${ctx.field}.url`,
-      ),
-      ...(c.username ? { username: c.username as string } : {}),
-      ...(c.avatarUrl ? { avatarUrl: c.avatarUrl as string } : {}),
+      url: secretField(c, "url", NOTIFIER_ENV.discordWebhookUrl, ctx),
+      ...defined(c, ["username", "avatarUrl"]),
       ...chatCommon(c, ctx),
     }),
 };
@@ -176,25 +183,16 @@ export const telegramNotifierType: NotifierType = {
   }),
   create: (c, ctx) =>
     new TelegramNotifier({
-      botToken: resolveSecret(
-        c.botToken as SecretInput | undefined,
-        NOTIFIER_ENV.telegramBotToken,
-        ctx.env,
-        `${ctx.field}.botToken`,
-      ),
+      botToken: secretField(c, "botToken", NOTIFIER_ENV.telegramBotToken, ctx),
       chatId: c.chatId as number | string,
-      ...(c.threadId !== undefined ? { threadId: c.threadId as number } : {}),
-      ...(c.disableNotification !== undefined
-        ? { disableNotification: c.disableNotification as boolean }
-        : {}),
-      ...(c.apiBase ? { apiBase: c.apiBase as string } : {}),
+      ...defined(c, ["threadId", "disableNotification", "apiBase"]),
       ...chatCommon(c, ctx),
     }),
 };
 
 /**
  * `{ type: "webhook", url?, secret?, headers?, timeout?, attempts?, ... }`: a {@link WebhookNotifier}
- * (it retries itself), always behind a policy: with none of the policy keys set it only filters
+ * (it retries itself), always behind a policy: with none of the policy keys set it filters
  * nothing and adds no limit, but it prints without the URL and the signing secret, which a bare
  * WebhookNotifier does not (its options are plain fields).
  */
@@ -210,20 +208,10 @@ export const webhookNotifierType: NotifierType = {
   }),
   create: (c, ctx) => {
     const webhook = new WebhookNotifier({
-      url: resolveSecret(
-        c.url as SecretInput | undefined,
-        NOTIFIER_ENV.webhookUrl,
-        ctx.env,
-        `${ctx.field}.url`,
-      ),
-      ...(c.secret !== undefined
-        ? { secret: resolveSecret(c.secret as SecretInput, null, ctx.env, `${ctx.field}.secret`) }
-        : {}),
-      ...(c.name ? { name: c.name as string } : {}),
-      ...(c.headers ? { headers: c.headers as Record<string, string> } : {}),
-      ...(c.timeout !== undefined ? { timeout: c.timeout as number } : {}),
-      ...(c.attempts !== undefined ? { attempts: c.attempts as number } : {}),
-      ...(ctx.clock ? { clock: ctx.clock } : {}),
+      url: secretField(c, "url", NOTIFIER_ENV.webhookUrl, ctx),
+      ...(c.secret !== undefined ? { secret: secretField(c, "secret", null, ctx) } : {}),
+      ...defined(c, ["name", "headers", "timeout", "attempts"]),
+      ...defined(ctx as unknown as Record<string, unknown>, ["clock"]),
     });
     return new PolicyNotifier(webhook, policyOf(c, ctx));
   },
@@ -238,13 +226,8 @@ export const consoleNotifierType: NotifierType = {
     format: z.enum(["line", "json"]).optional(),
     ...notifyPolicyConfigShape,
   }),
-  create: (c, ctx) => {
-    const sink = new ConsoleNotifier({
-      ...(c.name ? { name: c.name as string } : {}),
-      ...(c.format ? { format: c.format as "line" | "json" } : {}),
-    });
-    return new PolicyNotifier(sink, policyOf(c, ctx));
-  },
+  create: (c, ctx) =>
+    new PolicyNotifier(new ConsoleNotifier(defined(c, ["name", "format"])), policyOf(c, ctx)),
 };
 
 /** The notifier types core knows. */

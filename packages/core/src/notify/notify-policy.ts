@@ -185,15 +185,14 @@ export const notifyPolicyConfigShape = {
 const policySchema = z.object(notifyPolicyShape);
 const strictPolicySchema = z.strictObject(notifyPolicyShape);
 
-const notifierSchema = z.custom<Notifier>(
-  (v) =>
-    typeof v === "object" &&
-    v !== null &&
-    typeof (v as Notifier).name === "string" &&
-    (v as Notifier).name.length > 0 &&
-    isFunction((v as Notifier).notify),
-  { message: "must be a Notifier (a name and a notify function)" },
-);
+/** Anything with a non-empty name and a notify function. */
+const isNotifier = (v: unknown): v is Notifier =>
+  isFunction((v as Notifier | null)?.notify) &&
+  typeof (v as Notifier).name === "string" &&
+  (v as Notifier).name !== "";
+const notifierSchema = z.custom<Notifier>(isNotifier, {
+  message: "must be a Notifier (a name and a notify function)",
+});
 const POLICY_KEYS = Object.keys(notifyPolicyShape) as (keyof NotifyPolicyOptions)[];
 
 /** The policy keys of a larger options object. */

@@ -1,49 +1,23 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
-import { makeNotification, notifierConformance } from "../testing/notifier-suite.js";
-import { TestClock } from "../testing/test-clock.js";
-import { printedForms, settle, tappedFetch, until } from "./fakes/service-fake.js";
+import { makeNotification } from "../testing/notifier-suite.js";
+import { conformanceOnFake, fakeHarness } from "./fakes/harness.js";
+import { printedForms, settle, until } from "./fakes/service-fake.js";
 import { decodeSlackMessage, SlackFake } from "./fakes/slack-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 import { NotifierHub } from "./notifier-hub.js";
 import { SlackNotifier, type SlackNotifierOptions } from "./slack-notifier.js";
 
-notifierConformance({ describe, it }, async () => {
-  const fake = await SlackFake.start();
-  return {
-    notifier: new SlackNotifier({ url: fake.url, rateLimit: false, retry: false }),
-    received: () => fake.notifications(),
-    breakTarget: () => fake.breakIt(),
-    cleanup: async () => {
-      await fake.close();
-      expect(fake.violations).toEqual([]);
-    },
-  };
-});
+conformanceOnFake(
+  SlackFake.start,
+  (fake) => new SlackNotifier({ url: fake.url, rateLimit: false, retry: false }),
+);
 
-const fakes: SlackFake[] = [];
-afterEach(async () => {
-  for (const f of fakes.splice(0)) {
-    await f.close();
-    expect(f.violations).toEqual([]);
-  }
+/** No rate limit unless a test asks (the clock only moves when a test says). */
+const harness = fakeHarness(SlackFake.start, (fake, wiring, options: Partial<SlackNotifierOptions>) => {
+  return new SlackNotifier({ url: fake.url, ...wiring, rateLimit: false, ...options });
 });
-
-/** A notifier on a fresh fake; no rate limit unless asked (the clock only moves when a test says). */
-async function slack(options: Partial<SlackNotifierOptions> = {}) {
-  const fake = await SlackFake.start();
-  fakes.push(fake);
-  const clock = new TestClock();
-  const tap = tappedFetch(() => clock.now());
-  const notifier = new SlackNotifier({
-    url: fake.url,
-    clock,
-    fetch: tap.fetch,
-    rateLimit: false,
-    ...options,
-  });
-  return { fake, clock, tap, notifier };
-}
+const slack = (options: Partial<SlackNotifierOptions> = {}) => harness.setup(options);
 
 describe("SlackNotifier formatting", () => {
   it("shows severity as the colour bar and a label, the subject as a header, data as fields, and links the dashboard", async () => {
@@ -201,7 +175,7 @@ describe("SlackNotifier secrets", () => {
       destination: fake.origin,
       rateLimit: "unlimited",
     });
-    fakes.splice(0);
+    harness.forget(fake);
   });
 });
 

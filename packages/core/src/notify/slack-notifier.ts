@@ -11,6 +11,7 @@ import { systemClock } from "../time/clock.js";
 import { parseInput } from "../validation.js";
 import { ChatNotifier, type ChatNotifierOptions, chatNotifierShape } from "./chat-notifier.js";
 import { postJson } from "./http-delivery.js";
+import { urlSchema } from "./message-layout.js";
 import { type Notification, parseNotification } from "./notifier.js";
 import type { PolicyDefaults } from "./notify-policy.js";
 import { Secret, safeOrigin } from "./secret.js";
@@ -28,19 +29,7 @@ export const SLACK_DEFAULTS: PolicyDefaults = {
   retry: { attempts: 3 },
 };
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine(
-    (u) => {
-      try {
-        return ["http:", "https:"].includes(new URL(u).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: "must be an http or https URL (the incoming webhook's URL)" },
-  );
+const httpUrl = urlSchema(["http:", "https:"], "must be an http or https URL (the incoming webhook's URL)");
 
 /** zod schema of {@link SlackNotifierOptions}. */
 export const slackNotifierOptionsSchema = z.strictObject({ url: httpUrl, ...chatNotifierShape("slack") });

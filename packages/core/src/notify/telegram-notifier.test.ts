@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { makeNotification, notifierConformance } from "../testing/notifier-suite.js";
-import { TestClock } from "../testing/test-clock.js";
-import { printedForms, tappedFetch, until } from "./fakes/service-fake.js";
+import { describe, expect, it } from "vitest";
+import { makeNotification } from "../testing/notifier-suite.js";
+import { conformanceOnFake, fakeHarness } from "./fakes/harness.js";
+import { printedForms, until } from "./fakes/service-fake.js";
 import { decodeTelegramText, parseTelegramHtml, TelegramFake } from "./fakes/telegram-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 import { TelegramNotifier, type TelegramNotifierOptions } from "./telegram-notifier.js";
@@ -9,50 +9,19 @@ import { TelegramNotifier, type TelegramNotifierOptions } from "./telegram-notif
 const CHAT = 424242;
 const GROUP = -1001234567890;
 
-notifierConformance({ describe, it }, async () => {
-  const fake = await TelegramFake.start();
-  return {
-    notifier: new TelegramNotifier({
-      botToken: fake.token,
-      chatId: CHAT,
-      apiBase: fake.apiBase,
-      rateLimit: false,
-      retry: false,
-    }),
-    received: () => fake.notifications(),
-    breakTarget: () => fake.breakIt(),
-    cleanup: async () => {
-      await fake.close();
-      expect(fake.violations).toEqual([]);
-    },
-  };
-});
+const base = (fake: TelegramFake) => ({ botToken: fake.token, chatId: CHAT, apiBase: fake.apiBase });
+conformanceOnFake(
+  TelegramFake.start,
+  (fake) => new TelegramNotifier({ ...base(fake), rateLimit: false, retry: false }),
+);
 
-const fakes: TelegramFake[] = [];
-afterEach(async () => {
-  for (const f of fakes.splice(0)) {
-    await f.close();
-    expect(f.violations).toEqual([]);
-  }
-});
-
-/** A notifier on a fresh fake; no rate limit unless asked (the clock only moves when a test says). */
-async function telegram(options: Partial<TelegramNotifierOptions> = {}) {
-  const fake = await TelegramFake.start([CHAT, GROUP, "@tradecron_alerts"]);
-  fakes.push(fake);
-  const clock = new TestClock();
-  const tap = tappedFetch(() => clock.now());
-  const notifier = new TelegramNotifier({
-    botToken: fake.token,
-    chatId: CHAT,
-    apiBase: fake.apiBase,
-    clock,
-    fetch: tap.fetch,
-    rateLimit: false,
-    ...options,
-  });
-  return { fake, clock, tap, notifier };
-}
+/** No rate limit unless a test asks (the clock only moves when a test says). */
+const harness = fakeHarness(
+  () => TelegramFake.start([CHAT, GROUP, "@tradecron_alerts"]),
+  (fake, wiring, options: Partial<TelegramNotifierOptions>) =>
+    new TelegramNotifier({ ...base(fake), ...wiring, rateLimit: false, ...options }),
+);
+const telegram = (options: Partial<TelegramNotifierOptions> = {}) => harness.setup(options);
 
 describe("TelegramNotifier formatting", () => {
   it("sends HTML: emoji and bold label, bold subject, body, data lines, kind and time, dashboard link", async () => {
@@ -204,6 +173,6 @@ describe("TelegramNotifier limits and errors", () => {
       destination: `${fake.apiBase} chat ${CHAT}`,
       rateLimit: "unlimited",
     });
-    fakes.splice(0);
+    harness.forget(fake);
   });
 });

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import type { Notification, NotificationSeverity } from "../notifier.js";
 import type { ReceivedRequest, Reply } from "../test-server.js";
-import { checker, isObject, jsonBody, readValue, ServiceFake, startServer } from "./service-fake.js";
+import { checkJsonPost, isObject, readValue, ServiceFake, startServer } from "./service-fake.js";
 
 const TOP_KEYS = new Set([
   "content",
@@ -163,19 +163,12 @@ export class DiscordFake extends ServiceFake<Record<string, unknown>> {
   }
 
   private static check(request: ReceivedRequest, id: string, token: string) {
-    const { need, violations } = checker();
-    const url = new URL(`http://x${request.path}`);
-    need(request.method === "POST", `method ${request.method}, not POST`);
-    need(url.pathname === `/api/webhooks/${id}/${token}`, `path ${url.pathname} is not this webhook`);
-    need(url.searchParams.get("wait") === "true", "no wait=true: a failed message would not be reported");
+    const { need, violations, body } = checkJsonPost(request, `/api/webhooks/${id}/${token}`, TOP_KEYS);
     need(
-      String(request.headers["content-type"] ?? "").startsWith("application/json"),
-      "content-type is not application/json",
+      new URL(`http://x${request.path}`).searchParams.get("wait") === "true",
+      "no wait=true: a failed message would not be reported",
     );
-    const body = jsonBody(request);
-    if (!need(isObject(body), "body is not a JSON object") || !isObject(body))
-      return { violations, message: null };
-    for (const key of Object.keys(body)) need(TOP_KEYS.has(key), `unknown key ${key}`);
+    if (body === null) return { violations, message: null };
     need(body.content !== undefined || body.embeds !== undefined, "no content or embeds");
     need(len(body.content) <= 2_000, `content: ${len(body.content)} characters, more than 2000`);
     if (body.username !== undefined) {

@@ -95,6 +95,24 @@ export function checker(): { need: (ok: unknown, reason: string) => boolean; vio
   };
 }
 
+/**
+ * The checks every JSON webhook shares: POST, the exact path, a JSON content type, a JSON object
+ * body with only `keys`. Returns the body (null when not an object) and the collector to go on with.
+ */
+export function checkJsonPost(request: ReceivedRequest, path: string, keys: ReadonlySet<string>) {
+  const { need, violations } = checker();
+  need(request.method === "POST", `method ${request.method}, not POST`);
+  need(request.path.split("?")[0] === path, `path ${request.path} is not this endpoint`);
+  need(
+    String(request.headers["content-type"] ?? "").startsWith("application/json"),
+    "content-type is not application/json",
+  );
+  const parsed = jsonBody(request);
+  const body = need(isObject(parsed), "body is not a JSON object") && isObject(parsed) ? parsed : null;
+  for (const key of Object.keys(body ?? {})) need(keys.has(key), `unknown key ${key}`);
+  return { need, violations, body };
+}
+
 /** A JSON body, or null when it is not JSON. */
 export function jsonBody(request: ReceivedRequest): unknown {
   try {

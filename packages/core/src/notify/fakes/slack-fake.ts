@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import type { Notification, NotificationSeverity } from "../notifier.js";
 import type { ReceivedRequest, Reply } from "../test-server.js";
-import { checker, isObject, jsonBody, readValue, ServiceFake, startServer } from "./service-fake.js";
+import { checkJsonPost, isObject, readValue, ServiceFake, startServer } from "./service-fake.js";
 
 const TOP_KEYS = new Set([
   "text",
@@ -167,17 +167,8 @@ export class SlackFake extends ServiceFake<Record<string, unknown>> {
   }
 
   private static check(request: ReceivedRequest, path: string) {
-    const { need, violations } = checker();
-    need(request.method === "POST", `method ${request.method}, not POST`);
-    need(request.path === path, `path ${request.path} is not this webhook`);
-    need(
-      String(request.headers["content-type"] ?? "").startsWith("application/json"),
-      "content-type is not application/json",
-    );
-    const body = jsonBody(request);
-    if (!need(isObject(body), "body is not a JSON object") || !isObject(body))
-      return { violations, message: null };
-    for (const key of Object.keys(body)) need(TOP_KEYS.has(key), `unknown key ${key}`);
+    const { need, violations, body } = checkJsonPost(request, path, TOP_KEYS);
+    if (body === null) return { violations, message: null };
     need(
       (typeof body.text === "string" && body.text.length > 0) ||
         body.blocks !== undefined ||

@@ -12,7 +12,7 @@
 import { randomBytes } from "node:crypto";
 import type { Notification, NotificationSeverity } from "../notifier.js";
 import type { ReceivedRequest, Reply } from "../test-server.js";
-import { checker, isObject, jsonBody, readValue, ServiceFake, startServer } from "./service-fake.js";
+import { checkJsonPost, readValue, ServiceFake, startServer } from "./service-fake.js";
 
 const TOP_KEYS = new Set([
   "chat_id",
@@ -196,17 +196,8 @@ export class TelegramFake extends ServiceFake<Record<string, unknown>> {
   }
 
   private static check(request: ReceivedRequest, token: string, chats: readonly (number | string)[]) {
-    const { need, violations } = checker();
-    need(request.method === "POST", `method ${request.method}, not POST`);
-    need(request.path === `/bot${token}/sendMessage`, "not this bot's sendMessage");
-    need(
-      String(request.headers["content-type"] ?? "").startsWith("application/json"),
-      "content-type is not application/json",
-    );
-    const body = jsonBody(request);
-    if (!need(isObject(body), "body is not a JSON object") || !isObject(body))
-      return { violations, message: null };
-    for (const key of Object.keys(body)) need(TOP_KEYS.has(key), `unknown parameter ${key}`);
+    const { need, violations, body } = checkJsonPost(request, `/bot${token}/sendMessage`, TOP_KEYS);
+    if (body === null) return { violations, message: null };
     need(
       typeof body.chat_id === "number" || typeof body.chat_id === "string",
       "Bad Request: chat_id is empty",
