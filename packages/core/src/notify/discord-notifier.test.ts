@@ -4,7 +4,7 @@ import { makeNotification } from "../testing/notifier-suite.js";
 import { DiscordNotifier, type DiscordNotifierOptions } from "./discord-notifier.js";
 import { DiscordFake, decodeDiscordMessage } from "./fakes/discord-fake.js";
 import { conformanceOnFake, fakeHarness } from "./fakes/harness.js";
-import { printedForms, until } from "./fakes/service-fake.js";
+import { printedForms, thrown, until } from "./fakes/service-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 
 conformanceOnFake(
@@ -168,13 +168,9 @@ describe("DiscordNotifier errors and secrets", () => {
     const httpError = await notifier.notify(makeNotification()).catch((e: unknown) => e);
     await fake.close();
     const networkError = await notifier.notify(makeNotification()).catch((e: unknown) => e);
-    const badUrl = (() => {
-      try {
-        return new DiscordNotifier({ url: `https://discord.com/api/webhooks/x/${fake.token}` });
-      } catch (e) {
-        return e;
-      }
-    })();
+    const badUrl = thrown(
+      () => new DiscordNotifier({ url: `https://discord.com/api/webhooks/x/${fake.token}` }),
+    );
     expect(String(httpError)).toContain("Invalid Webhook Token [redacted]");
     for (const text of printedForms([httpError, networkError, badUrl, notifier]))
       expect(text).not.toContain(fake.token);

@@ -7,6 +7,8 @@ import { SUMMARY_KIND } from "./notification-summary.js";
 import { type Notification, type Notifier, NotifierError } from "./notifier.js";
 import { NotifierHub } from "./notifier-hub.js";
 import { type NotifyPolicyOptions, withPolicy } from "./notify-policy.js";
+import { TestServer } from "./test-server.js";
+import { WebhookNotifier } from "./webhook-notifier.js";
 
 notifierConformance({ describe, it }, async () => {
   const got: Notification[] = [];
@@ -23,6 +25,19 @@ notifierConformance({ describe, it }, async () => {
     breakTarget: () => {
       broken = true;
     },
+  };
+});
+
+// The same policy over the signed webhook, on a real HTTP server.
+notifierConformance({ describe, it }, async () => {
+  const server = await TestServer.start();
+  return {
+    notifier: withPolicy(new WebhookNotifier({ url: server.url, attempts: 1 }), {
+      retry: { attempts: 2, baseMs: 0 },
+    }),
+    received: () => server.bodies() as Notification[],
+    breakTarget: () => server.respond(() => ({ status: 503 })),
+    cleanup: () => server.close(),
   };
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
 import { makeNotification } from "../testing/notifier-suite.js";
 import { conformanceOnFake, fakeHarness } from "./fakes/harness.js";
-import { printedForms, settle, until } from "./fakes/service-fake.js";
+import { printedForms, settle, thrown, until } from "./fakes/service-fake.js";
 import { decodeSlackMessage, SlackFake } from "./fakes/slack-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 import { NotifierHub } from "./notifier-hub.js";
@@ -159,12 +159,9 @@ describe("SlackNotifier secrets", () => {
     const httpError = (await notifier.notify(makeNotification()).catch((e: unknown) => e)) as Error;
     await fake.close();
     const networkError = (await notifier.notify(makeNotification()).catch((e: unknown) => e)) as Error;
-    let badUrl: unknown;
-    try {
-      new SlackNotifier({ url: `ftp://hooks.slack.com/services/T/B/${fake.token}` });
-    } catch (e) {
-      badUrl = e;
-    }
+    const badUrl = thrown(
+      () => new SlackNotifier({ url: `ftp://hooks.slack.com/services/T/B/${fake.token}` }),
+    );
     expect(badUrl).toBeInstanceOf(ValidationError);
     expect(networkError.message).toMatch(/network error: fetch failed \(ECONNREFUSED\)/);
     for (const text of printedForms([httpError, networkError, badUrl, notifier]))

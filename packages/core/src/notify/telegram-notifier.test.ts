@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { makeNotification } from "../testing/notifier-suite.js";
 import { conformanceOnFake, fakeHarness } from "./fakes/harness.js";
-import { printedForms, until } from "./fakes/service-fake.js";
+import { printedForms, thrown, until } from "./fakes/service-fake.js";
 import { decodeTelegramText, parseTelegramHtml, TelegramFake } from "./fakes/telegram-fake.js";
 import { TRUNCATED } from "./message-layout.js";
 import { TelegramNotifier, type TelegramNotifierOptions } from "./telegram-notifier.js";
@@ -157,13 +157,7 @@ describe("TelegramNotifier limits and errors", () => {
     const httpError = await notifier.notify(makeNotification()).catch((e: unknown) => e);
     await fake.close();
     const networkError = await notifier.notify(makeNotification()).catch((e: unknown) => e);
-    const badToken = (() => {
-      try {
-        return new TelegramNotifier({ botToken: `${fake.token} `.repeat(2), chatId: 1 });
-      } catch (e) {
-        return e;
-      }
-    })();
+    const badToken = thrown(() => new TelegramNotifier({ botToken: `${fake.token} `.repeat(2), chatId: 1 }));
     expect(String(httpError)).toContain("Unauthorized [redacted]");
     for (const text of printedForms([httpError, networkError, badToken, notifier]))
       expect(text).not.toContain(fake.token);

@@ -185,3 +185,13 @@ export function printedForms(values: readonly unknown[]): string[] {
     inspect(x, { depth: 10, showHidden: true }),
   ]);
 }
+
+/** What `fn` throws (undefined if it does not). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
