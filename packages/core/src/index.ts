@@ -151,3 +151,5 @@ export { nextCronFire } from "./triggers/cron.js";
 export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";
 export type { Trigger } from "./triggers/trigger.js";
 export type { DurationInput, InstantInput } from "./validation.js";
+// For adapter packages that validate their options the way core does.
+export { durationSchema, parseInput, positiveDurationSchema } from "./validation.js";
