@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
 import { makeNotification, notifierConformance } from "../testing/notifier-suite.js";
@@ -223,6 +224,19 @@ describe("WebhookNotifier", () => {
     const error = await result;
     expect(error).toBeInstanceOf(NotifierError);
     expect((error as Error).message).toMatch(/no answer within 5000 ms/);
+  });
+
+  it("never shows its URL token or signing secret when stringified or inspected", () => {
+    const notifier = new WebhookNotifier({
+      url: "https://hooks.example.test/services/T0KEN-in-the-path?sig=query-t0ken",
+      secret: "s3cret-signing-key",
+    });
+    const shown = [JSON.stringify(notifier), inspect(notifier, { showHidden: true, depth: 10 }), String(notifier)];
+    for (const text of shown) {
+      expect(text).not.toContain("T0KEN-in-the-path");
+      expect(text).not.toContain("query-t0ken");
+      expect(text).not.toContain("s3cret-signing-key");
+    }
   });
 
   it("validates its options, naming the field", () => {

@@ -122,17 +122,21 @@ function isRetryableStatus(status: number): boolean {
 /** POSTs notifications to a URL, signed and retried. */
 export class WebhookNotifier implements Notifier {
   readonly name: string;
-  private readonly options: z.output<typeof optionsSchema>;
+  /**
+   * A true private field, not `private`: the options hold the URL (which may carry a token) and the
+   * signing secret, and `JSON.stringify` or `util.inspect` of the notifier must never print them.
+   */
+  readonly #options: z.output<typeof optionsSchema>;
   private readonly clock: Clock;
   /** For messages: the URL may carry a token in its path or query, so only the origin is shown. */
   private readonly origin: string;
 
   /** @throws ValidationError naming the bad option (`url`, `attempts`, ...). */
   constructor(options: WebhookNotifierOptions) {
-    this.options = parseInput(optionsSchema, options, "WebhookNotifier");
-    this.name = this.options.name;
-    this.clock = this.options.clock ?? systemClock;
-    this.origin = new URL(this.options.url).origin;
+    this.#options = parseInput(optionsSchema, options, "WebhookNotifier");
+    this.name = this.#options.name;
+    this.clock = this.#options.clock ?? systemClock;
+    this.origin = new URL(this.#options.url).origin;
   }
 
   /**
@@ -143,7 +147,7 @@ export class WebhookNotifier implements Notifier {
     const n = parseNotification(notification, `notifier ${this.name}`);
     const rawBody = JSON.stringify(notificationPayload(n));
     const delivery = randomUUID();
-    const { attempts, backoff } = this.options;
+    const { attempts, backoff } = this.#options;
     let attempt = 0;
     try {
       await pRetry(
@@ -162,7 +166,7 @@ export class WebhookNotifier implements Notifier {
               typeof error.details?.retryAfterMs === "number" ? error.details.retryAfterMs : 0;
             const delayMs = Math.round(Math.max(exponential, requested));
             try {
-              this.options.onRetry?.({ attempt, delayMs, error });
+              this.#options.onRetry?.({ attempt, delayMs, error });
             } catch {
               // An observer's bug must not stop the delivery.
             }
@@ -192,22 +196,22 @@ export class WebhookNotifier implements Notifier {
   /** One attempt. Throws a NotifierError flagged retryable or not. */
   private async post(rawBody: string, delivery: string): Promise<void> {
     const headers: Record<string, string> = {
-      ...this.options.headers,
+      ...this.#options.headers,
       "content-type": "application/json",
       "user-agent": "tradecron-webhook",
       [DELIVERY_HEADER]: delivery,
     };
-    if (this.options.secret !== undefined) {
+    if (this.#options.secret !== undefined) {
       const timestamp = String(Math.floor(this.clock.now() / 1000));
       headers[TIMESTAMP_HEADER] = timestamp;
-      headers[SIGNATURE_HEADER] = signWebhookPayload(this.options.secret, timestamp, rawBody);
+      headers[SIGNATURE_HEADER] = signWebhookPayload(this.#options.secret, timestamp, rawBody);
     }
     const controller = new AbortController();
-    const timeoutMs = this.options.timeout;
+    const timeoutMs = this.#options.timeout;
     const timer = this.clock.setTimeout(() => controller.abort(), timeoutMs);
     let response: Response;
     try {
-      response = await fetch(this.options.url, {
+      response = await fetch(this.#options.url, {
         method: "POST",
         headers,
         body: rawBody,
