@@ -231,7 +231,11 @@ describe("WebhookNotifier", () => {
       url: "https://hooks.example.test/services/T0KEN-in-the-path?sig=query-t0ken",
       secret: "s3cret-signing-key",
     });
-    const shown = [JSON.stringify(notifier), inspect(notifier, { showHidden: true, depth: 10 }), String(notifier)];
+    const shown = [
+      JSON.stringify(notifier),
+      inspect(notifier, { showHidden: true, depth: 10 }),
+      String(notifier),
+    ];
     for (const text of shown) {
       expect(text).not.toContain("T0KEN-in-the-path");
       expect(text).not.toContain("query-t0ken");
