@@ -187,14 +187,22 @@ export class AlpacaRest {
     >;
   }
 
-  /** Trading days from `start` to `end` ('YYYY-MM-DD', both inclusive). */
+  /**
+   * Trading days from `start` to `end` ('YYYY-MM-DD', both inclusive). The spec types `start` and
+   * `end` as date-times; noon UTC falls on the same date in New York and in UTC, whichever way
+   * Alpaca reads it, and the answer is trimmed to the dates asked for.
+   */
   async calendar(start: string, end: string) {
-    return (
+    const days =
       (await this.read(
-        { method: "GET", path: "/v2/calendar", query: { start, end } },
+        {
+          method: "GET",
+          path: "/v2/calendar",
+          query: { start: `${start}T12:00:00Z`, end: `${end}T12:00:00Z` },
+        },
         alpacaCalendarDaySchema.array(),
-      )) ?? []
-    );
+      )) ?? [];
+    return days.filter((d) => d.date >= start && d.date <= end);
   }
 
   /** The latest trade price of `symbol` from the market data API, or null. */

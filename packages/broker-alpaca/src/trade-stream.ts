@@ -153,10 +153,10 @@ export class TradeStream {
       } else if (stream === "trade_updates") {
         this.deps.onEvent(payload);
       } else if (frame.data.action === "error" || body.error_message !== undefined) {
-        this.deps.logger.warn(
-          { message: this.deps.credentials.redact(String(body.error_message ?? "error")) },
-          "alpaca trade_updates error frame",
-        );
+        const text = this.deps.credentials.redact(String(body.error_message ?? "error"));
+        this.deps.logger.warn({ message: text }, "alpaca trade_updates error frame");
+        // Another connection holds the account's one stream: not now, maybe later.
+        if (/limit|already/i.test(text)) this.lost("refused");
       }
     }
   }

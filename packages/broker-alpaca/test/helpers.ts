@@ -41,7 +41,11 @@ export async function fakeAndBroker(
 }
 
 /** Waits (real time, bounded) until `check` holds. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000, what = "condition"): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 3_000,
+  what = "condition",
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -52,11 +56,11 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 
 /** A logger that keeps every line (level, object, message) as JSON text. */
 export function recordingLogger(lines: string[] = [], bindings: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (obj: object | string, msg?: string) => {
-      lines.push(JSON.stringify({ level, ...bindings, ...(typeof obj === "string" ? { msg: obj } : { ...obj, msg }) }));
-    };
+  const at = (level: string) => (obj: object | string, msg?: string) => {
+    lines.push(
+      JSON.stringify({ level, ...bindings, ...(typeof obj === "string" ? { msg: obj } : { ...obj, msg }) }),
+    );
+  };
   return {
     trace: at("trace"),
     debug: at("debug"),

@@ -293,8 +293,9 @@ export class FakeHttp {
 
   private calendarDays(query: URLSearchParams): Answer {
     const today = new Date(this.deps.clock.now()).toISOString().slice(0, 10);
-    const start = query.get("start") ?? today;
-    const end = query.get("end") ?? start;
+    // Alpaca's legacy time: a date, or an RFC 3339 date-time whose date counts.
+    const start = (query.get("start") ?? today).slice(0, 10);
+    const end = (query.get("end") ?? start).slice(0, 10);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(start) || !/^\d{4}-\d{2}-\d{2}$/.test(end)) {
       return { status: 400, body: { code: 40010000, message: "invalid start or end" } };
     }

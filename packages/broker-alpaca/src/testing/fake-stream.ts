@@ -34,7 +34,10 @@ export interface StreamStats {
 export class FakeStream {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly listeners = new Set<WebSocket>();
+  /** Every socket, authenticated or not (for drops and close). */
   private readonly open = new Set<WebSocket>();
+  /** Authenticated sockets: these hold the account's stream slots. */
+  private readonly authenticated = new Set<WebSocket>();
   private refuseNext = 0;
   private duplicateNext = 0;
   private reorderNext = 0;
@@ -61,7 +64,7 @@ export class FakeStream {
 
   /** Handles an HTTP upgrade to the stream path. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.refuseNext > 0 || this.open.size >= this.deps.limit) {
+    if (this.refuseNext > 0 || this.authenticated.size >= this.deps.limit) {
       if (this.refuseNext > 0) this.refuseNext--;
       this.stats.refused++;
       socket.end(
@@ -76,7 +79,6 @@ export class FakeStream {
   private accept(ws: WebSocket): void {
     this.stats.connections++;
     this.open.add(ws);
-    let authenticated = false;
     const send = (value: unknown) => ws.send(Buffer.from(JSON.stringify(value)));
     ws.on("message", (data: Buffer) => {
       let message: { action?: unknown; data?: Record<string, unknown> };
@@ -87,14 +89,23 @@ export class FakeStream {
         return;
       }
       if (message.action === "authenticate") {
-        authenticated = this.deps.authorized(message.data?.key_id, message.data?.secret_key);
+        const ok = this.deps.authorized(message.data?.key_id, message.data?.secret_key);
+        // A second authenticated connection on the account loses: Alpaca allows one.
+        const full = ok && !this.authenticated.has(ws) && this.authenticated.size >= this.deps.limit;
+        if (full) {
+          this.stats.refused++;
+          send({ action: "error", data: { error_message: "connection limit exceeded", error_code: 406 } });
+          ws.close(1008, "connection limit exceeded");
+          return;
+        }
         send({
           stream: "authorization",
-          data: { action: "authenticate", status: authenticated ? "authorized" : "unauthorized" },
+          data: { action: "authenticate", status: ok ? "authorized" : "unauthorized" },
         });
-        if (!authenticated) ws.close(1008, "unauthorized");
+        if (ok) this.authenticated.add(ws);
+        else ws.close(1008, "unauthorized");
       } else if (message.action === "listen") {
-        if (!authenticated) {
+        if (!this.authenticated.has(ws)) {
           send({ stream: "authorization", data: { action: "listen", status: "unauthorized" } });
           ws.close(1008, "unauthorized");
           return;
@@ -109,6 +120,7 @@ export class FakeStream {
     });
     const forget = () => {
       this.open.delete(ws);
+      this.authenticated.delete(ws);
       this.listeners.delete(ws);
     };
     ws.on("close", forget);
@@ -173,6 +185,7 @@ export class FakeStream {
     }
     for (const ws of this.open) ws.terminate();
     this.open.clear();
+    this.authenticated.clear();
     this.listeners.clear();
   }
 
@@ -201,6 +214,7 @@ export class FakeStream {
     this.held = null;
     for (const ws of this.open) ws.terminate();
     this.open.clear();
+    this.authenticated.clear();
     this.listeners.clear();
     this.wss.close();
   }
