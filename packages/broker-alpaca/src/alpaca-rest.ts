@@ -122,6 +122,19 @@ export class AlpacaRest {
     return mappable;
   }
 
+  /**
+   * Orders closed that were submitted after `after` (epoch ms), oldest first, up to one page of
+   * 500: the orders placed and finished between two polls, by any process on the account.
+   */
+  async closedSince(after: number): Promise<AlpacaOrder[]> {
+    const req: HttpRequest = {
+      method: "GET",
+      path: "/v2/orders",
+      query: { status: "closed", limit: PAGE_LIMIT, direction: "asc", nested: true, after: new Date(after).toISOString() },
+    };
+    return ((await this.read(req, alpacaOrderSchema.array())) ?? []).filter(isMappable);
+  }
+
   /** The order with Alpaca id `id`, or null. */
   async order(id: string): Promise<AlpacaOrder | null> {
     if (!isAlpacaId(id)) return null;

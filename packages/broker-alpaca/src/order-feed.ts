@@ -11,9 +11,10 @@
  *   the others poll; the rule is asked again every `checkEveryMs`;
  * - `updates: "poll"` never opens the stream.
  *
- * Reconciliation reads the open orders (one request per 500) and each watched order that left
- * the open list since (one request each), and pushes what changed, through the same staleness
- * rules as stream events.
+ * Reconciliation reads the open orders (one request per 500), the orders closed since the last
+ * time the feed was in sync (one request: what was placed and finished in a gap, by any process),
+ * and each watched order that left the open list since (one request each), and pushes what
+ * changed, through the same staleness rules as stream events.
  */
 
 import type { BrokerOrder, Clock, Logger, TimerHandle } from "@tradecron/core";
@@ -25,6 +26,8 @@ import type { OrderTracker } from "./order-tracker.js";
 import { type StreamState, TradeStream } from "./trade-stream.js";
 import { type AlpacaOrder, alpacaOrderSchema, tradeUpdateSchema } from "./wire.js";
 
+/** How far before the last sync closed orders are read again (clock skew against Alpaca's). */
+const SYNC_MARGIN_MS = 10_000;
 /** Orders re-read one by one in a single reconciliation at most; the rest wait for the next. */
 const MAX_SINGLE_READS = 100;
 
@@ -71,6 +74,9 @@ export class OrderFeed {
   private lastReconcileAt: number | null = null;
   private reconciles = 0;
   private settleWaiters: (() => void)[] = [];
+  /** Until when order states are known complete (null: never synced; only open orders are read then). */
+  private syncedAt: number | null = null;
+  private wasListening = false;
 
   constructor(private readonly deps: OrderFeedDeps) {}
 
@@ -105,6 +111,8 @@ export class OrderFeed {
     this.stream?.stop();
     this.stream = null;
     this.owner = null;
+    this.syncedAt = null;
+    this.wasListening = false;
     this.wakeSettled();
   }
 
@@ -144,7 +152,11 @@ export class OrderFeed {
 
   private async reconcileOnce(): Promise<void> {
     const { rest, tracker, clock } = this.deps;
+    const startedAt = clock.now();
+    const since = this.syncedAt;
     const open = await rest.openOrders();
+    // Placed and finished while nobody listened (by this or another process): not open, not watched.
+    const closed = since === null ? [] : await rest.closedSince(since - SYNC_MARGIN_MS);
     const now = clock.now();
     const seen = new Set<string>();
     const visit = (order: AlpacaOrder) => {
@@ -152,7 +164,7 @@ export class OrderFeed {
       this.deps.push(order, null, now);
       for (const leg of order.legs ?? []) if (isMappable(leg)) visit(leg);
     };
-    for (const order of open) visit(order);
+    for (const order of [...open, ...closed]) visit(order);
     const gone = tracker.open().filter((id) => !seen.has(id) && isAlpacaId(id));
     for (const id of gone.slice(0, MAX_SINGLE_READS)) {
       const order = await rest.order(id);
@@ -160,6 +172,7 @@ export class OrderFeed {
       else tracker.forget(id);
     }
     if (gone.length > MAX_SINGLE_READS) this.again = true;
+    if (this.stream?.state !== "listening") this.syncedAt = startedAt;
     this.lastReconcileAt = clock.now();
     this.reconciles++;
   }
@@ -194,6 +207,9 @@ export class OrderFeed {
 
   private onStreamState(state: StreamState): void {
     this.deps.logger.info({ state }, "alpaca trade_updates");
+    // Events were flowing until now: the next reconciliation reads closed orders from here on.
+    if (this.wasListening && state !== "listening") this.syncedAt = this.deps.clock.now();
+    this.wasListening = state === "listening";
     if (state !== "connecting") this.wakeSettled();
     if (state === "listening") {
       // Alpaca does not replay: whatever happened while the stream was away is read by REST.

@@ -271,6 +271,11 @@ export class FakeHttp {
       if (side && o.side !== side) return false;
       return true;
     });
+    const after = query.get("after");
+    if (after) {
+      const t = Date.parse(after);
+      orders = orders.filter((o) => Date.parse(o.submittedAt) > t);
+    }
     const afterId = query.get("after_order_id");
     if (afterId) {
       const at = orders.findIndex((o) => o.id === afterId);
