@@ -130,7 +130,13 @@ export class AlpacaRest {
     const req: HttpRequest = {
       method: "GET",
       path: "/v2/orders",
-      query: { status: "closed", limit: PAGE_LIMIT, direction: "asc", nested: true, after: new Date(after).toISOString() },
+      query: {
+        status: "closed",
+        limit: PAGE_LIMIT,
+        direction: "asc",
+        nested: true,
+        after: new Date(after).toISOString(),
+      },
     };
     return ((await this.read(req, alpacaOrderSchema.array())) ?? []).filter(isMappable);
   }

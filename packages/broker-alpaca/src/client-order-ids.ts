@@ -1,7 +1,7 @@
 /**
  * Client order ids on the wire. Alpaca's current spec allows 128 characters, its older docs 48:
  * ids of 48 characters or fewer are safe for every API version, and core's `clientOrderId(...)`
- * makes 35. A longer id (a caller's own) is sent as a deterministic 48-character digest of it,
+ * makes 35. A longer id (a caller's own) is sent as a deterministic 47-character digest of it,
  * so every retry, restart and takeover sends the same one; the adapter keeps the digest -> id
  * mapping in memory to report the caller's id back, and a lookup by the caller's id re-derives
  * the digest, so finding an order survives a restart without any stored mapping.
@@ -22,7 +22,7 @@ const SAFE = /^[\x21-\x7e]+$/;
 export function wireClientOrderId(clientOrderId: string): string {
   if (clientOrderId.length <= MAX_CLIENT_ORDER_ID_LENGTH && SAFE.test(clientOrderId)) return clientOrderId;
   const digest = createHash("sha256").update(clientOrderId).digest("base64url");
-  return `${DIGEST_PREFIX}${digest.slice(0, MAX_CLIENT_ORDER_ID_LENGTH - DIGEST_PREFIX.length)}`;
+  return `${DIGEST_PREFIX}${digest}`; // 4 + 43 characters
 }
 
 /** Remembers which caller ids were digested, to report them back (bounded: oldest forgotten first). */

@@ -28,7 +28,9 @@ async function connected(options: Parameters<typeof fakeAndBroker>[0] = {}, fake
 }
 
 const eventsOf = (updates: OrderUpdate[], id: string) =>
-  updates.filter((u) => u.order.clientOrderId === id).map((u) => `${u.event}:${u.order.status}:${u.order.filledQty}`);
+  updates
+    .filter((u) => u.order.clientOrderId === id)
+    .map((u) => `${u.event}:${u.order.status}:${u.order.filledQty}`);
 
 describe("the trade_updates stream", () => {
   it("pushes new, partial_fill and fill, with the order's state in core's terms", async () => {
@@ -38,7 +40,11 @@ describe("the trade_updates stream", () => {
     fake.execute(order.id, { qty: "1", price: "49" });
     fake.execute(order.id, { price: "48" });
     await eventually(() => eventsOf(updates, req.clientOrderId).length === 3);
-    expect(eventsOf(updates, req.clientOrderId)).toEqual(["new:new:0", "partial_fill:partially_filled:1", "fill:filled:4"]);
+    expect(eventsOf(updates, req.clientOrderId)).toEqual([
+      "new:new:0",
+      "partial_fill:partially_filled:1",
+      "fill:filled:4",
+    ]);
     const last = updates.at(-1) as OrderUpdate;
     expect(last.order.filledAvgPrice).toBe("48.25");
     expect(broker.health().updates.stream).toBe("listening");
@@ -116,7 +122,10 @@ describe("several instances on one Alpaca account", () => {
     fake.setPrice("AAPL", "100");
     const a = new AlpacaBroker(quickOptions(fake));
     const b = new AlpacaBroker(quickOptions(fake));
-    closers.push(() => b.disconnect(), () => a.disconnect());
+    closers.push(
+      () => b.disconnect(),
+      () => a.disconnect(),
+    );
     const heardByB: OrderUpdate[] = [];
     b.onOrderUpdate((u) => heardByB.push(u));
     await a.connect();
@@ -127,7 +136,11 @@ describe("several instances on one Alpaca account", () => {
 
     const req = buy();
     await a.submitOrder(req); // placed by A, filled; B learns it by polling
-    await eventually(() => eventsOf(heardByB, req.clientOrderId).includes("fill:filled:1"), 3_000, "B hears the fill");
+    await eventually(
+      () => eventsOf(heardByB, req.clientOrderId).includes("fill:filled:1"),
+      3_000,
+      "B hears the fill",
+    );
 
     await a.disconnect();
     await eventually(() => b.health().updates.stream === "listening", 3_000, "B takes the stream over");
@@ -145,13 +158,30 @@ describe("several instances on one Alpaca account", () => {
     const rule = (me: string) => ({ isOwner: () => leader === me, checkEveryMs: 50 });
     const a = new AlpacaBroker(quickOptions(fake, { updates: rule("a") }));
     const b = new AlpacaBroker(quickOptions(fake, { updates: rule("b") }));
-    closers.push(() => b.disconnect(), () => a.disconnect());
+    closers.push(
+      () => b.disconnect(),
+      () => a.disconnect(),
+    );
     await Promise.all([a.connect(), b.connect()]);
-    expect(a.health().updates).toMatchObject({ mode: "owner-rule", owner: true, stream: "listening", polling: false });
-    expect(b.health().updates).toMatchObject({ mode: "owner-rule", owner: false, stream: "off", polling: true });
+    expect(a.health().updates).toMatchObject({
+      mode: "owner-rule",
+      owner: true,
+      stream: "listening",
+      polling: false,
+    });
+    expect(b.health().updates).toMatchObject({
+      mode: "owner-rule",
+      owner: false,
+      stream: "off",
+      polling: true,
+    });
     expect(fake.streamStats.refused).toBe(0); // nobody even tried a second stream
     leader = "b";
-    await eventually(() => b.health().updates.stream === "listening" && a.health().updates.stream === "off", 3_000, "handover");
+    await eventually(
+      () => b.health().updates.stream === "listening" && a.health().updates.stream === "off",
+      3_000,
+      "handover",
+    );
     expect(fake.streamListeners).toBe(1);
   });
 

@@ -16,7 +16,14 @@ const run = `submit-${Date.now()}`;
 let n = 0;
 const resting = () => ({
   clientOrderId: clientOrderId(run, n++),
-  intent: parseOrderIntent({ symbol: "AAPL", side: "buy", qty: "1", type: "limit", limitPrice: "5", timeInForce: "gtc" }),
+  intent: parseOrderIntent({
+    symbol: "AAPL",
+    side: "buy",
+    qty: "1",
+    type: "limit",
+    limitPrice: "5",
+    timeInForce: "gtc",
+  }),
 });
 
 let close: () => Promise<void> = async () => {};
@@ -30,9 +37,16 @@ async function setup() {
 }
 
 /** The requests the adapter made for one client order id, as `route:status`. */
-function trail(journal: readonly { route: string | null; body: unknown; query: Record<string, string>; status: number }[], id: string) {
+function trail(
+  journal: readonly { route: string | null; body: unknown; query: Record<string, string>; status: number }[],
+  id: string,
+) {
   return journal
-    .filter((e) => (e.body as { client_order_id?: string } | null)?.client_order_id === id || e.query.client_order_id === id)
+    .filter(
+      (e) =>
+        (e.body as { client_order_id?: string } | null)?.client_order_id === id ||
+        e.query.client_order_id === id,
+    )
     .map((e) => `${e.route}:${e.status}`);
 }
 
@@ -106,10 +120,16 @@ describe("idempotent submission", () => {
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((r) => server.close(() => r())); // nothing listens there now
     const broker = new AlpacaBroker({
-      ...quickOptions({ url: `http://127.0.0.1:${port}`, streamUrl: `ws://127.0.0.1:${port}/stream` } as never),
+      ...quickOptions({
+        url: `http://127.0.0.1:${port}`,
+        streamUrl: `ws://127.0.0.1:${port}/stream`,
+      } as never),
       updates: "none",
     });
-    await expect(broker.connect()).rejects.toMatchObject({ code: "BROKER_UNAVAILABLE", details: { sent: false } });
+    await expect(broker.connect()).rejects.toMatchObject({
+      code: "BROKER_UNAVAILABLE",
+      details: { sent: false },
+    });
     expect(broker.isConnected()).toBe(false);
   });
 
@@ -153,17 +173,30 @@ describe("idempotent submission", () => {
   it("keeps Alpaca's code and message for business refusals (403 buying power, 422 validation)", async () => {
     const { fake, broker } = await setup();
     const poor = await broker
-      .submitOrder({ clientOrderId: "poor-1", intent: parseOrderIntent({ symbol: "AAPL", side: "buy", qty: 1e7, type: "limit", limitPrice: 10 }) })
+      .submitOrder({
+        clientOrderId: "poor-1",
+        intent: parseOrderIntent({ symbol: "AAPL", side: "buy", qty: 1e7, type: "limit", limitPrice: 10 }),
+      })
       .catch((e: unknown) => e);
     expect(poor).toBeInstanceOf(BrokerRejectedError);
-    expect((poor as BrokerRejectedError).details).toMatchObject({ status: 403, alpacaCode: 40310000, alpacaMessage: "insufficient buying power" });
+    expect((poor as BrokerRejectedError).details).toMatchObject({
+      status: 403,
+      alpacaCode: 40310000,
+      alpacaMessage: "insufficient buying power",
+    });
     const sell = await broker
-      .submitOrder({ clientOrderId: "sell-1", intent: parseOrderIntent({ symbol: "AAPL", side: "sell", qty: 5, type: "limit", limitPrice: 10 }) })
+      .submitOrder({
+        clientOrderId: "sell-1",
+        intent: parseOrderIntent({ symbol: "AAPL", side: "sell", qty: 5, type: "limit", limitPrice: 10 }),
+      })
       .catch((e: unknown) => e);
     expect((sell as BrokerRejectedError).details).toMatchObject({ status: 403, alpacaCode: 40310000 });
     expect((sell as Error).message).toMatch(/insufficient qty available/);
     const unknown = await broker
-      .submitOrder({ clientOrderId: "unknown-1", intent: parseOrderIntent({ symbol: "ZZZZQ", side: "buy", qty: 1 }) })
+      .submitOrder({
+        clientOrderId: "unknown-1",
+        intent: parseOrderIntent({ symbol: "ZZZZQ", side: "buy", qty: 1 }),
+      })
       .catch((e: unknown) => e);
     expect((unknown as BrokerRejectedError).details).toMatchObject({ status: 422 });
     expect((unknown as BrokerRejectedError).retryable).toBe(false);
