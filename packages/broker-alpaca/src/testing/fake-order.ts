@@ -66,21 +66,23 @@ const DECIMAL = /^\d+(\.\d+)?$/;
 const refuse = (message: string, status = 422, code = 42210000): AlpacaRefusal => ({ status, code, message });
 
 /** A validated `POST /v2/orders` body. */
-export interface OrderInput {
-  symbol: string;
-  side: "buy" | "sell";
-  type: FakeOrder["type"];
-  timeInForce: FakeOrder["timeInForce"];
-  qty: Decimal | null;
-  notional: Decimal | null;
-  limitPrice: Decimal | null;
-  stopPrice: Decimal | null;
-  trailPercent: Decimal | null;
-  trailPrice: Decimal | null;
-  extendedHours: boolean;
+export type OrderInput = Pick<
+  FakeOrder,
+  | "symbol"
+  | "side"
+  | "type"
+  | "timeInForce"
+  | "qty"
+  | "notional"
+  | "limitPrice"
+  | "stopPrice"
+  | "trailPercent"
+  | "trailPrice"
+  | "extendedHours"
+> & {
   clientOrderId: string | null;
   bracket: { takeProfit: Decimal; stopLoss: Decimal; stopLimit: Decimal | null } | null;
-}
+};
 
 function decimalField(body: Record<string, unknown>, key: string): Decimal | null | AlpacaRefusal {
   const v = body[key];
