@@ -376,6 +376,31 @@ describe("retry and timeout", () => {
     await scheduler.stop();
   });
 
+  it("times a run out at a timeout above setTimeout's limit (30 days), not after a few ms", async () => {
+    // Long lease and waits keep the timer ticks few while the test clock crosses 30 days.
+    const { clock, scheduler, events } = setup({ leaseMs: 86_400_000, maxWaitMs: 86_400_000 });
+    const done = deferred();
+    scheduler.register("long", (ctx) => {
+      ctx.signal.addEventListener("abort", () => done.resolve());
+      return done.promise;
+    });
+    await scheduler.createSchedule({
+      id: "long",
+      job: "long",
+      trigger: { at: "2026-01-05T14:31:00Z" },
+      timeout: "30d",
+    });
+    await scheduler.start();
+    await clock.advance(120_000);
+    expect(events.of("run:started")).toHaveLength(1);
+    expect(events.of("run:timed-out")).toHaveLength(0);
+    await clock.advance(30 * 86_400_000 - 60_001);
+    expect(events.of("run:timed-out")).toHaveLength(0);
+    await clock.advance(1);
+    expect(events.of("run:timed-out")).toHaveLength(1);
+    await scheduler.stop();
+  });
+
   it("takes over a fire whose holder died, with attempt + 1 and the same idempotency key", async () => {
     const clock = new TestClock("2026-01-05T14:30:00Z");
     const storage = new MemoryStorage();

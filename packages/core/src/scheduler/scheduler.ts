@@ -44,7 +44,7 @@ import type {
   ScheduleRecord,
 } from "../storage/records.js";
 import type { Storage, StorageChange } from "../storage/storage.js";
-import { type Clock, sleep, systemClock } from "../time/clock.js";
+import { type Clock, clockSchema, sleep, systemClock } from "../time/clock.js";
 import { localParts, toLocal } from "../time/zone.js";
 import type { DecisionResult } from "../trading/approval-queue.js";
 import type { MarketHours, PriceSource } from "../trading/order-desk.js";
@@ -127,7 +127,7 @@ export interface SchedulerOptions {
 
 const optionsSchema = z.strictObject({
   storage: z.custom<Storage>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
-  clock: z.custom<Clock>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
+  clock: clockSchema.optional(),
   instanceId: z.string().min(1).max(200).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
   leaseMs: z.number().int().min(1000).max(86_400_000).optional(),
