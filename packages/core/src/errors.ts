@@ -12,6 +12,7 @@ export type ErrorCode =
   | "UNKNOWN_TIMEZONE"
   | "INVALID_INTERVAL"
   | "INVALID_INSTANT"
+  | "INVALID_DATA"
   | "UNKNOWN_JOB"
   | "JOB_EXISTS"
   | "SCHEDULE_NOT_FOUND"

@@ -56,6 +56,7 @@ import {
   durationSchema,
   type InstantInput,
   instantSchema,
+  MAX_INSTANT,
   parseInput,
   positiveDurationSchema,
 } from "../validation.js";
@@ -211,7 +212,9 @@ const approvalListSchema = z.strictObject({
   cursor: z.string().nullable().optional(),
 });
 const decisionSchema = z.strictObject({
-  ids: z.array(z.string().min(1)).min(1).max(1000),
+  ids: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(1000)])
+    .transform((ids) => (Array.isArray(ids) ? ids : [ids])),
   actor: z.string().trim().min(1).max(200),
   reason: z.string().max(1000).optional(),
 });
@@ -286,6 +289,13 @@ function actorOf(options: ActorOptions | undefined): string {
   return parseInput(actorSchema, { actor: options?.actor }, "scheduler").actor;
 }
 
+const idSchema = z.string().min(1).max(200);
+
+/** A record id argument, checked to be a string (42 is not coerced to '42'). */
+function idOf(id: unknown, field = "id"): string {
+  return parseInput(idSchema, id, "scheduler", field);
+}
+
 /** The object without its undefined (and null cursor) fields: storage queries take absent, not undefined. */
 function definedOnly<T extends object>(query: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
@@ -295,6 +305,14 @@ function definedOnly<T extends object>(query: T): { [K in keyof T]: Exclude<T[K]
   }
   return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }
+
+/** The input field that decides a trigger's fires, and the code of its errors, by trigger type. */
+const TRIGGER_FIELD = {
+  cron: ["trigger.expression", "INVALID_CRON"],
+  interval: ["trigger.every", "INVALID_INTERVAL"],
+  once: ["trigger.at", "INVALID_INSTANT"],
+  market: ["trigger.event", "VALIDATION"],
+} as const satisfies Record<ScheduleRecord["trigger"]["type"], readonly [string, string]>;
 
 function formatLocalDate(local: number): string {
   return new Date(local).toISOString().slice(0, 10);
@@ -558,12 +576,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   private checkFires(record: ScheduleRecord): Trigger {
     const trigger = compileTrigger(record.trigger, record.id);
-    if (trigger.next(this.clock.now()) === null) {
-      const field = record.trigger.type === "once" ? "trigger.at" : "trigger.expression";
-      const code = record.trigger.type === "once" ? "INVALID_INSTANT" : "INVALID_CRON";
-      throw new ValidationError([{ field, code, message: "the trigger has no fire in the future" }], {
-        component: "scheduler",
-      });
+    const next = trigger.next(this.clock.now());
+    if (next === null || next > MAX_INSTANT) {
+      const [field, code] = TRIGGER_FIELD[record.trigger.type];
+      const message =
+        next === null
+          ? "the trigger has no fire in the future"
+          : `the next fire (${next} ms) is beyond the Date range (${MAX_INSTANT} ms)`;
+      throw new ValidationError([{ field, code, message }], { component: "scheduler" });
     }
     return trigger;
   }
@@ -592,7 +612,17 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     update: ScheduleUpdate,
     options: ActorOptions & { expectedRevision?: number } = {},
   ): Promise<ScheduleRecord> {
-    const actor = actorOf(options);
+    id = idOf(id);
+    const { actor, expectedRevision } = parseInput(
+      z.strictObject({
+        actor: z.string().trim().min(1).max(200).default("system"),
+        expectedRevision: z.number().int().min(1).optional(),
+      }),
+      options,
+      "scheduler",
+      "",
+      "options",
+    );
     if (update && typeof update === "object" && "id" in update) {
       throw new ValidationError(
         [{ field: "id", code: "VALIDATION", message: "the id of a schedule cannot change" }],
@@ -602,11 +632,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       );
     }
     const previous = await this.getSchedule(id);
-    if (options.expectedRevision !== undefined && options.expectedRevision !== previous.revision) {
+    if (expectedRevision !== undefined && expectedRevision !== previous.revision) {
       throw new ConflictError(
         "REVISION_CONFLICT",
-        `schedule '${id}' is at revision ${previous.revision}, not ${options.expectedRevision}`,
-        { field: "revision", details: { current: previous.revision, expected: options.expectedRevision } },
+        `schedule '${id}' is at revision ${previous.revision}, not ${expectedRevision}`,
+        { field: "revision", details: { current: previous.revision, expected: expectedRevision } },
       );
     }
     const record = buildScheduleRecord(update, this.clock.now(), previous);
@@ -623,6 +653,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** The schedule with this id; NotFoundError if there is none. */
   async getSchedule(id: string): Promise<ScheduleRecord> {
+    id = idOf(id);
     const record = await this.storage.getSchedule(id);
     if (!record) throw new NotFoundError("SCHEDULE_NOT_FOUND", `schedule '${id}' not found`, { field: "id" });
     return record;
@@ -635,6 +666,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** Removes a schedule (its history stays). NotFoundError if it does not exist. */
   async removeSchedule(id: string, options?: ActorOptions): Promise<void> {
+    id = idOf(id);
     const actor = actorOf(options);
     const existed = await this.storage.deleteSchedule(id);
     if (!existed)
@@ -1791,7 +1823,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       typeof target === "string"
         ? await this.getSchedule(target)
         : buildScheduleRecord(target, this.clock.now());
-    const trigger = compileTrigger(record.trigger, record.id);
+    const trigger =
+      typeof target === "string" ? compileTrigger(record.trigger, record.id) : this.checkFires(record);
     const zone =
       record.trigger.type === "cron"
         ? record.trigger.timezone
@@ -1805,7 +1838,9 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         : this.control.pausedAll
           ? "paused_all"
           : null;
-    return nextFires(trigger, o.from ?? this.clock.now(), o.count).map((at) => ({
+    // Fires beyond the Date range cannot be formatted (or reached): the preview ends before them.
+    const fires = nextFires(trigger, o.from ?? this.clock.now(), o.count).filter((at) => at <= MAX_INSTANT);
+    return fires.map((at) => ({
       at,
       iso: new Date(at).toISOString(),
       local: formatLocal(toLocal(zone, at)),
@@ -1824,6 +1859,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** One execution; NotFoundError if unknown. */
   async getExecution(id: string): Promise<ExecutionRecord> {
+    id = idOf(id);
     const e = await this.storage.getExecution(id);
     if (!e) throw new NotFoundError("NOT_FOUND", `execution '${id}' not found`, { field: "id" });
     return e;
@@ -1837,6 +1873,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** One approval; NotFoundError if unknown. */
   async getApproval(id: string): Promise<ApprovalRecord> {
+    id = idOf(id);
     const a = await this.storage.getApproval(id);
     if (!a) throw new NotFoundError("NOT_FOUND", `approval '${id}' not found`, { field: "id" });
     return a;
@@ -1856,7 +1893,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     ids: string | string[],
     options: ActorOptions & { reason?: string },
   ): Promise<DecisionResult[]> {
-    const o = parseInput(decisionSchema, { ids: Array.isArray(ids) ? ids : [ids], ...options }, "scheduler");
+    const o = parseInput(decisionSchema, { ...options, ids }, "scheduler");
     return this.trading.approvals.approve(o.ids, o.actor, o.reason ?? null);
   }
 
@@ -1865,7 +1902,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     ids: string | string[],
     options: ActorOptions & { reason?: string },
   ): Promise<DecisionResult[]> {
-    const o = parseInput(decisionSchema, { ids: Array.isArray(ids) ? ids : [ids], ...options }, "scheduler");
+    const o = parseInput(decisionSchema, { ...options, ids }, "scheduler");
     return this.trading.approvals.reject(o.ids, o.actor, o.reason ?? null);
   }
 
@@ -1877,6 +1914,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** One order by its client order id; NotFoundError if unknown. */
   async getOrder(clientOrderId: string): Promise<OrderRecord> {
+    clientOrderId = idOf(clientOrderId, "clientOrderId");
     const o = await this.storage.getOrder(clientOrderId);
     if (!o)
       throw new NotFoundError("NOT_FOUND", `order '${clientOrderId}' not found`, { field: "clientOrderId" });

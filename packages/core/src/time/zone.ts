@@ -68,6 +68,15 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
+/**
+ * The canonical IANA name of a zone this runtime knows, as its time-zone data spells it:
+ * `america/new_york` and `US/Eastern` are `America/New_York`, `Etc/UTC` and `GMT` are `UTC`.
+ * Throws a RangeError for an unknown zone (check with {@link isValidTimeZone} first).
+ */
+export function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+}
+
 /** Throws a typed error naming `field` unless `zone` is a known IANA time-zone name. */
 export function assertTimeZone(zone: string, field = "timezone"): void {
   if (!isValidTimeZone(zone)) {
