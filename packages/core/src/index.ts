@@ -45,6 +45,7 @@ export {
   DEFAULT_MISFIRE,
   DEFAULT_RETRY,
   type IntervalTriggerSpec,
+  MIN_INTERVAL_MS,
   type MisfirePolicy,
   type OnceTriggerSpec,
   type OverlapPolicy,
@@ -104,12 +105,40 @@ export type {
   ExecutionQuery,
   FireClaim,
   OrderQuery,
+  ScheduleSummary,
   Storage,
   StorageChange,
+  StorageIssue,
 } from "./storage/storage.js";
 export { EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
-export { type Clock, clockSchema, systemClock, type TimerHandle } from "./time/clock.js";
-export { isValidTimeZone, localToInstant, resolveLocal, toLocal, zoneOffset } from "./time/zone.js";
+export {
+  checkStoredControl,
+  checkStoredSchedule,
+  corruptRecord,
+  isCorruptRecord,
+  type RecordProblem,
+  storedControlProblem,
+  storedScheduleProblem,
+} from "./storage/stored-records.js";
+export { SummaryBuilder, type SummaryInput } from "./storage/summaries.js";
+export {
+  type Clock,
+  chainedTimers,
+  clockSchema,
+  MAX_TIMER_MS,
+  markOverflowSafe,
+  overflowSafe,
+  systemClock,
+  type TimerHandle,
+} from "./time/clock.js";
+export {
+  canonicalTimeZone,
+  isValidTimeZone,
+  localToInstant,
+  resolveLocal,
+  toLocal,
+  zoneOffset,
+} from "./time/zone.js";
 export {
   ApprovalQueue,
   approvalIdOf,
@@ -135,4 +164,11 @@ export { compileTrigger, nextFires } from "./triggers/compile.js";
 export { nextCronFire } from "./triggers/cron.js";
 export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";
 export type { Trigger } from "./triggers/trigger.js";
-export type { DurationInput, InstantInput } from "./validation.js";
+export {
+  type DurationInput,
+  type InstantInput,
+  jsonProblem,
+  MAX_DATA_BYTES,
+  MAX_DURATION_MS,
+  MAX_INSTANT,
+} from "./validation.js";

@@ -62,7 +62,7 @@ export const scheduleInputSchema = z.strictObject({
     .trim()
     .transform((v) => v.toUpperCase())
     .superRefine((v, ctx) => {
-      if (!hasCalendar(v)) addIssue(ctx, "VALIDATION", `unknown calendar '${v}' (register it first)`);
+      if (!hasCalendar(v)) addIssue(ctx, "UNKNOWN_CALENDAR", `unknown calendar '${v}' (register it first)`);
     })
     .optional(),
 });

@@ -18,6 +18,7 @@ import {
   ConflictError,
   NotFoundError,
   StateError,
+  StorageError,
   TradecronError,
   toError,
   ValidationError,
@@ -43,7 +44,8 @@ import type {
   RiskLevel,
   ScheduleRecord,
 } from "../storage/records.js";
-import type { Storage, StorageChange } from "../storage/storage.js";
+import type { ScheduleSummary, Storage, StorageChange } from "../storage/storage.js";
+import { isCorruptRecord, storedControlProblem, storedScheduleProblem } from "../storage/stored-records.js";
 import { type Clock, clockSchema, sleep, systemClock } from "../time/clock.js";
 import { localParts, toLocal } from "../time/zone.js";
 import type { DecisionResult } from "../trading/approval-queue.js";
@@ -73,6 +75,7 @@ import {
   type SchedulerStatus,
   type ScheduleStatus,
 } from "./status.js";
+import { FAIL_SAFE_ACTOR, failSafeControl, TrustReport } from "./trust.js";
 
 /** Longest single timer wait. Timers are re-armed at least this often, so a suspended VM or laptop
  * notices the time on waking, and no wait comes near setTimeout's 2^31-1 ms limit (croner uses 30 s). */
@@ -354,6 +357,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly ownWrites = new Map<string, number>();
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly counters: Counters = newCounters();
+  /** Stored records this instance refused (invalid schedules, an unreadable control record). */
+  private readonly trust = new TrustReport();
 
   private lifecycle: SchedulerState = "stopped";
   private paused = false;
@@ -651,11 +656,21 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return record;
   }
 
-  /** The schedule with this id; NotFoundError if there is none. */
+  /**
+   * The schedule with this id; NotFoundError if there is none, StorageError `STORAGE_CORRUPT` if
+   * the stored record fails its checks (remove it and create it again, or fix it in storage).
+   */
   async getSchedule(id: string): Promise<ScheduleRecord> {
     id = idOf(id);
     const record = await this.storage.getSchedule(id);
     if (!record) throw new NotFoundError("SCHEDULE_NOT_FOUND", `schedule '${id}' not found`, { field: "id" });
+    const problem = storedScheduleProblem(record);
+    if (problem) {
+      throw new StorageError("STORAGE_CORRUPT", `stored schedule '${id}' cannot be used: ${problem.reason}`, {
+        field: "id",
+        details: { scheduleId: id, reason: problem.reason },
+      });
+    }
     return record;
   }
 
@@ -1248,7 +1263,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (!st) return;
     st.running = Math.max(0, st.running - 1);
     const e = run.execution;
-    if (e.status !== "claimed" && e.status !== "running" && !run.handedOver) {
+    // Only runs (a handler started) count, as in the storage's summaries: a skip is not a run.
+    if (e.status !== "claimed" && e.status !== "running" && e.startedAt !== null && !run.handedOver) {
       st.lastEndAt = e.endedAt;
       st.lastStatus = e.status;
       if (e.status === "succeeded") st.lastSuccessAt = e.endedAt;
@@ -1282,20 +1298,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.lifecycle = "starting";
     try {
       await this.storage.open();
-      this.control = await this.storage.getControl();
-      const records = await this.storage.listSchedules();
-      // Asked all at once: storages that batch (PostgreSQL) answer in a few statements.
-      const lasts = await Promise.all(records.map((r) => this.storage.lastFireAt(r.id)));
+      this.control = await this.readControl();
+      const records = (await this.storage.listSchedules()).filter((record) => this.trusted(record));
+      // One query for every schedule's history: last fire, start, end, status and success.
+      const summaries = await this.storage.scheduleSummaries(records.map((r) => r.id));
       for (const [i, record] of records.entries()) {
-        const last = lasts[i] ?? null;
-        let trigger: Trigger | null = null;
-        try {
-          trigger = compileTrigger(record.trigger, record.id);
-        } catch (error) {
-          this.reportError(error, `compiling the trigger of stored schedule ${record.id}`);
-        }
         this.states.delete(record.id);
-        this.adoptStored(record, trigger, Math.max(last ?? Number.NEGATIVE_INFINITY, record.firesSince));
+        this.adoptStored(record, this.compiled(record), summaries[i] ?? null);
       }
     } catch (error) {
       this.lifecycle = "stopped";
@@ -1313,19 +1322,24 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.emitSafe("scheduler:started", { instanceId: this.instanceId, at: this.startedAt });
   }
 
-  private adoptStored(record: ScheduleRecord, trigger: Trigger | null, lastAt: number): void {
+  /** Adopts a stored schedule at start, with what its history says (last fire, start, end, success). */
+  private adoptStored(
+    record: ScheduleRecord,
+    trigger: Trigger | null,
+    summary: ScheduleSummary | null,
+  ): void {
     const st: ScheduleState = {
       record,
       trigger,
-      lastAt,
+      lastAt: Math.max(summary?.lastFireAt ?? Number.NEGATIVE_INFINITY, record.firesSince),
       at: 0,
       seq: 0,
       index: -1,
       running: 0,
-      lastStartAt: null,
-      lastEndAt: null,
-      lastStatus: null,
-      lastSuccessAt: null,
+      lastStartAt: summary?.lastStartAt ?? null,
+      lastEndAt: summary?.lastEndAt ?? null,
+      lastStatus: summary?.lastStatus ?? null,
+      lastSuccessAt: summary?.lastSuccessAt ?? null,
       waiters: null,
     };
     this.states.set(record.id, st);
@@ -1443,15 +1457,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       options,
       "scheduler",
     );
-    const current = await this.storage.getControl();
     const control: ControlRecord = {
       pausedAll: true,
       pausedAt: this.clock.now(),
       pausedBy: o.actor,
       reason: o.reason ?? null,
-      revision: current.revision + 1,
+      revision: await this.nextControlRevision(),
     };
     await this.storage.setControl(control);
+    this.trust.controlProblem = null;
     await this.audit(o.actor, "scheduler.pause_all", "scheduler", null, {
       reason: o.reason ?? null,
       abortRunning: o.abortRunning,
@@ -1473,18 +1487,34 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return control;
   }
 
-  /** Lifts the emergency pause on every instance. Missed fires follow each schedule's misfire policy. */
+  /**
+   * Lifts the emergency pause on every instance. Missed fires follow each schedule's misfire
+   * policy. A pause the scheduler imposed because the control record could not be read is lifted
+   * only with a named `actor` (and replaces the unreadable record).
+   */
   async resumeAll(options?: ActorOptions): Promise<ControlRecord> {
     const actor = actorOf(options);
-    const current = await this.storage.getControl();
+    if (this.trust.controlProblem !== null && options?.actor === undefined) {
+      throw new ValidationError(
+        [
+          {
+            field: "actor",
+            code: "VALIDATION",
+            message: `the control record could not be read (${this.trust.controlProblem}): name the actor who lifts the fail-safe pause`,
+          },
+        ],
+        { component: "scheduler" },
+      );
+    }
     const control: ControlRecord = {
       pausedAll: false,
       pausedAt: null,
       pausedBy: null,
       reason: null,
-      revision: current.revision + 1,
+      revision: await this.nextControlRevision(),
     };
     await this.storage.setControl(control);
+    this.trust.controlProblem = null;
     await this.audit(actor, "scheduler.resume_all", "scheduler", null, null);
     this.applyControl(control, actor);
     this.notify({
@@ -1495,6 +1525,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       data: { actor },
     });
     return control;
+  }
+
+  /** Applies a control record read back, if it differs from the one in force (by revision or switch). */
+  private controlChanged(control: ControlRecord): void {
+    if (control.revision !== this.control.revision || control.pausedAll !== this.control.pausedAll) {
+      this.applyControl(control, null);
+    }
   }
 
   private applyControl(control: ControlRecord, actor: string | null): void {
@@ -1617,8 +1654,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   private async syncFromStorage(): Promise<void> {
     try {
-      const control = await this.storage.getControl();
-      if (control.revision !== this.control.revision) this.applyControl(control, null);
+      this.controlChanged(await this.readControl());
       const records = await this.storage.listSchedules();
       this.storageOk();
       const seen = new Set<string>();
@@ -1628,18 +1664,105 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         if (!st || st.record.revision !== record.revision) this.adoptChanged(record);
       }
       for (const id of [...this.states.keys()]) if (!seen.has(id)) this.drop(id);
+      this.trust.retain(seen);
     } catch (error) {
       this.storageFailed(error, "syncing from storage");
     }
   }
 
-  private adoptChanged(record: ScheduleRecord): void {
-    let trigger: Trigger | null = null;
-    try {
-      trigger = compileTrigger(record.trigger, record.id);
-    } catch (error) {
-      this.reportError(error, `compiling the trigger of schedule ${record.id}`);
+  /**
+   * True when a stored record passes the same checks as input (the storage's own checks may be
+   * structural only, or missing in a storage of your own). A refused one is reported once, never
+   * armed, and named by health until it is fixed.
+   */
+  private trusted(record: ScheduleRecord): boolean {
+    const problem = storedScheduleProblem(record);
+    if (problem === null) return true;
+    const id = problem.id ?? String((record as { id?: unknown }).id);
+    this.refuse(id, problem.reason);
+    return false;
+  }
+
+  private refuse(id: string, reason: string): void {
+    this.drop(id);
+    if (this.trust.refuse(id, reason)) {
+      this.reportError(
+        new TradecronError("STORAGE_CORRUPT", `stored schedule '${id}' is not armed: ${reason}`, {
+          details: { scheduleId: id, reason },
+        }),
+        `checking stored schedule ${id}`,
+      );
     }
+  }
+
+  /** The schedule's trigger, or null (reported, and named by health) when it does not compile. */
+  private compiled(record: ScheduleRecord): Trigger | null {
+    try {
+      const trigger = compileTrigger(record.trigger, record.id);
+      this.trust.clear(record.id);
+      return trigger;
+    } catch (error) {
+      this.trust.cannotCompile(record.id, toError(error).message);
+      this.reportError(error, `compiling the trigger of stored schedule ${record.id}`);
+      return null;
+    }
+  }
+
+  /**
+   * Reads the control record, failing safe: one that cannot be read (the storage says so, or it
+   * fails the checks) comes up as an emergency pause-all that only an actor's resumeAll() lifts.
+   */
+  private async readControl(): Promise<ControlRecord> {
+    let control: ControlRecord;
+    try {
+      control = await this.storage.getControl();
+    } catch (error) {
+      if (!isCorruptRecord(error)) throw error;
+      const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+      return this.failSafe(typeof reason === "string" ? reason : error.message);
+    }
+    const problem = storedControlProblem(control);
+    if (problem !== null) return this.failSafe(problem);
+    this.trust.controlProblem = null;
+    return control;
+  }
+
+  private failSafe(problem: string): ControlRecord {
+    const news = this.trust.controlProblem !== problem;
+    this.trust.controlProblem = problem;
+    if (news) {
+      this.reportError(
+        new TradecronError("STORAGE_CORRUPT", `the control record cannot be read: ${problem}`, {
+          details: { reason: problem },
+        }),
+        "reading the control record (every schedule stays paused)",
+      );
+      this.notify({
+        kind: "paused_all",
+        severity: "critical",
+        subject: "Control record unreadable: every schedule is paused",
+        body: `The stored control record cannot be read (${problem}). tradecron fails safe: nothing fires until an actor calls resumeAll().`,
+        data: { actor: FAIL_SAFE_ACTOR, reason: problem, cancelledOrders: null },
+      });
+    }
+    return failSafeControl(this.control, problem, this.clock.now());
+  }
+
+  /** The revision a new control record takes: past both the stored one (if readable) and the last seen. */
+  private async nextControlRevision(): Promise<number> {
+    let stored = -1;
+    try {
+      stored = (await this.storage.getControl()).revision;
+    } catch (error) {
+      if (!isCorruptRecord(error)) throw error;
+    }
+    const known = Number.isInteger(stored) && stored >= 0 ? stored : -1;
+    return Math.max(known, this.control.revision) + 1;
+  }
+
+  private adoptChanged(record: ScheduleRecord): void {
+    if (!this.trusted(record)) return;
+    const trigger = this.compiled(record);
     const known = this.states.get(record.id);
     if (known && known.record.revision >= record.revision) return;
     if ((this.ownWrites.get(record.id) ?? 0) >= record.revision) return;
@@ -1650,17 +1773,25 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (this.lifecycle !== "running" && this.lifecycle !== "paused") return;
     if (change.type === "control") {
       this.background(
-        this.storage.getControl().then((control) => {
-          if (control.revision !== this.control.revision) this.applyControl(control, null);
-        }),
+        this.readControl().then((control) => this.controlChanged(control)),
         "applying a control change",
       );
     } else if (change.type === "schedule") {
       this.background(
-        this.storage.getSchedule(change.id).then((record) => {
-          if (!record) this.drop(change.id);
-          else this.adoptChanged(record);
-        }),
+        this.storage.getSchedule(change.id).then(
+          (record) => {
+            if (record) this.adoptChanged(record);
+            else {
+              this.drop(change.id);
+              this.trust.clear(change.id);
+            }
+          },
+          (error: unknown) => {
+            if (!isCorruptRecord(error)) throw error;
+            const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+            this.refuse(change.id, typeof reason === "string" ? reason : error.message);
+          },
+        ),
         `applying a change of schedule ${change.id}`,
       );
     }
@@ -1987,6 +2118,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** healthy / degraded / unhealthy, with reasons. Cheap: no storage call. */
   health(): Health {
+    const broker = this.trading.desk.broker;
+    let issues: ReturnType<NonNullable<Storage["issues"]>> = [];
+    try {
+      issues = this.storage.issues?.() ?? [];
+    } catch (error) {
+      this.reportError(error, "asking the storage for its issues");
+    }
     return assessHealth({
       state: this.lifecycle,
       pausedAll: this.control.pausedAll,
@@ -1995,6 +2133,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       staleAfterMs: 2 * this.maxWaitMs + Math.floor(this.leaseMs / 3) + 5000,
       storageFailures: this.storageFailures,
       schedules: this.scheduleStatuses(),
+      broker: broker ? { name: broker.name, connected: broker.isConnected() } : null,
+      untrusted: this.trust.reasons(issues),
     });
   }
 

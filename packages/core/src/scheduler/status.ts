@@ -96,6 +96,13 @@ export interface HealthInputs {
   /** Consecutive failed storage calls in the loop. */
   storageFailures: number;
   schedules: readonly ScheduleStatus[];
+  /** The configured broker and whether it is connected (null: none configured). */
+  broker?: { name: string; connected: boolean } | null;
+  /**
+   * What the scheduler could not trust, one reason each: an unreadable control record, stored
+   * schedules that failed their checks or whose trigger does not compile, quarantined files.
+   */
+  untrusted?: readonly string[];
 }
 
 /** Pure health assessment. */
@@ -111,6 +118,8 @@ export function assessHealth(h: HealthInputs): Health {
   else if (h.storageFailures > 0) degraded.push(`storage errors (${h.storageFailures} consecutive)`);
   if (h.pausedAll) degraded.push("emergency pause-all is in force");
   if (h.state === "paused") degraded.push("scheduler is paused");
+  if (h.broker && !h.broker.connected) degraded.push(`broker ${h.broker.name} is disconnected`);
+  degraded.push(...(h.untrusted ?? []));
   for (const s of h.schedules) {
     if (s.enabled && (s.lastStatus === "failed" || s.lastStatus === "timed_out")) {
       degraded.push(`schedule ${s.id}: last run ${s.lastStatus}`);

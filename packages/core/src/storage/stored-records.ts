@@ -1,0 +1,187 @@
+/**
+ * Checks of records read back from storage. A schedule file edited by hand or a row changed with
+ * psql is input like any other: it is validated with the same schemas as `createSchedule` input
+ * (plus the fields only a stored record has), so an invalid one is reported and never armed
+ * instead of failing later with a raw RangeError, firing backwards or retrying NaN times.
+ *
+ * Every storage runs these on what it reads, and the scheduler runs them again on what it adopts
+ * (for storages of your own). Valid frozen records are remembered, so a record checked by its
+ * storage is not checked twice.
+ */
+
+import { z } from "zod";
+import { StorageError } from "../errors.js";
+import { SCHEDULE_ID, scheduleInputSchema } from "../schedule/schedule-input.js";
+import { MAX_INSTANT } from "../validation.js";
+import type { ControlRecord, ScheduleRecord } from "./records.js";
+
+/** Why a stored record cannot be used. */
+export interface RecordProblem {
+  /** The record's id when it could be read, else null. */
+  id: string | null;
+  /** Dotted path of the first offending field, empty for the record as a whole. */
+  field: string;
+  /** What is wrong, for people. */
+  reason: string;
+}
+
+const instant = z.number().min(-MAX_INSTANT).max(MAX_INSTANT);
+
+/** The fields a stored schedule has beyond its input, and the canonical trigger's filled-in parts. */
+const recordFields = z
+  .object({
+    id: z.string().regex(SCHEDULE_ID, "is not a schedule id"),
+    enabled: z.boolean(),
+    paused: z.boolean(),
+    firesSince: instant,
+    createdAt: instant,
+    updatedAt: instant,
+    revision: z.number().int().min(1),
+    trigger: z.object({ type: z.string() }).passthrough(),
+  })
+  .superRefine((r, ctx) => {
+    const t = r.trigger as Record<string, unknown>;
+    if (t.type === "interval") {
+      for (const key of ["anchor", "jitter"]) {
+        if (typeof t[key] !== "number") {
+          ctx.addIssue({
+            code: "custom",
+            path: ["trigger", key],
+            message: "must be a number in a stored interval",
+          });
+        }
+      }
+    }
+  });
+
+/** Codes of issues that depend on what this process registered (a custom calendar), not on the record. */
+const REGISTRY_CODES = new Set(["UNKNOWN_CALENDAR"]);
+
+const validSchedules = new WeakSet<object>();
+const structurallyValid = new WeakSet<object>();
+
+/** The `createSchedule` input a stored record stands for (the record's own fields are checked apart). */
+function asInput(r: Record<string, unknown>): Record<string, unknown> {
+  return {
+    id: r.id,
+    name: r.name,
+    job: r.job,
+    description: r.description,
+    tags: r.tags,
+    trigger: r.trigger,
+    data: r.data,
+    enabled: r.enabled,
+    misfire: r.misfire,
+    overlap: r.overlap,
+    retry: r.retry,
+    timeout: r.timeoutMs,
+    requiresApproval: r.requiresApproval ?? false,
+    approvalExpiry: r.approvalExpiryMs ?? null,
+    risk: r.risk ?? null,
+    requireBrokerConnection: r.requireBrokerConnection ?? false,
+    marketHoursOnly: r.marketHoursOnly ?? false,
+    calendar: r.calendar ?? "XNYS",
+  };
+}
+
+function firstIssue(
+  issues: readonly z.core.$ZodIssue[],
+  skip: (issue: z.core.$ZodIssue) => boolean,
+): { field: string; reason: string } | null {
+  for (const issue of issues) {
+    if (skip(issue)) continue;
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") path.push(issue.keys[0] ?? "");
+    const field = path.join(".");
+    return { field, reason: `${field || "record"}: ${issue.message}` };
+  }
+  return null;
+}
+
+/**
+ * Null if `raw` is a schedule record tradecron can arm, else the problem. With `registry: false`
+ * (what storages use), issues that depend on this process's registrations (a calendar registered
+ * at run time) are not problems: a storage must not set aside a record only because the host has
+ * not registered its calendar yet. The scheduler checks with the registry.
+ */
+export function storedScheduleProblem(
+  raw: unknown,
+  options: { registry?: boolean } = {},
+): RecordProblem | null {
+  const registry = options.registry ?? true;
+  const cache = registry ? validSchedules : structurallyValid;
+  if (typeof raw === "object" && raw !== null && cache.has(raw)) return null;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return { id: null, field: "", reason: "not an object" };
+  }
+  const r = raw as Record<string, unknown>;
+  const id = typeof r.id === "string" ? r.id : null;
+  const own = recordFields.safeParse(r);
+  const ownIssue = own.success ? null : firstIssue(own.error.issues, () => false);
+  if (ownIssue) return { id, ...ownIssue };
+  const input = scheduleInputSchema.safeParse(asInput(r));
+  const inputIssue = input.success
+    ? null
+    : firstIssue(input.error.issues, (issue) => {
+        const code = (issue as { params?: { code?: string } }).params?.code;
+        return !registry && code !== undefined && REGISTRY_CODES.has(code);
+      });
+  if (inputIssue) return { id, ...inputIssue };
+  if (Object.isFrozen(raw)) {
+    cache.add(raw);
+    if (registry) structurallyValid.add(raw);
+  }
+  return null;
+}
+
+/** Null if `raw` is a readable control record, else why not. */
+export function storedControlProblem(raw: unknown): string | null {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return "not an object";
+  const c = raw as Record<string, unknown>;
+  if (typeof c.pausedAll !== "boolean")
+    return `pausedAll is ${JSON.stringify(c.pausedAll) ?? "missing"}, not a boolean`;
+  if (typeof c.revision !== "number" || !Number.isInteger(c.revision) || c.revision < 0) {
+    return `revision is ${JSON.stringify(c.revision) ?? "missing"}, not an integer >= 0`;
+  }
+  if (c.pausedAt !== null && !(typeof c.pausedAt === "number" && Math.abs(c.pausedAt) <= MAX_INSTANT)) {
+    return `pausedAt is ${JSON.stringify(c.pausedAt) ?? "missing"}, not an instant or null`;
+  }
+  for (const key of ["pausedBy", "reason"] as const) {
+    if (c[key] !== null && typeof c[key] !== "string") {
+      return `${key} is ${JSON.stringify(c[key]) ?? "missing"}, not a string or null`;
+    }
+  }
+  return null;
+}
+
+/** The error a storage throws for a stored record it cannot use (code `STORAGE_CORRUPT`). */
+export function corruptRecord(
+  storage: string,
+  subject: "schedule" | "control",
+  id: string | null,
+  reason: string,
+): StorageError {
+  const what = subject === "control" ? "the control record" : `schedule '${id ?? "?"}'`;
+  return new StorageError("STORAGE_CORRUPT", `${storage}: ${what} cannot be used: ${reason}`, {
+    details: { subject, id, reason },
+  });
+}
+
+/** `raw` as a schedule record, or a `STORAGE_CORRUPT` error naming it and why (structural check). */
+export function checkStoredSchedule(storage: string, raw: unknown): ScheduleRecord {
+  const problem = storedScheduleProblem(raw, { registry: false });
+  if (problem) throw corruptRecord(storage, "schedule", problem.id, problem.reason);
+  return raw as ScheduleRecord;
+}
+
+/** `raw` as a control record, or a `STORAGE_CORRUPT` error saying why. */
+export function checkStoredControl(storage: string, raw: unknown): ControlRecord {
+  const problem = storedControlProblem(raw);
+  if (problem) throw corruptRecord(storage, "control", null, problem);
+  return raw as ControlRecord;
+}
+
+/** True for the error storages throw for an unusable stored record. */
+export function isCorruptRecord(error: unknown): error is StorageError {
+  return error instanceof StorageError && error.code === "STORAGE_CORRUPT";
+}
