@@ -9,7 +9,7 @@
  * storage is not checked twice.
  */
 
-import { z } from "zod";
+import type { z } from "zod";
 import { StorageError } from "../errors.js";
 import { SCHEDULE_ID, scheduleInputSchema } from "../schedule/schedule-input.js";
 import { MAX_INSTANT } from "../validation.js";
@@ -25,34 +25,35 @@ export interface RecordProblem {
   reason: string;
 }
 
-const instant = z.number().min(-MAX_INSTANT).max(MAX_INSTANT);
+const isInstant = (v: unknown) => typeof v === "number" && Math.abs(v) <= MAX_INSTANT;
 
-/** The fields a stored schedule has beyond its input, and the canonical trigger's filled-in parts. */
-const recordFields = z
-  .object({
-    id: z.string().regex(SCHEDULE_ID, "is not a schedule id"),
-    enabled: z.boolean(),
-    paused: z.boolean(),
-    firesSince: instant,
-    createdAt: instant,
-    updatedAt: instant,
-    revision: z.number().int().min(1),
-    trigger: z.object({ type: z.string() }).passthrough(),
-  })
-  .superRefine((r, ctx) => {
-    const t = r.trigger as Record<string, unknown>;
-    if (t.type === "interval") {
-      for (const key of ["anchor", "jitter"]) {
-        if (typeof t[key] !== "number") {
-          ctx.addIssue({
-            code: "custom",
-            path: ["trigger", key],
-            message: "must be a number in a stored interval",
-          });
-        }
-      }
+/**
+ * The fields a stored schedule has beyond its input, and the canonical trigger's filled-in parts
+ * (plain checks: they run for every schedule of a store at every open).
+ */
+function recordFieldProblem(r: Record<string, unknown>): { field: string; reason: string } | null {
+  const bad = (field: string, what: string) => ({ field, reason: `${field}: must be ${what}` });
+  if (typeof r.id !== "string" || !SCHEDULE_ID.test(r.id)) return bad("id", "a schedule id");
+  if (typeof r.enabled !== "boolean") return bad("enabled", "a boolean");
+  if (typeof r.paused !== "boolean") return bad("paused", "a boolean");
+  for (const key of ["firesSince", "createdAt", "updatedAt"]) {
+    if (!isInstant(r[key])) return bad(key, "an instant (epoch ms within the Date range)");
+  }
+  if (typeof r.revision !== "number" || !Number.isInteger(r.revision) || r.revision < 1) {
+    return bad("revision", "an integer >= 1");
+  }
+  const t = r.trigger as Record<string, unknown> | null;
+  if (typeof t !== "object" || t === null || typeof t.type !== "string") return bad("trigger", "a trigger");
+  if (t.type === "interval") {
+    for (const key of ["anchor", "jitter"]) {
+      if (typeof t[key] !== "number") return bad(`trigger.${key}`, "a number in a stored interval");
     }
-  });
+  }
+  return null;
+}
+
+/** Input fields whose values are unique per schedule: not worth remembering results for. */
+const UNIQUE_FIELDS = new Set(["data"]);
 
 /** Codes of issues that depend on what this process registered (a custom calendar), not on the record. */
 const REGISTRY_CODES = new Set(["UNKNOWN_CALENDAR"]);
@@ -98,6 +99,48 @@ function firstIssue(
   return null;
 }
 
+/** Results of field checks by field and value (policies and triggers repeat across schedules). */
+const fieldResults = new Map<string, { field: string; reason: string } | null>();
+const MAX_FIELD_RESULTS = 10_000;
+const fields = scheduleInputSchema.shape as Record<string, z.ZodType>;
+
+/**
+ * The first issue of a schedule input, field by field with each field's own input schema (the
+ * input schema has no cross-field rules). Object-valued fields other than `data` (the trigger,
+ * the policies, tags, risk) are checked once per distinct value: they repeat across schedules, and
+ * zod on them was most of the time of opening ten thousand schedules.
+ */
+function inputProblem(
+  input: Record<string, unknown>,
+  registry: boolean,
+): { field: string; reason: string } | null {
+  const skip = (issue: z.core.$ZodIssue) => {
+    const code = (issue as { params?: { code?: string } }).params?.code;
+    return !registry && code !== undefined && REGISTRY_CODES.has(code);
+  };
+  for (const [key, value] of Object.entries(input)) {
+    const schema = fields[key] as z.ZodType;
+    // Primitives parse faster than a cache key is built; objects (trigger, policies) are remembered.
+    const cacheKey =
+      typeof value !== "object" || value === null || UNIQUE_FIELDS.has(key)
+        ? null
+        : `${registry ? 1 : 0}${key}${JSON.stringify(value)}`;
+    let result = cacheKey === null ? undefined : fieldResults.get(cacheKey);
+    if (result === undefined) {
+      const parsed = schema.safeParse(value);
+      const issue = parsed.success ? null : firstIssue(parsed.error.issues, skip);
+      result = issue && { field: issue.field ? `${key}.${issue.field}` : key, reason: "" };
+      if (result && issue) result.reason = `${result.field}: ${issue.reason.replace(/^[^:]*: /, "")}`;
+      if (cacheKey !== null) {
+        if (fieldResults.size >= MAX_FIELD_RESULTS) fieldResults.clear();
+        fieldResults.set(cacheKey, result);
+      }
+    }
+    if (result) return result;
+  }
+  return null;
+}
+
 /**
  * Null if `raw` is a schedule record tradecron can arm, else the problem. With `registry: false`
  * (what storages use), issues that depend on this process's registrations (a calendar registered
@@ -116,16 +159,9 @@ export function storedScheduleProblem(
   }
   const r = raw as Record<string, unknown>;
   const id = typeof r.id === "string" ? r.id : null;
-  const own = recordFields.safeParse(r);
-  const ownIssue = own.success ? null : firstIssue(own.error.issues, () => false);
+  const ownIssue = recordFieldProblem(r);
   if (ownIssue) return { id, ...ownIssue };
-  const input = scheduleInputSchema.safeParse(asInput(r));
-  const inputIssue = input.success
-    ? null
-    : firstIssue(input.error.issues, (issue) => {
-        const code = (issue as { params?: { code?: string } }).params?.code;
-        return !registry && code !== undefined && REGISTRY_CODES.has(code);
-      });
+  const inputIssue = inputProblem(asInput(r), registry);
   if (inputIssue) return { id, ...inputIssue };
   if (Object.isFrozen(raw)) {
     cache.add(raw);
