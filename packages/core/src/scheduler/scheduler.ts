@@ -63,7 +63,9 @@ import {
   positiveDurationSchema,
 } from "../validation.js";
 import { FireQueue, type QueueEntry } from "./fire-queue.js";
+import { InFlight, settleUntil } from "./in-flight.js";
 import { fireIdempotencyKey, type JobDefinition, type JobHandler } from "./job.js";
+import { KeepAlive } from "./keep-alive.js";
 import { planFires } from "./planner.js";
 import { executeRun, Run, type RunnerDeps } from "./runner.js";
 import {
@@ -90,6 +92,10 @@ const FIRE_BATCH = 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** How long a claim is held without renewal before another instance may take the fire over. */
 export const DEFAULT_LEASE_MS = 30_000;
+/** How long stop() waits past its deadline for the writes of cancelled and handed-over fires. */
+const STOP_GRACE_MS = 10_000;
+/** The cancel reason of a fire given back unstarted at shutdown (it is handed over, not recorded). */
+const SHUTDOWN_HANDOVER = "shutdown_handover";
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -127,6 +133,13 @@ export interface SchedulerOptions {
   marketHours?: MarketHours;
   /** Where notifications go (run failed for good, approvals requested or expired, pause-all, broker connection). */
   notifiers?: Notifier[];
+  /**
+   * Keep the Node process alive from `start()` until `stop()`, as croner and node-cron do, so a
+   * script that starts a scheduler keeps running. Default true. False for hosts that decide
+   * themselves when the process ends (the scheduler's timers never hold it then). `stop()` holds
+   * the process while it waits either way, so it always resolves.
+   */
+  keepAlive?: boolean;
 }
 
 const optionsSchema = z.strictObject({
@@ -153,6 +166,7 @@ const optionsSchema = z.strictObject({
   notifiers: z
     .array(z.custom<Notifier>((v) => typeof v === "object" && v !== null && "notify" in v))
     .optional(),
+  keepAlive: z.boolean().optional(),
 });
 
 /** Who did something, for the audit log. */
@@ -359,6 +373,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly counters: Counters = newCounters();
   /** Stored records this instance refused (invalid schedules, an unreadable control record). */
   private readonly trust = new TrustReport();
+  /** Fires whose claim was sent and whose start (or hand-over) is not decided yet. */
+  private readonly claiming = new InFlight();
+  /** Holds the process open while started (option `keepAlive`) and while stopping. */
+  private readonly keepAlive = new KeepAlive();
+  private readonly keepAliveWhileStarted: boolean;
+  /** Set once stop() passed its deadline: fires not started by then are handed over, not started. */
+  private stopCutoff = false;
 
   private lifecycle: SchedulerState = "stopped";
   private paused = false;
@@ -402,6 +423,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.overlapPollMs = o.overlapPollMs ?? 1000;
     this.strictJobs = o.strictJobs ?? true;
     this.random = o.random ?? Math.random;
+    this.keepAliveWhileStarted = o.keepAlive ?? true;
     this.runnerDeps = {
       storage: this.storage,
       clock: this.clock,
@@ -412,6 +434,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       emit: (name, payload) => this.emitSafe(name, payload),
       contextExtras: (run, schedule) => this.trading.contextExtras(run, schedule),
       onSettled: (run, schedule) => this.onRunSettled(run, schedule),
+      // A run that starts waiting between attempts while the scheduler stops is handed over.
+      onBackoff: (run) => {
+        if (this.lifecycle === "stopping")
+          this.background(this.handOver(run), `handing over ${run.execution.id}`);
+      },
     };
     this.notifier = new NotifierHub({
       notifiers: o.notifiers ?? [],
@@ -429,6 +456,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
           this.audit(actor, action, subjectType, subjectId, details),
         notify: (notice) => this.notify(notice),
         reportError: (error, context) => this.reportError(error, context),
+        background: (task, context) => this.background(task, context),
+        track: (task) => this.track(task.catch(() => {})),
       },
       {
         broker: o.broker ?? null,
@@ -479,11 +508,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** Runs a background task, tracking it so `stop()` can wait for it. Errors become events. */
   private background(task: Promise<unknown>, context: string | (() => string)): void {
-    const tracked = task.catch((error) =>
-      this.reportError(error, typeof context === "string" ? context : context()),
+    this.track(
+      task.catch((error) => this.reportError(error, typeof context === "string" ? context : context())),
     );
-    this.tasks.add(tracked);
-    void tracked.finally(() => this.tasks.delete(tracked));
+  }
+
+  /** Tracks a task that never rejects, so `stop()` waits for it. */
+  private track(task: Promise<unknown>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
   }
 
   private storageOk(): void {
@@ -1039,14 +1072,26 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
    * Claims fire (schedule, at) and, if this instance won it, runs it under the overlap policy.
    * `done` settles with the final record (or the other holder's record when the claim was lost).
    */
-  private async fire(
+  private fire(
+    st: ScheduleState,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+  ): Promise<{ claimed: boolean; execution: ExecutionRecord | null; done: Promise<ExecutionRecord | null> }> {
+    // A stopping scheduler claims nothing new; the claims already sent are seen through by stop().
+    if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
+      return Promise.resolve({ claimed: false, execution: null, done: Promise.resolve(null) });
+    }
+    return this.claiming.track(this.claimAndStart(st, at, kind, actor));
+  }
+
+  private async claimAndStart(
     st: ScheduleState,
     at: number,
     kind: FireKind,
     actor: string | null,
   ): Promise<{ claimed: boolean; execution: ExecutionRecord | null; done: Promise<ExecutionRecord | null> }> {
     const record = st.record;
-    const job = this.jobs.get(record.job);
     const closed = kind === "manual" ? null : this.marketSkip(record, at);
     if (closed) {
       const skipped = await this.recordSkip(record, at, kind, actor, closed.reason, closed.details);
@@ -1078,21 +1123,63 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const run = new Run(claim.execution, "handler");
     this.runs.add(run);
     st.running++;
-    if (!job) {
-      // Only possible if the job was unregistered between arming and claiming; give the fire back.
-      await this.finishWithoutRun(run, st, "skipped", "unknown_job");
-      return { claimed: true, execution: run.execution, done: run.done };
-    }
-    if (!this.trading.brokerReady(record)) {
-      await this.finishWithoutRun(run, st, "skipped", "broker_disconnected");
-      return { claimed: true, execution: run.execution, done: run.done };
-    }
-    const proceed = record.overlap === "allow" ? true : await this.resolveOverlap(st, run);
-    if (proceed) {
-      st.lastStartAt = this.clock.now();
-      this.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
-    }
+    await this.startClaimed(st, run, true);
     return { claimed: true, execution: run.execution, done: run.done };
+  }
+
+  /**
+   * Starts a fire this instance holds but has not started, unless shutdown has passed its
+   * deadline (it is handed over unstarted), the job is not registered here, the broker the
+   * schedule requires is down, or (with `checkOverlap`) the overlap policy skips or buffers it.
+   */
+  private async startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> {
+    const record = st.record;
+    const job = this.jobs.get(record.job);
+    if (this.stopCutoff) return this.giveBack(run, st);
+    // Only possible if the job was unregistered between arming and claiming.
+    if (!job) return this.finishWithoutRun(run, st, "skipped", "unknown_job");
+    if (!this.trading.brokerReady(record))
+      return this.finishWithoutRun(run, st, "skipped", "broker_disconnected");
+    if (checkOverlap && record.overlap !== "allow" && !(await this.resolveOverlap(st, run))) return;
+    // Shutdown may have passed its deadline while the overlap check waited for storage.
+    if (this.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return this.giveBack(run, st);
+    st.lastStartAt = this.clock.now();
+    this.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
+  }
+
+  /** A fire cancelled before its handler started: handed over at shutdown, else recorded as cancelled. */
+  private abandon(run: Run, st: ScheduleState): Promise<void> {
+    if (run.cancelReason === SHUTDOWN_HANDOVER) return this.giveBack(run, st);
+    return this.finishWithoutRun(run, st, "cancelled", run.cancelReason ?? "cancelled");
+  }
+
+  /**
+   * Gives back a fire this instance holds but did not start (shutdown): its lease is expired at
+   * once, so exactly one other instance (or this one after a restart) takes it over. A fire never
+   * started goes back to `claimed` with no attempt used, and runs as attempt 1 there; a taken-over
+   * fire gets back the attempt its takeover counted.
+   */
+  private async giveBack(run: Run, st: ScheduleState): Promise<void> {
+    run.handedOver = true;
+    const e = run.execution;
+    const now = this.clock.now();
+    const patch =
+      e.attempts <= 1
+        ? { status: "claimed" as const, attempts: 0, startedAt: null, leaseExpiresAt: now }
+        : { attempts: e.attempts - 1, leaseExpiresAt: now };
+    try {
+      const updated = await this.storage.updateExecution(e.id, this.instanceId, patch);
+      this.storageOk();
+      if (updated) {
+        run.execution = updated;
+        this.emitSafe("fire:handed-over", { execution: updated, reason: "shutdown" });
+      }
+    } catch (error) {
+      // Not written: the lease is not renewed any more, so another instance takes it over when it runs out.
+      this.storageFailed(error, `handing over ${e.id}`);
+    }
+    run.settle(null);
+    this.onRunSettled(run, st.record);
   }
 
   private async finishWithoutRun(
@@ -1127,17 +1214,35 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.onRunSettled(run, st.record);
   }
 
-  /** Applies the overlap policy. Returns true if the run should start now. */
+  /**
+   * Applies the overlap policy. Returns true if the run should start now. Fails closed: when the
+   * storage cannot say whether an earlier run is active, that counts as "busy" and the check is
+   * asked again (every `overlapPollMs`) for as long as the fire is within its misfire tolerance;
+   * after that the fire is skipped with reason `overlap_unknown`. It never starts unchecked.
+   */
   private async resolveOverlap(st: ScheduleState, run: Run): Promise<boolean> {
     const policy = st.record.overlap;
     const mine = run.execution;
-    let others: ExecutionRecord[];
-    try {
-      others = (await this.storage.activeExecutions(mine.scheduleId)).filter((e) => e.id !== mine.id);
-      this.storageOk();
-    } catch (error) {
-      this.storageFailed(error, `checking overlap of ${mine.scheduleId}`);
-      others = [];
+    const giveUpAt = mine.claimedAt + st.record.misfire.toleranceMs;
+    let others: ExecutionRecord[] | null = null;
+    while (others === null) {
+      try {
+        others = (await this.storage.activeExecutions(mine.scheduleId)).filter((e) => e.id !== mine.id);
+        this.storageOk();
+      } catch (error) {
+        this.storageFailed(error, `checking overlap of ${mine.scheduleId}`);
+        if (this.clock.now() >= giveUpAt) {
+          await this.finishWithoutRun(run, st, "skipped", "overlap_unknown");
+          return false;
+        }
+        run.phase = "waiting";
+        await this.waitForChange(st, run.controller.signal);
+        run.phase = "handler";
+        if (run.aborted) {
+          await this.abandon(run, st);
+          return false;
+        }
+      }
     }
     if (others.length === 0) return true;
     if (policy === "skip") {
@@ -1198,13 +1303,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await this.waitForChange(st, run.controller.signal);
     }
     if (run.controller.signal.aborted) {
-      if (run.cancelReason === "shutdown_release") {
-        await this.storage.releaseClaim(mine.id, this.instanceId).catch(() => false);
-        run.settle(null);
-        this.onRunSettled(run, st.record);
-      } else {
-        await this.finishWithoutRun(run, st, "cancelled", run.cancelReason ?? "cancelled");
-      }
+      await this.abandon(run, st);
       return false;
     }
     const now = this.clock.now();
@@ -1313,6 +1412,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (this.storage.watch) this.unwatch = this.storage.watch((change) => this.onStorageChange(change));
     await this.trading.start();
     this.lifecycle = this.paused ? "paused" : "running";
+    if (this.keepAliveWhileStarted) this.keepAlive.hold("started");
     this.startedAt = this.clock.now();
     this.heartbeatAt = this.startedAt;
     this.lastSyncAt = this.startedAt;
@@ -1347,77 +1447,119 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   }
 
   /**
-   * Stops the loop. Running handlers get `timeoutMs` (default 30 s) to finish, then their signals
-   * are aborted and they are recorded as cancelled (reason `shutdown`). Runs waiting between retry
-   * attempts are handed over: their lease is expired, so the next instance to look takes them over
-   * and continues with the next attempt. Buffered fires are released. Idempotent.
+   * Stops the loop, gracefully. No new fire is claimed. Every fire claimed before or during the
+   * call (a claim still on its way back from storage included) runs to its end within `timeoutMs`
+   * (default 30 s) and is recorded; buffered fires and runs waiting between retry attempts are
+   * handed over (their lease expires at once, so another instance, or this one after a restart,
+   * takes them over). At the deadline, handlers still running have their signal aborted and are
+   * recorded as cancelled (reason `shutdown`), and fires not started yet are handed over unstarted.
+   *
+   * It resolves only when nothing of this scheduler is running any more or will touch the storage
+   * (outcomes written, hand-overs written, background work done), so a host may close the storage
+   * right after; only storage writes that hang are not waited for longer than 10 s past the
+   * deadline (they are reported as `scheduler:error`). It does not close the storage, which is the
+   * host's and may be shared by other schedulers, unless `closeStorage: true`. It always resolves,
+   * even with `keepAlive: false`: it holds the process open while it waits. Idempotent.
    */
-  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = parseInput(
-      z.strictObject({ timeoutMs: durationSchema.default(30_000) }),
+  async stop(options: { timeoutMs?: number; closeStorage?: boolean } = {}): Promise<void> {
+    const o = parseInput(
+      z.strictObject({ timeoutMs: durationSchema.default(30_000), closeStorage: z.boolean().default(false) }),
       options,
       "scheduler",
-    ).timeoutMs;
-    if (this.lifecycle === "stopped") return;
+      "",
+      "options",
+    );
+    if (this.lifecycle === "stopped") {
+      if (o.closeStorage) await this.storage.close();
+      return;
+    }
     if (this.starting) await this.starting.catch(() => {});
     if (this.stopping) return this.stopping;
-    this.stopping = this.doStop(timeoutMs).finally(() => {
+    this.keepAlive.hold("stop");
+    this.stopping = this.doStop(o.timeoutMs, o.closeStorage).finally(() => {
       this.stopping = null;
+      this.keepAlive.release("stop");
     });
     return this.stopping;
   }
 
-  private async doStop(timeoutMs: number): Promise<void> {
+  /** Work whose end stop() waits for: runs, claims on their way, background tasks. */
+  private inFlight(): Promise<unknown>[] {
+    return [...[...this.runs].map((r) => r.done), ...this.claiming.promises, ...this.tasks];
+  }
+
+  private async doStop(timeoutMs: number, closeStorage: boolean): Promise<void> {
     const now = this.clock.now();
     this.lifecycle = "stopping";
     this.emitSafe("scheduler:stopping", { instanceId: this.instanceId, at: now, running: this.runs.size });
     this.disarmAll();
-    if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
-    this.maintenanceTimer = null;
     this.unwatch?.();
     this.unwatch = null;
+    // Buffered fires have not started: hand them over now. Runs between attempts, likewise (a run
+    // that fails during the wait is handed over as it starts its backoff: `onBackoff`).
     for (const run of [...this.runs]) {
-      if (run.phase === "waiting") run.cancel("shutdown_release");
+      if (run.phase === "waiting") run.cancel(SHUTDOWN_HANDOVER);
       else if (run.phase === "backoff") await this.handOver(run);
     }
-    const pending = () => [...this.runs].map((r) => r.done);
-    if (this.runs.size > 0) {
-      if (timeoutMs > 0) {
-        const deadline = new AbortController();
-        await Promise.race([
-          Promise.all(pending()),
-          sleep(this.clock, timeoutMs, deadline.signal).catch(() => {}),
-        ]);
-        deadline.abort();
-      }
-      for (const run of [...this.runs]) run.cancel("shutdown");
-      await Promise.all(pending());
+    const deadline = now + timeoutMs;
+    await settleUntil(this.clock, deadline, () => this.inFlight());
+    // The deadline: unstarted fires (and claims that come back from now on) are handed over,
+    // handlers still running are aborted and recorded as cancelled.
+    this.stopCutoff = true;
+    for (const run of [...this.runs]) {
+      if (run.handedOver || run.phase === "done") continue;
+      if (!run.started) run.cancel(SHUTDOWN_HANDOVER);
+      else if (run.phase === "backoff") await this.handOver(run);
+      else run.cancel("shutdown");
     }
-    await Promise.all([...this.tasks]);
+    const drained = await settleUntil(this.clock, this.clock.now() + STOP_GRACE_MS, () => this.inFlight());
+    if (!drained) {
+      this.reportError(
+        new TradecronError(
+          "STORAGE",
+          `stop: ${this.inFlight().length} storage call(s) still pending ${STOP_GRACE_MS} ms after the deadline; not waiting longer`,
+        ),
+        "stopping",
+      );
+    }
+    if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = null;
     await this.trading.stop();
     if (timeoutMs > 0) {
       // Give queued notifications (a failure, a pause) a bounded chance to leave before exit.
-      const deadline = new AbortController();
+      const flush = new AbortController();
       await Promise.race([
         this.notifier.flush(),
-        sleep(this.clock, Math.min(timeoutMs, 5000), deadline.signal).catch(() => {}),
+        sleep(this.clock, Math.min(timeoutMs, 5000), flush.signal).catch(() => {}),
       ]);
-      deadline.abort();
+      flush.abort();
     }
+    this.stopCutoff = false;
     this.lifecycle = "stopped";
+    this.keepAlive.release("started");
+    if (closeStorage) await this.storage.close();
     const at = this.clock.now();
     this.logger.info({ instanceId: this.instanceId }, "scheduler stopped");
     this.emitSafe("scheduler:stopped", { instanceId: this.instanceId, at });
   }
 
+  /**
+   * Hands over a run waiting between attempts (shutdown): its lease expires at once and the attempt
+   * it was about to start is given back, so whoever takes it over runs that attempt.
+   */
   private async handOver(run: Run): Promise<void> {
+    if (run.handedOver) return;
     run.handedOver = true;
+    const e = run.execution;
     try {
-      await this.storage.updateExecution(run.execution.id, this.instanceId, {
+      const updated = await this.storage.updateExecution(e.id, this.instanceId, {
+        attempts: Math.max(0, e.attempts - 1),
         leaseExpiresAt: this.clock.now(),
       });
+      this.storageOk();
+      if (updated) this.emitSafe("fire:handed-over", { execution: updated, reason: "shutdown" });
     } catch (error) {
-      this.storageFailed(error, `handing over ${run.execution.id}`);
+      this.storageFailed(error, `handing over ${e.id}`);
     }
     run.cancel("handed_over");
   }
@@ -1563,12 +1705,16 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       10,
       Math.min(Math.floor(this.leaseMs / 3), this.storage.watch ? Infinity : this.syncIntervalMs),
     );
+    // Maintenance goes on while stopping: the leases of the runs stop() waits for must stay
+    // renewed, or another instance would take them over and run them a second time.
+    const alive = () =>
+      this.lifecycle === "running" || this.lifecycle === "paused" || this.lifecycle === "stopping";
     this.maintenanceTimer = this.clock.setTimeout(() => {
       this.maintenanceTimer = null;
-      if (this.lifecycle !== "running" && this.lifecycle !== "paused") return;
+      if (!alive()) return;
       this.background(
         this.maintain().finally(() => {
-          if (this.lifecycle === "running" || this.lifecycle === "paused") this.scheduleMaintenance();
+          if (alive() && this.maintenanceTimer === null) this.scheduleMaintenance();
         }),
         "maintenance",
       );
@@ -1596,7 +1742,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         this.storageFailed(error, "renewing leases");
       }
     }
-    if (!this.storage.watch && now - this.lastSyncAt >= this.syncIntervalMs) {
+    if (
+      !this.storage.watch &&
+      this.lifecycle !== "stopping" &&
+      now - this.lastSyncAt >= this.syncIntervalMs
+    ) {
       this.lastSyncAt = now;
       await this.syncFromStorage();
     }
@@ -1644,9 +1794,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         continue;
       }
       st.running++;
-      st.lastStartAt = now;
+      // Attempt 1: a fire handed over unstarted (it never ran), which starts like a new fire, under
+      // the overlap policy. A later attempt continues a run that had started.
       this.background(
-        executeRun(run, st.record, job, this.runnerDeps),
+        this.startClaimed(st, run, execution.attempts === 1),
         `taken-over run of ${execution.scheduleId}`,
       );
     }
@@ -1844,6 +1995,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     for (let tries = 0; tries < 100; tries++, at++) {
       const outcome = await this.fire(st, at, "manual", o.actor);
       if (!outcome.claimed) {
+        if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
+          throw new StateError(
+            "NOT_RUNNING",
+            `scheduler is ${this.lifecycle}; the manual fire of '${id}' was not run`,
+          );
+        }
         if (outcome.execution === null) {
           throw new TradecronError("STORAGE", `could not claim a manual fire of '${id}'`, { field: "id" });
         }
@@ -1923,6 +2080,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const result: BackfillResult = { fires: fires.length, ran: 0, alreadyClaimed: 0, executions: [] };
     for (const at of fires) {
       const outcome = await this.fire(st, at, "backfill", o.actor);
+      if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
+        throw new StateError(
+          "NOT_RUNNING",
+          `scheduler is ${this.lifecycle}; the backfill of '${id}' stopped after ${result.ran} fire(s)`,
+          {
+            details: { ran: result.ran, fires: result.fires },
+          },
+        );
+      }
       if (!outcome.claimed) {
         result.alreadyClaimed++;
         continue;
