@@ -34,7 +34,9 @@ function built(): string {
 }
 
 /** Runs an ES module script with this Node; resolves with its exit code, output and run time. */
-function runScript(source: string): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function runScript(
+  source: string,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", source], { stdio: "pipe" });

@@ -1082,7 +1082,16 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
       return Promise.resolve({ claimed: false, execution: null, done: Promise.resolve(null) });
     }
-    return this.claiming.track(this.claimAndStart(st, at, kind, actor));
+    // Tracked before the claim is sent: a stop() called meanwhile (even from within the storage
+    // call) must already see this claim as in flight.
+    const decided = Promise.withResolvers<void>();
+    this.claiming.track(decided.promise);
+    const outcome = this.claimAndStart(st, at, kind, actor);
+    void outcome.then(
+      () => decided.resolve(),
+      () => decided.resolve(),
+    );
+    return outcome;
   }
 
   private async claimAndStart(

@@ -217,6 +217,41 @@ describe("stop() with claims in flight", () => {
   });
 });
 
+describe("stop() called from within the claim", () => {
+  it("still sees the claim as in flight and runs the fire to its end", async () => {
+    const clock = new TestClock("2026-01-05T14:30:00Z");
+    const memory = new MemoryStorage();
+    let stopped: Promise<void> | null = null;
+    const { scheduler } = setup({
+      clock,
+      storage: new Proxy(memory, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (prop !== "claimFire") return typeof value === "function" ? value.bind(target) : value;
+          return (claim: never) => {
+            const answer = target.claimFire(claim);
+            // A host reacting to something inside the storage call (a log line, a signal).
+            stopped ??= scheduler.stop({ timeoutMs: 20_000 });
+            return answer;
+          };
+        },
+      }),
+    });
+    const job = slowJob(clock, 2000);
+    scheduler.register("job", job.handler);
+    await scheduler.createSchedule({ id: "once", job: "job", trigger: { at: T } });
+    await scheduler.start();
+    await clock.advanceTo(T);
+    await clock.advance(2000);
+    await stopped;
+    expect(job.ended.get("once@2026-01-05T14:31:00.000Z")).toBe(1);
+    expect(await memory.findExecution("once", T)).toMatchObject({
+      status: "succeeded",
+      instanceId: "instance-a",
+    });
+  });
+});
+
 describe("stop() keeps what it waits for", () => {
   it("keeps renewing the leases of runs longer than the lease, so no other instance runs them again", async () => {
     const clock = new TestClock("2026-01-05T14:30:00Z");
