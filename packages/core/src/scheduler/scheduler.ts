@@ -1084,13 +1084,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     // Tracked before the claim is sent: a stop() called meanwhile (even from within the storage
     // call) must already see this claim as in flight.
-    const decided = Promise.withResolvers<void>();
-    this.claiming.track(decided.promise);
-    const outcome = this.claimAndStart(st, at, kind, actor);
-    void outcome.then(
-      () => decided.resolve(),
-      () => decided.resolve(),
+    let decided!: () => void;
+    this.claiming.track(
+      new Promise<void>((resolve) => {
+        decided = resolve;
+      }),
     );
+    const outcome = this.claimAndStart(st, at, kind, actor);
+    void outcome.then(decided, decided);
     return outcome;
   }
 
