@@ -235,6 +235,7 @@ const decisionSchema = z.strictObject({
   actor: z.string().trim().min(1).max(200),
   reason: z.string().max(1000).optional(),
 });
+const approveSchema = decisionSchema.extend({ allowRemovedSchedule: z.boolean().default(false) });
 const orderListSchema = z.strictObject({
   scheduleId: z.string().min(1).optional(),
   executionId: z.string().min(1).optional(),
@@ -2194,14 +2195,18 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /**
    * Approves one or many pending approvals as `actor`. Each is re-checked by the risk guard (limits
    * may have changed since it was proposed) and, if it passes, submitted to the broker. Returns one
-   * result per id, in order; an approval that is not pending any more is reported, not thrown.
+   * result per id, in order; an approval that is not pending any more is reported, not thrown. An
+   * approval whose schedule was removed is rejected (code `SCHEDULE_NOT_FOUND`) unless
+   * `allowRemovedSchedule: true`.
    */
   async approve(
     ids: string | string[],
-    options: ActorOptions & { reason?: string },
+    options: ActorOptions & { reason?: string; allowRemovedSchedule?: boolean },
   ): Promise<DecisionResult[]> {
-    const o = parseInput(decisionSchema, { ...options, ids }, "scheduler");
-    return this.trading.approvals.approve(o.ids, o.actor, o.reason ?? null);
+    const o = parseInput(approveSchema, { ...options, ids }, "scheduler");
+    return this.trading.approvals.approve(o.ids, o.actor, o.reason ?? null, {
+      allowRemovedSchedule: o.allowRemovedSchedule,
+    });
   }
 
   /** Rejects one or many pending approvals as `actor`, with an optional reason. */

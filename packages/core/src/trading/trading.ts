@@ -101,6 +101,7 @@ export class Trading {
       storage: deps.storage,
       clock: deps.clock,
       desk: this.desk,
+      counters: deps.counters,
       emit: deps.emit,
       audit: (actor, action, subjectId, details) => deps.audit(actor, action, "approval", subjectId, details),
       rulesFor: (scheduleId) => this.rulesFor(scheduleId),
