@@ -58,6 +58,7 @@ export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome }
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, planFires } from "./scheduler/planner.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
+export type { ScheduleCounters } from "./scheduler/schedule-counters.js";
 export {
   type ActorOptions,
   type ApprovalListInput,
@@ -68,6 +69,7 @@ export {
   type ExecutionListInput,
   type OrderListInput,
   type PreviewFire,
+  type ScheduleListInput,
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler/scheduler.js";

@@ -62,12 +62,14 @@ import {
   parseInput,
   positiveDurationSchema,
 } from "../validation.js";
+import { logEvent, logNextFires } from "./event-log.js";
 import { FireQueue, type QueueEntry } from "./fire-queue.js";
 import { InFlight, settleUntil } from "./in-flight.js";
 import { fireIdempotencyKey, type JobDefinition, type JobHandler } from "./job.js";
 import { KeepAlive } from "./keep-alive.js";
 import { planFires } from "./planner.js";
 import { executeRun, Run, type RunnerDeps } from "./runner.js";
+import { countEvent, newScheduleCounters, type ScheduleCounters } from "./schedule-counters.js";
 import {
   assessHealth,
   type Counters,
@@ -257,6 +259,22 @@ const auditListSchema = z.strictObject({
   cursor: z.string().nullable().optional(),
 });
 
+/** Filters of {@link Scheduler.listSchedules}; a schedule must match every one given. */
+export interface ScheduleListInput {
+  /** A tag the schedule carries, or several it carries all of. */
+  tag?: string | string[];
+  job?: string;
+  enabled?: boolean;
+  paused?: boolean;
+}
+
+const scheduleListSchema = z.strictObject({
+  tag: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  job: z.string().min(1).optional(),
+  enabled: z.boolean().optional(),
+  paused: z.boolean().optional(),
+});
+
 /** Filters of {@link Scheduler.listApprovals}. */
 export interface ApprovalListInput {
   status?: ApprovalStatus | ApprovalStatus[];
@@ -374,6 +392,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly counters: Counters = newCounters();
   /** Stored records this instance refused (invalid schedules, an unreadable control record). */
   private readonly trust = new TrustReport();
+  /** Counters of each schedule since this instance started (from the events). */
+  private readonly perSchedule = new Map<string, ScheduleCounters>();
   /** Fires whose claim was sent and whose start (or hand-over) is not decided yet. */
   private readonly claiming = new InFlight();
   /** Holds the process open while started (option `keepAlive`) and while stopping. */
@@ -488,8 +508,17 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   // ------------------------------------------------------------------------------------------
   // events
 
-  /** Emits without letting a throwing listener reach the loop. */
+  /**
+   * Emits without letting a throwing listener reach the loop. Every event is first counted per
+   * schedule and logged (`event-log.ts`), before any listener can throw.
+   */
   protected emitSafe<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void {
+    try {
+      countEvent(this.perSchedule, name, payload);
+      logEvent(this.logger, name, payload);
+    } catch {
+      // A throwing logger must not reach the loop either.
+    }
     try {
       (this.emit as (n: string, p: unknown) => boolean)(name, payload);
     } catch (error) {
@@ -708,9 +737,20 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return record;
   }
 
-  /** Every schedule, ordered by id. */
-  async listSchedules(): Promise<ScheduleRecord[]> {
-    return this.storage.listSchedules();
+  /**
+   * Every schedule, ordered by id, or those matching every given filter: `tag` (a tag, or several
+   * the schedule must all carry), `job`, `enabled`, `paused`.
+   */
+  async listSchedules(filter: ScheduleListInput = {}): Promise<ScheduleRecord[]> {
+    const f = parseInput(scheduleListSchema, filter, "scheduler", "", "filter");
+    const tags = f.tag === undefined ? [] : [f.tag].flat();
+    return (await this.storage.listSchedules()).filter(
+      (s) =>
+        (f.job === undefined || s.job === f.job) &&
+        (f.enabled === undefined || s.enabled === f.enabled) &&
+        (f.paused === undefined || s.paused === f.paused) &&
+        tags.every((t) => s.tags.includes(t)),
+    );
   }
 
   /** Removes a schedule (its history stays). NotFoundError if it does not exist. */
@@ -809,6 +849,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (!st) return;
     this.queue.delete(st);
     this.states.delete(id);
+    this.perSchedule.delete(id);
     this.scheduleTimer();
   }
 
@@ -1430,6 +1471,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.armAll();
     this.scheduleMaintenance();
     this.logger.info({ instanceId: this.instanceId, schedules: this.states.size }, "scheduler started");
+    logNextFires(this.logger, this.scheduleStatuses(), (s) => this.whyNoFire(s));
     this.emitSafe("scheduler:started", { instanceId: this.instanceId, at: this.startedAt });
   }
 
@@ -2269,8 +2311,20 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         lastStatus: st.lastStatus,
         lastSuccessAt: st.lastSuccessAt,
         running: st.running,
+        counters: { ...(this.perSchedule.get(st.record.id) ?? newScheduleCounters()) },
       }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Why schedule `s` has no next fire on this instance, or null when it has one. */
+  private whyNoFire(s: ScheduleStatus): string | null {
+    if (s.nextFireAt !== null) return null;
+    if (!s.enabled) return "disabled";
+    if (s.paused) return "paused";
+    if (!s.handled) return `job '${s.job}' is not registered here`;
+    if (this.control.pausedAll) return "emergency pause-all is in force";
+    if (this.paused) return "this instance is paused";
+    return this.trust.problemOf(s.id) ?? "no fire in the future";
   }
 
   /** A snapshot of state, uptime, heartbeat, per-schedule status and counters. */

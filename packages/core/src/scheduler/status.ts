@@ -1,6 +1,7 @@
 /** Status and health: what the scheduler reports about itself (DESIGN.md promise 8). */
 
 import type { ExecutionStatus } from "../storage/records.js";
+import type { ScheduleCounters } from "./schedule-counters.js";
 
 /** Counters since this instance started. */
 export interface Counters {
@@ -60,6 +61,8 @@ export interface ScheduleStatus {
   lastSuccessAt: number | null;
   /** Runs of this schedule in progress on this instance. */
   running: number;
+  /** What happened to this schedule's fires on this instance since it started. */
+  counters: ScheduleCounters;
 }
 
 /** The scheduler's report on itself. */
