@@ -200,7 +200,9 @@ export interface BackoffPolicy {
  * How failed runs are retried. `attempts` counts the first run. Errors whose `code` or `name` is
  * listed in `nonRetryable`, errors with `retryable: false`, and tradecron's validation and
  * rejection errors are never retried; neither are programming errors (a TypeError that is not a
- * network failure), as p-retry decides.
+ * network failure), as p-retry decides. A takeover (another instance continuing a fire whose
+ * holder died) uses one attempt too: a fire taken over more often than `attempts` allows is
+ * recorded as failed (`LEASE_EXPIRED`) without running again.
  */
 export interface RetryPolicy {
   attempts: number;

@@ -252,6 +252,24 @@ describe("stop() called from within the claim", () => {
   });
 });
 
+describe("stop() and the storage", () => {
+  it("leaves the storage open (it is the host's), unless closeStorage: true", async () => {
+    for (const closeStorage of [false, true]) {
+      const memory = new MemoryStorage();
+      let closed = 0;
+      const storage = Object.assign(Object.create(memory) as MemoryStorage, {
+        close: async () => {
+          closed++;
+        },
+      });
+      const { scheduler } = setup({ storage });
+      await scheduler.start();
+      await scheduler.stop({ closeStorage });
+      expect(closed, `closeStorage: ${closeStorage}`).toBe(closeStorage ? 1 : 0);
+    }
+  });
+});
+
 describe("stop() keeps what it waits for", () => {
   it("keeps renewing the leases of runs longer than the lease, so no other instance runs them again", async () => {
     const clock = new TestClock("2026-01-05T14:30:00Z");
