@@ -7,7 +7,7 @@ import type { SchedulerEvents } from "../events.js";
 
 /** What happened to one schedule's fires on this instance since it started. */
 export interface ScheduleCounters {
-  /** Fires this instance claimed. */
+  /** Fires this instance claimed (the scheduler-wide count includes skips it recorded). */
   fires: number;
   /** Runs started (a takeover counts). */
   runs: number;

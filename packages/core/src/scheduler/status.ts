@@ -1,45 +1,17 @@
 /** Status and health: what the scheduler reports about itself (DESIGN.md promise 8). */
 
 import type { ExecutionStatus } from "../storage/records.js";
-import type { ScheduleCounters } from "./schedule-counters.js";
+import { newScheduleCounters, type ScheduleCounters } from "./schedule-counters.js";
 
-/** Counters since this instance started. */
-export interface Counters {
-  /** Fires this instance claimed (including skips it recorded). */
-  fires: number;
-  /** Runs started (a takeover counts). */
-  runs: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  cancelled: number;
-  skipped: number;
-  /** Retry attempts started. */
-  retries: number;
-  /** Fires missed (down, paused, clock jump), whatever the policy did with them. */
-  missed: number;
-  /** Fires taken over from instances whose lease expired. */
-  takenOver: number;
+/** Counters since this instance started: those of every schedule together, and the orders. */
+export interface Counters extends ScheduleCounters {
   ordersSubmitted: number;
   ordersRejected: number;
 }
 
 /** Fresh zeroed counters. */
 export function newCounters(): Counters {
-  return {
-    fires: 0,
-    runs: 0,
-    succeeded: 0,
-    failed: 0,
-    timedOut: 0,
-    cancelled: 0,
-    skipped: 0,
-    retries: 0,
-    missed: 0,
-    takenOver: 0,
-    ordersSubmitted: 0,
-    ordersRejected: 0,
-  };
+  return { ...newScheduleCounters(), ordersSubmitted: 0, ordersRejected: 0 };
 }
 
 /** Lifecycle state of a scheduler instance. */

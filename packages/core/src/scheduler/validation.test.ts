@@ -12,14 +12,14 @@ async function rejection(promise: Promise<unknown>): Promise<ValidationError> {
   throw new Error("expected a rejection");
 }
 
-describe("bad input is rejected at the call with a typed error naming the field", () => {
-  const base = { id: "s", job: "job" } as const;
-  function scheduler() {
-    const { scheduler } = setup();
-    scheduler.register("job", () => {});
-    return scheduler;
-  }
+const base = { id: "s", job: "job" } as const;
+function scheduler() {
+  const { scheduler } = setup();
+  scheduler.register("job", () => {});
+  return scheduler;
+}
 
+describe("bad input is rejected at the call with a typed error naming the field", () => {
   it("an invalid cron expression", async () => {
     const error = await rejection(scheduler().createSchedule({ ...base, trigger: { cron: "0 25 * * *" } }));
     expect(error.code).toBe("INVALID_CRON");
@@ -136,13 +136,6 @@ describe("schedule updates", () => {
 });
 
 describe("out-of-range and malformed input is rejected with the field named", () => {
-  const base = { id: "s", job: "job" } as const;
-  function scheduler() {
-    const { scheduler } = setup();
-    scheduler.register("job", () => {});
-    return scheduler;
-  }
-
   it("an instant outside the Date range, or an interval whose fires leave it", async () => {
     const s = scheduler();
     for (const trigger of [{ every: 1e300 }, JSON.parse('{"every": 1e308}'), { every: 8.6399e15 }]) {

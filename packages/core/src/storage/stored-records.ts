@@ -11,7 +11,7 @@
 
 import type { z } from "zod";
 import { StorageError } from "../errors.js";
-import { SCHEDULE_ID, scheduleInputSchema } from "../schedule/schedule-input.js";
+import { recordToInput, SCHEDULE_ID, scheduleInputSchema } from "../schedule/schedule-input.js";
 import { MAX_INSTANT } from "../validation.js";
 import type { ControlRecord, ScheduleRecord } from "./records.js";
 
@@ -60,30 +60,6 @@ const REGISTRY_CODES = new Set(["UNKNOWN_CALENDAR"]);
 
 const validSchedules = new WeakSet<object>();
 const structurallyValid = new WeakSet<object>();
-
-/** The `createSchedule` input a stored record stands for (the record's own fields are checked apart). */
-function asInput(r: Record<string, unknown>): Record<string, unknown> {
-  return {
-    id: r.id,
-    name: r.name,
-    job: r.job,
-    description: r.description,
-    tags: r.tags,
-    trigger: r.trigger,
-    data: r.data,
-    enabled: r.enabled,
-    misfire: r.misfire,
-    overlap: r.overlap,
-    retry: r.retry,
-    timeout: r.timeoutMs,
-    requiresApproval: r.requiresApproval ?? false,
-    approvalExpiry: r.approvalExpiryMs ?? null,
-    risk: r.risk ?? null,
-    requireBrokerConnection: r.requireBrokerConnection ?? false,
-    marketHoursOnly: r.marketHoursOnly ?? false,
-    calendar: r.calendar ?? "XNYS",
-  };
-}
 
 function firstIssue(
   issues: readonly z.core.$ZodIssue[],
@@ -161,7 +137,11 @@ export function storedScheduleProblem(
   const id = typeof r.id === "string" ? r.id : null;
   const ownIssue = recordFieldProblem(r);
   if (ownIssue) return { id, ...ownIssue };
-  const inputIssue = inputProblem(asInput(r), registry);
+  // The input the record stands for (its own fields were checked above).
+  const inputIssue = inputProblem(
+    recordToInput(r as unknown as ScheduleRecord) as unknown as Record<string, unknown>,
+    registry,
+  );
   if (inputIssue) return { id, ...inputIssue };
   if (Object.isFrozen(raw)) {
     cache.add(raw);

@@ -5,6 +5,17 @@ import { type Clock, clockSchema, MAX_TIMER_MS, overflowSafe, sleep, systemClock
 
 const THIRTY_DAYS = 30 * 86_400_000;
 
+/** A clock of your own on bare fake-timers, which, like Node, fires a timer above the limit after 1 ms. */
+function nodeLikeClock(): { raw: FakeTimers.Clock; own: Clock } {
+  const raw = FakeTimers.createClock(0) as FakeTimers.Clock;
+  const own: Clock = {
+    now: () => raw.now,
+    setTimeout: (fn, ms) => raw.setTimeout(fn, ms),
+    clearTimeout: (h) => raw.clearTimeout(h as FakeTimers.TimerId),
+  };
+  return { raw, own };
+}
+
 describe("timers longer than setTimeout's limit (2^31-1 ms)", () => {
   const warnings: Error[] = [];
   const onWarning = (w: Error) => warnings.push(w);
@@ -37,13 +48,7 @@ describe("timers longer than setTimeout's limit (2^31-1 ms)", () => {
   });
 
   it("makes a clock of your own overflow-safe, and parses every clock option to that form", async () => {
-    // A bare fake-timers clock behaves like Node: a delay above the limit fires after 1 ms.
-    const raw = FakeTimers.createClock(0);
-    const own: Clock = {
-      now: () => raw.now,
-      setTimeout: (fn, ms) => raw.setTimeout(fn, ms),
-      clearTimeout: (h) => raw.clearTimeout(h as FakeTimers.TimerId),
-    };
+    const { raw, own } = nodeLikeClock();
     const safe = clockSchema.parse(own);
     expect(safe).toBe(overflowSafe(own));
     let fired = 0;
@@ -68,12 +73,7 @@ describe("timers longer than setTimeout's limit (2^31-1 ms)", () => {
   });
 
   it("sleeps longer than the limit on any clock", async () => {
-    const raw = FakeTimers.createClock(0);
-    const own: Clock = {
-      now: () => raw.now,
-      setTimeout: (fn, ms) => raw.setTimeout(fn, ms),
-      clearTimeout: (h) => raw.clearTimeout(h as FakeTimers.TimerId),
-    };
+    const { raw, own } = nodeLikeClock();
     let woke = false;
     void sleep(own, THIRTY_DAYS).then(() => {
       woke = true;

@@ -18,10 +18,20 @@ import {
 
 type Row = Record<string, unknown>;
 
-/** Why a row could not even be decoded (a JSON column that is not JSON), as a record error. */
-function undecodable(storage: string, subject: "schedule" | "control", id: string | null, error: unknown) {
-  const message = error instanceof Error ? error.message : String(error);
-  return corruptRecord(storage, subject, id, `a column cannot be decoded (${message})`);
+/** The decoded row, or a record error when it cannot even be decoded (a JSON column that is not JSON). */
+function decoded(
+  storage: string,
+  subject: "schedule" | "control",
+  id: string | null,
+  row: Row,
+  decode: (row: Row) => unknown,
+): unknown {
+  try {
+    return decode(row);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw corruptRecord(storage, subject, id, `a column cannot be decoded (${message})`);
+  }
 }
 
 /** The checks, and what failed them, for one storage. */
@@ -43,13 +53,7 @@ export class RowChecks {
   private checkSchedule(row: Row, decode: (row: Row) => unknown): ScheduleRecord {
     const id = typeof row.id === "string" ? row.id : null;
     try {
-      let value: unknown;
-      try {
-        value = decode(row);
-      } catch (error) {
-        throw undecodable(this.storage, "schedule", id, error);
-      }
-      const record = checkStoredSchedule(this.storage, value);
+      const record = checkStoredSchedule(this.storage, decoded(this.storage, "schedule", id, row, decode));
       if (id !== null) this.invalid.delete(id);
       return record;
     } catch (error) {
@@ -102,13 +106,7 @@ export class RowChecks {
     try {
       if (!row)
         throw corruptRecord(this.storage, "control", null, "the control row is missing (deleted by hand?)");
-      let value: unknown;
-      try {
-        value = decode(row);
-      } catch (error) {
-        throw undecodable(this.storage, "control", null, error);
-      }
-      const control = checkStoredControl(this.storage, value);
+      const control = checkStoredControl(this.storage, decoded(this.storage, "control", null, row, decode));
       this.controlIssue = null;
       return control;
     } catch (error) {
