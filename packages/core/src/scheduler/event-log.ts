@@ -5,7 +5,7 @@
  */
 
 import type { SchedulerEventName, SchedulerEvents } from "../events.js";
-import type { Logger } from "../logger.js";
+import { type Logger, silentLogger } from "../logger.js";
 import type { ExecutionRecord } from "../storage/records.js";
 import type { ScheduleStatus } from "./status.js";
 
@@ -26,6 +26,8 @@ function fields(e: ExecutionRecord): Record<string, unknown> {
 
 /** Logs one scheduler event (the ones worth a line). */
 export function logEvent(logger: Logger, name: SchedulerEventName, payload: unknown): void {
+  // The default: nothing to build a line for on the hot path of every fire.
+  if (logger === silentLogger) return;
   switch (name) {
     case "run:started": {
       const { execution: e } = payload as SchedulerEvents["run:started"];

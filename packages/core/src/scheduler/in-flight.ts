@@ -6,27 +6,45 @@
 
 import { type Clock, sleep } from "../time/clock.js";
 
-/** A set of promises that leave it as they settle. */
+/**
+ * Work in flight, counted: `begin()` before the work starts, the returned `end` when it is done.
+ * A count and one promise per busy spell, not a promise per piece of work: every fire passes
+ * through here, and stop() only needs to know when the count is back to zero.
+ */
 export class InFlight {
-  private readonly pending = new Set<Promise<unknown>>();
+  private count = 0;
+  private idle: { promise: Promise<void>; resolve: () => void } | null = null;
 
-  /** Tracks `promise` until it settles; returns it. */
-  track<T>(promise: Promise<T>): Promise<T> {
-    const settled: Promise<unknown> = promise.then(
-      () => this.pending.delete(settled),
-      () => this.pending.delete(settled),
-    );
-    this.pending.add(settled);
-    return promise;
+  /** Counts one piece of work in; call the returned function (once) when it is done. */
+  begin(): () => void {
+    this.count++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.count--;
+      if (this.count === 0 && this.idle) {
+        this.idle.resolve();
+        this.idle = null;
+      }
+    };
   }
 
-  /** Promises still pending (each settles, never rejects). */
+  /** A promise that resolves when nothing is in flight (none when nothing is now). */
   get promises(): Promise<unknown>[] {
-    return [...this.pending];
+    if (this.count === 0) return [];
+    if (!this.idle) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.idle = { promise, resolve };
+    }
+    return [this.idle.promise];
   }
 
   get size(): number {
-    return this.pending.size;
+    return this.count;
   }
 }
 

@@ -1126,12 +1126,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     // Tracked before the claim is sent: a stop() called meanwhile (even from within the storage
     // call) must already see this claim as in flight.
-    let decided!: () => void;
-    this.claiming.track(
-      new Promise<void>((resolve) => {
-        decided = resolve;
-      }),
-    );
+    const decided = this.claiming.begin();
     const outcome = this.claimAndStart(st, at, kind, actor);
     void outcome.then(decided, decided);
     return outcome;
