@@ -16,6 +16,7 @@ export type SkipReason =
   | "disabled"
   | "market_closed"
   | "broker_disconnected"
+  | "overlap_unknown"
   | (string & {});
 
 /** Payloads by event name. */
@@ -55,6 +56,11 @@ export interface SchedulerEvents {
   };
   /** A crashed instance's fire was taken over by this one (attempt > 1, same idempotency key). */
   "fire:taken-over": { execution: ExecutionRecord };
+  /**
+   * This instance gave back a fire it held but had not started (at shutdown): its lease expired at
+   * once, so another instance (or this one after a restart) takes it over and runs it.
+   */
+  "fire:handed-over": { execution: ExecutionRecord; reason: string };
 
   "run:started": { execution: ExecutionRecord; attempt: number };
   "run:retrying": { execution: ExecutionRecord; attempt: number; delayMs: number; error: Error };

@@ -45,6 +45,7 @@ export {
   DEFAULT_MISFIRE,
   DEFAULT_RETRY,
   type IntervalTriggerSpec,
+  MIN_INTERVAL_MS,
   type MisfirePolicy,
   type OnceTriggerSpec,
   type OverlapPolicy,
@@ -57,6 +58,7 @@ export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome }
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
+export type { ScheduleCounters } from "./scheduler/schedule-counters.js";
 export {
   type ActorOptions,
   type ApprovalListInput,
@@ -67,6 +69,7 @@ export {
   type ExecutionListInput,
   type OrderListInput,
   type PreviewFire,
+  type ScheduleListInput,
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler/scheduler.js";
@@ -104,12 +107,34 @@ export type {
   ExecutionQuery,
   FireClaim,
   OrderQuery,
+  ScheduleSummary,
   Storage,
   StorageChange,
+  StorageIssue,
 } from "./storage/storage.js";
 export { EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
-export { type Clock, clockSchema, systemClock, type TimerHandle } from "./time/clock.js";
 export {
+  checkStoredControl,
+  checkStoredSchedule,
+  corruptRecord,
+  isCorruptRecord,
+  type RecordProblem,
+  storedControlProblem,
+  storedScheduleProblem,
+} from "./storage/stored-records.js";
+export { SummaryBuilder, type SummaryInput } from "./storage/summaries.js";
+export {
+  type Clock,
+  chainedTimers,
+  clockSchema,
+  MAX_TIMER_MS,
+  markOverflowSafe,
+  overflowSafe,
+  systemClock,
+  type TimerHandle,
+} from "./time/clock.js";
+export {
+  canonicalTimeZone,
   isValidTimeZone,
   type LocalResolution,
   localToInstant,
@@ -150,6 +175,15 @@ export { compileTrigger, nextFires } from "./triggers/compile.js";
 export { nextCronFire } from "./triggers/cron.js";
 export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";
 export type { Trigger } from "./triggers/trigger.js";
-export type { DurationInput, InstantInput } from "./validation.js";
-// For adapter packages that validate their options the way core does.
-export { durationSchema, parseInput, positiveDurationSchema } from "./validation.js";
+export {
+  type DurationInput,
+  durationSchema,
+  type InstantInput,
+  jsonProblem,
+  MAX_DATA_BYTES,
+  MAX_DURATION_MS,
+  MAX_INSTANT,
+  // For adapter packages that validate their options the way core does.
+  parseInput,
+  positiveDurationSchema,
+} from "./validation.js";

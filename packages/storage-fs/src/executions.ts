@@ -30,6 +30,8 @@ import {
   encodeCursor,
   type FireKind,
   type Page,
+  type ScheduleSummary,
+  SummaryBuilder,
   ValidationError,
 } from "@tradecron/core";
 import { AppendLog } from "./append-log.js";
@@ -43,6 +45,7 @@ import {
   type Source,
   segmentSource,
 } from "./execution-query.js";
+import { summaryRows } from "./execution-summaries.js";
 import { parseJsonLines } from "./jsonl.js";
 import { CHECKPOINT_FILE, logFileName, segmentName } from "./layout.js";
 import { recoverLog } from "./log-recovery.js";
@@ -193,7 +196,10 @@ export class ExecutionStore {
     const replay = logs.filter((no) => no > sealedThrough).sort((a, b) => a - b);
     for (const no of logs) if (no <= sealedThrough) await unlink(join(dir, logFileName(no))).catch(() => {});
     let lastLines = 0;
-    for (const no of replay) lastLines = await store.replayLog(no);
+    const released = new Set<string>();
+    for (const no of replay) lastLines = await store.replayLog(no, released);
+    // A released claim leaves no trace: the last fire of its schedule is what remains.
+    for (const scheduleId of released) store.recomputeLastFire(scheduleId);
     await store.startTail(replay, lastLines, recovering || checkpoint === null);
     return store;
   }
@@ -292,12 +298,15 @@ export class ExecutionStore {
   }
 
   /** Replays log `no` into the current memtable. Returns its line count. */
-  private async replayLog(no: number): Promise<number> {
+  private async replayLog(no: number, released: Set<string>): Promise<number> {
     const path = join(this.dir, logFileName(no));
     const log = await recoverLog(path, this.ctx.quarantine, logLineProblem);
     for (const value of log?.values ?? []) {
       const line = value as { op: "put"; rec: ExecutionRecord } | { op: "del"; id: string };
-      if (line.op === "del") this.dropActive(line.id);
+      if (line.op === "del") {
+        const gone = this.dropActive(line.id);
+        if (gone && isOwnFire(gone.kind)) released.add(gone.scheduleId);
+      }
       // A fire already sealed is a log a crash left behind after its seal committed: skip it.
       else if (!this.inSegments(line.rec.scheduleId, line.rec.scheduledAt)) {
         this.applyPut(deepFreeze(line.rec), null);
@@ -606,8 +615,31 @@ export class ExecutionStore {
       return false;
     }
     this.dropActive(id);
+    if (isOwnFire(current.kind) && this.lastFire.get(current.scheduleId) === current.scheduledAt) {
+      this.recomputeLastFire(current.scheduleId);
+    }
     await this.write([JSON.stringify({ op: "del", id })]);
     return true;
+  }
+
+  /** The latest own fire of a schedule from what is stored (after a release removed the latest). */
+  private recomputeLastFire(scheduleId: string): void {
+    let last = Number.NEGATIVE_INFINITY;
+    const consider = (e: ExecutionRecord) => {
+      if (e.scheduleId === scheduleId && isOwnFire(e.kind) && e.scheduledAt > last) last = e.scheduledAt;
+    };
+    for (const id of this.activeBySchedule.get(scheduleId) ?? []) {
+      const e = this.active.get(id);
+      if (e) consider(e);
+    }
+    for (const mem of this.memtables()) for (const f of mem.finals.values()) consider(f.record);
+    for (const s of this.segments) {
+      const k = s.findSchedule(scheduleId);
+      const at = k < 0 ? Number.NaN : (s.index.schedLastOwn[k] as number);
+      if (!Number.isNaN(at) && at > last) last = at;
+    }
+    if (last === Number.NEGATIVE_INFINITY) this.lastFire.delete(scheduleId);
+    else this.lastFire.set(scheduleId, last);
   }
 
   /** Takes over expired leases (see Storage.takeOverExpired). */
@@ -667,6 +699,33 @@ export class ExecutionStore {
     this.liveLog();
     await this.settled();
     return this.lastFire.get(scheduleId) ?? null;
+  }
+
+  /** See Storage.scheduleSummaries: memory first, then only the segment rows that can beat it. */
+  async scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]> {
+    this.liveLog();
+    const builders = new Map<string, SummaryBuilder>();
+    for (const id of scheduleIds) {
+      if (builders.has(id)) continue;
+      const b = new SummaryBuilder();
+      b.noteFire(this.lastFire.get(id) ?? null);
+      builders.set(id, b);
+    }
+    for (const e of this.active.values()) builders.get(e.scheduleId)?.add(e);
+    for (const mem of this.memtables())
+      for (const f of mem.finals.values()) builders.get(f.record.scheduleId)?.add(f.record);
+    // The candidate rows of every segment are found and their reads started in one synchronous
+    // step, which pins the segments (a merge retiring one meanwhile waits for the reads).
+    const reads: Promise<ExecutionRecord[]>[] = [];
+    for (const segment of this.segments) {
+      const rows: number[] = [];
+      for (const [id, b] of builders) rows.push(...summaryRows(segment, id, b.latest));
+      if (rows.length > 0) reads.push(segment.readRows(rows.sort((a, b) => a - b)));
+    }
+    for (const records of await Promise.all(reads))
+      for (const e of records) builders.get(e.scheduleId)?.add(e);
+    await this.settled();
+    return scheduleIds.map((id) => (builders.get(id) as SummaryBuilder).result(id));
   }
 
   /** Lists executions newest first (see Storage.listExecutions). */

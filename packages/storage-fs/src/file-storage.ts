@@ -11,7 +11,7 @@
  */
 
 import { mkdir, realpath } from "node:fs/promises";
-import { resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type {
   ApprovalQuery,
   ApprovalRecord,
@@ -29,12 +29,15 @@ import type {
   OrderRecord,
   Page,
   ScheduleRecord,
+  ScheduleSummary,
   Storage,
   StorageChange,
+  StorageIssue,
 } from "@tradecron/core";
 import { ValidationError } from "@tradecron/core";
 import { StoreEngine } from "./engine.js";
 import { ioError, storageError } from "./errors.js";
+import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
 import type { QuarantineReport } from "./quarantine.js";
 
 /** Options of {@link FileStorage}. */
@@ -138,6 +141,8 @@ export class FileStorage implements Storage {
     inlineCommits: boolean;
   };
   private engineP: Promise<StoreEngine> | null = null;
+  /** The engine once open, for the synchronous {@link FileStorage.issues}. */
+  private current: StoreEngine | null = null;
   private key: string | null = null;
   private closed = false;
   private unlisten: (() => void) | null = null;
@@ -175,6 +180,7 @@ export class FileStorage implements Storage {
   async close(): Promise<void> {
     const pending = this.engineP;
     this.engineP = null;
+    this.current = null;
     this.closed = true;
     if (!pending) return;
     this.unlisten?.();
@@ -210,6 +216,7 @@ export class FileStorage implements Storage {
     }
     const engine = await this.engineP;
     engine.check();
+    this.current = engine;
     return engine;
   }
 
@@ -379,6 +386,11 @@ export class FileStorage implements Storage {
     return (await this.engine()).executions.lastFireAt(scheduleId);
   }
 
+  /** See {@link Storage.scheduleSummaries}. */
+  async scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]> {
+    return (await this.engine()).executions.scheduleSummaries(scheduleIds);
+  }
+
   // --- approvals -----------------------------------------------------------------------------
 
   /** See {@link Storage.insertApprovals}. */
@@ -458,6 +470,37 @@ export class FileStorage implements Storage {
   watch(listener: (change: StorageChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  // --- trust ---------------------------------------------------------------------------------
+
+  /**
+   * See {@link Storage.issues}: the files quarantined when the folder was opened (torn tails, the
+   * normal trace of a crash, aside) and a control file that could not be read. A quarantined
+   * schedule is no longer listed once a schedule with its id is stored again.
+   */
+  issues(): StorageIssue[] {
+    const e = this.current;
+    if (!e) return [];
+    const out: StorageIssue[] = [];
+    const controlPath = join(e.dir, CONTROL_FILE);
+    const control = e.schedules.unreadableControl;
+    if (control !== null) {
+      out.push({ subject: "control", id: null, kind: "invalid", reason: control, where: controlPath });
+    }
+    for (const r of e.quarantine.reports) {
+      if (r.kind === "torn-tail" || r.path === controlPath) continue;
+      const id = dirname(r.path) === join(e.dir, SCHEDULES_DIR) ? scheduleIdOf(basename(r.path)) : null;
+      if (id !== null && e.schedules.has(id)) continue;
+      out.push({
+        subject: id === null ? "file" : "schedule",
+        id,
+        kind: "quarantined",
+        reason: `${r.kind}: ${r.reason}`,
+        where: r.movedTo ?? r.path,
+      });
+    }
+    return out;
   }
 
   // --- FileStorage extras --------------------------------------------------------------------

@@ -2,22 +2,21 @@
  * Record handling shared by every collection: the JSON round trip that decouples stored state
  * from the caller's objects, and the shape checks that tell our records from foreign data.
  *
- * The checks are deliberately structural (types of the fields the store indexes on), not a full
- * schema: input is validated by core before it reaches storage; here we only need to know that a
- * file or line was written by us and is intact.
+ * The checks here are deliberately structural (types of the fields the store indexes on), not a
+ * full schema: input is validated by core before it reaches storage; here we only need to know
+ * that a line was written by us and is intact. Schedules and the control record, which people
+ * edit by hand, are checked with core's full record checks instead (schedules.ts).
  */
 
 import type {
   ApprovalRecord,
   ApprovalStatus,
   AuditEntry,
-  ControlRecord,
   ExecutionRecord,
   ExecutionStatus,
   FireKind,
   OrderRecord,
   RiskLevel,
-  ScheduleRecord,
 } from "@tradecron/core";
 
 /**
@@ -91,31 +90,6 @@ const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFin
 const isNumOrNull = (v: unknown) => v === null || isNum(v);
 const isStrOrNull = (v: unknown) => v === null || isStr(v);
 
-/** Null if `v` looks like a schedule record, else why not. */
-export function scheduleProblem(v: unknown): string | null {
-  if (!isObj(v)) return "not a JSON object";
-  if (!isStr(v.id) || v.id.length === 0) return "id is not a non-empty string";
-  if (!isStr(v.name) || !isStr(v.job)) return "name or job is not a string";
-  if (!isObj(v.trigger) || !isStr(v.trigger.type)) return "trigger is not an object with a type";
-  if (typeof v.enabled !== "boolean" || typeof v.paused !== "boolean")
-    return "enabled/paused are not booleans";
-  if (!isNum(v.revision) || !isNum(v.firesSince) || !isNum(v.createdAt) || !isNum(v.updatedAt)) {
-    return "revision, firesSince, createdAt or updatedAt is not a number";
-  }
-  return null;
-}
-
-/** Null if `v` looks like the control record, else why not. */
-export function controlProblem(v: unknown): string | null {
-  if (!isObj(v)) return "not a JSON object";
-  if (typeof v.pausedAll !== "boolean") return "pausedAll is not a boolean";
-  if (!isNum(v.revision)) return "revision is not a number";
-  if (!isNumOrNull(v.pausedAt) || !isStrOrNull(v.pausedBy) || !isStrOrNull(v.reason)) {
-    return "pausedAt, pausedBy or reason has the wrong type";
-  }
-  return null;
-}
-
 /** Null if `v` looks like an execution record, else why not. */
 export function executionProblem(v: unknown): string | null {
   if (!isObj(v)) return "not a JSON object";
@@ -167,8 +141,6 @@ export function auditProblem(v: unknown): string | null {
 
 /** Type guards built from the problem functions. */
 export const is = {
-  schedule: (v: unknown): v is ScheduleRecord => scheduleProblem(v) === null,
-  control: (v: unknown): v is ControlRecord => controlProblem(v) === null,
   execution: (v: unknown): v is ExecutionRecord => executionProblem(v) === null,
   approval: (v: unknown): v is ApprovalRecord => approvalProblem(v) === null,
   order: (v: unknown): v is OrderRecord => orderProblem(v) === null,

@@ -7,6 +7,12 @@
  * atomic), then written; the call resolves once the file is durable. Writes to one file run one at
  * a time in call order, and a read of a record waits for its pending write: nobody sees a version
  * a crash could still take back.
+ *
+ * Files are checked on load with core's record checks (the schemas of scheduler input): a
+ * schedule file that fails them is moved to the quarantine and never handed out. A control file
+ * that cannot be read is copied to the quarantine but left where it is, and reads as an error
+ * (`STORAGE_CORRUPT`) until `setControl` replaces it: moving it away would make the next open
+ * start unpaused, and an emergency switch must fail safe.
  */
 
 import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync, unlinkSync } from "node:fs";
@@ -15,15 +21,18 @@ import { join, sep } from "node:path";
 import {
   ConflictError,
   type ControlRecord,
+  corruptRecord,
   NotFoundError,
   type ScheduleRecord,
+  storedControlProblem,
+  storedScheduleProblem,
   ValidationError,
 } from "@tradecron/core";
 import { fsyncDir, writeFileAtomic } from "./atomic-write.js";
 import { ioError, sysCode } from "./errors.js";
 import { CONTROL_FILE, isTempName, SCHEDULES_DIR, scheduleFileName, scheduleIdOf } from "./layout.js";
 import type { Quarantine } from "./quarantine.js";
-import { controlProblem, deepFreeze, scheduleProblem, snapshot } from "./records.js";
+import { deepFreeze, snapshot } from "./records.js";
 
 /** What the schedule store needs from the store that owns it. */
 export interface ScheduleContext {
@@ -46,6 +55,8 @@ export class ScheduleStore {
   private readonly records = new Map<string, ScheduleRecord>();
   private sorted: ScheduleRecord[] | null = null;
   private control: ControlRecord = DEFAULT_CONTROL;
+  /** Why the control file could not be read at open, until `setControl` replaces it. */
+  private controlProblem: string | null = null;
   /** Tail of the write chain per file key (schedule id, or "\0control"). */
   private readonly pending = new Map<string, Promise<void>>();
   private readonly dir: string;
@@ -99,7 +110,8 @@ export class ScheduleStore {
       let value: unknown;
       try {
         value = JSON.parse(reader.read(path));
-        problem = scheduleProblem(value);
+        // Registry-dependent checks (a calendar the host registers later) are the scheduler's.
+        problem = storedScheduleProblem(value, { registry: false })?.reason ?? null;
         if (problem === null && (value as ScheduleRecord).id !== id) {
           problem = `holds schedule '${(value as ScheduleRecord).id}', not '${id}'`;
         }
@@ -131,16 +143,17 @@ export class ScheduleStore {
     let value: unknown;
     try {
       value = JSON.parse(text);
-      problem = controlProblem(value);
+      problem = storedControlProblem(value);
     } catch (error) {
       problem = `not valid JSON (${error instanceof Error ? error.message : String(error)})`;
     }
     if (problem !== null) {
-      await this.ctx.quarantine.moveFile(
+      await this.ctx.quarantine.keepCopy(
         path,
         "corrupt",
-        `${problem}; the control record starts over unpaused at revision 0`,
+        `${problem}; left in place: the store reads as paused-all (getControl fails) until setControl replaces it`,
       );
+      this.controlProblem = problem;
       return;
     }
     this.control = deepFreeze(value as ControlRecord);
@@ -252,18 +265,37 @@ export class ScheduleStore {
     return true;
   }
 
-  /** The control record. */
+  /** The control record; throws `STORAGE_CORRUPT` while the file found at open is unreadable. */
   async getControl(): Promise<ControlRecord> {
     await this.pending.get("\u0000control");
+    if (this.controlProblem !== null) {
+      throw corruptRecord(
+        "storage-fs",
+        "control",
+        null,
+        `${join(this.root, CONTROL_FILE)}: ${this.controlProblem}`,
+      );
+    }
     return this.control;
   }
 
-  /** Replaces the control record. */
+  /** Why the control file is unreadable, or null. */
+  get unreadableControl(): string | null {
+    return this.controlProblem;
+  }
+
+  /** Replaces the control record (also an unreadable one). */
   async setControl(control: ControlRecord): Promise<void> {
     this.control = snapshot(control).record;
+    this.controlProblem = null;
     await this.persist("\u0000control", () =>
       writeFileAtomic(join(this.root, CONTROL_FILE), `${JSON.stringify(this.control, null, 2)}\n`),
     );
+  }
+
+  /** True if a schedule with this id is stored. */
+  has(id: string): boolean {
+    return this.records.has(id);
   }
 
   /** Number of schedules. */

@@ -1,7 +1,36 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Storage } from "@tradecron/core";
 import { storageConformance } from "@tradecron/core/testing";
 import { describe, it } from "vitest";
-import { FileStorage } from "../src/index.js";
+import { FileStorage, type FileStorageOptions } from "../src/index.js";
 import { tempDir } from "./helpers.js";
+
+/**
+ * How a store folder gets damaged: a person edits a file while the store is closed. The hooks
+ * close the store, edit, and reopen it.
+ */
+function tamper(options: FileStorageOptions) {
+  const reopened = async (storage: Storage, edit: () => Promise<void>) => {
+    await storage.close();
+    await edit();
+    const again = new FileStorage(options);
+    await again.open();
+    return again;
+  };
+  return {
+    corruptControl: (storage: Storage) =>
+      reopened(storage, () =>
+        writeFile(join(options.dir, "control.json"), '{ "pausedAll": "maybe", "revision": 4 }\n'),
+      ),
+    corruptSchedule: (storage: Storage, id: string) =>
+      reopened(storage, async () => {
+        const path = join(options.dir, "schedules", `${id}.json`);
+        const record = JSON.parse(await readFile(path, "utf8"));
+        await writeFile(path, JSON.stringify({ ...record, retry: "lots" }, null, 2));
+      }),
+  };
+}
 
 // Each test gets a fresh folder. `reopen` is a second handle on the same folder in this process:
 // it shares the folder's engine, which is how the race tests can hold two handles at once.
@@ -11,6 +40,7 @@ storageConformance({ describe, it }, async () => {
     storage: new FileStorage({ dir }),
     reopen: async () => new FileStorage({ dir }),
     cleanup: remove,
+    ...tamper({ dir }),
   };
 });
 
@@ -22,6 +52,7 @@ describe("with a seal every 8 log lines", () => {
       storage: new FileStorage({ dir, segmentLines: 8, mergeFanIn: 2 }),
       reopen: async () => new FileStorage({ dir, segmentLines: 8, mergeFanIn: 2 }),
       cleanup: remove,
+      ...tamper({ dir, segmentLines: 8, mergeFanIn: 2 }),
     };
   });
 });
@@ -35,6 +66,7 @@ describe("with inline commits and a seal every 8 log lines", () => {
       storage: new FileStorage(options),
       reopen: async () => new FileStorage(options),
       cleanup: remove,
+      ...tamper(options),
     };
   });
 });

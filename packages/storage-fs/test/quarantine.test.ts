@@ -1,6 +1,6 @@
 import { appendFile, readdir, readFile, truncate, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { type ExecutionRecord, StorageError } from "@tradecron/core";
+import { basename, join } from "node:path";
+import { type ExecutionRecord, Scheduler, StorageError } from "@tradecron/core";
 import { makeApproval, makeExecution, makeSchedule } from "@tradecron/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { FileStorage, type QuarantineReport } from "../src/index.js";
@@ -107,15 +107,88 @@ describe("quarantine", () => {
     expect((await readFile(log, "utf8")).endsWith("}\n")).toBe(true);
   });
 
-  it("quarantines a corrupt control record and starts unpaused", async () => {
+  it("keeps a corrupt control record's pause in force: a copy goes to quarantine, reads fail until replaced", async () => {
     const { dir, open, reports } = await store();
     const first = open();
     await first.setControl({ pausedAll: true, pausedAt: 1, pausedBy: "x", reason: null, revision: 4 });
     await first.close();
     await writeFile(join(dir, "control.json"), "\u0000\u0000\u0000");
+    // Before: moved aside, and the store started over unpaused, silently lifting the pause-all.
+    for (let restart = 0; restart < 2; restart++) {
+      const again = open();
+      await expect(again.getControl()).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
+      expect(again.issues()).toEqual([expect.objectContaining({ subject: "control", kind: "invalid" })]);
+      const scheduler = new Scheduler({ storage: again, instanceId: `restart-${restart}` });
+      await scheduler.start();
+      expect(scheduler.pausedAll).toBe(true);
+      await scheduler.stop();
+      await again.close();
+    }
+    expect(reports.map((r) => [r.path, r.kind])).toEqual([
+      [join(dir, "control.json"), "corrupt"],
+      [join(dir, "control.json"), "corrupt"],
+    ]);
+    expect(await readFile(reports[0]?.movedTo as string, "utf8")).toBe("\u0000\u0000\u0000");
+    const healed = open();
+    const scheduler = new Scheduler({ storage: healed, instanceId: "alice-host" });
+    await scheduler.start();
+    await scheduler.resumeAll({ actor: "alice" });
+    await scheduler.stop();
+    await healed.close();
+    const after = open();
+    expect(await after.getControl()).toMatchObject({ pausedAll: false, pausedBy: null, revision: 1 });
+    expect(after.issues()).toEqual([]);
+  });
+
+  it("quarantines a hand-edited schedule that fails the input schemas, naming the field", async () => {
+    const { dir, open, reports } = await store();
+    const first = open();
+    for (const id of ["good", "negative", "lots", "minute-99"])
+      await first.insertSchedule(makeSchedule({ id }));
+    await first.close();
+    const edit = async (id: string, change: (r: Record<string, unknown>) => void) => {
+      const path = join(dir, "schedules", `${id}.json`);
+      const record = JSON.parse(await readFile(path, "utf8"));
+      change(record);
+      await writeFile(path, JSON.stringify(record, null, 2));
+    };
+    await edit("negative", (r) => {
+      r.trigger = { type: "interval", every: -5, anchor: 0, jitter: 0 };
+    });
+    await edit("lots", (r) => {
+      r.retry = "lots";
+    });
+    await edit("minute-99", (r) => {
+      r.trigger = { type: "cron", expression: "99 * * * *", timezone: "UTC" };
+    });
     const again = open();
-    expect(await again.getControl()).toMatchObject({ pausedAll: false, revision: 0 });
-    expect(reports.map((r) => r.path)).toEqual([join(dir, "control.json")]);
+    expect((await again.listSchedules()).map((s) => s.id)).toEqual(["good"]);
+    expect(reports.map((r) => [basename(r.path), r.kind])).toEqual(
+      expect.arrayContaining([
+        ["negative.json", "corrupt"],
+        ["lots.json", "corrupt"],
+        ["minute-99.json", "corrupt"],
+      ]),
+    );
+    const reason = (id: string) => reports.find((r) => basename(r.path) === `${id}.json`)?.reason ?? "";
+    expect(reason("negative")).toMatch(/trigger\.every/);
+    expect(reason("lots")).toMatch(/retry/);
+    expect(reason("minute-99")).toMatch(/trigger\.expression/);
+    expect(
+      again
+        .issues()
+        .map((i) => [i.subject, i.id, i.kind])
+        .sort(),
+    ).toEqual([
+      ["schedule", "lots", "quarantined"],
+      ["schedule", "minute-99", "quarantined"],
+      ["schedule", "negative", "quarantined"],
+    ]);
+    const scheduler = new Scheduler({ storage: again, instanceId: "h" });
+    scheduler.register("job-a", () => {});
+    await scheduler.start();
+    expect(scheduler.health().reasons.filter((r) => r.includes("quarantined schedule"))).toHaveLength(3);
+    await scheduler.stop();
   });
 
   it("rebuilds a damaged segment index and reports a damaged sealed record with its file and line", async () => {

@@ -28,7 +28,8 @@ describe("Scheduler on FileStorage", () => {
     cleanups.push(remove);
     const first = new Scheduler({ storage: new FileStorage({ dir }), instanceId: "one" });
     first.register("tick", () => ({ ok: true }));
-    await first.createSchedule({ id: "ticker", job: "tick", trigger: { every: "200ms" } });
+    // One second is the shortest interval (MIN_INTERVAL_MS): two fires take about two seconds.
+    await first.createSchedule({ id: "ticker", job: "tick", trigger: { every: "1s" } });
     const done = succeeded(first, 2);
     await first.start();
     const runs = await done;
@@ -50,5 +51,27 @@ describe("Scheduler on FileStorage", () => {
       Math.max(...runs.map((r) => r.scheduledAt)),
     );
     expect((await second.getSchedule("ticker")).id).toBe("ticker");
+    await second.start();
+    // The last run's outcome comes back from the folder, not from the first process's memory.
+    expect((await second.status()).schedules[0]).toMatchObject({
+      lastStatus: "succeeded",
+      lastSuccessAt: Math.max(...runs.map((r) => r.endedAt as number)),
+    });
+    await second.stop();
+  });
+
+  it("rejects data that is not plain JSON with the same typed error as every other storage", async () => {
+    const { dir, remove } = await tempDir("tc-sched-");
+    cleanups.push(remove);
+    const storage = new FileStorage({ dir });
+    cleanups.push(() => storage.close());
+    const scheduler = new Scheduler({ storage, instanceId: "one" });
+    scheduler.register("tick", () => {});
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(
+      scheduler.createSchedule({ id: "c", job: "tick", trigger: { every: "1m" }, data: circular as never }),
+    ).rejects.toMatchObject({ code: "INVALID_DATA", field: "data.self" });
+    expect(await storage.listSchedules()).toEqual([]);
   });
 });

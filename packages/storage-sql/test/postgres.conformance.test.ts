@@ -1,7 +1,7 @@
 import { storageConformance } from "@tradecron/core/testing";
 import { describe, it } from "vitest";
 import { PostgresStorage } from "../src/index.js";
-import { dropSchema, PG_URL, uniqueSchema, usePostgres } from "./helpers/pg.js";
+import { adminPool, dropSchema, PG_URL, uniqueSchema, usePostgres } from "./helpers/pg.js";
 
 usePostgres();
 
@@ -12,5 +12,17 @@ storageConformance({ describe, it }, async () => {
     storage: open(),
     reopen: async () => open(),
     cleanup: () => dropSchema(schema),
+    // What psql can do to the rows: delete the control row, store an impossible interval.
+    corruptControl: async (storage) => {
+      await adminPool().query(`DELETE FROM "${schema}".control`);
+      return storage;
+    },
+    corruptSchedule: async (storage, id) => {
+      await adminPool().query(
+        `UPDATE "${schema}".schedules SET trigger = '{"type":"interval","every":-5,"anchor":0,"jitter":0}' WHERE id = $1`,
+        [id],
+      );
+      return storage;
+    },
   };
 });

@@ -123,6 +123,34 @@ describe("SqliteStorage files", () => {
     expect(await s.updateExecution(e.id, e.instanceId, patch)).toEqual({ ...e, status: "failed" });
     expect(await s.findExecution("elsewhere", e.scheduledAt)).toBeNull();
   });
+
+  it("fails closed when the control row was deleted by hand, and writes it again on setControl", async () => {
+    const s = await store();
+    const db = new Database(s.path);
+    db.prepare("DELETE FROM control").run();
+    db.close();
+    // Before: a missing row read as "not paused", and setControl (an UPDATE) silently did nothing.
+    await expect(s.getControl()).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
+    expect(s.issues()).toEqual([expect.objectContaining({ subject: "control", kind: "invalid" })]);
+    const control = { pausedAll: true, pausedAt: 5, pausedBy: "alice", reason: "restored", revision: 9 };
+    await s.setControl(control);
+    expect(await s.getControl()).toEqual(control);
+    expect(s.issues()).toEqual([]);
+  });
+
+  it("leaves out a schedule row that is not valid JSON any more, and names it", async () => {
+    const s = await store();
+    await s.insertSchedule(makeSchedule({ id: "ok" }));
+    await s.insertSchedule(makeSchedule({ id: "cut" }));
+    const db = new Database(s.path);
+    db.prepare("UPDATE schedules SET misfire = '{\"policy\":' WHERE id = 'cut'").run();
+    db.close();
+    expect((await s.listSchedules()).map((r) => r.id)).toEqual(["ok"]);
+    await expect(s.getSchedule("cut")).rejects.toMatchObject({ code: "STORAGE_CORRUPT" });
+    expect(s.issues()).toEqual([
+      expect.objectContaining({ subject: "schedule", id: "cut", kind: "invalid" }),
+    ]);
+  });
 });
 
 describe("SqliteStorage with several processes", () => {

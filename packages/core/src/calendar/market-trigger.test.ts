@@ -312,7 +312,7 @@ describe("marketTriggerSpecSchema", () => {
       ValidationError,
     );
     expect(() => marketTrigger({ calendar: "NOPE", event: "close" })).toThrow(
-      expect.objectContaining({ field: "calendar", code: "VALIDATION" }),
+      expect.objectContaining({ field: "calendar", code: "UNKNOWN_CALENDAR" }),
     );
   });
 

@@ -67,7 +67,7 @@ export const marketTriggerSpecSchema = z.strictObject({
     .trim()
     .transform((value) => value.toUpperCase())
     .superRefine((value, ctx) => {
-      if (!hasCalendar(value)) addIssue(ctx, "VALIDATION", `unknown calendar '${value}'`);
+      if (!hasCalendar(value)) addIssue(ctx, "UNKNOWN_CALENDAR", `unknown calendar '${value}'`);
     }),
   event: z.enum(["open", "close"], { error: "event must be 'open' or 'close'" }),
   offsetMinutes: z

@@ -71,3 +71,11 @@ describe("order intents", () => {
     expect(clientOrderId("morning@2026-01-06T14:00:00.000Z", 0)).not.toBe(a);
   });
 });
+
+describe("an intent that is not an object", () => {
+  it("is rejected naming the field 'intent'", () => {
+    for (const bad of [null, undefined, "buy AAPL", 42]) {
+      expect(() => parseOrderIntent(bad)).toThrow(expect.objectContaining({ field: "intent" }));
+    }
+  });
+});

@@ -6,25 +6,13 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { JsonValue } from "../storage/records.js";
-import { parseInput } from "../validation.js";
+import { jsonDataSchema, parseInput } from "../validation.js";
 import { decimalSchema, positiveDecimalSchema } from "./decimal.js";
 
 /** Order types every broker adapter understands. */
 export const ORDER_TYPES = ["market", "limit", "stop", "stop_limit", "trailing_stop"] as const;
 /** Time-in-force values. */
 export const TIME_IN_FORCE = ["day", "gtc", "opg", "cls", "ioc", "fok"] as const;
-
-const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
-);
 
 const intentObject = z.strictObject({
   symbol: z
@@ -56,7 +44,7 @@ const intentObject = z.strictObject({
   rationale: z.string().max(5000).optional(),
   confidence: z.number().min(0).max(1).optional(),
   riskLevel: z.enum(["low", "medium", "high"]).default("medium"),
-  supportingData: jsonValue.optional(),
+  supportingData: jsonDataSchema.optional(),
   strategy: z.string().max(200).optional(),
   /** The price the strategy saw; values market orders for the risk guard when no price source is set. */
   referencePrice: positiveDecimalSchema.optional(),
@@ -99,7 +87,7 @@ export type OrderIntentInput = z.input<typeof orderIntentSchema>;
 
 /** Validates an intent; throws a ValidationError naming the field (`qty`, `limitPrice`, ...). */
 export function parseOrderIntent(input: unknown): OrderIntent {
-  return parseInput(orderIntentSchema, input, "order intent");
+  return parseInput(orderIntentSchema, input, "order intent", "", "intent");
 }
 
 /** Checks a decimal string field of a parsed intent exists (for callers that need a number). */

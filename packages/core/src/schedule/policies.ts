@@ -9,7 +9,7 @@ import {
   type MarketTriggerSpec,
   marketTriggerSpecSchema,
 } from "../calendar/market-trigger.js";
-import { isValidTimeZone } from "../time/zone.js";
+import { canonicalTimeZone, isValidTimeZone } from "../time/zone.js";
 import { cachedMatcher } from "../triggers/cron.js";
 import { addIssue, durationSchema, instantSchema, positiveDurationSchema } from "../validation.js";
 
@@ -54,24 +54,36 @@ const cronExpression = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** A time zone is stored under its canonical IANA name (`america/new_york` becomes `America/New_York`). */
 const timezone = z
   .string()
   .default("UTC")
-  .superRefine((value, ctx) => {
+  .transform((value, ctx) => {
     if (!isValidTimeZone(value)) {
       addIssue(
         ctx,
         "UNKNOWN_TIMEZONE",
         `unknown time zone '${value}' (expected an IANA name such as America/New_York)`,
       );
+      return z.NEVER;
     }
+    return canonicalTimeZone(value);
   });
+
+/**
+ * Shortest interval of an interval trigger: one second, the finest a cron pattern can express.
+ * Faster loops are not what a scheduler is for (`every: '1ms'` would fire a thousand times a second).
+ */
+export const MIN_INTERVAL_MS = 1000;
 
 const cronSpec = z.strictObject({ type: z.literal("cron"), expression: cronExpression, timezone });
 const intervalSpec = z
   .strictObject({
     type: z.literal("interval"),
-    every: positiveDurationSchema,
+    every: positiveDurationSchema.refine((n) => n >= MIN_INTERVAL_MS, {
+      message: `an interval must be at least ${MIN_INTERVAL_MS} ms (1s)`,
+      params: { code: "INVALID_INTERVAL" },
+    }),
     anchor: instantSchema.optional(),
     jitter: durationSchema.default(0),
   })
@@ -188,7 +200,9 @@ export interface BackoffPolicy {
  * How failed runs are retried. `attempts` counts the first run. Errors whose `code` or `name` is
  * listed in `nonRetryable`, errors with `retryable: false`, and tradecron's validation and
  * rejection errors are never retried; neither are programming errors (a TypeError that is not a
- * network failure), as p-retry decides.
+ * network failure), as p-retry decides. A takeover (another instance continuing a fire whose
+ * holder died) uses one attempt too: a fire taken over more often than `attempts` allows is
+ * recorded as failed (`LEASE_EXPIRED`) without running again.
  */
 export interface RetryPolicy {
   attempts: number;

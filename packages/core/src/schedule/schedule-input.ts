@@ -7,7 +7,13 @@ import { z } from "zod";
 import { hasCalendar } from "../calendar/registry.js";
 import type { JsonValue, ScheduleRecord } from "../storage/records.js";
 import { type RiskLimits, riskLimitsSchema } from "../trading/risk.js";
-import { addIssue, durationSchema, parseInput, positiveDurationSchema } from "../validation.js";
+import {
+  addIssue,
+  durationSchema,
+  jsonDataSchema,
+  parseInput,
+  positiveDurationSchema,
+} from "../validation.js";
 import {
   DEFAULT_MISFIRE,
   DEFAULT_RETRY,
@@ -28,17 +34,6 @@ const NO_TAGS: string[] = Object.freeze([]) as unknown as string[];
 /** Schedule ids: short, URL- and file-name-safe. */
 export const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
-const jsonSchema: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(jsonSchema),
-    z.record(z.string(), jsonSchema),
-  ]),
-);
-
 /** The fields a schedule input may carry (all but `job` and `trigger` optional). */
 export const scheduleInputSchema = z.strictObject({
   id: z
@@ -50,7 +45,8 @@ export const scheduleInputSchema = z.strictObject({
   description: z.string().max(2000).nullable().optional(),
   tags: z.array(z.string().min(1).max(100)).max(50).optional(),
   trigger: triggerInputSchema,
-  data: jsonSchema.nullable().optional(),
+  /** Plain JSON of at most 64 KiB (MAX_DATA_BYTES), the same in every storage. */
+  data: jsonDataSchema.nullable().optional(),
   enabled: z.boolean().optional(),
   misfire: misfireInputSchema.optional(),
   overlap: overlapSchema.optional(),
@@ -66,7 +62,7 @@ export const scheduleInputSchema = z.strictObject({
     .trim()
     .transform((v) => v.toUpperCase())
     .superRefine((v, ctx) => {
-      if (!hasCalendar(v)) addIssue(ctx, "VALIDATION", `unknown calendar '${v}' (register it first)`);
+      if (!hasCalendar(v)) addIssue(ctx, "UNKNOWN_CALENDAR", `unknown calendar '${v}' (register it first)`);
     })
     .optional(),
 });
@@ -166,7 +162,7 @@ function sameRetry(a: RetryPolicy, b: RetryPolicy): boolean {
 
 /** Validates a schedule input. Throws a ValidationError naming the field. */
 export function parseScheduleInput(input: unknown): z.output<typeof scheduleInputSchema> {
-  return parseInput(scheduleInputSchema, input, "schedule");
+  return parseInput(scheduleInputSchema, input, "schedule", "", "schedule");
 }
 
 /**

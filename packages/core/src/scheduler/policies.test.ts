@@ -256,6 +256,63 @@ describe("overlap policies (a fire comes while the previous run is still going)"
   });
 });
 
+describe("the overlap check fails closed", () => {
+  /** A storage whose overlap check (activeExecutions) fails while `down` is above zero. */
+  function flaky() {
+    const memory = new MemoryStorage();
+    const state = { down: 0 };
+    const storage = new Proxy(memory, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== "activeExecutions") return typeof value === "function" ? value.bind(target) : value;
+        return async (...args: [string]) => {
+          if (state.down > 0) {
+            state.down--;
+            throw new Error("connection reset");
+          }
+          return memory.activeExecutions(...args);
+        };
+      },
+    });
+    return { storage, state };
+  }
+
+  async function running(down: number) {
+    const clock = new TestClock("2026-01-05T14:30:00Z");
+    const { storage, state } = flaky();
+    const { scheduler, events } = setup({ clock, storage, overlapPollMs: 1000 });
+    let active = 0;
+    let most = 0;
+    scheduler.register("slow", async () => {
+      active++;
+      most = Math.max(most, active);
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 90_000));
+      active--;
+    });
+    await scheduler.createSchedule({ id: "s", job: "slow", trigger: { every: "1m" }, overlap: "skip" });
+    await scheduler.start();
+    await clock.advance(60_000); // the first run starts
+    state.down = down; // the second fire's check cannot reach storage
+    await clock.advance(60_000 + 40_000);
+    return { scheduler, events, most: () => most };
+  }
+
+  it("asks again while storage cannot tell, and skips the fire once it can see the run in progress", async () => {
+    const { scheduler, events, most } = await running(3);
+    // Before: "cannot tell" counted as "nothing running", and the second handler started alongside.
+    expect(most()).toBe(1);
+    expect(events.of("run:skipped").map((e) => e.reason)).toEqual(["overlap"]);
+    await scheduler.stop({ timeoutMs: 0 });
+  });
+
+  it("skips the fire (reason overlap_unknown) when storage stays unreachable past the misfire tolerance", async () => {
+    const { scheduler, events, most } = await running(1_000);
+    expect(most()).toBe(1);
+    expect(events.of("run:skipped").map((e) => e.reason)).toEqual(["overlap_unknown"]);
+    await scheduler.stop({ timeoutMs: 0 });
+  });
+});
+
 describe("retry and timeout", () => {
   it("retries with exponential backoff on the injected clock, same fire and idempotency key", async () => {
     const { clock, scheduler, events } = setup({ start: "2026-01-05T16:35:00Z" });
@@ -373,6 +430,31 @@ describe("retry and timeout", () => {
     expect(execution?.status).toBe("timed_out");
     expect(execution?.result).toBeNull();
     expect(events.of("run:retrying")).toHaveLength(0);
+    await scheduler.stop();
+  });
+
+  it("times a run out at a timeout above setTimeout's limit (30 days), not after a few ms", async () => {
+    // Long lease and waits keep the timer ticks few while the test clock crosses 30 days.
+    const { clock, scheduler, events } = setup({ leaseMs: 86_400_000, maxWaitMs: 86_400_000 });
+    const done = deferred();
+    scheduler.register("long", (ctx) => {
+      ctx.signal.addEventListener("abort", () => done.resolve());
+      return done.promise;
+    });
+    await scheduler.createSchedule({
+      id: "long",
+      job: "long",
+      trigger: { at: "2026-01-05T14:31:00Z" },
+      timeout: "30d",
+    });
+    await scheduler.start();
+    await clock.advance(120_000);
+    expect(events.of("run:started")).toHaveLength(1);
+    expect(events.of("run:timed-out")).toHaveLength(0);
+    await clock.advance(30 * 86_400_000 - 60_001);
+    expect(events.of("run:timed-out")).toHaveLength(0);
+    await clock.advance(1);
+    expect(events.of("run:timed-out")).toHaveLength(1);
     await scheduler.stop();
   });
 

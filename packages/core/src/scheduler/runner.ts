@@ -29,6 +29,8 @@ export class Run {
   cancelReason: string | null = null;
   /** True when shutdown hands the run over to another instance instead of finishing it. */
   handedOver = false;
+  /** True once its handler was started (by {@link executeRun}); until then it can be handed over unstarted. */
+  started = false;
   /** Settles with the final record (null when the outcome could not be stored). */
   readonly done: Promise<ExecutionRecord | null>;
   /** @internal Aborts the attempt in progress, if any (a direct call: cheaper than an abort listener per attempt). */
@@ -90,6 +92,8 @@ export interface RunnerDeps {
   contextExtras(run: Run, schedule: ScheduleRecord): Pick<JobContext, "broker" | "propose" | "submit">;
   /** Called after each run's outcome is decided (stored or not). */
   onSettled(run: Run, schedule: ScheduleRecord): void;
+  /** Called when a run starts waiting between attempts (shutdown hands such runs over). */
+  onBackoff?(run: Run): void;
 }
 
 /** Serialises a handler's return value for storage; never throws. */
@@ -263,6 +267,7 @@ export async function executeRun(
   let attempt = run.execution.attempts;
   const startedAt = run.execution.startedAt ?? clock.now();
   run.phase = "handler";
+  run.started = true;
   counters.runs++;
   deps.emit("run:started", { execution: run.execution, attempt });
 
@@ -292,6 +297,7 @@ export async function executeRun(
       }
       deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
       run.phase = "backoff";
+      deps.onBackoff?.(run);
       await sleep(clock, delayMs, run.controller.signal);
       run.phase = "handler";
       return true;

@@ -18,6 +18,7 @@ import {
   ConflictError,
   NotFoundError,
   StateError,
+  StorageError,
   TradecronError,
   toError,
   ValidationError,
@@ -43,8 +44,9 @@ import type {
   RiskLevel,
   ScheduleRecord,
 } from "../storage/records.js";
-import type { Storage, StorageChange } from "../storage/storage.js";
-import { type Clock, sleep, systemClock } from "../time/clock.js";
+import type { ScheduleSummary, Storage, StorageChange } from "../storage/storage.js";
+import { isCorruptRecord, storedControlProblem, storedScheduleProblem } from "../storage/stored-records.js";
+import { type Clock, clockSchema, sleep, systemClock } from "../time/clock.js";
 import { localParts, toLocal } from "../time/zone.js";
 import type { DecisionResult } from "../trading/approval-queue.js";
 import type { MarketHours, PriceSource } from "../trading/order-desk.js";
@@ -56,13 +58,18 @@ import {
   durationSchema,
   type InstantInput,
   instantSchema,
+  MAX_INSTANT,
   parseInput,
   positiveDurationSchema,
 } from "../validation.js";
+import { logEvent, logNextFires } from "./event-log.js";
 import { FireQueue, type QueueEntry } from "./fire-queue.js";
+import { InFlight, settleUntil } from "./in-flight.js";
 import { fireIdempotencyKey, type JobDefinition, type JobHandler } from "./job.js";
+import { KeepAlive } from "./keep-alive.js";
 import { planFires } from "./planner.js";
 import { executeRun, Run, type RunnerDeps } from "./runner.js";
+import { countEvent, newScheduleCounters, type ScheduleCounters } from "./schedule-counters.js";
 import {
   assessHealth,
   type Counters,
@@ -72,6 +79,7 @@ import {
   type SchedulerStatus,
   type ScheduleStatus,
 } from "./status.js";
+import { FAIL_SAFE_ACTOR, failSafeControl, TrustReport } from "./trust.js";
 
 /** Longest single timer wait. Timers are re-armed at least this often, so a suspended VM or laptop
  * notices the time on waking, and no wait comes near setTimeout's 2^31-1 ms limit (croner uses 30 s). */
@@ -86,6 +94,10 @@ const FIRE_BATCH = 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** How long a claim is held without renewal before another instance may take the fire over. */
 export const DEFAULT_LEASE_MS = 30_000;
+/** How long stop() waits past its deadline for the writes of cancelled and handed-over fires. */
+const STOP_GRACE_MS = 10_000;
+/** The cancel reason of a fire given back unstarted at shutdown (it is handed over, not recorded). */
+const SHUTDOWN_HANDOVER = "shutdown_handover";
 
 /** Options of {@link Scheduler}. */
 export interface SchedulerOptions {
@@ -123,11 +135,18 @@ export interface SchedulerOptions {
   marketHours?: MarketHours;
   /** Where notifications go (run failed for good, approvals requested or expired, pause-all, broker connection). */
   notifiers?: Notifier[];
+  /**
+   * Keep the Node process alive from `start()` until `stop()`, as croner and node-cron do, so a
+   * script that starts a scheduler keeps running. Default true. False for hosts that decide
+   * themselves when the process ends (the scheduler's timers never hold it then). `stop()` holds
+   * the process while it waits either way, so it always resolves.
+   */
+  keepAlive?: boolean;
 }
 
 const optionsSchema = z.strictObject({
   storage: z.custom<Storage>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
-  clock: z.custom<Clock>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
+  clock: clockSchema.optional(),
   instanceId: z.string().min(1).max(200).optional(),
   logger: z.custom<Logger>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),
   leaseMs: z.number().int().min(1000).max(86_400_000).optional(),
@@ -149,6 +168,7 @@ const optionsSchema = z.strictObject({
   notifiers: z
     .array(z.custom<Notifier>((v) => typeof v === "object" && v !== null && "notify" in v))
     .optional(),
+  keepAlive: z.boolean().optional(),
 });
 
 /** Who did something, for the audit log. */
@@ -211,10 +231,13 @@ const approvalListSchema = z.strictObject({
   cursor: z.string().nullable().optional(),
 });
 const decisionSchema = z.strictObject({
-  ids: z.array(z.string().min(1)).min(1).max(1000),
+  ids: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1).max(1000)])
+    .transform((ids) => (Array.isArray(ids) ? ids : [ids])),
   actor: z.string().trim().min(1).max(200),
   reason: z.string().max(1000).optional(),
 });
+const approveSchema = decisionSchema.extend({ allowRemovedSchedule: z.boolean().default(false) });
 const orderListSchema = z.strictObject({
   scheduleId: z.string().min(1).optional(),
   executionId: z.string().min(1).optional(),
@@ -234,6 +257,22 @@ const auditListSchema = z.strictObject({
   to: instantSchema.optional(),
   limit: z.number().int().min(1).max(1000).default(50),
   cursor: z.string().nullable().optional(),
+});
+
+/** Filters of {@link Scheduler.listSchedules}; a schedule must match every one given. */
+export interface ScheduleListInput {
+  /** A tag the schedule carries, or several it carries all of. */
+  tag?: string | string[];
+  job?: string;
+  enabled?: boolean;
+  paused?: boolean;
+}
+
+const scheduleListSchema = z.strictObject({
+  tag: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+  job: z.string().min(1).optional(),
+  enabled: z.boolean().optional(),
+  paused: z.boolean().optional(),
 });
 
 /** Filters of {@link Scheduler.listApprovals}. */
@@ -286,6 +325,13 @@ function actorOf(options: ActorOptions | undefined): string {
   return parseInput(actorSchema, { actor: options?.actor }, "scheduler").actor;
 }
 
+const idSchema = z.string().min(1).max(200);
+
+/** A record id argument, checked to be a string (42 is not coerced to '42'). */
+function idOf(id: unknown, field = "id"): string {
+  return parseInput(idSchema, id, "scheduler", field);
+}
+
 /** The object without its undefined (and null cursor) fields: storage queries take absent, not undefined. */
 function definedOnly<T extends object>(query: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
@@ -295,6 +341,14 @@ function definedOnly<T extends object>(query: T): { [K in keyof T]: Exclude<T[K]
   }
   return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }
+
+/** The input field that decides a trigger's fires, and the code of its errors, by trigger type. */
+const TRIGGER_FIELD = {
+  cron: ["trigger.expression", "INVALID_CRON"],
+  interval: ["trigger.every", "INVALID_INTERVAL"],
+  once: ["trigger.at", "INVALID_INSTANT"],
+  market: ["trigger.event", "VALIDATION"],
+} as const satisfies Record<ScheduleRecord["trigger"]["type"], readonly [string, string]>;
 
 function formatLocalDate(local: number): string {
   return new Date(local).toISOString().slice(0, 10);
@@ -336,6 +390,17 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly ownWrites = new Map<string, number>();
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly counters: Counters = newCounters();
+  /** Stored records this instance refused (invalid schedules, an unreadable control record). */
+  private readonly trust = new TrustReport();
+  /** Counters of each schedule since this instance started (from the events). */
+  private readonly perSchedule = new Map<string, ScheduleCounters>();
+  /** Fires whose claim was sent and whose start (or hand-over) is not decided yet. */
+  private readonly claiming = new InFlight();
+  /** Holds the process open while started (option `keepAlive`) and while stopping. */
+  private readonly keepAlive = new KeepAlive();
+  private readonly keepAliveWhileStarted: boolean;
+  /** Set once stop() passed its deadline: fires not started by then are handed over, not started. */
+  private stopCutoff = false;
 
   private lifecycle: SchedulerState = "stopped";
   private paused = false;
@@ -379,6 +444,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.overlapPollMs = o.overlapPollMs ?? 1000;
     this.strictJobs = o.strictJobs ?? true;
     this.random = o.random ?? Math.random;
+    this.keepAliveWhileStarted = o.keepAlive ?? true;
     this.runnerDeps = {
       storage: this.storage,
       clock: this.clock,
@@ -389,6 +455,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       emit: (name, payload) => this.emitSafe(name, payload),
       contextExtras: (run, schedule) => this.trading.contextExtras(run, schedule),
       onSettled: (run, schedule) => this.onRunSettled(run, schedule),
+      // A run that starts waiting between attempts while the scheduler stops is handed over.
+      onBackoff: (run) => {
+        if (this.lifecycle === "stopping")
+          this.background(this.handOver(run), `handing over ${run.execution.id}`);
+      },
     };
     this.notifier = new NotifierHub({
       notifiers: o.notifiers ?? [],
@@ -406,6 +477,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
           this.audit(actor, action, subjectType, subjectId, details),
         notify: (notice) => this.notify(notice),
         reportError: (error, context) => this.reportError(error, context),
+        background: (task, context) => this.background(task, context),
+        track: (task) => this.track(task.catch(() => {})),
       },
       {
         broker: o.broker ?? null,
@@ -435,8 +508,17 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   // ------------------------------------------------------------------------------------------
   // events
 
-  /** Emits without letting a throwing listener reach the loop. */
+  /**
+   * Emits without letting a throwing listener reach the loop. Every event is first counted per
+   * schedule and logged (`event-log.ts`), before any listener can throw.
+   */
   protected emitSafe<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void {
+    try {
+      countEvent(this.perSchedule, name, payload);
+      logEvent(this.logger, name, payload);
+    } catch {
+      // A throwing logger must not reach the loop either.
+    }
     try {
       (this.emit as (n: string, p: unknown) => boolean)(name, payload);
     } catch (error) {
@@ -456,11 +538,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** Runs a background task, tracking it so `stop()` can wait for it. Errors become events. */
   private background(task: Promise<unknown>, context: string | (() => string)): void {
-    const tracked = task.catch((error) =>
-      this.reportError(error, typeof context === "string" ? context : context()),
+    this.track(
+      task.catch((error) => this.reportError(error, typeof context === "string" ? context : context())),
     );
-    this.tasks.add(tracked);
-    void tracked.finally(() => this.tasks.delete(tracked));
+  }
+
+  /** Tracks a task that never rejects, so `stop()` waits for it. */
+  private track(task: Promise<unknown>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
   }
 
   private storageOk(): void {
@@ -558,12 +644,14 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   private checkFires(record: ScheduleRecord): Trigger {
     const trigger = compileTrigger(record.trigger, record.id);
-    if (trigger.next(this.clock.now()) === null) {
-      const field = record.trigger.type === "once" ? "trigger.at" : "trigger.expression";
-      const code = record.trigger.type === "once" ? "INVALID_INSTANT" : "INVALID_CRON";
-      throw new ValidationError([{ field, code, message: "the trigger has no fire in the future" }], {
-        component: "scheduler",
-      });
+    const next = trigger.next(this.clock.now());
+    if (next === null || next > MAX_INSTANT) {
+      const [field, code] = TRIGGER_FIELD[record.trigger.type];
+      const message =
+        next === null
+          ? "the trigger has no fire in the future"
+          : `the next fire (${next} ms) is beyond the Date range (${MAX_INSTANT} ms)`;
+      throw new ValidationError([{ field, code, message }], { component: "scheduler" });
     }
     return trigger;
   }
@@ -592,7 +680,17 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     update: ScheduleUpdate,
     options: ActorOptions & { expectedRevision?: number } = {},
   ): Promise<ScheduleRecord> {
-    const actor = actorOf(options);
+    id = idOf(id);
+    const { actor, expectedRevision } = parseInput(
+      z.strictObject({
+        actor: z.string().trim().min(1).max(200).default("system"),
+        expectedRevision: z.number().int().min(1).optional(),
+      }),
+      options,
+      "scheduler",
+      "",
+      "options",
+    );
     if (update && typeof update === "object" && "id" in update) {
       throw new ValidationError(
         [{ field: "id", code: "VALIDATION", message: "the id of a schedule cannot change" }],
@@ -602,11 +700,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       );
     }
     const previous = await this.getSchedule(id);
-    if (options.expectedRevision !== undefined && options.expectedRevision !== previous.revision) {
+    if (expectedRevision !== undefined && expectedRevision !== previous.revision) {
       throw new ConflictError(
         "REVISION_CONFLICT",
-        `schedule '${id}' is at revision ${previous.revision}, not ${options.expectedRevision}`,
-        { field: "revision", details: { current: previous.revision, expected: options.expectedRevision } },
+        `schedule '${id}' is at revision ${previous.revision}, not ${expectedRevision}`,
+        { field: "revision", details: { current: previous.revision, expected: expectedRevision } },
       );
     }
     const record = buildScheduleRecord(update, this.clock.now(), previous);
@@ -621,20 +719,43 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return record;
   }
 
-  /** The schedule with this id; NotFoundError if there is none. */
+  /**
+   * The schedule with this id; NotFoundError if there is none, StorageError `STORAGE_CORRUPT` if
+   * the stored record fails its checks (remove it and create it again, or fix it in storage).
+   */
   async getSchedule(id: string): Promise<ScheduleRecord> {
+    id = idOf(id);
     const record = await this.storage.getSchedule(id);
     if (!record) throw new NotFoundError("SCHEDULE_NOT_FOUND", `schedule '${id}' not found`, { field: "id" });
+    const problem = storedScheduleProblem(record);
+    if (problem) {
+      throw new StorageError("STORAGE_CORRUPT", `stored schedule '${id}' cannot be used: ${problem.reason}`, {
+        field: "id",
+        details: { scheduleId: id, reason: problem.reason },
+      });
+    }
     return record;
   }
 
-  /** Every schedule, ordered by id. */
-  async listSchedules(): Promise<ScheduleRecord[]> {
-    return this.storage.listSchedules();
+  /**
+   * Every schedule, ordered by id, or those matching every given filter: `tag` (a tag, or several
+   * the schedule must all carry), `job`, `enabled`, `paused`.
+   */
+  async listSchedules(filter: ScheduleListInput = {}): Promise<ScheduleRecord[]> {
+    const f = parseInput(scheduleListSchema, filter, "scheduler", "", "filter");
+    const tags = f.tag === undefined ? [] : [f.tag].flat();
+    return (await this.storage.listSchedules()).filter(
+      (s) =>
+        (f.job === undefined || s.job === f.job) &&
+        (f.enabled === undefined || s.enabled === f.enabled) &&
+        (f.paused === undefined || s.paused === f.paused) &&
+        tags.every((t) => s.tags.includes(t)),
+    );
   }
 
   /** Removes a schedule (its history stays). NotFoundError if it does not exist. */
   async removeSchedule(id: string, options?: ActorOptions): Promise<void> {
+    id = idOf(id);
     const actor = actorOf(options);
     const existed = await this.storage.deleteSchedule(id);
     if (!existed)
@@ -728,6 +849,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (!st) return;
     this.queue.delete(st);
     this.states.delete(id);
+    this.perSchedule.delete(id);
     this.scheduleTimer();
   }
 
@@ -992,14 +1114,31 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
    * Claims fire (schedule, at) and, if this instance won it, runs it under the overlap policy.
    * `done` settles with the final record (or the other holder's record when the claim was lost).
    */
-  private async fire(
+  private fire(
+    st: ScheduleState,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+  ): Promise<{ claimed: boolean; execution: ExecutionRecord | null; done: Promise<ExecutionRecord | null> }> {
+    // A stopping scheduler claims nothing new; the claims already sent are seen through by stop().
+    if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
+      return Promise.resolve({ claimed: false, execution: null, done: Promise.resolve(null) });
+    }
+    // Tracked before the claim is sent: a stop() called meanwhile (even from within the storage
+    // call) must already see this claim as in flight.
+    const decided = this.claiming.begin();
+    const outcome = this.claimAndStart(st, at, kind, actor);
+    void outcome.then(decided, decided);
+    return outcome;
+  }
+
+  private async claimAndStart(
     st: ScheduleState,
     at: number,
     kind: FireKind,
     actor: string | null,
   ): Promise<{ claimed: boolean; execution: ExecutionRecord | null; done: Promise<ExecutionRecord | null> }> {
     const record = st.record;
-    const job = this.jobs.get(record.job);
     const closed = kind === "manual" ? null : this.marketSkip(record, at);
     if (closed) {
       const skipped = await this.recordSkip(record, at, kind, actor, closed.reason, closed.details);
@@ -1031,21 +1170,63 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const run = new Run(claim.execution, "handler");
     this.runs.add(run);
     st.running++;
-    if (!job) {
-      // Only possible if the job was unregistered between arming and claiming; give the fire back.
-      await this.finishWithoutRun(run, st, "skipped", "unknown_job");
-      return { claimed: true, execution: run.execution, done: run.done };
-    }
-    if (!this.trading.brokerReady(record)) {
-      await this.finishWithoutRun(run, st, "skipped", "broker_disconnected");
-      return { claimed: true, execution: run.execution, done: run.done };
-    }
-    const proceed = record.overlap === "allow" ? true : await this.resolveOverlap(st, run);
-    if (proceed) {
-      st.lastStartAt = this.clock.now();
-      this.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
-    }
+    await this.startClaimed(st, run, true);
     return { claimed: true, execution: run.execution, done: run.done };
+  }
+
+  /**
+   * Starts a fire this instance holds but has not started, unless shutdown has passed its
+   * deadline (it is handed over unstarted), the job is not registered here, the broker the
+   * schedule requires is down, or (with `checkOverlap`) the overlap policy skips or buffers it.
+   */
+  private async startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> {
+    const record = st.record;
+    const job = this.jobs.get(record.job);
+    if (this.stopCutoff) return this.giveBack(run, st);
+    // Only possible if the job was unregistered between arming and claiming.
+    if (!job) return this.finishWithoutRun(run, st, "skipped", "unknown_job");
+    if (!this.trading.brokerReady(record))
+      return this.finishWithoutRun(run, st, "skipped", "broker_disconnected");
+    if (checkOverlap && record.overlap !== "allow" && !(await this.resolveOverlap(st, run))) return;
+    // Shutdown may have passed its deadline while the overlap check waited for storage.
+    if (this.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return this.giveBack(run, st);
+    st.lastStartAt = this.clock.now();
+    this.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
+  }
+
+  /** A fire cancelled before its handler started: handed over at shutdown, else recorded as cancelled. */
+  private abandon(run: Run, st: ScheduleState): Promise<void> {
+    if (run.cancelReason === SHUTDOWN_HANDOVER) return this.giveBack(run, st);
+    return this.finishWithoutRun(run, st, "cancelled", run.cancelReason ?? "cancelled");
+  }
+
+  /**
+   * Gives back a fire this instance holds but did not start (shutdown): its lease is expired at
+   * once, so exactly one other instance (or this one after a restart) takes it over. A fire never
+   * started goes back to `claimed` with no attempt used, and runs as attempt 1 there; a taken-over
+   * fire gets back the attempt its takeover counted.
+   */
+  private async giveBack(run: Run, st: ScheduleState): Promise<void> {
+    run.handedOver = true;
+    const e = run.execution;
+    const now = this.clock.now();
+    const patch =
+      e.attempts <= 1
+        ? { status: "claimed" as const, attempts: 0, startedAt: null, leaseExpiresAt: now }
+        : { attempts: e.attempts - 1, leaseExpiresAt: now };
+    try {
+      const updated = await this.storage.updateExecution(e.id, this.instanceId, patch);
+      this.storageOk();
+      if (updated) {
+        run.execution = updated;
+        this.emitSafe("fire:handed-over", { execution: updated, reason: "shutdown" });
+      }
+    } catch (error) {
+      // Not written: the lease is not renewed any more, so another instance takes it over when it runs out.
+      this.storageFailed(error, `handing over ${e.id}`);
+    }
+    run.settle(null);
+    this.onRunSettled(run, st.record);
   }
 
   private async finishWithoutRun(
@@ -1080,17 +1261,35 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.onRunSettled(run, st.record);
   }
 
-  /** Applies the overlap policy. Returns true if the run should start now. */
+  /**
+   * Applies the overlap policy. Returns true if the run should start now. Fails closed: when the
+   * storage cannot say whether an earlier run is active, that counts as "busy" and the check is
+   * asked again (every `overlapPollMs`) for as long as the fire is within its misfire tolerance;
+   * after that the fire is skipped with reason `overlap_unknown`. It never starts unchecked.
+   */
   private async resolveOverlap(st: ScheduleState, run: Run): Promise<boolean> {
     const policy = st.record.overlap;
     const mine = run.execution;
-    let others: ExecutionRecord[];
-    try {
-      others = (await this.storage.activeExecutions(mine.scheduleId)).filter((e) => e.id !== mine.id);
-      this.storageOk();
-    } catch (error) {
-      this.storageFailed(error, `checking overlap of ${mine.scheduleId}`);
-      others = [];
+    const giveUpAt = mine.claimedAt + st.record.misfire.toleranceMs;
+    let others: ExecutionRecord[] | null = null;
+    while (others === null) {
+      try {
+        others = (await this.storage.activeExecutions(mine.scheduleId)).filter((e) => e.id !== mine.id);
+        this.storageOk();
+      } catch (error) {
+        this.storageFailed(error, `checking overlap of ${mine.scheduleId}`);
+        if (this.clock.now() >= giveUpAt) {
+          await this.finishWithoutRun(run, st, "skipped", "overlap_unknown");
+          return false;
+        }
+        run.phase = "waiting";
+        await this.waitForChange(st, run.controller.signal);
+        run.phase = "handler";
+        if (run.aborted) {
+          await this.abandon(run, st);
+          return false;
+        }
+      }
     }
     if (others.length === 0) return true;
     if (policy === "skip") {
@@ -1151,13 +1350,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       await this.waitForChange(st, run.controller.signal);
     }
     if (run.controller.signal.aborted) {
-      if (run.cancelReason === "shutdown_release") {
-        await this.storage.releaseClaim(mine.id, this.instanceId).catch(() => false);
-        run.settle(null);
-        this.onRunSettled(run, st.record);
-      } else {
-        await this.finishWithoutRun(run, st, "cancelled", run.cancelReason ?? "cancelled");
-      }
+      await this.abandon(run, st);
       return false;
     }
     const now = this.clock.now();
@@ -1216,7 +1409,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (!st) return;
     st.running = Math.max(0, st.running - 1);
     const e = run.execution;
-    if (e.status !== "claimed" && e.status !== "running" && !run.handedOver) {
+    // Only runs (a handler started) count, as in the storage's summaries: a skip is not a run.
+    if (e.status !== "claimed" && e.status !== "running" && e.startedAt !== null && !run.handedOver) {
       st.lastEndAt = e.endedAt;
       st.lastStatus = e.status;
       if (e.status === "succeeded") st.lastSuccessAt = e.endedAt;
@@ -1250,20 +1444,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.lifecycle = "starting";
     try {
       await this.storage.open();
-      this.control = await this.storage.getControl();
-      const records = await this.storage.listSchedules();
-      // Asked all at once: storages that batch (PostgreSQL) answer in a few statements.
-      const lasts = await Promise.all(records.map((r) => this.storage.lastFireAt(r.id)));
+      this.control = await this.readControl();
+      const records = (await this.storage.listSchedules()).filter((record) => this.trusted(record));
+      // One query for every schedule's history: last fire, start, end, status and success.
+      const summaries = await this.storage.scheduleSummaries(records.map((r) => r.id));
       for (const [i, record] of records.entries()) {
-        const last = lasts[i] ?? null;
-        let trigger: Trigger | null = null;
-        try {
-          trigger = compileTrigger(record.trigger, record.id);
-        } catch (error) {
-          this.reportError(error, `compiling the trigger of stored schedule ${record.id}`);
-        }
         this.states.delete(record.id);
-        this.adoptStored(record, trigger, Math.max(last ?? Number.NEGATIVE_INFINITY, record.firesSince));
+        this.adoptStored(record, this.compiled(record), summaries[i] ?? null);
       }
     } catch (error) {
       this.lifecycle = "stopped";
@@ -1272,28 +1459,35 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (this.storage.watch) this.unwatch = this.storage.watch((change) => this.onStorageChange(change));
     await this.trading.start();
     this.lifecycle = this.paused ? "paused" : "running";
+    if (this.keepAliveWhileStarted) this.keepAlive.hold("started");
     this.startedAt = this.clock.now();
     this.heartbeatAt = this.startedAt;
     this.lastSyncAt = this.startedAt;
     this.armAll();
     this.scheduleMaintenance();
     this.logger.info({ instanceId: this.instanceId, schedules: this.states.size }, "scheduler started");
+    logNextFires(this.logger, this.scheduleStatuses(), (s) => this.whyNoFire(s));
     this.emitSafe("scheduler:started", { instanceId: this.instanceId, at: this.startedAt });
   }
 
-  private adoptStored(record: ScheduleRecord, trigger: Trigger | null, lastAt: number): void {
+  /** Adopts a stored schedule at start, with what its history says (last fire, start, end, success). */
+  private adoptStored(
+    record: ScheduleRecord,
+    trigger: Trigger | null,
+    summary: ScheduleSummary | null,
+  ): void {
     const st: ScheduleState = {
       record,
       trigger,
-      lastAt,
+      lastAt: Math.max(summary?.lastFireAt ?? Number.NEGATIVE_INFINITY, record.firesSince),
       at: 0,
       seq: 0,
       index: -1,
       running: 0,
-      lastStartAt: null,
-      lastEndAt: null,
-      lastStatus: null,
-      lastSuccessAt: null,
+      lastStartAt: summary?.lastStartAt ?? null,
+      lastEndAt: summary?.lastEndAt ?? null,
+      lastStatus: summary?.lastStatus ?? null,
+      lastSuccessAt: summary?.lastSuccessAt ?? null,
       waiters: null,
     };
     this.states.set(record.id, st);
@@ -1301,77 +1495,119 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   }
 
   /**
-   * Stops the loop. Running handlers get `timeoutMs` (default 30 s) to finish, then their signals
-   * are aborted and they are recorded as cancelled (reason `shutdown`). Runs waiting between retry
-   * attempts are handed over: their lease is expired, so the next instance to look takes them over
-   * and continues with the next attempt. Buffered fires are released. Idempotent.
+   * Stops the loop, gracefully. No new fire is claimed. Every fire claimed before or during the
+   * call (a claim still on its way back from storage included) runs to its end within `timeoutMs`
+   * (default 30 s) and is recorded; buffered fires and runs waiting between retry attempts are
+   * handed over (their lease expires at once, so another instance, or this one after a restart,
+   * takes them over). At the deadline, handlers still running have their signal aborted and are
+   * recorded as cancelled (reason `shutdown`), and fires not started yet are handed over unstarted.
+   *
+   * It resolves only when nothing of this scheduler is running any more or will touch the storage
+   * (outcomes written, hand-overs written, background work done), so a host may close the storage
+   * right after; only storage writes that hang are not waited for longer than 10 s past the
+   * deadline (they are reported as `scheduler:error`). It does not close the storage, which is the
+   * host's and may be shared by other schedulers, unless `closeStorage: true`. It always resolves,
+   * even with `keepAlive: false`: it holds the process open while it waits. Idempotent.
    */
-  async stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    const timeoutMs = parseInput(
-      z.strictObject({ timeoutMs: durationSchema.default(30_000) }),
+  async stop(options: { timeoutMs?: number; closeStorage?: boolean } = {}): Promise<void> {
+    const o = parseInput(
+      z.strictObject({ timeoutMs: durationSchema.default(30_000), closeStorage: z.boolean().default(false) }),
       options,
       "scheduler",
-    ).timeoutMs;
-    if (this.lifecycle === "stopped") return;
+      "",
+      "options",
+    );
+    if (this.lifecycle === "stopped") {
+      if (o.closeStorage) await this.storage.close();
+      return;
+    }
     if (this.starting) await this.starting.catch(() => {});
     if (this.stopping) return this.stopping;
-    this.stopping = this.doStop(timeoutMs).finally(() => {
+    this.keepAlive.hold("stop");
+    this.stopping = this.doStop(o.timeoutMs, o.closeStorage).finally(() => {
       this.stopping = null;
+      this.keepAlive.release("stop");
     });
     return this.stopping;
   }
 
-  private async doStop(timeoutMs: number): Promise<void> {
+  /** Work whose end stop() waits for: runs, claims on their way, background tasks. */
+  private inFlight(): Promise<unknown>[] {
+    return [...[...this.runs].map((r) => r.done), ...this.claiming.promises, ...this.tasks];
+  }
+
+  private async doStop(timeoutMs: number, closeStorage: boolean): Promise<void> {
     const now = this.clock.now();
     this.lifecycle = "stopping";
     this.emitSafe("scheduler:stopping", { instanceId: this.instanceId, at: now, running: this.runs.size });
     this.disarmAll();
-    if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
-    this.maintenanceTimer = null;
     this.unwatch?.();
     this.unwatch = null;
+    // Buffered fires have not started: hand them over now. Runs between attempts, likewise (a run
+    // that fails during the wait is handed over as it starts its backoff: `onBackoff`).
     for (const run of [...this.runs]) {
-      if (run.phase === "waiting") run.cancel("shutdown_release");
+      if (run.phase === "waiting") run.cancel(SHUTDOWN_HANDOVER);
       else if (run.phase === "backoff") await this.handOver(run);
     }
-    const pending = () => [...this.runs].map((r) => r.done);
-    if (this.runs.size > 0) {
-      if (timeoutMs > 0) {
-        const deadline = new AbortController();
-        await Promise.race([
-          Promise.all(pending()),
-          sleep(this.clock, timeoutMs, deadline.signal).catch(() => {}),
-        ]);
-        deadline.abort();
-      }
-      for (const run of [...this.runs]) run.cancel("shutdown");
-      await Promise.all(pending());
+    const deadline = now + timeoutMs;
+    await settleUntil(this.clock, deadline, () => this.inFlight());
+    // The deadline: unstarted fires (and claims that come back from now on) are handed over,
+    // handlers still running are aborted and recorded as cancelled.
+    this.stopCutoff = true;
+    for (const run of [...this.runs]) {
+      if (run.handedOver || run.phase === "done") continue;
+      if (!run.started) run.cancel(SHUTDOWN_HANDOVER);
+      else if (run.phase === "backoff") await this.handOver(run);
+      else run.cancel("shutdown");
     }
-    await Promise.all([...this.tasks]);
+    const drained = await settleUntil(this.clock, this.clock.now() + STOP_GRACE_MS, () => this.inFlight());
+    if (!drained) {
+      this.reportError(
+        new TradecronError(
+          "STORAGE",
+          `stop: ${this.inFlight().length} storage call(s) still pending ${STOP_GRACE_MS} ms after the deadline; not waiting longer`,
+        ),
+        "stopping",
+      );
+    }
+    if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
+    this.maintenanceTimer = null;
     await this.trading.stop();
     if (timeoutMs > 0) {
       // Give queued notifications (a failure, a pause) a bounded chance to leave before exit.
-      const deadline = new AbortController();
+      const flush = new AbortController();
       await Promise.race([
         this.notifier.flush(),
-        sleep(this.clock, Math.min(timeoutMs, 5000), deadline.signal).catch(() => {}),
+        sleep(this.clock, Math.min(timeoutMs, 5000), flush.signal).catch(() => {}),
       ]);
-      deadline.abort();
+      flush.abort();
     }
+    this.stopCutoff = false;
     this.lifecycle = "stopped";
+    this.keepAlive.release("started");
+    if (closeStorage) await this.storage.close();
     const at = this.clock.now();
     this.logger.info({ instanceId: this.instanceId }, "scheduler stopped");
     this.emitSafe("scheduler:stopped", { instanceId: this.instanceId, at });
   }
 
+  /**
+   * Hands over a run waiting between attempts (shutdown): its lease expires at once and the attempt
+   * it was about to start is given back, so whoever takes it over runs that attempt.
+   */
   private async handOver(run: Run): Promise<void> {
+    if (run.handedOver) return;
     run.handedOver = true;
+    const e = run.execution;
     try {
-      await this.storage.updateExecution(run.execution.id, this.instanceId, {
+      const updated = await this.storage.updateExecution(e.id, this.instanceId, {
+        attempts: Math.max(0, e.attempts - 1),
         leaseExpiresAt: this.clock.now(),
       });
+      this.storageOk();
+      if (updated) this.emitSafe("fire:handed-over", { execution: updated, reason: "shutdown" });
     } catch (error) {
-      this.storageFailed(error, `handing over ${run.execution.id}`);
+      this.storageFailed(error, `handing over ${e.id}`);
     }
     run.cancel("handed_over");
   }
@@ -1411,15 +1647,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       options,
       "scheduler",
     );
-    const current = await this.storage.getControl();
     const control: ControlRecord = {
       pausedAll: true,
       pausedAt: this.clock.now(),
       pausedBy: o.actor,
       reason: o.reason ?? null,
-      revision: current.revision + 1,
+      revision: await this.nextControlRevision(),
     };
     await this.storage.setControl(control);
+    this.trust.controlProblem = null;
     await this.audit(o.actor, "scheduler.pause_all", "scheduler", null, {
       reason: o.reason ?? null,
       abortRunning: o.abortRunning,
@@ -1441,18 +1677,34 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return control;
   }
 
-  /** Lifts the emergency pause on every instance. Missed fires follow each schedule's misfire policy. */
+  /**
+   * Lifts the emergency pause on every instance. Missed fires follow each schedule's misfire
+   * policy. A pause the scheduler imposed because the control record could not be read is lifted
+   * only with a named `actor` (and replaces the unreadable record).
+   */
   async resumeAll(options?: ActorOptions): Promise<ControlRecord> {
     const actor = actorOf(options);
-    const current = await this.storage.getControl();
+    if (this.trust.controlProblem !== null && options?.actor === undefined) {
+      throw new ValidationError(
+        [
+          {
+            field: "actor",
+            code: "VALIDATION",
+            message: `the control record could not be read (${this.trust.controlProblem}): name the actor who lifts the fail-safe pause`,
+          },
+        ],
+        { component: "scheduler" },
+      );
+    }
     const control: ControlRecord = {
       pausedAll: false,
       pausedAt: null,
       pausedBy: null,
       reason: null,
-      revision: current.revision + 1,
+      revision: await this.nextControlRevision(),
     };
     await this.storage.setControl(control);
+    this.trust.controlProblem = null;
     await this.audit(actor, "scheduler.resume_all", "scheduler", null, null);
     this.applyControl(control, actor);
     this.notify({
@@ -1463,6 +1715,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       data: { actor },
     });
     return control;
+  }
+
+  /** Applies a control record read back, if it differs from the one in force (by revision or switch). */
+  private controlChanged(control: ControlRecord): void {
+    if (control.revision !== this.control.revision || control.pausedAll !== this.control.pausedAll) {
+      this.applyControl(control, null);
+    }
   }
 
   private applyControl(control: ControlRecord, actor: string | null): void {
@@ -1494,12 +1753,16 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       10,
       Math.min(Math.floor(this.leaseMs / 3), this.storage.watch ? Infinity : this.syncIntervalMs),
     );
+    // Maintenance goes on while stopping: the leases of the runs stop() waits for must stay
+    // renewed, or another instance would take them over and run them a second time.
+    const alive = () =>
+      this.lifecycle === "running" || this.lifecycle === "paused" || this.lifecycle === "stopping";
     this.maintenanceTimer = this.clock.setTimeout(() => {
       this.maintenanceTimer = null;
-      if (this.lifecycle !== "running" && this.lifecycle !== "paused") return;
+      if (!alive()) return;
       this.background(
         this.maintain().finally(() => {
-          if (this.lifecycle === "running" || this.lifecycle === "paused") this.scheduleMaintenance();
+          if (alive() && this.maintenanceTimer === null) this.scheduleMaintenance();
         }),
         "maintenance",
       );
@@ -1527,7 +1790,11 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         this.storageFailed(error, "renewing leases");
       }
     }
-    if (!this.storage.watch && now - this.lastSyncAt >= this.syncIntervalMs) {
+    if (
+      !this.storage.watch &&
+      this.lifecycle !== "stopping" &&
+      now - this.lastSyncAt >= this.syncIntervalMs
+    ) {
       this.lastSyncAt = now;
       await this.syncFromStorage();
     }
@@ -1575,9 +1842,10 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         continue;
       }
       st.running++;
-      st.lastStartAt = now;
+      // Attempt 1: a fire handed over unstarted (it never ran), which starts like a new fire, under
+      // the overlap policy. A later attempt continues a run that had started.
       this.background(
-        executeRun(run, st.record, job, this.runnerDeps),
+        this.startClaimed(st, run, execution.attempts === 1),
         `taken-over run of ${execution.scheduleId}`,
       );
     }
@@ -1585,8 +1853,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   private async syncFromStorage(): Promise<void> {
     try {
-      const control = await this.storage.getControl();
-      if (control.revision !== this.control.revision) this.applyControl(control, null);
+      this.controlChanged(await this.readControl());
       const records = await this.storage.listSchedules();
       this.storageOk();
       const seen = new Set<string>();
@@ -1596,18 +1863,105 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         if (!st || st.record.revision !== record.revision) this.adoptChanged(record);
       }
       for (const id of [...this.states.keys()]) if (!seen.has(id)) this.drop(id);
+      this.trust.retain(seen);
     } catch (error) {
       this.storageFailed(error, "syncing from storage");
     }
   }
 
-  private adoptChanged(record: ScheduleRecord): void {
-    let trigger: Trigger | null = null;
-    try {
-      trigger = compileTrigger(record.trigger, record.id);
-    } catch (error) {
-      this.reportError(error, `compiling the trigger of schedule ${record.id}`);
+  /**
+   * True when a stored record passes the same checks as input (the storage's own checks may be
+   * structural only, or missing in a storage of your own). A refused one is reported once, never
+   * armed, and named by health until it is fixed.
+   */
+  private trusted(record: ScheduleRecord): boolean {
+    const problem = storedScheduleProblem(record);
+    if (problem === null) return true;
+    const id = problem.id ?? String((record as { id?: unknown }).id);
+    this.refuse(id, problem.reason);
+    return false;
+  }
+
+  private refuse(id: string, reason: string): void {
+    this.drop(id);
+    if (this.trust.refuse(id, reason)) {
+      this.reportError(
+        new TradecronError("STORAGE_CORRUPT", `stored schedule '${id}' is not armed: ${reason}`, {
+          details: { scheduleId: id, reason },
+        }),
+        `checking stored schedule ${id}`,
+      );
     }
+  }
+
+  /** The schedule's trigger, or null (reported, and named by health) when it does not compile. */
+  private compiled(record: ScheduleRecord): Trigger | null {
+    try {
+      const trigger = compileTrigger(record.trigger, record.id);
+      this.trust.clear(record.id);
+      return trigger;
+    } catch (error) {
+      this.trust.cannotCompile(record.id, toError(error).message);
+      this.reportError(error, `compiling the trigger of stored schedule ${record.id}`);
+      return null;
+    }
+  }
+
+  /**
+   * Reads the control record, failing safe: one that cannot be read (the storage says so, or it
+   * fails the checks) comes up as an emergency pause-all that only an actor's resumeAll() lifts.
+   */
+  private async readControl(): Promise<ControlRecord> {
+    let control: ControlRecord;
+    try {
+      control = await this.storage.getControl();
+    } catch (error) {
+      if (!isCorruptRecord(error)) throw error;
+      const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+      return this.failSafe(typeof reason === "string" ? reason : error.message);
+    }
+    const problem = storedControlProblem(control);
+    if (problem !== null) return this.failSafe(problem);
+    this.trust.controlProblem = null;
+    return control;
+  }
+
+  private failSafe(problem: string): ControlRecord {
+    const news = this.trust.controlProblem !== problem;
+    this.trust.controlProblem = problem;
+    if (news) {
+      this.reportError(
+        new TradecronError("STORAGE_CORRUPT", `the control record cannot be read: ${problem}`, {
+          details: { reason: problem },
+        }),
+        "reading the control record (every schedule stays paused)",
+      );
+      this.notify({
+        kind: "paused_all",
+        severity: "critical",
+        subject: "Control record unreadable: every schedule is paused",
+        body: `The stored control record cannot be read (${problem}). tradecron fails safe: nothing fires until an actor calls resumeAll().`,
+        data: { actor: FAIL_SAFE_ACTOR, reason: problem, cancelledOrders: null },
+      });
+    }
+    return failSafeControl(this.control, problem, this.clock.now());
+  }
+
+  /** The revision a new control record takes: past both the stored one (if readable) and the last seen. */
+  private async nextControlRevision(): Promise<number> {
+    let stored = -1;
+    try {
+      stored = (await this.storage.getControl()).revision;
+    } catch (error) {
+      if (!isCorruptRecord(error)) throw error;
+    }
+    const known = Number.isInteger(stored) && stored >= 0 ? stored : -1;
+    return Math.max(known, this.control.revision) + 1;
+  }
+
+  private adoptChanged(record: ScheduleRecord): void {
+    if (!this.trusted(record)) return;
+    const trigger = this.compiled(record);
     const known = this.states.get(record.id);
     if (known && known.record.revision >= record.revision) return;
     if ((this.ownWrites.get(record.id) ?? 0) >= record.revision) return;
@@ -1618,17 +1972,25 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (this.lifecycle !== "running" && this.lifecycle !== "paused") return;
     if (change.type === "control") {
       this.background(
-        this.storage.getControl().then((control) => {
-          if (control.revision !== this.control.revision) this.applyControl(control, null);
-        }),
+        this.readControl().then((control) => this.controlChanged(control)),
         "applying a control change",
       );
     } else if (change.type === "schedule") {
       this.background(
-        this.storage.getSchedule(change.id).then((record) => {
-          if (!record) this.drop(change.id);
-          else this.adoptChanged(record);
-        }),
+        this.storage.getSchedule(change.id).then(
+          (record) => {
+            if (record) this.adoptChanged(record);
+            else {
+              this.drop(change.id);
+              this.trust.clear(change.id);
+            }
+          },
+          (error: unknown) => {
+            if (!isCorruptRecord(error)) throw error;
+            const reason = (error.details as { reason?: unknown } | undefined)?.reason;
+            this.refuse(change.id, typeof reason === "string" ? reason : error.message);
+          },
+        ),
         `applying a change of schedule ${change.id}`,
       );
     }
@@ -1681,6 +2043,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     for (let tries = 0; tries < 100; tries++, at++) {
       const outcome = await this.fire(st, at, "manual", o.actor);
       if (!outcome.claimed) {
+        if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
+          throw new StateError(
+            "NOT_RUNNING",
+            `scheduler is ${this.lifecycle}; the manual fire of '${id}' was not run`,
+          );
+        }
         if (outcome.execution === null) {
           throw new TradecronError("STORAGE", `could not claim a manual fire of '${id}'`, { field: "id" });
         }
@@ -1760,6 +2128,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const result: BackfillResult = { fires: fires.length, ran: 0, alreadyClaimed: 0, executions: [] };
     for (const at of fires) {
       const outcome = await this.fire(st, at, "backfill", o.actor);
+      if (this.lifecycle === "stopping" || this.lifecycle === "stopped") {
+        throw new StateError(
+          "NOT_RUNNING",
+          `scheduler is ${this.lifecycle}; the backfill of '${id}' stopped after ${result.ran} fire(s)`,
+          {
+            details: { ran: result.ran, fires: result.fires },
+          },
+        );
+      }
       if (!outcome.claimed) {
         result.alreadyClaimed++;
         continue;
@@ -1791,7 +2168,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       typeof target === "string"
         ? await this.getSchedule(target)
         : buildScheduleRecord(target, this.clock.now());
-    const trigger = compileTrigger(record.trigger, record.id);
+    const trigger =
+      typeof target === "string" ? compileTrigger(record.trigger, record.id) : this.checkFires(record);
     const zone =
       record.trigger.type === "cron"
         ? record.trigger.timezone
@@ -1805,7 +2183,9 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         : this.control.pausedAll
           ? "paused_all"
           : null;
-    return nextFires(trigger, o.from ?? this.clock.now(), o.count).map((at) => ({
+    // Fires beyond the Date range cannot be formatted (or reached): the preview ends before them.
+    const fires = nextFires(trigger, o.from ?? this.clock.now(), o.count).filter((at) => at <= MAX_INSTANT);
+    return fires.map((at) => ({
       at,
       iso: new Date(at).toISOString(),
       local: formatLocal(toLocal(zone, at)),
@@ -1824,6 +2204,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** One execution; NotFoundError if unknown. */
   async getExecution(id: string): Promise<ExecutionRecord> {
+    id = idOf(id);
     const e = await this.storage.getExecution(id);
     if (!e) throw new NotFoundError("NOT_FOUND", `execution '${id}' not found`, { field: "id" });
     return e;
@@ -1837,6 +2218,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** One approval; NotFoundError if unknown. */
   async getApproval(id: string): Promise<ApprovalRecord> {
+    id = idOf(id);
     const a = await this.storage.getApproval(id);
     if (!a) throw new NotFoundError("NOT_FOUND", `approval '${id}' not found`, { field: "id" });
     return a;
@@ -1850,14 +2232,18 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /**
    * Approves one or many pending approvals as `actor`. Each is re-checked by the risk guard (limits
    * may have changed since it was proposed) and, if it passes, submitted to the broker. Returns one
-   * result per id, in order; an approval that is not pending any more is reported, not thrown.
+   * result per id, in order; an approval that is not pending any more is reported, not thrown. An
+   * approval whose schedule was removed is rejected (code `SCHEDULE_NOT_FOUND`) unless
+   * `allowRemovedSchedule: true`.
    */
   async approve(
     ids: string | string[],
-    options: ActorOptions & { reason?: string },
+    options: ActorOptions & { reason?: string; allowRemovedSchedule?: boolean },
   ): Promise<DecisionResult[]> {
-    const o = parseInput(decisionSchema, { ids: Array.isArray(ids) ? ids : [ids], ...options }, "scheduler");
-    return this.trading.approvals.approve(o.ids, o.actor, o.reason ?? null);
+    const o = parseInput(approveSchema, { ...options, ids }, "scheduler");
+    return this.trading.approvals.approve(o.ids, o.actor, o.reason ?? null, {
+      allowRemovedSchedule: o.allowRemovedSchedule,
+    });
   }
 
   /** Rejects one or many pending approvals as `actor`, with an optional reason. */
@@ -1865,7 +2251,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     ids: string | string[],
     options: ActorOptions & { reason?: string },
   ): Promise<DecisionResult[]> {
-    const o = parseInput(decisionSchema, { ids: Array.isArray(ids) ? ids : [ids], ...options }, "scheduler");
+    const o = parseInput(decisionSchema, { ...options, ids }, "scheduler");
     return this.trading.approvals.reject(o.ids, o.actor, o.reason ?? null);
   }
 
@@ -1877,6 +2263,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** One order by its client order id; NotFoundError if unknown. */
   async getOrder(clientOrderId: string): Promise<OrderRecord> {
+    clientOrderId = idOf(clientOrderId, "clientOrderId");
     const o = await this.storage.getOrder(clientOrderId);
     if (!o)
       throw new NotFoundError("NOT_FOUND", `order '${clientOrderId}' not found`, { field: "clientOrderId" });
@@ -1919,8 +2306,20 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
         lastStatus: st.lastStatus,
         lastSuccessAt: st.lastSuccessAt,
         running: st.running,
+        counters: { ...(this.perSchedule.get(st.record.id) ?? newScheduleCounters()) },
       }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Why schedule `s` has no next fire on this instance, or null when it has one. */
+  private whyNoFire(s: ScheduleStatus): string | null {
+    if (s.nextFireAt !== null) return null;
+    if (!s.enabled) return "disabled";
+    if (s.paused) return "paused";
+    if (!s.handled) return `job '${s.job}' is not registered here`;
+    if (this.control.pausedAll) return "emergency pause-all is in force";
+    if (this.paused) return "this instance is paused";
+    return this.trust.problemOf(s.id) ?? "no fire in the future";
   }
 
   /** A snapshot of state, uptime, heartbeat, per-schedule status and counters. */
@@ -1949,6 +2348,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
 
   /** healthy / degraded / unhealthy, with reasons. Cheap: no storage call. */
   health(): Health {
+    const broker = this.trading.desk.broker;
+    let issues: ReturnType<NonNullable<Storage["issues"]>> = [];
+    try {
+      issues = this.storage.issues?.() ?? [];
+    } catch (error) {
+      this.reportError(error, "asking the storage for its issues");
+    }
     return assessHealth({
       state: this.lifecycle,
       pausedAll: this.control.pausedAll,
@@ -1957,6 +2363,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       staleAfterMs: 2 * this.maxWaitMs + Math.floor(this.leaseMs / 3) + 5000,
       storageFailures: this.storageFailures,
       schedules: this.scheduleStatuses(),
+      broker: broker ? { name: broker.name, connected: broker.isConnected() } : null,
+      untrusted: this.trust.reasons(issues),
     });
   }
 

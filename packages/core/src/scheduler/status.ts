@@ -1,44 +1,17 @@
 /** Status and health: what the scheduler reports about itself (DESIGN.md promise 8). */
 
 import type { ExecutionStatus } from "../storage/records.js";
+import { newScheduleCounters, type ScheduleCounters } from "./schedule-counters.js";
 
-/** Counters since this instance started. */
-export interface Counters {
-  /** Fires this instance claimed (including skips it recorded). */
-  fires: number;
-  /** Runs started (a takeover counts). */
-  runs: number;
-  succeeded: number;
-  failed: number;
-  timedOut: number;
-  cancelled: number;
-  skipped: number;
-  /** Retry attempts started. */
-  retries: number;
-  /** Fires missed (down, paused, clock jump), whatever the policy did with them. */
-  missed: number;
-  /** Fires taken over from instances whose lease expired. */
-  takenOver: number;
+/** Counters since this instance started: those of every schedule together, and the orders. */
+export interface Counters extends ScheduleCounters {
   ordersSubmitted: number;
   ordersRejected: number;
 }
 
 /** Fresh zeroed counters. */
 export function newCounters(): Counters {
-  return {
-    fires: 0,
-    runs: 0,
-    succeeded: 0,
-    failed: 0,
-    timedOut: 0,
-    cancelled: 0,
-    skipped: 0,
-    retries: 0,
-    missed: 0,
-    takenOver: 0,
-    ordersSubmitted: 0,
-    ordersRejected: 0,
-  };
+  return { ...newScheduleCounters(), ordersSubmitted: 0, ordersRejected: 0 };
 }
 
 /** Lifecycle state of a scheduler instance. */
@@ -60,6 +33,8 @@ export interface ScheduleStatus {
   lastSuccessAt: number | null;
   /** Runs of this schedule in progress on this instance. */
   running: number;
+  /** What happened to this schedule's fires on this instance since it started. */
+  counters: ScheduleCounters;
 }
 
 /** The scheduler's report on itself. */
@@ -96,6 +71,13 @@ export interface HealthInputs {
   /** Consecutive failed storage calls in the loop. */
   storageFailures: number;
   schedules: readonly ScheduleStatus[];
+  /** The configured broker and whether it is connected (null: none configured). */
+  broker?: { name: string; connected: boolean } | null;
+  /**
+   * What the scheduler could not trust, one reason each: an unreadable control record, stored
+   * schedules that failed their checks or whose trigger does not compile, quarantined files.
+   */
+  untrusted?: readonly string[];
 }
 
 /** Pure health assessment. */
@@ -111,6 +93,8 @@ export function assessHealth(h: HealthInputs): Health {
   else if (h.storageFailures > 0) degraded.push(`storage errors (${h.storageFailures} consecutive)`);
   if (h.pausedAll) degraded.push("emergency pause-all is in force");
   if (h.state === "paused") degraded.push("scheduler is paused");
+  if (h.broker && !h.broker.connected) degraded.push(`broker ${h.broker.name} is disconnected`);
+  degraded.push(...(h.untrusted ?? []));
   for (const s of h.schedules) {
     if (s.enabled && (s.lastStatus === "failed" || s.lastStatus === "timed_out")) {
       degraded.push(`schedule ${s.id}: last run ${s.lastStatus}`);

@@ -27,6 +27,7 @@ const ALL_EVENTS: SchedulerEventName[] = [
   "fire:taken",
   "fire:missed",
   "fire:taken-over",
+  "fire:handed-over",
   "run:started",
   "run:retrying",
   "run:succeeded",

@@ -1,9 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { makeExecution } from "../testing/fixtures.js";
+import { makeExecution, makeSchedule } from "../testing/fixtures.js";
 import { storageConformance } from "../testing/storage-suite.js";
 import { MemoryStorage } from "./memory-storage.js";
+import type { ControlRecord, ScheduleRecord } from "./records.js";
 
-storageConformance({ describe, it }, async () => ({ storage: new MemoryStorage() }));
+// MemoryStorage keeps what it is given: a caller writing through the contract directly (not the
+// scheduler) is how bad records get into it.
+storageConformance({ describe, it }, async () => ({
+  storage: new MemoryStorage(),
+  corruptControl: async (storage) => {
+    await storage.setControl({ pausedAll: "no", revision: 6 } as unknown as ControlRecord);
+    return storage;
+  },
+  corruptSchedule: async (storage, id) => {
+    const current = (await storage.getSchedule(id)) as ScheduleRecord;
+    await storage.updateSchedule(
+      makeSchedule({
+        id,
+        revision: current.revision + 1,
+        retry: "lots" as unknown as ScheduleRecord["retry"],
+      }),
+      current.revision,
+    );
+    return storage;
+  },
+}));
 
 describe("MemoryStorage", () => {
   it("drops the oldest final executions beyond its limit but keeps active ones", async () => {

@@ -26,10 +26,14 @@ import type {
   ExecutionQuery,
   FireClaim,
   OrderQuery,
+  ScheduleSummary,
   Storage,
   StorageChange,
+  StorageIssue,
 } from "./storage.js";
 import { EXECUTION_PATCH_KEYS } from "./storage.js";
+import { checkStoredControl, checkStoredSchedule, isCorruptRecord } from "./stored-records.js";
+import { SummaryBuilder } from "./summaries.js";
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -96,6 +100,8 @@ export class MemoryStorage implements Storage {
   private readonly orders = new Map<string, OrderRecord>();
   private readonly audit: AuditEntry[] = [];
   private readonly listeners = new Set<(change: StorageChange) => void>();
+  /** Stored records that failed their checks when last read, by subject and id. */
+  private readonly invalid = new Map<string, StorageIssue>();
 
   constructor(options: MemoryStorageOptions = {}) {
     this.maxExecutions = options.maxExecutions ?? 100_000;
@@ -141,16 +147,53 @@ export class MemoryStorage implements Storage {
     this.notify({ type: "schedule", id: schedule.id });
   }
 
+  /**
+   * Checks a record read back (anything may have been stored through the contract by a caller
+   * other than the scheduler), noting or clearing its issue. Throws `STORAGE_CORRUPT`.
+   */
+  private checked<T>(key: string, subject: "schedule" | "control", id: string | null, check: () => T): T {
+    try {
+      const value = check();
+      this.invalid.delete(key);
+      return value;
+    } catch (error) {
+      if (isCorruptRecord(error)) {
+        const reason = String((error.details as { reason?: unknown } | undefined)?.reason ?? error.message);
+        this.invalid.set(key, { subject, id, kind: "invalid", reason, where: "memory" });
+      }
+      throw error;
+    }
+  }
+
   async getSchedule(id: string): Promise<ScheduleRecord | null> {
-    return this.schedules.get(id) ?? null;
+    const record = this.schedules.get(id);
+    if (!record) {
+      this.invalid.delete(`schedule:${id}`);
+      return null;
+    }
+    return this.checked(`schedule:${id}`, "schedule", id, () => checkStoredSchedule(this.name, record));
   }
 
   async listSchedules(): Promise<ScheduleRecord[]> {
-    return [...this.schedules.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const out: ScheduleRecord[] = [];
+    for (const key of [...this.invalid.keys()]) if (key.startsWith("schedule:")) this.invalid.delete(key);
+    for (const record of this.schedules.values()) {
+      try {
+        out.push(
+          this.checked(`schedule:${record.id}`, "schedule", record.id, () =>
+            checkStoredSchedule(this.name, record),
+          ),
+        );
+      } catch (error) {
+        if (!isCorruptRecord(error)) throw error;
+      }
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async deleteSchedule(id: string): Promise<boolean> {
     const existed = this.schedules.delete(id);
+    this.invalid.delete(`schedule:${id}`);
     if (existed) this.notify({ type: "schedule", id });
     return existed;
   }
@@ -158,12 +201,17 @@ export class MemoryStorage implements Storage {
   // --- control ---
 
   async getControl(): Promise<ControlRecord> {
-    return this.control;
+    return this.checked("control", "control", null, () => checkStoredControl(this.name, this.control));
   }
 
   async setControl(control: ControlRecord): Promise<void> {
     this.control = deepFreeze({ ...control });
     this.notify({ type: "control" });
+  }
+
+  /** See {@link Storage.issues}: stored records that failed their checks when last read. */
+  issues(): StorageIssue[] {
+    return [...this.invalid.values()];
   }
 
   // --- fires ---
@@ -297,7 +345,20 @@ export class MemoryStorage implements Storage {
     this.deactivate(current);
     this.finalOrder.delete(id);
     this.unindex(current);
+    // A released fire leaves no trace, so it no longer counts as the schedule's last fire.
+    if (this.lastFire.get(current.scheduleId) === current.scheduledAt)
+      this.recomputeLastFire(current.scheduleId);
     return true;
+  }
+
+  private recomputeLastFire(scheduleId: string): void {
+    let last: number | null = null;
+    for (const id of this.fires.get(scheduleId)?.values() ?? []) {
+      const e = this.executions.get(id);
+      if (e && OWN_FIRE_KINDS.has(e.kind) && (last === null || e.scheduledAt > last)) last = e.scheduledAt;
+    }
+    if (last === null) this.lastFire.delete(scheduleId);
+    else this.lastFire.set(scheduleId, last);
   }
 
   async takeOverExpired(
@@ -359,6 +420,18 @@ export class MemoryStorage implements Storage {
 
   async lastFireAt(scheduleId: string): Promise<number | null> {
     return this.lastFire.get(scheduleId) ?? null;
+  }
+
+  async scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]> {
+    return scheduleIds.map((scheduleId) => {
+      const summary = new SummaryBuilder();
+      summary.noteFire(this.lastFire.get(scheduleId) ?? null);
+      for (const id of this.fires.get(scheduleId)?.values() ?? []) {
+        const e = this.executions.get(id);
+        if (e) summary.add(e);
+      }
+      return summary.result(scheduleId);
+    });
   }
 
   // --- approvals ---

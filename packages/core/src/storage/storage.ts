@@ -7,6 +7,10 @@
  * - `claimFire` decides exactly-once: for one (scheduleId, scheduledAt) at most one caller
  *   ever gets `claimed: true`, however many race (in one process or many).
  * - Records handed out are copies or frozen: callers never mutate stored state by accident.
+ * - Records read back are checked with core's record checks (`checkStoredSchedule`,
+ *   `checkStoredControl`, the same schemas as the scheduler's input): a stored schedule that fails
+ *   them is never handed out as if it were fine, and an unreadable control record never reads as
+ *   "not paused". What a storage could not trust is listed by {@link Storage.issues}.
  * - Failures throw a {@link StorageError} (or a ConflictError/NotFoundError where stated).
  */
 
@@ -119,6 +123,42 @@ export interface AuditQuery {
   cursor?: string | null;
 }
 
+/**
+ * Something a storage found it cannot trust: a stored record failing its checks (left where it is
+ * and never handed out), or a file it moved to its quarantine.
+ */
+export interface StorageIssue {
+  /** What it is: a record type, or `file` for a file that holds no one record (a damaged log). */
+  subject: "schedule" | "control" | "execution" | "approval" | "order" | "audit" | "file";
+  /** The record's id when known (the schedule id), else null. */
+  id: string | null;
+  /** `invalid`: stored but failing its checks; `quarantined`: moved aside (FileStorage). */
+  kind: "invalid" | "quarantined";
+  /** What is wrong, for people. */
+  reason: string;
+  /** Where it is (a file path, a table), when that helps. */
+  where?: string;
+}
+
+/**
+ * What the stored history says about one schedule's latest runs, so a restarted scheduler reports
+ * the same last start, end, status and success as before (see {@link Storage.scheduleSummaries}).
+ * A *run* is an execution whose handler started (`startedAt` is set); "latest" is by `scheduledAt`.
+ */
+export interface ScheduleSummary {
+  scheduleId: string;
+  /** As {@link Storage.lastFireAt}. */
+  lastFireAt: number | null;
+  /** `startedAt` of the latest run (running or ended). */
+  lastStartAt: number | null;
+  /** `endedAt` of the latest run that ended (a final status). */
+  lastEndAt: number | null;
+  /** The status of that run: `succeeded`, `failed`, `timed_out` or `cancelled`. */
+  lastStatus: ExecutionStatus | null;
+  /** `endedAt` of the latest run that succeeded. */
+  lastSuccessAt: number | null;
+}
+
 /** A change another instance may need to react to. */
 export type StorageChange =
   | { type: "schedule"; id: string }
@@ -136,7 +176,7 @@ export interface Storage {
   close(): Promise<void>;
 
   // --- schedules ---------------------------------------------------------------------------
-  /** Inserts a new schedule. Throws ConflictError `SCHEDULE_EXISTS` if the id is taken. */
+  /** Inserts a new schedule. Throws ConflictError `SCHEDULE_EXISTS` if the id is taken (even by an invalid one). */
   insertSchedule(schedule: ScheduleRecord): Promise<void>;
   /**
    * Replaces a schedule if its stored revision equals `expectedRevision` (the new record carries
@@ -144,16 +184,25 @@ export interface Storage {
    * `SCHEDULE_NOT_FOUND` if it does not exist.
    */
   updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void>;
+  /**
+   * The schedule, or null. A stored schedule that fails `checkStoredSchedule` throws StorageError
+   * `STORAGE_CORRUPT` naming it and why (or is null where the storage moved it to a quarantine).
+   */
   getSchedule(id: string): Promise<ScheduleRecord | null>;
-  /** Every schedule, ordered by id. */
+  /** Every valid schedule, ordered by id. Invalid ones are left out and listed by {@link Storage.issues}. */
   listSchedules(): Promise<ScheduleRecord[]>;
   /** Deletes a schedule (its executions stay). Returns false if it did not exist. */
   deleteSchedule(id: string): Promise<boolean>;
 
   // --- control ------------------------------------------------------------------------------
-  /** The control record; a fresh store returns `pausedAll: false, revision: 0`. */
+  /**
+   * The control record; a fresh store returns `pausedAll: false, revision: 0`. A stored record that
+   * cannot be read (damaged, wrong types, the row gone) throws StorageError `STORAGE_CORRUPT`
+   * until `setControl` replaces it: it never reads as "not paused". (The scheduler then comes up
+   * paused-all, fail-safe.)
+   */
   getControl(): Promise<ControlRecord>;
-  /** Replaces the control record. */
+  /** Replaces the control record (also an unreadable one). */
   setControl(control: ControlRecord): Promise<void>;
 
   // --- fires and executions -----------------------------------------------------------------
@@ -178,7 +227,10 @@ export interface Storage {
   cancelExecution(id: string, reason: string, endedAt: number): Promise<ExecutionRecord | null>;
   /** The schedule's executions in status `claimed` or `running`, oldest `scheduledAt` first. */
   activeExecutions(scheduleId: string): Promise<ExecutionRecord[]>;
-  /** Deletes a `claimed` (not yet started) execution held by `instanceId`, freeing the fire. */
+  /**
+   * Deletes a `claimed` (not yet started) execution held by `instanceId`, freeing the fire. A
+   * released fire leaves no trace: it no longer counts for {@link Storage.lastFireAt}.
+   */
   releaseClaim(id: string, instanceId: string): Promise<boolean>;
   /**
    * Takes over up to `limit` executions in `claimed` or `running` whose lease expired before `now`:
@@ -197,8 +249,17 @@ export interface Storage {
   /** The execution of fire (scheduleId, scheduledAt), if claimed. */
   findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null>;
   listExecutions(query: ExecutionQuery): Promise<Page<ExecutionRecord>>;
-  /** The latest `scheduledAt` recorded for the schedule's own fires (kinds `scheduled` and `catchup`). */
+  /**
+   * The latest `scheduledAt` recorded for the schedule's own fires (kinds `scheduled` and
+   * `catchup`) that have an execution: a claim released with {@link Storage.releaseClaim} does
+   * not count (the fire was never run, so a restart treats it as missed).
+   */
   lastFireAt(scheduleId: string): Promise<number | null>;
+  /**
+   * The latest runs of each listed schedule, in one query (a scheduler asks for all its schedules
+   * at start). One summary per id, in order; a schedule without history gets nulls.
+   */
+  scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]>;
 
   // --- approvals ----------------------------------------------------------------------------
   /** Inserts approvals (all or nothing). Throws ConflictError if an id exists. */
@@ -229,6 +290,14 @@ export interface Storage {
   /** Appends an entry; the storage assigns `seq`. Entries are never changed or deleted. */
   appendAudit(entry: Omit<AuditEntry, "seq">): Promise<AuditEntry>;
   listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  // --- trust (optional capability) ----------------------------------------------------------
+  /**
+   * What this storage found it could not trust (invalid stored records, quarantined files), as
+   * known now: cheap and synchronous, for health checks. Storages that keep nothing they could
+   * not check may omit it.
+   */
+  issues?(): StorageIssue[];
 
   // --- change notification (optional capability) --------------------------------------------
   /**

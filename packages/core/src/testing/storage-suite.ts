@@ -16,6 +16,7 @@ import { ConflictError, NotFoundError, TradecronError } from "../errors.js";
 import type { ApprovalRecord, ExecutionRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { makeApproval, makeAudit, makeExecution, makeOrder, makeSchedule } from "./fixtures.js";
+import { trustTests } from "./storage-suite-trust.js";
 
 /** The describe/it pair of the caller's test runner. */
 export interface SuiteTestApi {
@@ -33,6 +34,17 @@ export interface StoreHandle {
    * tests of persistence across reopen and of races between handles.
    */
   reopen?: () => Promise<Storage>;
+  /**
+   * Damages the stored control record the way this backend's data gets damaged (a file edited by
+   * hand, a row changed with psql) and returns the storage to read it through (the same one, or
+   * a reopened one). Enables the fail-safe control tests.
+   */
+  corruptControl?: (storage: Storage) => Promise<Storage>;
+  /**
+   * Damages the stored schedule `id` so it fails its checks (an impossible trigger or policy) and
+   * returns the storage to read it through. Enables the tests of invalid stored schedules.
+   */
+  corruptSchedule?: (storage: Storage, id: string) => Promise<Storage>;
 }
 
 /** Options of {@link storageConformance}. */
@@ -48,10 +60,29 @@ type Factory = () => Promise<StoreHandle>;
 async function withStore(factory: Factory, fn: (h: StoreHandle) => Promise<void>): Promise<void> {
   const handle = await factory();
   await handle.storage.open();
+  // A test may swap the storage for a reopened one (corruptControl, corruptSchedule): close that too.
+  const opened = new Set<Storage>([handle.storage]);
+  const tracked: StoreHandle = {
+    ...handle,
+    ...(handle.corruptControl && {
+      corruptControl: async (s) => {
+        const next = await (handle.corruptControl as NonNullable<StoreHandle["corruptControl"]>)(s);
+        opened.add(next);
+        return next;
+      },
+    }),
+    ...(handle.corruptSchedule && {
+      corruptSchedule: async (s, id) => {
+        const next = await (handle.corruptSchedule as NonNullable<StoreHandle["corruptSchedule"]>)(s, id);
+        opened.add(next);
+        return next;
+      },
+    }),
+  };
   try {
-    await fn(handle);
+    await fn(tracked);
   } finally {
-    await handle.storage.close();
+    for (const s of opened) await s.close();
     await handle.cleanup?.();
   }
 }
@@ -627,6 +658,8 @@ export function storageConformance(
       assert.equal(byAction.items.length, 1);
     });
   });
+
+  trustTests(describe, test);
 
   describe("storage conformance: reopen", () => {
     test("keeps acknowledged writes across a reopen", async ({ storage, reopen }) => {

@@ -4,16 +4,25 @@
  */
 
 import FakeTimers from "@sinonjs/fake-timers";
-import type { Clock, TimerHandle } from "../time/clock.js";
+import { type Clock, chainedTimers, markOverflowSafe, type TimerHandle } from "../time/clock.js";
 import { type InstantInput, toInstant } from "../validation.js";
 
-/** An injectable {@link Clock} whose time only moves when told to. */
+/**
+ * An injectable {@link Clock} whose time only moves when told to. Like the system clock it takes
+ * any delay (fake-timers, like Node, would fire a timer above 2^31-1 ms at once).
+ */
 export class TestClock implements Clock {
   private readonly fake: FakeTimers.Clock;
+  private readonly timers: Pick<Clock, "setTimeout" | "clearTimeout">;
 
   /** Starts at `start` (default 2026-01-05T14:30:00Z, a Monday during NYSE hours). */
   constructor(start: InstantInput = "2026-01-05T14:30:00Z") {
     this.fake = FakeTimers.createClock(toInstant(start, "start", "TestClock"), 1_000_000) as FakeTimers.Clock;
+    this.timers = chainedTimers(
+      (fn, ms) => this.fake.setTimeout(fn, ms),
+      (handle) => this.fake.clearTimeout(handle as FakeTimers.TimerId),
+    );
+    markOverflowSafe(this);
   }
 
   now(): number {
@@ -21,11 +30,11 @@ export class TestClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.fake.setTimeout(fn, ms);
+    return this.timers.setTimeout(fn, ms);
   }
 
   clearTimeout(handle: TimerHandle): void {
-    this.fake.clearTimeout(handle as FakeTimers.TimerId);
+    this.timers.clearTimeout(handle);
   }
 
   /** Moves time forward by `ms`, firing due timers in order and letting promises settle between them. */

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { errorCode, toError } from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { OrderIntent } from "../orders/intent.js";
+import type { Counters } from "../scheduler/status.js";
 import type { ApprovalRecord, ApprovalStatus, JsonValue } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
@@ -49,6 +50,8 @@ export interface ApprovalQueueDeps {
   storage: Storage;
   clock: Clock;
   desk: OrderDesk;
+  /** Counts orders refused (a proposal the risk guard rejects at once is one). */
+  counters: Pick<Counters, "ordersRejected">;
   emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
   audit(actor: string, action: string, subjectId: string, details: JsonValue | null): Promise<void>;
   /** Schedule-specific risk rules by schedule id (null schedule: none). */
@@ -117,6 +120,7 @@ export class ApprovalQueue {
     if (outcome.ok) {
       this.deps.emit("approval:requested", { approval: record });
     } else {
+      this.deps.counters.ordersRejected++;
       this.deps.emit("approval:decided", { approval: record, decision: "rejected", actor: "risk-guard" });
       await this.deps.audit("risk-guard", "approval.reject", id, {
         rule: outcome.rule,
@@ -135,11 +139,47 @@ export class ApprovalQueue {
     return base;
   }
 
-  /** Approves each pending approval: re-checks risk, then submits. Results in input order. */
-  async approve(ids: readonly string[], actor: string, reason: string | null): Promise<DecisionResult[]> {
+  /**
+   * Approves each pending approval: re-checks risk, then submits. Results in input order. An
+   * approval whose schedule was removed meanwhile is rejected (code `SCHEDULE_NOT_FOUND`): nothing
+   * stands behind its order any more. `allowRemovedSchedule` submits it anyway.
+   */
+  async approve(
+    ids: readonly string[],
+    actor: string,
+    reason: string | null,
+    options: { allowRemovedSchedule?: boolean } = {},
+  ): Promise<DecisionResult[]> {
     const results: DecisionResult[] = [];
-    for (const id of ids) results.push(await this.approveOne(id, actor, reason));
+    for (const id of ids)
+      results.push(await this.approveOne(id, actor, reason, options.allowRemovedSchedule ?? false));
     return results;
+  }
+
+  /** True when the approval's schedule is gone (an unreadable stored one still counts as there). */
+  private async scheduleGone(scheduleId: string): Promise<boolean> {
+    try {
+      return (await this.deps.storage.getSchedule(scheduleId)) === null;
+    } catch (error) {
+      if (errorCode(error) === "STORAGE_CORRUPT") return false;
+      throw error;
+    }
+  }
+
+  /** Records the refusal of an approval whose schedule was removed. */
+  private async refuseOrphan(approval: ApprovalRecord, actor: string, now: number): Promise<DecisionResult> {
+    const { id, scheduleId } = approval;
+    const reason = `schedule '${scheduleId}' was removed; approve with allowRemovedSchedule to submit anyway`;
+    const rejected = await this.deps.storage.transitionApproval(id, "pending", {
+      status: "rejected",
+      decidedAt: now,
+      decidedBy: actor,
+      decisionReason: `refused: ${reason}`,
+    });
+    if (!rejected) return this.notPending(id);
+    await this.deps.audit(actor, "approval.approve_refused", id, { rule: "schedule_removed", reason });
+    this.deps.emit("approval:decided", { approval: rejected, decision: "rejected", actor });
+    return { id, ok: false, status: "rejected", code: "SCHEDULE_NOT_FOUND", reason };
   }
 
   private async notPending(id: string): Promise<DecisionResult> {
@@ -155,7 +195,12 @@ export class ApprovalQueue {
     };
   }
 
-  private async approveOne(id: string, actor: string, reason: string | null): Promise<DecisionResult> {
+  private async approveOne(
+    id: string,
+    actor: string,
+    reason: string | null,
+    allowRemovedSchedule: boolean,
+  ): Promise<DecisionResult> {
     const { storage, clock, desk } = this.deps;
     const approval = await storage.getApproval(id);
     if (!approval || approval.status !== "pending") return this.notPending(id);
@@ -163,6 +208,9 @@ export class ApprovalQueue {
     if (approval.expiresAt <= now) {
       await this.expireOne(approval, now);
       return { id, ok: false, status: "expired", code: "APPROVAL_NOT_PENDING", reason: "approval expired" };
+    }
+    if (!allowRemovedSchedule && (await this.scheduleGone(approval.scheduleId))) {
+      return this.refuseOrphan(approval, actor, now);
     }
     const intent = approval.intent as unknown as OrderIntent;
     const outcome = await desk.check(intent, approval.scheduleId, this.deps.rulesFor(approval.scheduleId));

@@ -161,6 +161,48 @@ describe("proposals and the approval queue", () => {
   });
 });
 
+describe("approvals whose schedule is gone, and proposals the risk guard refuses", () => {
+  it("rejects approving an approval whose schedule was removed, unless asked to submit anyway", async () => {
+    const { clock, scheduler, broker, storage } = trading();
+    scheduler.register("scan", async (ctx) => {
+      await ctx.propose({ symbol: "AAPL", side: "buy", qty: 1 });
+      await ctx.propose({ symbol: "MSFT", side: "buy", qty: 1 });
+    });
+    await scheduler.createSchedule({ id: "scan", job: "scan", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [first, second] = (await scheduler.listApprovals({ status: "pending" })).items;
+    await scheduler.removeSchedule("scan", { actor: "ops" });
+    // Before: the order went to the broker although nothing schedules it any more.
+    const [refused] = await scheduler.approve(first?.id as string, { actor: "alice" });
+    expect(refused).toMatchObject({ ok: false, status: "rejected", code: "SCHEDULE_NOT_FOUND" });
+    expect(refused?.reason).toMatch(/schedule 'scan' was removed/);
+    expect(await broker.getOpenOrders()).toEqual([]);
+    expect((await storage.listOrders({ limit: 10 })).items).toEqual([]);
+    expect((await scheduler.getApproval(first?.id as string)).status).toBe("rejected");
+    const [forced] = await scheduler.approve(second?.id as string, {
+      actor: "alice",
+      allowRemovedSchedule: true,
+    });
+    expect(forced).toMatchObject({ ok: true, status: "submitted" });
+    await scheduler.stop();
+  });
+
+  it("counts a proposal the risk guard rejects at once in counters.ordersRejected", async () => {
+    const { clock, scheduler } = trading({ risk: { denySymbols: ["TSLA"] } });
+    scheduler.register("scan", async (ctx) => {
+      await ctx.propose({ symbol: "TSLA", side: "buy", qty: 1 });
+      await ctx.propose({ symbol: "AAPL", side: "buy", qty: 1 });
+    });
+    await scheduler.createSchedule({ id: "scan", job: "scan", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    expect((await scheduler.listApprovals({ status: "rejected" })).items).toHaveLength(1);
+    expect((await scheduler.status()).counters.ordersRejected).toBe(1);
+    await scheduler.stop();
+  });
+});
+
 describe("submitting through the risk guard", () => {
   it("submits directly, rejects what breaks a rule with the rule and reason, and counts both", async () => {
     const { clock, scheduler, events } = trading({

@@ -5,7 +5,7 @@
  */
 
 import type { Broker } from "../broker/broker.js";
-import { toError } from "../errors.js";
+import { RunCancelledError, toError } from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
 import { clientOrderId, type OrderIntentInput, parseOrderIntent } from "../orders/intent.js";
@@ -61,6 +61,10 @@ export interface TradingDeps {
   ): Promise<void>;
   notify(notice: TradingNotice): void;
   reportError(error: unknown, context: string): void;
+  /** Runs work the scheduler's stop() must wait for (it touches storage); failures are reported. */
+  background(task: Promise<unknown>, context: string): void;
+  /** Lets stop() wait for `task` too, without reporting its failure (the caller gets it). */
+  track(task: Promise<unknown>): void;
 }
 
 /** Trading features of one scheduler. */
@@ -97,6 +101,7 @@ export class Trading {
       storage: deps.storage,
       clock: deps.clock,
       desk: this.desk,
+      counters: deps.counters,
       emit: deps.emit,
       audit: (actor, action, subjectId, details) => deps.audit(actor, action, "approval", subjectId, details),
       rulesFor: (scheduleId) => this.rulesFor(scheduleId),
@@ -125,10 +130,28 @@ export class Trading {
     return this.broker?.isConnected() ?? false;
   }
 
-  /** The trading part of a handler context: `broker`, `propose`, `submit`. Intent positions count per attempt. */
+  /**
+   * The trading part of a handler context: `broker`, `propose`, `submit`. Intent positions count
+   * per attempt. Once the run is over (succeeded, timed out, cancelled, stopped) its handler can
+   * place nothing more: a handler that ignored its signal must not trade after its outcome was
+   * recorded, nor touch a storage its host may be closing. Calls in flight are waited for by stop().
+   */
   contextExtras(run: Run, schedule: ScheduleRecord): TradingContext {
     const execution = run.execution;
     let next = 0;
+    const fenced = <T>(call: () => Promise<T>): Promise<T> => {
+      if (run.phase === "done") {
+        return Promise.reject(
+          new RunCancelledError(
+            "RUN_CANCELLED",
+            `the run of ${execution.id} is over: its handler can place no more orders`,
+          ),
+        );
+      }
+      const pending = call();
+      this.deps.track(pending);
+      return pending;
+    };
     const proposeAt = async (input: OrderIntentInput, index: number): Promise<ProposalOutcome> => {
       const intent = parseOrderIntent(input);
       const { result, record, created } = await this.approvals.propose({
@@ -147,38 +170,39 @@ export class Trading {
       }
       return result;
     };
-    return {
-      broker: this.broker,
-      propose: (input) => proposeAt(input, next++),
-      submit: async (input): Promise<SubmitOutcome> => {
-        const index = next++;
-        if (schedule.requiresApproval) {
-          const p = await proposeAt(input, index);
-          if (p.status === "rejected" && p.rule) {
-            return {
-              status: "rejected",
-              clientOrderId: p.clientOrderId,
-              rule: p.rule,
-              reason: p.reason ?? "",
-            };
-          }
+    const submitAt = async (input: OrderIntentInput): Promise<SubmitOutcome> => {
+      const index = next++;
+      if (schedule.requiresApproval) {
+        const p = await proposeAt(input, index);
+        if (p.status === "rejected" && p.rule) {
           return {
-            status: "queued",
+            status: "rejected",
             clientOrderId: p.clientOrderId,
-            approvalId: p.approvalId,
-            approvalStatus: p.status,
+            rule: p.rule,
+            reason: p.reason ?? "",
           };
         }
-        const intent = parseOrderIntent(input);
-        return this.desk.submit({
-          intent,
-          clientOrderId: clientOrderId(execution.idempotencyKey, index),
-          scheduleId: schedule.id,
-          executionId: execution.id,
-          approvalId: null,
-          extraRules: this.rulesFor(schedule.id),
-        });
-      },
+        return {
+          status: "queued",
+          clientOrderId: p.clientOrderId,
+          approvalId: p.approvalId,
+          approvalStatus: p.status,
+        };
+      }
+      const intent = parseOrderIntent(input);
+      return this.desk.submit({
+        intent,
+        clientOrderId: clientOrderId(execution.idempotencyKey, index),
+        scheduleId: schedule.id,
+        executionId: execution.id,
+        approvalId: null,
+        extraRules: this.rulesFor(schedule.id),
+      });
+    };
+    return {
+      broker: this.broker,
+      propose: (input) => fenced(() => proposeAt(input, next++)),
+      submit: (input) => fenced(() => submitAt(input)),
     };
   }
 
@@ -229,11 +253,7 @@ export class Trading {
     if (broker.onOrderUpdate) {
       this.offs.push(
         broker.onOrderUpdate((update) => {
-          this.desk
-            .applyUpdate(update)
-            .catch((error: unknown) =>
-              this.deps.reportError(error, `order update ${update.order.clientOrderId}`),
-            );
+          this.deps.background(this.desk.applyUpdate(update), `order update ${update.order.clientOrderId}`);
         }),
       );
     }

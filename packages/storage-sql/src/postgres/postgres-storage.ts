@@ -29,9 +29,11 @@ import {
   type OrderRecord,
   type Page,
   type ScheduleRecord,
+  type ScheduleSummary,
   type Storage,
   type StorageChange,
   StorageError,
+  type StorageIssue,
   silentLogger,
 } from "@tradecron/core";
 import pg from "pg";
@@ -55,6 +57,8 @@ import {
   SCHEDULES,
   toColumnObject,
 } from "../shared/rows.js";
+import { summaryOf } from "../shared/summaries.js";
+import { RowChecks } from "../shared/trust.js";
 import { toPage } from "../shared/where.js";
 import { migratePostgres } from "./migrations.js";
 import { type ChangeSnapshot, PgChangeListener } from "./notify.js";
@@ -160,10 +164,13 @@ const codec: Codec = {
   encodeJson: (value) => JSON.stringify(value),
   decodeJson: (value) => value,
   encodeBool: (value) => value,
-  decodeBool: (value) => value === true,
+  decodeBool: (value) => (value === true ? true : value === false ? false : (value as boolean)),
 };
 
 const UNIQUE_VIOLATION = "23505";
+
+const decodeSchedule = (row: Record<string, unknown>) => decodeRow<ScheduleRecord>(SCHEDULES, row, codec);
+const decodeControl = (row: Record<string, unknown>) => decodeRow<ControlRecord>(CONTROL, row, codec);
 
 function isDataError(error: unknown): boolean {
   const code = driverCode(error);
@@ -237,6 +244,7 @@ export class PostgresStorage implements Storage {
   private readonly updates: Batcher<UpdateRequest, ExecutionRecord | null>;
   private readonly actives: Batcher<string, ExecutionRecord[]>;
   private readonly lastFires: Batcher<string, number | null>;
+  private readonly checks: RowChecks;
 
   constructor(options: PostgresStorageOptions) {
     const o = parseOptions(optionsSchema, options, "postgres");
@@ -244,6 +252,10 @@ export class PostgresStorage implements Storage {
     this.tablePrefix = o.tablePrefix;
     this.names = pgNames(o.schema, o.tablePrefix);
     this.sql = postgresStatements(this.names);
+    this.checks = new RowChecks("postgres", {
+      schedules: this.names.display("schedules"),
+      control: this.names.display("control"),
+    });
     this.prepared = o.preparedStatements;
     this.pollIntervalMs = o.pollIntervalMs;
     this.applicationName = o.applicationName;
@@ -419,34 +431,41 @@ export class PostgresStorage implements Storage {
     );
   }
 
+  /** See {@link Storage.getSchedule}: a row that fails its checks throws `STORAGE_CORRUPT`. */
   async getSchedule(id: string): Promise<ScheduleRecord | null> {
     const res = await this.query("getSchedule", "schedules", this.sql.getSchedule, [id]);
-    const row = res.rows[0];
-    return row ? decodeRow<ScheduleRecord>(SCHEDULES, row, codec) : null;
+    return this.checks.schedule(id, res.rows[0], decodeSchedule);
   }
 
+  /** See {@link Storage.listSchedules}: rows that fail their checks are left out and listed by `issues()`. */
   async listSchedules(): Promise<ScheduleRecord[]> {
     const res = await this.query("listSchedules", "schedules", this.sql.listSchedules);
-    return res.rows.map((row) => decodeRow<ScheduleRecord>(SCHEDULES, row, codec));
+    return this.checks.schedules(res.rows, decodeSchedule);
   }
 
   async deleteSchedule(id: string): Promise<boolean> {
     const res = await this.query("deleteSchedule", "schedules", this.sql.deleteSchedule, [id]);
+    this.checks.forget(id);
     return res.rowCount === 1;
   }
 
   // ------------------------------------------------------------------------------------------
   // control
 
+  /** See {@link Storage.getControl}: a control row that fails its checks, or is gone, throws `STORAGE_CORRUPT`. */
   async getControl(): Promise<ControlRecord> {
     const res = await this.query("getControl", "control", this.sql.getControl);
-    const row = res.rows[0];
-    if (!row) return { pausedAll: false, pausedAt: null, pausedBy: null, reason: null, revision: 0 };
-    return decodeRow<ControlRecord>(CONTROL, row, codec);
+    return this.checks.control(res.rows[0], decodeControl);
   }
 
   async setControl(control: ControlRecord): Promise<void> {
     await this.query("setControl", "control", this.sql.setControl, encodeRow(CONTROL, control, codec));
+    this.checks.controlReplaced();
+  }
+
+  /** See {@link Storage.issues}: schedule and control rows that failed their checks when last read. */
+  issues(): StorageIssue[] {
+    return this.checks.issues();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -702,6 +721,14 @@ export class PostgresStorage implements Storage {
   async lastFireAt(scheduleId: string): Promise<number | null> {
     if (!this.opened) await this.open();
     return this.lastFires.submit(scheduleId);
+  }
+
+  async scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]> {
+    if (scheduleIds.length === 0) return [];
+    const res = await this.query("scheduleSummaries", "executions", this.sql.scheduleSummaries, [
+      [...scheduleIds],
+    ]);
+    return res.rows.map(summaryOf);
   }
 
   /** The last own fire of a batch of schedules (a scheduler starting with many schedules asks for all). */

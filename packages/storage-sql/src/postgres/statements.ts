@@ -229,6 +229,23 @@ export function postgresStatements(n: PgNames) {
         WHERE schedule_id = s.id AND kind IN ('scheduled', 'catchup')
         ORDER BY scheduled_at DESC LIMIT 1) AS scheduled_at
       FROM unnest($1::text[]) AS s(id)`,
+    /**
+     * Storage.scheduleSummaries for an array of ids, in their order: each value is the latest
+     * matching row by scheduled_at, found walking the (schedule_id, scheduled_at) index backwards.
+     */
+    scheduleSummaries: `SELECT s.id AS schedule_id,
+      (SELECT scheduled_at FROM ${n.executions} WHERE schedule_id = s.id AND kind IN ('scheduled', 'catchup')
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_fire_at,
+      (SELECT started_at FROM ${n.executions} WHERE schedule_id = s.id AND started_at IS NOT NULL
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_start_at,
+      r.ended_at AS last_end_at, r.status AS last_status,
+      (SELECT ended_at FROM ${n.executions} WHERE schedule_id = s.id AND status = 'succeeded' AND started_at IS NOT NULL
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_success_at
+      FROM unnest($1::text[]) WITH ORDINALITY AS s(id, ord)
+      LEFT JOIN LATERAL (SELECT ended_at, status FROM ${n.executions}
+        WHERE schedule_id = s.id AND started_at IS NOT NULL AND status NOT IN ('claimed', 'running')
+        ORDER BY scheduled_at DESC LIMIT 1) r ON true
+      ORDER BY s.ord`,
 
     // --- approvals ----------------------------------------------------------------------------
     /** One statement, so a batch is inserted all or nothing. $1: jsonb array of rows. */

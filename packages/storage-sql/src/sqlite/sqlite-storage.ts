@@ -33,9 +33,11 @@ import {
   type OrderRecord,
   type Page,
   type ScheduleRecord,
+  type ScheduleSummary,
   type Storage,
   type StorageChange,
   StorageError,
+  type StorageIssue,
   silentLogger,
 } from "@tradecron/core";
 import Database from "better-sqlite3";
@@ -57,6 +59,8 @@ import {
   ORDERS,
   SCHEDULES,
 } from "../shared/rows.js";
+import { summaryOf } from "../shared/summaries.js";
+import { RowChecks } from "../shared/trust.js";
 import { toPage } from "../shared/where.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrateSqlite } from "./migrations.js";
@@ -114,13 +118,20 @@ const optionsSchema = z.strictObject({
   logger: z.custom<Logger>((v) => typeof v === "object" && v !== null, "must be a logger").optional(),
 });
 
-/** SQLite value conversions: JSON as text, booleans as 0/1. */
+/**
+ * SQLite value conversions: JSON as text, booleans as 0/1. SQLite keeps whatever a person writes
+ * into a column, so anything but 0 and 1 comes back as it is (not as false): the record checks
+ * then refuse it instead of reading `paused_all = 'yes'` as "not paused".
+ */
 const codec: Codec = {
   encodeJson: (value) => JSON.stringify(value),
   decodeJson: (value) => JSON.parse(value as string) as unknown,
   encodeBool: (value) => (value ? 1 : 0),
-  decodeBool: (value) => value === 1,
+  decodeBool: (value) => (value === 1 ? true : value === 0 ? false : (value as boolean)),
 };
+
+const decodeSchedule = (row: Row) => decodeRow<ScheduleRecord>(SCHEDULES, row, codec);
+const decodeControl = (row: Row) => decodeRow<ControlRecord>(CONTROL, row, codec);
 
 /** Fields of an ExecutionPatch that have a column. */
 const PATCH_COLUMNS = new Map(
@@ -167,6 +178,7 @@ export class SqliteStorage implements Storage {
   private readonly updateStatements = new Map<string, Database.Statement>();
   private readonly watchers = new Set<(change: StorageChange) => void>();
   private poller: SqliteChangePoller | null = null;
+  private readonly checks: RowChecks;
 
   constructor(options: SqliteStorageOptions) {
     this.options = parseOptions(optionsSchema, options, "sqlite");
@@ -174,6 +186,10 @@ export class SqliteStorage implements Storage {
     this.tablePrefix = this.options.tablePrefix;
     this.names = sqliteNames(this.tablePrefix);
     this.sql = sqliteStatements(this.names);
+    this.checks = new RowChecks("sqlite", {
+      schedules: `${this.path}: ${this.names.display("schedules")}`,
+      control: `${this.path}: ${this.names.display("control")}`,
+    });
     this.logger = this.options.logger ?? silentLogger;
     this.watch = this.options.watchIntervalMs === false ? undefined : (listener) => this.addWatcher(listener);
   }
@@ -369,42 +385,45 @@ export class SqliteStorage implements Storage {
   }
 
   getSchedule(id: string): Promise<ScheduleRecord | null> {
-    return this.read("getSchedule", "schedules", () => {
-      const row = this.get(this.sql.getSchedule, id);
-      return row ? decodeRow<ScheduleRecord>(SCHEDULES, row, codec) : null;
-    });
+    return this.read("getSchedule", "schedules", () =>
+      this.checks.schedule(id, this.get(this.sql.getSchedule, id), decodeSchedule),
+    );
   }
 
   listSchedules(): Promise<ScheduleRecord[]> {
     return this.read("listSchedules", "schedules", () =>
-      this.all(this.sql.listSchedules).map((row) => decodeRow<ScheduleRecord>(SCHEDULES, row, codec)),
+      this.checks.schedules(this.all(this.sql.listSchedules), decodeSchedule),
     );
   }
 
   deleteSchedule(id: string): Promise<boolean> {
-    return this.write(
-      "deleteSchedule",
-      "schedules",
-      () => this.prepare(this.sql.deleteSchedule).run(id).changes === 1,
-    );
+    return this.write("deleteSchedule", "schedules", () => {
+      this.checks.forget(id);
+      return this.prepare(this.sql.deleteSchedule).run(id).changes === 1;
+    });
   }
 
   // ------------------------------------------------------------------------------------------
   // control
 
+  /** See {@link Storage.getControl}: a control row that fails its checks, or is gone, throws `STORAGE_CORRUPT`. */
   getControl(): Promise<ControlRecord> {
-    return this.read("getControl", "control", () => {
-      const row = this.get(this.sql.getControl);
-      if (!row) return { pausedAll: false, pausedAt: null, pausedBy: null, reason: null, revision: 0 };
-      return decodeRow<ControlRecord>(CONTROL, row, codec);
-    });
+    return this.read("getControl", "control", () =>
+      this.checks.control(this.get(this.sql.getControl), decodeControl),
+    );
   }
 
   setControl(control: ControlRecord): Promise<void> {
     const values = encodeRow(CONTROL, control, codec);
     return this.write("setControl", "control", () => {
       this.prepare(this.sql.setControl).run(...values);
+      this.checks.controlReplaced();
     });
+  }
+
+  /** See {@link Storage.issues}: schedule and control rows that failed their checks when last read. */
+  issues(): StorageIssue[] {
+    return this.checks.issues();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -536,6 +555,13 @@ export class SqliteStorage implements Storage {
       const row = this.get(this.sql.lastFireAt, scheduleId) as { scheduled_at: number } | undefined;
       return row?.scheduled_at ?? null;
     });
+  }
+
+  scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]> {
+    if (scheduleIds.length === 0) return Promise.resolve([]);
+    return this.read("scheduleSummaries", "executions", () =>
+      this.all(this.sql.scheduleSummaries, JSON.stringify(scheduleIds)).map(summaryOf),
+    );
   }
 
   // ------------------------------------------------------------------------------------------

@@ -71,8 +71,8 @@ export function sqliteStatements(n: SqliteNames) {
   ]
     .map((c) => `${c} = ?`)
     .join(", ");
-  const controlSet = [...CONTROL.columns.map((c) => c.column), EXTRA_COLUMN]
-    .map((c) => `${c} = ?`)
+  const controlUpsert = [...CONTROL.columns.map((c) => c.column), EXTRA_COLUMN]
+    .map((c) => `${c} = excluded.${c}`)
     .join(", ");
   const orderUpdate = [
     ...ORDERS.columns.filter((c) => c.field !== "clientOrderId").map((c) => c.column),
@@ -93,7 +93,9 @@ export function sqliteStatements(n: SqliteNames) {
 
     // --- control ------------------------------------------------------------------------------
     getControl: `SELECT * FROM ${n.control} WHERE id = 1`,
-    setControl: `UPDATE ${n.control} SET ${controlSet} WHERE id = 1`,
+    /** An upsert: a control row deleted by hand is written again, not silently skipped. */
+    setControl: `INSERT INTO ${n.control} (id, ${[...CONTROL.columns.map((c) => c.column), EXTRA_COLUMN].join(", ")})
+      VALUES (1, ${marks(CONTROL.columns.length + 1)}) ON CONFLICT (id) DO UPDATE SET ${controlUpsert}`,
 
     // --- fires and executions -----------------------------------------------------------------
     /**
@@ -133,6 +135,22 @@ export function sqliteStatements(n: SqliteNames) {
     findExecution: `SELECT * FROM ${n.executions} WHERE schedule_id = ? AND scheduled_at = ?`,
     lastFireAt: `SELECT scheduled_at FROM ${n.executions}
       WHERE schedule_id = ? AND kind IN ('scheduled', 'catchup') ORDER BY scheduled_at DESC LIMIT 1`,
+    /**
+     * Storage.scheduleSummaries for a JSON array of ids, in their order: each value is the latest
+     * matching row by scheduled_at, found walking the (schedule_id, scheduled_at) index backwards.
+     */
+    scheduleSummaries: `SELECT s.value AS schedule_id,
+      (SELECT scheduled_at FROM ${n.executions} WHERE schedule_id = s.value AND kind IN ('scheduled', 'catchup')
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_fire_at,
+      (SELECT started_at FROM ${n.executions} WHERE schedule_id = s.value AND started_at IS NOT NULL
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_start_at,
+      (SELECT ended_at FROM ${n.executions} WHERE schedule_id = s.value AND started_at IS NOT NULL AND NOT ${ACTIVE}
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_end_at,
+      (SELECT status FROM ${n.executions} WHERE schedule_id = s.value AND started_at IS NOT NULL AND NOT ${ACTIVE}
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_status,
+      (SELECT ended_at FROM ${n.executions} WHERE schedule_id = s.value AND status = 'succeeded' AND started_at IS NOT NULL
+        ORDER BY scheduled_at DESC LIMIT 1) AS last_success_at
+      FROM json_each(?) AS s ORDER BY s.key`,
 
     // --- approvals ----------------------------------------------------------------------------
     insertApproval: `INSERT INTO ${n.approvals} (${columnList(APPROVALS)}) VALUES (${marks(APPROVALS.columns.length + 1)})`,
