@@ -46,13 +46,22 @@ export {
   DEFAULT_RETRY,
   type IntervalTriggerSpec,
   type MisfirePolicy,
+  misfireInputSchema,
   type OnceTriggerSpec,
   type OverlapPolicy,
+  overlapSchema,
   type RetryPolicy,
+  retryInputSchema,
   type TriggerInput,
   type TriggerSpec,
+  triggerInputSchema,
 } from "./schedule/policies.js";
-export { buildScheduleRecord, type ScheduleInput, type ScheduleUpdate } from "./schedule/schedule-input.js";
+export {
+  buildScheduleRecord,
+  type ScheduleInput,
+  type ScheduleUpdate,
+  scheduleInputSchema,
+} from "./schedule/schedule-input.js";
 export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, planFires } from "./scheduler/planner.js";
@@ -128,6 +137,7 @@ export {
   type RiskPhase,
   type RiskRule,
   type RiskVerdict,
+  riskLimitsSchema,
   rulesFromLimits,
 } from "./trading/risk.js";
 export type { TradingNotice } from "./trading/trading.js";
@@ -135,4 +145,4 @@ export { compileTrigger, nextFires } from "./triggers/compile.js";
 export { nextCronFire } from "./triggers/cron.js";
 export { type CronMatcher, compileCron } from "./triggers/cron-matcher.js";
 export type { Trigger } from "./triggers/trigger.js";
-export type { DurationInput, InstantInput } from "./validation.js";
+export { type DurationInput, durationSchema, type InstantInput, instantSchema } from "./validation.js";

@@ -1,0 +1,62 @@
+/**
+ * Building blocks shared by the request and response schemas: ISO instants, JSON values, pages,
+ * problem details. Every schema with an `id` becomes a component of the OpenAPI document.
+ */
+
+import { z } from "zod";
+
+/** An instant as an ISO 8601 UTC string (`2026-01-05T14:30:00.000Z`). */
+export const isoInstant = z.iso.datetime().meta({
+  description: "An instant, ISO 8601 in UTC",
+  example: "2026-01-05T14:30:00.000Z",
+});
+
+/** An optional instant: null when it has not happened (or does not apply). */
+export const isoInstantOrNull = isoInstant.nullable();
+
+/** Any JSON value. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Any JSON value (handler results, supporting data, intents). */
+export const jsonValue: z.ZodType<Json> = z
+  .lazy(() =>
+    z.union([
+      z.string(),
+      z.number(),
+      z.boolean(),
+      z.null(),
+      z.array(jsonValue),
+      z.record(z.string(), jsonValue),
+    ]),
+  )
+  .meta({ id: "JsonValue", description: "Any JSON value" });
+
+/** A page of items and the cursor of the next one (null on the last page). */
+export function pageSchema<T extends z.ZodType>(item: T, id: string) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .meta({ description: "Pass as `cursor` for the next page; null at the end" }),
+    })
+    .meta({ id });
+}
+
+/** One validation issue of a problem. */
+export const problemIssueSchema = z.object({ field: z.string(), message: z.string(), code: z.string() });
+
+/** RFC 9457 problem details with tradecron's `code`, `field` and `errors`. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    code: z.string().meta({ description: "The SDK error's stable code" }),
+    field: z.string().optional().meta({ description: "The input field at fault" }),
+    errors: z.array(problemIssueSchema).optional(),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
