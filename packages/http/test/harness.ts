@@ -142,7 +142,7 @@ export async function startHost(options: HostOptions = {}): Promise<TestHost> {
     return (await check(method, target, res)) as Answer<T>;
   };
 
-  const checkedFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+  const checkedFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const req = new Request(input, init);
     const res = await fetch(req);
     const copy = res.clone();

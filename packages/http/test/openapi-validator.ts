@@ -78,6 +78,11 @@ export class ResponseValidator {
     this.checkSchema(ref, r.body, r);
   }
 
+  /** Throws when `body` is not an instance of the component schema `name`. */
+  checkComponent(name: string, body: unknown): void {
+    this.checkSchema(`#/components/schemas/${name}`, body, { method: "-", path: name, status: 0, contentType: null, body });
+  }
+
   private checkSchema(ref: string, body: unknown, r: CheckedResponse): void {
     const key = ref.startsWith("#") ? `doc${ref}` : ref;
     let validate = this.cache.get(key);

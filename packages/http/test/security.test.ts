@@ -96,14 +96,15 @@ describe("no default credentials", () => {
 describe("bearer tokens", () => {
   it("answers 401 with WWW-Authenticate for missing, malformed and unknown tokens", async () => {
     host = await startHost();
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       {},
       { authorization: "Bearer" },
       { authorization: "Basic dXNlcjpwYXNz" },
       { authorization: `Bearer ${TOKENS.admin}x` },
       { authorization: `Bearer ${"a".repeat(5000)}` },
       { authorization: `bearer ${TOKENS.admin} extra` },
-    ]) {
+    ];
+    for (const headers of cases) {
       const res = await host.request<Problem>("GET", "/status", { as: null, headers });
       expect(res.status).toBe(401);
       expect(res.body.code).toBe("UNAUTHORIZED");

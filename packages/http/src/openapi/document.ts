@@ -5,22 +5,11 @@
  * is why it was chosen over @asteasolutions/zod-to-openapi (see README).
  */
 
-import { scheduleInputSchema } from "@tradecron/core";
 import type { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from "zod-openapi";
 import type { RouteSpec } from "../api/route.js";
 import { PROBLEM_TYPE } from "../problem.js";
 import { problemSchema } from "../schemas/common.js";
-
-/** Core's recursive JSON value schema (inside `scheduleInputSchema.data`), named as a component. */
-function coreJsonValueSchema(): z.ZodType | null {
-  let s = (scheduleInputSchema.shape as Record<string, z.ZodType>).data as z.ZodType | undefined;
-  // Unwrap optional() and nullable() to the lazy schema itself.
-  for (let i = 0; i < 4 && s && "unwrap" in s && typeof s.unwrap === "function"; i++) {
-    s = (s as unknown as { unwrap(): z.ZodType }).unwrap();
-  }
-  return s ?? null;
-}
 
 const problemResponse = (description: string) => ({
   description,
@@ -55,7 +44,7 @@ function operationOf(spec: RouteSpec): ZodOpenApiOperationObject {
     ...(spec.description ? { description: spec.description } : {}),
     ...(Object.keys(requestParams).length ? { requestParams } : {}),
     ...(spec.body
-      ? { requestBody: { required: false, content: { "application/json": { schema: spec.body } } } }
+      ? { requestBody: { required: true, content: { "application/json": { schema: spec.body } } } }
       : {}),
     security: spec.role === "public" ? [] : [{ bearerAuth: [] }, { sessionCookie: [] }],
     ...(spec.role === "public" ? {} : { "x-tradecron-role": spec.role }),
@@ -81,7 +70,6 @@ export function buildOpenApiDocument(
     item[spec.method] = operationOf(spec);
     paths[spec.path] = item;
   }
-  const json = coreJsonValueSchema();
   return createDocument(
     {
       openapi: "3.1.0",
@@ -94,7 +82,6 @@ export function buildOpenApiDocument(
       },
       paths,
       components: {
-        ...(json ? { schemas: { JsonValueInput: json } } : {}),
         securitySchemes: {
           bearerAuth: { type: "http", scheme: "bearer", description: "A token configured by the host" },
           sessionCookie: {
@@ -107,6 +94,17 @@ export function buildOpenApiDocument(
         },
       },
     },
-    { reused: "ref" },
+    {
+      reused: "inline",
+      // Core's recursive JSON values (a schedule's `data`) as "any JSON": generated clients then
+      // type it as unknown instead of recursing through it (openapi-fetch's Writable<> gives up on it).
+      override: (ctx) => {
+        // The only recursive (lazy) schemas of requests are core's JSON values.
+        if (ctx.io !== "input" || ctx.zodSchema._zod.def.type !== "lazy") return;
+        const schema = ctx.jsonSchema as Record<string, unknown>;
+        for (const key of Object.keys(schema)) delete schema[key];
+        schema.description = "Any JSON value";
+      },
+    },
   ) as unknown as Record<string, unknown>;
 }
