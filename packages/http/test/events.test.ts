@@ -12,7 +12,8 @@ afterEach(async () => {
 });
 
 const auth = (role: keyof typeof TOKENS = "viewer") => ({ authorization: `Bearer ${TOKENS[role]}` });
-const envelopes = (frames: Frame[]) => frames.filter((f) => f.data).map((f) => JSON.parse(f.data as string) as Envelope);
+const envelopes = (frames: Frame[]) =>
+  frames.filter((f) => f.data).map((f) => JSON.parse(f.data as string) as Envelope);
 
 describe("server-sent events", () => {
   it("streams the scheduler's events with ids, each data an EventEnvelope of the document", async () => {
@@ -29,11 +30,20 @@ describe("server-sent events", () => {
     await host.clock.advance(60_000);
     const frames = await stream.until("run:succeeded");
     const events = envelopes(frames);
-    expect(events.map((e) => e.type)).toEqual(["schedule:created", "fire:claimed", "run:started", "run:succeeded"]);
+    expect(events.map((e) => e.type)).toEqual([
+      "schedule:created",
+      "fire:claimed",
+      "run:started",
+      "run:succeeded",
+    ]);
     const dataFrames = frames.filter((f) => f.data);
     for (const [i, f] of dataFrames.entries()) expect(f.id).toBe(events[i]?.id);
     const succeeded = events[3] as Envelope;
-    expect(succeeded.data.execution).toMatchObject({ scheduleId: "live", status: "succeeded", scheduledAt: "2026-01-05T14:31:00.000Z" });
+    expect(succeeded.data.execution).toMatchObject({
+      scheduleId: "live",
+      status: "succeeded",
+      scheduledAt: "2026-01-05T14:31:00.000Z",
+    });
     for (const e of events) host.validator.checkComponent("EventEnvelope", e);
     expect(() => host.validator.checkComponent("EventEnvelope", { id: 1 })).toThrow(/does not match/);
     stream.close();
@@ -53,12 +63,16 @@ describe("server-sent events", () => {
     expect(missed.map((e) => e.type)).toEqual(["schedule:created", "schedule:paused"]);
     resumed.close();
     // Four more events: the ring of three no longer holds what came after `open`.
-    for (const op of ["resume", "pause", "resume", "pause"]) await host.request("POST", `/schedules/a/${op}`, { as: "operator" });
+    for (const op of ["resume", "pause", "resume", "pause"])
+      await host.request("POST", `/schedules/a/${op}`, { as: "operator" });
     const stale = await openStream(`${host.base}/events?lastEventId=${encodeURIComponent(open.id)}`, auth());
     await stale.next();
     expect(JSON.parse((await stale.next()).data as string).type).toBe("stream:reset");
     stale.close();
-    const foreign = await openStream(`${host.base}/events`, { ...auth(), "last-event-id": "other-process-42" });
+    const foreign = await openStream(`${host.base}/events`, {
+      ...auth(),
+      "last-event-id": "other-process-42",
+    });
     await foreign.next();
     expect(JSON.parse((await foreign.next()).data as string).type).toBe("stream:reset");
     foreign.close();
@@ -66,7 +80,10 @@ describe("server-sent events", () => {
 
   it("sends heartbeat comments on the injected clock, and works with the dashboard cookie", async () => {
     host = await startHost({ router: { events: { heartbeat: "15s" } } });
-    const signIn = await host.request<{ csrfToken: string }>("POST", "/auth/session", { as: null, body: { token: TOKENS.viewer } });
+    const signIn = await host.request<{ csrfToken: string }>("POST", "/auth/session", {
+      as: null,
+      body: { token: TOKENS.viewer },
+    });
     const cookie = signIn.headers.getSetCookie()[0]?.split(";")[0] ?? "";
     const stream = await openStream(`${host.base}/events`, { cookie });
     expect(stream.status).toBe(200);

@@ -5,7 +5,15 @@
  */
 
 import type { AddressInfo } from "node:net";
-import { type Broker, type JobHandler, MemoryStorage, PaperBroker, Scheduler, type SchedulerOptions, type Storage } from "@tradecron/core";
+import {
+  type Broker,
+  type JobHandler,
+  MemoryStorage,
+  PaperBroker,
+  Scheduler,
+  type SchedulerOptions,
+  type Storage,
+} from "@tradecron/core";
 import { TestClock } from "@tradecron/core/testing";
 import express from "express";
 import { createRouter, type RouterOptions, type TradecronRouter } from "../src/index.js";
@@ -90,7 +98,14 @@ export async function startHost(options: HostOptions = {}): Promise<TestHost> {
   const jobs: Record<string, JobHandler> = options.jobs ?? {
     noop: async () => ({ ok: true }),
     propose: async (ctx) => {
-      await ctx.propose({ symbol: "AAPL", side: "buy", qty: 5, riskLevel: "high", rationale: "breakout", supportingData: { rsi: 61 } });
+      await ctx.propose({
+        symbol: "AAPL",
+        side: "buy",
+        qty: 5,
+        riskLevel: "high",
+        rationale: "breakout",
+        supportingData: { rsi: 61 },
+      });
       return { proposed: 1 };
     },
     fail: async () => {

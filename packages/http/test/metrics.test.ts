@@ -37,15 +37,23 @@ describe("metrics", () => {
     });
     await host.request("POST", "/schedules", { body: { id: "n", job: "noop", trigger: { every: "1m" } } });
     await host.request("POST", "/schedules", {
-      body: { id: "f", job: "flaky", trigger: { every: "1h" }, retry: { attempts: 2, backoff: { baseMs: 1000 } } },
+      body: {
+        id: "f",
+        job: "flaky",
+        trigger: { every: "1h" },
+        retry: { attempts: 2, backoff: { baseMs: 1000 } },
+      },
     });
     await host.request("POST", "/schedules", { body: { id: "b", job: "big", trigger: { every: "1h" } } });
-    await host.request("POST", "/schedules", { body: { id: "p", job: "propose", requiresApproval: true, trigger: { every: "1h" } } });
+    await host.request("POST", "/schedules", {
+      body: { id: "p", job: "propose", requiresApproval: true, trigger: { every: "1h" } },
+    });
     await host.clock.advance(120_000);
     // The flaky run waits 1 s (on the test clock) before its second attempt.
     await host.request("POST", "/schedules/f/trigger", { as: "operator" });
     await host.clock.advance(1000);
-    for (const id of ["b", "p"]) await host.request("POST", `/schedules/${id}/trigger`, { as: "operator", body: { wait: true } });
+    for (const id of ["b", "p"])
+      await host.request("POST", `/schedules/${id}/trigger`, { as: "operator", body: { wait: true } });
     const res = await host.request("GET", "/metrics", { as: "viewer" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/plain");
@@ -62,7 +70,9 @@ describe("metrics", () => {
     expect(sample(text, 'tradecron_broker_connected{broker="paper"}')).toBe(1);
     expect(sample(text, "tradecron_paused_all")).toBe(0);
     expect(sample(text, 'tradecron_scheduler_state{state="running"}')).toBe(1);
-    expect(sample(text, 'tradecron_http_requests_total{route="createSchedule",method="POST",status="201"}')).toBe(4);
+    expect(
+      sample(text, 'tradecron_http_requests_total{route="createSchedule",method="POST",status="201"}'),
+    ).toBe(4);
     // No label carries an id: schedule ids and client order ids never appear.
     for (const id of ['"n"', '"f"', '"b"', '"p"', "AAPL", "MSFT"]) expect(text).not.toContain(id);
   });
@@ -73,7 +83,13 @@ describe("metrics", () => {
     const execution = { id: "x", scheduleId: "x", kind: "scheduled", scheduledAt: 0 } as never;
     s.emit("run:skipped", { execution, reason: "reason-from-a-plugin-123" });
     for (let i = 0; i < 100; i++) {
-      s.emit("order:rejected", { clientOrderId: `c${i}`, scheduleId: null, symbol: "X", rule: `custom_rule_${i}`, reason: "no" });
+      s.emit("order:rejected", {
+        clientOrderId: `c${i}`,
+        scheduleId: null,
+        symbol: "X",
+        rule: `custom_rule_${i}`,
+        reason: "no",
+      });
     }
     const text = (await host.request("GET", "/metrics", { as: "viewer" })).text;
     expect(sample(text, 'tradecron_skipped_fires_total{reason="other"}')).toBe(1);
@@ -89,7 +105,10 @@ describe("metrics", () => {
     other.close();
     const anonymous = await host.request("GET", "/metrics", { as: null });
     expect(anonymous.status).toBe(200);
-    const plain = createRouter(new Scheduler({ storage: new MemoryStorage() }), { auth: AUTH, defaultMetrics: true });
+    const plain = createRouter(new Scheduler({ storage: new MemoryStorage() }), {
+      auth: AUTH,
+      defaultMetrics: true,
+    });
     expect(await plain.registry.metrics()).toContain("process_cpu_user_seconds_total");
     plain.close();
   });

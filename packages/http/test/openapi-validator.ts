@@ -11,7 +11,8 @@ type Doc = {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
 };
 
-const pointer = (parts: string[]) => parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
+const pointer = (parts: string[]) =>
+  parts.map((p) => p.replaceAll("~", "~0").replaceAll("/", "~1")).join("/");
 
 /** A response as the validator sees it. */
 export interface CheckedResponse {
@@ -38,7 +39,9 @@ export class ResponseValidator {
     this.templates = Object.keys(doc.paths)
       .map((template) => ({
         template,
-        regex: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^}]+\\?\}/g, "[^/]+")}$`),
+        regex: new RegExp(
+          `^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\\?\{[^}]+\\?\}/g, "[^/]+")}$`,
+        ),
       }))
       // Static templates first, as the router matches them.
       .sort((a, b) => (a.template.match(/\{/g)?.length ?? 0) - (b.template.match(/\{/g)?.length ?? 0));
@@ -62,7 +65,10 @@ export class ResponseValidator {
     const statusKey = op?.responses[String(r.status)] ? String(r.status) : "default";
     const response = op?.responses[statusKey];
     if (!response) throw new Error(`${method} ${template}: status ${r.status} is not documented`);
-    this.seen.set(`${method} ${template} ${r.status}`, (this.seen.get(`${method} ${template} ${r.status}`) ?? 0) + 1);
+    this.seen.set(
+      `${method} ${template} ${r.status}`,
+      (this.seen.get(`${method} ${template} ${r.status}`) ?? 0) + 1,
+    );
     if (!response.content) {
       if (r.body !== undefined && r.body !== "" && r.body !== null) {
         throw new Error(`${method} ${template} ${r.status}: documented without a body, got one`);
@@ -71,7 +77,9 @@ export class ResponseValidator {
     }
     const type = (r.contentType ?? "").split(";")[0]?.trim() ?? "";
     if (!(type in response.content)) {
-      throw new Error(`${method} ${template} ${r.status}: content type '${type}' is not documented (${Object.keys(response.content).join(", ")})`);
+      throw new Error(
+        `${method} ${template} ${r.status}: content type '${type}' is not documented (${Object.keys(response.content).join(", ")})`,
+      );
     }
     if (type === "text/event-stream" || type === "text/plain") return;
     const ref = `doc#/${pointer(["paths", template, method, "responses", statusKey, "content", type, "schema"])}`;
@@ -80,7 +88,13 @@ export class ResponseValidator {
 
   /** Throws when `body` is not an instance of the component schema `name`. */
   checkComponent(name: string, body: unknown): void {
-    this.checkSchema(`#/components/schemas/${name}`, body, { method: "-", path: name, status: 0, contentType: null, body });
+    this.checkSchema(`#/components/schemas/${name}`, body, {
+      method: "-",
+      path: name,
+      status: 0,
+      contentType: null,
+      body,
+    });
   }
 
   private checkSchema(ref: string, body: unknown, r: CheckedResponse): void {

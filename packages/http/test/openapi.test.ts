@@ -27,11 +27,9 @@ afterAll(async () => {
 
 describe("the OpenAPI document", () => {
   it("is a valid OpenAPI 3.1 document describing every route", async () => {
-    const res = await host.request<Record<string, unknown> & { paths: Record<string, Record<string, { operationId: string }>> }>(
-      "GET",
-      "/openapi.json",
-      { as: null },
-    );
+    const res = await host.request<
+      Record<string, unknown> & { paths: Record<string, Record<string, { operationId: string }>> }
+    >("GET", "/openapi.json", { as: null });
     expect(res.status).toBe(200);
     const validator = new Validator();
     const result = await validator.validate(res.body as never);
@@ -39,8 +37,14 @@ describe("the OpenAPI document", () => {
     expect(result.valid).toBe(true);
     expect(res.body.openapi).toBe("3.1.0");
     expect(res.body.servers).toEqual([{ url: "/scheduler" }]);
-    const operations = Object.values(res.body.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
-    expect(operations.sort()).toEqual(allSpecs().map((s) => s.id).sort());
+    const operations = Object.values(res.body.paths).flatMap((item) =>
+      Object.values(item).map((op) => op.operationId),
+    );
+    expect(operations.sort()).toEqual(
+      allSpecs()
+        .map((s) => s.id)
+        .sort(),
+    );
   });
 
   it("carries the package version", () => {
@@ -59,7 +63,11 @@ describe("the OpenAPI document", () => {
 describe("a generated client (openapi-fetch)", () => {
   it("drives the API: create, list, run, approve, see the order, pause and resume", async () => {
     const as = (role: keyof typeof TOKENS) =>
-      createClient<paths>({ baseUrl: host.base, fetch: host.checkedFetch, headers: { Authorization: `Bearer ${TOKENS[role]}` } });
+      createClient<paths>({
+        baseUrl: host.base,
+        fetch: host.checkedFetch,
+        headers: { Authorization: `Bearer ${TOKENS[role]}` },
+      });
     const admin = as("admin");
     const operator = as("operator");
     const viewer = as("viewer");
@@ -78,16 +86,23 @@ describe("a generated client (openapi-fetch)", () => {
     const list = await viewer.GET("/schedules", { params: { query: { job: "propose" } } });
     expect(list.data?.items.map((s) => s.id)).toEqual(["client-morning"]);
 
-    const bad = await admin.POST("/schedules", { body: { job: "propose", trigger: { type: "cron", expression: "not cron" } } });
+    const bad = await admin.POST("/schedules", {
+      body: { job: "propose", trigger: { type: "cron", expression: "not cron" } },
+    });
     expect(bad.error?.code).toBe("INVALID_CRON");
     expect(bad.error?.field).toBe("trigger.expression");
 
-    const run = await operator.POST("/schedules/{id}/trigger", { params: { path: { id: "client-morning" } }, body: { wait: true } });
+    const run = await operator.POST("/schedules/{id}/trigger", {
+      params: { path: { id: "client-morning" } },
+      body: { wait: true },
+    });
     expect(run.data?.status).toBe("succeeded");
 
     const badge = await viewer.GET("/approvals/pending-count");
     expect(badge.data?.pending).toBe(1);
-    const pending = await viewer.GET("/approvals", { params: { query: { status: "pending", riskLevel: "high" } } });
+    const pending = await viewer.GET("/approvals", {
+      params: { query: { status: "pending", riskLevel: "high" } },
+    });
     const approval = pending.data?.items[0];
     expect(approval?.rationale).toBe("breakout");
 

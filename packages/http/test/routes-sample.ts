@@ -5,7 +5,10 @@ import type { RouteSpec } from "../src/index.js";
 
 /** Every route spec the router serves (the public ones depend on options; these are the defaults). */
 export function allSpecs(): RouteSpec[] {
-  return [...jsonRoutes({ publicHealth: false, publicMetrics: false }), ...streamRoutes({ publicHealth: false, publicMetrics: false })];
+  return [
+    ...jsonRoutes({ publicHealth: false, publicMetrics: false }),
+    ...streamRoutes({ publicHealth: false, publicMetrics: false }),
+  ];
 }
 
 /** The spec's path with every `{param}` replaced by `value`. */

@@ -4,10 +4,10 @@
  * logs or answers.
  */
 
-import { MemoryStorage, Scheduler, type Logger, ValidationError } from "@tradecron/core";
+import { type Logger, MemoryStorage, Scheduler, ValidationError } from "@tradecron/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createRouter } from "../src/index.js";
-import { AUTH, startHost, TOKENS, type TestHost } from "./harness.js";
+import { AUTH, startHost, type TestHost, TOKENS } from "./harness.js";
 import { allSpecs, fillPath } from "./routes-sample.js";
 
 type Problem = { code: string; status: number; detail: string; field?: string };
@@ -47,7 +47,9 @@ describe("no default credentials", () => {
     }
     expect(() => createRouter(scheduler, { dangerouslyDisableAuth: false })).toThrow(/no auth configured/);
     expect(() => createRouter(scheduler, { auth: { tokens: [] } })).toThrow(/at least one token/);
-    expect(() => createRouter(scheduler, { auth: AUTH, dangerouslyDisableAuth: true })).toThrow(/cannot be combined/);
+    expect(() => createRouter(scheduler, { auth: AUTH, dangerouslyDisableAuth: true })).toThrow(
+      /cannot be combined/,
+    );
   });
 
   it("rejects weak or duplicate tokens without quoting them", () => {
@@ -76,7 +78,9 @@ describe("no default credentials", () => {
 
   it("serves without auth only when asked to, as `anonymous`, and warns", async () => {
     const lines: string[] = [];
-    host = await startHost({ router: { auth: undefined, dangerouslyDisableAuth: true, logger: capturingLogger(lines) } });
+    host = await startHost({
+      router: { auth: undefined, dangerouslyDisableAuth: true, logger: capturingLogger(lines) },
+    });
     expect(lines.some((l) => l.startsWith("warn") && l.includes("authentication is OFF"))).toBe(true);
     const res = await host.request<{ actor: string }>("POST", "/schedules", {
       as: null,
@@ -86,7 +90,10 @@ describe("no default credentials", () => {
     const audit = await host.request<{ items: { actor: string }[] }>("GET", "/audit", { as: null });
     expect(audit.body.items[0]?.actor).toBe("anonymous");
     // Even without auth, a browser on another site cannot drive it.
-    const cross = await host.request<Problem>("POST", "/controls/pause-all", { as: null, headers: { origin: "https://evil.example" } });
+    const cross = await host.request<Problem>("POST", "/controls/pause-all", {
+      as: null,
+      headers: { origin: "https://evil.example" },
+    });
     expect(cross.status).toBe(403);
     expect(cross.body.code).toBe("CSRF_REJECTED");
     expect(host.scheduler.pausedAll).toBe(false);
@@ -110,15 +117,28 @@ describe("bearer tokens", () => {
       expect(res.body.code).toBe("UNAUTHORIZED");
       expect(res.headers.get("www-authenticate")).toContain("Bearer");
     }
-    expect((await host.request("GET", "/status", { as: null, headers: { authorization: `bearer   ${TOKENS.viewer}` } })).status).toBe(200);
+    expect(
+      (
+        await host.request("GET", "/status", {
+          as: null,
+          headers: { authorization: `bearer   ${TOKENS.viewer}` },
+        })
+      ).status,
+    ).toBe(200);
   });
 
   it("accepts a token given as its SHA-256 digest", async () => {
     const { createHash } = await import("node:crypto");
     const digest = createHash("sha256").update("digest-only-token-0123456789").digest("hex");
-    host = await startHost({ router: { auth: { tokens: [{ name: "ci", role: "viewer", sha256: digest }] } } });
-    expect((await host.request("GET", "/status", { as: { token: "digest-only-token-0123456789" } })).status).toBe(200);
-    expect((await host.request("GET", "/status", { as: { token: "digest-only-token-0123456780" } })).status).toBe(401);
+    host = await startHost({
+      router: { auth: { tokens: [{ name: "ci", role: "viewer", sha256: digest }] } },
+    });
+    expect(
+      (await host.request("GET", "/status", { as: { token: "digest-only-token-0123456789" } })).status,
+    ).toBe(200);
+    expect(
+      (await host.request("GET", "/status", { as: { token: "digest-only-token-0123456780" } })).status,
+    ).toBe(401);
   });
 });
 
@@ -126,9 +146,13 @@ describe("roles against every endpoint", () => {
   const ROLE_RANK = { viewer: 0, operator: 1, admin: 2 } as const;
 
   it("lets each role do exactly what it may, on every route of the table", async () => {
-    host = await startHost({ router: { rateLimits: { mutationsPerMinute: 10_000, triggersPerMinute: 10_000 } } });
+    host = await startHost({
+      router: { rateLimits: { mutationsPerMinute: 10_000, triggersPerMinute: 10_000 } },
+    });
     const h = host;
-    await h.request("POST", "/schedules", { body: { id: "does-not-exist-yet", job: "noop", trigger: { every: "1h" } } });
+    await h.request("POST", "/schedules", {
+      body: { id: "does-not-exist-yet", job: "noop", trigger: { every: "1h" } },
+    });
     const specs = allSpecs();
     expect(specs.length).toBeGreaterThan(35);
     const callers: { as: "viewer" | "operator" | "admin" | null | { token: string }; rank: number }[] = [
@@ -147,7 +171,8 @@ describe("roles against every endpoint", () => {
         if (spec.id === "streamEvents") {
           const ac = new AbortController();
           const headers: Record<string, string> = {};
-          if (caller.as !== null) headers.authorization = `Bearer ${typeof caller.as === "string" ? TOKENS[caller.as] : caller.as.token}`;
+          if (caller.as !== null)
+            headers.authorization = `Bearer ${typeof caller.as === "string" ? TOKENS[caller.as] : caller.as.token}`;
           const res = await fetch(`${h.base}${path}`, { headers, signal: ac.signal });
           status = res.status;
           if (status !== 200) code = ((await res.json()) as Problem).code;
@@ -166,7 +191,10 @@ describe("roles against every endpoint", () => {
           expect([401, 403], label).toContain(status);
           expect(code, label).toBe(caller.rank === -1 ? "UNAUTHORIZED" : "FORBIDDEN");
         } else {
-          expect(code === "UNAUTHORIZED" || code === "FORBIDDEN" || code === "CSRF_REJECTED", `${label}: ${status} ${code}`).toBe(false);
+          expect(
+            code === "UNAUTHORIZED" || code === "FORBIDDEN" || code === "CSRF_REJECTED",
+            `${label}: ${status} ${code}`,
+          ).toBe(false);
           expect(status, label).toBeLessThan(500);
         }
         checked++;
@@ -178,10 +206,14 @@ describe("roles against every endpoint", () => {
 
 /** Signs in with a token; returns the cookie header to send back and the CSRF token. */
 async function signIn(h: TestHost, token: string) {
-  const res = await h.request<{ csrfToken: string; role: string; name: string; expiresAt: string }>("POST", "/auth/session", {
-    as: null,
-    body: { token },
-  });
+  const res = await h.request<{ csrfToken: string; role: string; name: string; expiresAt: string }>(
+    "POST",
+    "/auth/session",
+    {
+      as: null,
+      body: { token },
+    },
+  );
   const setCookie = res.headers.getSetCookie();
   return { res, setCookie, cookie: setCookie[0]?.split(";")[0] ?? "", csrf: res.body.csrfToken };
 }
@@ -199,9 +231,15 @@ describe("dashboard sessions", () => {
     expect(attributes).toContain("path=/scheduler");
     expect(cookie).toMatch(/^tradecron_session=[A-Za-z0-9_-]{43}$/);
     expect(cookie).not.toContain(TOKENS.operator);
-    const me = await host.request<{ name: string; via: string }>("GET", "/auth/session", { as: null, headers: { cookie } });
+    const me = await host.request<{ name: string; via: string }>("GET", "/auth/session", {
+      as: null,
+      headers: { cookie },
+    });
     expect(me.body).toMatchObject({ name: "otto", via: "session" });
-    const wrong = await host.request<Problem>("POST", "/auth/session", { as: null, body: { token: "wrong-token-0123456789" } });
+    const wrong = await host.request<Problem>("POST", "/auth/session", {
+      as: null,
+      body: { token: "wrong-token-0123456789" },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.text).not.toContain("wrong-token-0123456789");
   });
@@ -209,7 +247,11 @@ describe("dashboard sessions", () => {
   it("requires the CSRF token on every mutation made with the cookie", async () => {
     host = await startHost();
     const { cookie, csrf } = await signIn(host, TOKENS.operator);
-    const without = await host.request<Problem>("POST", "/controls/pause-all", { as: null, headers: { cookie }, body: {} });
+    const without = await host.request<Problem>("POST", "/controls/pause-all", {
+      as: null,
+      headers: { cookie },
+      body: {},
+    });
     expect(without.status).toBe(403);
     expect(without.body.code).toBe("CSRF_REJECTED");
     const wrong = await host.request<Problem>("POST", "/controls/pause-all", {
@@ -219,7 +261,11 @@ describe("dashboard sessions", () => {
     });
     expect(wrong.status).toBe(403);
     expect(host.scheduler.pausedAll).toBe(false);
-    const right = await host.request("POST", "/controls/pause-all", { as: null, headers: { cookie, "x-csrf-token": csrf }, body: {} });
+    const right = await host.request("POST", "/controls/pause-all", {
+      as: null,
+      headers: { cookie, "x-csrf-token": csrf },
+      body: {},
+    });
     expect(right.status).toBe(200);
     expect(host.scheduler.pausedAll).toBe(true);
     const sameOrigin = await host.request("POST", "/controls/resume-all", {
@@ -246,14 +292,23 @@ describe("dashboard sessions", () => {
       body: {},
     });
     expect(forbidden.body.code).toBe("FORBIDDEN");
-    const out = await host.request("DELETE", "/auth/session", { as: null, headers: { cookie: viewer.cookie, "x-csrf-token": viewer.csrf } });
+    const out = await host.request("DELETE", "/auth/session", {
+      as: null,
+      headers: { cookie: viewer.cookie, "x-csrf-token": viewer.csrf },
+    });
     expect(out.status).toBe(204);
     expect(out.headers.getSetCookie()[0]).toMatch(/tradecron_session=;/);
-    expect((await host.request("GET", "/status", { as: null, headers: { cookie: viewer.cookie } })).status).toBe(401);
+    expect(
+      (await host.request("GET", "/status", { as: null, headers: { cookie: viewer.cookie } })).status,
+    ).toBe(401);
     const admin = await signIn(host, TOKENS.admin);
-    expect((await host.request("GET", "/status", { as: null, headers: { cookie: admin.cookie } })).status).toBe(200);
+    expect(
+      (await host.request("GET", "/status", { as: null, headers: { cookie: admin.cookie } })).status,
+    ).toBe(200);
     await host.clock.advance(8 * 3_600_000 + 1);
-    expect((await host.request("GET", "/status", { as: null, headers: { cookie: admin.cookie } })).status).toBe(401);
+    expect(
+      (await host.request("GET", "/status", { as: null, headers: { cookie: admin.cookie } })).status,
+    ).toBe(401);
   });
 });
 
@@ -262,23 +317,34 @@ describe("rate limits", () => {
     host = await startHost({ router: { rateLimits: { mutationsPerMinute: 4, triggersPerMinute: 2 } } });
     await host.request("POST", "/schedules", { body: { id: "r", job: "noop", trigger: { every: "1h" } } });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i++) statuses.push((await host.request("POST", "/schedules/r/trigger", { as: "operator" })).status);
+    for (let i = 0; i < 3; i++)
+      statuses.push((await host.request("POST", "/schedules/r/trigger", { as: "operator" })).status);
     expect(statuses).toEqual([202, 202, 429]);
     const limited = await host.request<Problem>("POST", "/schedules/r/trigger", { as: "operator" });
     expect(limited.body.code).toBe("RATE_LIMITED");
     expect(limited.headers.get("retry-after")).not.toBeNull();
     // Another token has its own budget; reads are not limited.
     expect((await host.request("POST", "/schedules/r/pause", { as: "admin" })).status).toBe(200);
-    for (let i = 0; i < 10; i++) expect((await host.request("GET", "/status", { as: "operator" })).status).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await host.request("GET", "/status", { as: "operator" })).status).toBe(200);
     // The operator's mutation budget (4) is spent by 4 attempts, limited ones included.
-    expect((await host.request<Problem>("POST", "/schedules/r/resume", { as: "operator" })).body.code).toBe("RATE_LIMITED");
+    expect((await host.request<Problem>("POST", "/schedules/r/resume", { as: "operator" })).body.code).toBe(
+      "RATE_LIMITED",
+    );
   });
 
   it("limits sign-in attempts per client address", async () => {
     host = await startHost({ router: { rateLimits: { signInsPerMinute: 3 } } });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await host.request("POST", "/auth/session", { as: null, body: { token: `guess-${i}-0123456789abcdef` } })).status);
+      statuses.push(
+        (
+          await host.request("POST", "/auth/session", {
+            as: null,
+            body: { token: `guess-${i}-0123456789abcdef` },
+          })
+        ).status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
@@ -293,14 +359,26 @@ describe("bodies and headers", () => {
     });
     expect(big.status).toBe(413);
     expect(big.body.code).toBe("PAYLOAD_TOO_LARGE");
-    const form = await host.request<Problem>("POST", "/schedules", { rawBody: "job=noop", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await host.request<Problem>("POST", "/schedules", {
+      rawBody: "job=noop",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(form.status).toBe(415);
-    const text = await host.request<Problem>("POST", "/controls/pause-all", { rawBody: "{}", headers: { "content-type": "text/plain" } });
+    const text = await host.request<Problem>("POST", "/controls/pause-all", {
+      rawBody: "{}",
+      headers: { "content-type": "text/plain" },
+    });
     expect(text.status).toBe(415);
-    const broken = await host.request<Problem>("POST", "/schedules", { rawBody: '{"job": ', headers: { "content-type": "application/json" } });
+    const broken = await host.request<Problem>("POST", "/schedules", {
+      rawBody: '{"job": ',
+      headers: { "content-type": "application/json" },
+    });
     expect(broken.status).toBe(400);
     expect(broken.body.code).toBe("MALFORMED_JSON");
-    const scalar = await host.request<Problem>("POST", "/controls/pause-all", { rawBody: '"yes"', headers: { "content-type": "application/json" } });
+    const scalar = await host.request<Problem>("POST", "/controls/pause-all", {
+      rawBody: '"yes"',
+      headers: { "content-type": "application/json" },
+    });
     expect(scalar.status).toBe(400);
     const deep = await host.request<Problem>("POST", "/schedules", {
       rawBody: `{"job":"noop","trigger":{"every":"1h"},"data":${"[".repeat(200)}${"]".repeat(200)}}`,
@@ -347,10 +425,16 @@ describe("nothing secret in logs or answers", () => {
         consoleLines.push(args.map(String).join(" "));
       });
     }
-    host = await startHost({ router: { logger: capturingLogger(lines), rateLimits: { signInsPerMinute: 2 } } });
+    host = await startHost({
+      router: { logger: capturingLogger(lines), rateLimits: { signInsPerMinute: 2 } },
+    });
     const session = await signIn(host, TOKENS.admin);
     await host.request("GET", "/status", { as: null, headers: { cookie: session.cookie } });
-    await host.request("POST", "/controls/pause-all", { as: null, headers: { cookie: session.cookie }, body: {} });
+    await host.request("POST", "/controls/pause-all", {
+      as: null,
+      headers: { cookie: session.cookie },
+      body: {},
+    });
     for (const token of Object.values(TOKENS)) {
       await host.request("GET", "/status", { as: { token: `${token}-wrong` } });
       await host.request("POST", "/auth/session", { as: null, body: { token: `${token}-wrong` } });

@@ -31,7 +31,8 @@ export async function openStream(url: string, headers: Record<string, string> = 
     for (const line of block.split("\n")) {
       if (line.startsWith(":")) frame.comment = line.slice(1).trim();
       else if (line.startsWith("id: ")) frame.id = line.slice(4);
-      else if (line.startsWith("data: ")) frame.data = (frame.data === null ? "" : `${frame.data}\n`) + line.slice(6);
+      else if (line.startsWith("data: "))
+        frame.data = (frame.data === null ? "" : `${frame.data}\n`) + line.slice(6);
       else if (line.startsWith("retry: ")) frame.retry = Number(line.slice(7));
     }
     return frame;

@@ -23,14 +23,7 @@ import { VERSION } from "../version.js";
 import { dashboardFiles } from "./dashboard.js";
 import { expressPath, type MountContext, mountRoute } from "./mount.js";
 import { sendProblem } from "./respond.js";
-import {
-  authorize,
-  bodyParserError,
-  isMutation,
-  jsonBody,
-  rateLimiters,
-  securityHeaders,
-} from "./security.js";
+import { authorize, isMutation, jsonBody, rateLimiters, requestError, securityHeaders } from "./security.js";
 import { streamEvents } from "./sse.js";
 
 /** The router `createRouter` returns: an Express router plus what a host may want from it. */
@@ -177,7 +170,7 @@ export function createRouter(scheduler: Scheduler, options: RouterOptions): Trad
     next(new HttpError(404, "ROUTE_NOT_FOUND", `no route ${req.method} ${req.path}`));
   });
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    sendProblem(req, res, bodyParserError(error) ?? error, logger);
+    sendProblem(req, res, requestError(error) ?? error, logger);
   });
 
   let closed = false;

@@ -201,9 +201,19 @@ export function jsonBody(limit: number): RequestHandler[] {
   ];
 }
 
-/** body-parser's failures as our errors (too large, malformed, bad charset). */
-export function bodyParserError(error: unknown): HttpError | null {
-  if (!error || typeof error !== "object" || !("type" in error)) return null;
+/**
+ * Express's and body-parser's own failures as our errors: too large, malformed, bad charset, a
+ * path that does not decode. Anything else is not theirs (null).
+ */
+export function requestError(error: unknown): HttpError | null {
+  if (!error || typeof error !== "object" || error instanceof HttpError) return null;
+  if (!("type" in error)) {
+    // http-errors from the router (a path with malformed percent-encoding is a 400).
+    const status = (error as { status?: unknown; expose?: unknown }).status;
+    return typeof status === "number" && status >= 400 && status < 500
+      ? new HttpError(status, "BAD_REQUEST", "the request could not be read")
+      : null;
+  }
   const type = String((error as { type: unknown }).type);
   switch (type) {
     case "entity.too.large":
@@ -222,11 +232,7 @@ export function bodyParserError(error: unknown): HttpError | null {
     case "stream.encoding.set":
     case "stream.not.readable":
       return new HttpError(400, "MALFORMED_JSON", "the body could not be read");
-    default: {
-      const status = (error as { status?: unknown }).status;
-      return typeof status === "number" && status >= 400 && status < 500
-        ? new HttpError(status, "MALFORMED_JSON", "the body could not be read")
-        : null;
-    }
+    default:
+      return null;
   }
 }
