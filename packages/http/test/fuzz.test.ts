@@ -237,7 +237,7 @@ const brokenQuery = fc.constantFrom(
   "a[b][c]=1",
   "limit=1&limit=2",
   "%",
-  "cursor=" + "A".repeat(600),
+  `cursor=${"A".repeat(600)}`,
   "status=,,,,",
   "from=1700000000000",
 );

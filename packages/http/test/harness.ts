@@ -78,11 +78,16 @@ export interface HostOptions {
   jobs?: Record<string, JobHandler>;
   broker?: Broker | null;
   start?: boolean;
+  /** Where the test clock starts. Default 2026-01-05T14:30:00Z (a Monday, NYSE open). */
+  clockStart?: Date | number | string;
 }
+
+/** Validators by document: hosts with the same options share one (Ajv compiles each schema once). */
+const validators = new Map<string, ResponseValidator>();
 
 /** Starts a host on port 0. */
 export async function startHost(options: HostOptions = {}): Promise<TestHost> {
-  const clock = new TestClock();
+  const clock = new TestClock(options.clockStart);
   const broker = new PaperBroker({ clock, connected: true, initialCash: "100000" });
   for (const [symbol, price] of Object.entries({ AAPL: "190.10", MSFT: "410.50", SPY: "585.30" })) {
     broker.setPrice(symbol, price);
@@ -124,7 +129,10 @@ export async function startHost(options: HostOptions = {}): Promise<TestHost> {
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const base = `${url}/scheduler`;
-  const validator = new ResponseValidator(router.openapi() as never);
+  const doc = router.openapi();
+  const key = JSON.stringify(doc);
+  const validator = validators.get(key) ?? new ResponseValidator(doc as never);
+  validators.set(key, validator);
 
   const check = async (method: string, target: string, res: Response): Promise<Answer> => {
     const text = await res.text();

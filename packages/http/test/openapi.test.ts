@@ -10,12 +10,12 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import createClient from "openapi-fetch";
 import openapiTS, { astToString } from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { paths } from "../generated/api.js";
 import { VERSION } from "../src/index.js";
-import type { paths } from "./generated/api.js";
 import { startHost, type TestHost, TOKENS } from "./harness.js";
 import { allSpecs } from "./routes-sample.js";
 
-const generatedFile = fileURLToPath(new URL("./generated/api.d.ts", import.meta.url));
+const generatedFile = fileURLToPath(new URL("../generated/api.d.ts", import.meta.url));
 
 let host: TestHost;
 beforeAll(async () => {

@@ -201,7 +201,7 @@ describe("roles against every endpoint", () => {
       }
     }
     expect(checked).toBe(specs.length * callers.length);
-  });
+  }, 30_000);
 });
 
 /** Signs in with a token; returns the cookie header to send back and the CSRF token. */

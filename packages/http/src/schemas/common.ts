@@ -17,19 +17,15 @@ export const isoInstantOrNull = isoInstant.nullable();
 /** Any JSON value. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
-/** Any JSON value (handler results, supporting data, intents). */
-export const jsonValue: z.ZodType<Json> = z
-  .lazy(() =>
-    z.union([
-      z.string(),
-      z.number(),
-      z.boolean(),
-      z.null(),
-      z.array(jsonValue),
-      z.record(z.string(), jsonValue),
-    ]),
-  )
-  .meta({ id: "JsonValue", description: "Any JSON value" });
+/**
+ * Any JSON value (handler results, supporting data, intents). Documented as an unconstrained
+ * schema rather than a recursive one: generated clients then type it as `unknown`, where a
+ * recursive type makes openapi-fetch's Readable<> give up on the whole record.
+ */
+export const jsonValue = (z.unknown() as unknown as z.ZodType<Json>).meta({
+  id: "JsonValue",
+  description: "Any JSON value",
+});
 
 /** A page of items and the cursor of the next one (null on the last page). */
 export function pageSchema<T extends z.ZodType>(item: T, id: string) {

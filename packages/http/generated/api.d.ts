@@ -819,9 +819,7 @@ export interface components {
             rule: string;
         };
         /** @description Any JSON value */
-        JsonValue: string | number | boolean | null | components["schemas"]["JsonValue"][] | {
-            [key: string]: components["schemas"]["JsonValue"];
-        };
+        JsonValue: unknown;
         ScheduleState: {
             handled: boolean;
             /** @description Next fire; null while paused, disabled or paused-all */
