@@ -18,4 +18,8 @@ export const sourceAliases = [
     find: /^@tradecron\/storage-fs$/,
     replacement: fileURLToPath(new URL("./packages/storage-fs/src/index.ts", import.meta.url)),
   },
+  {
+    find: /^@tradecron\/http$/,
+    replacement: fileURLToPath(new URL("./packages/http/src/index.ts", import.meta.url)),
+  },
 ];
