@@ -15,6 +15,7 @@ export { HttpError, type HttpErrorCode } from "./errors.js";
 export { type EventEnvelope, EventHub, type EventHubOptions, type EventSink } from "./events/event-hub.js";
 export { SCHEDULER_EVENT_NAMES } from "./events/event-names.js";
 export { createRouter, type TradecronRouter } from "./express/router.js";
+export { type Served, type ServeOptions, serve } from "./express/serve.js";
 export { ScheduleCounters } from "./gaps/schedule-counters.js";
 export { SchedulerMetrics } from "./metrics/scheduler-metrics.js";
 export { buildOpenApiDocument } from "./openapi/document.js";

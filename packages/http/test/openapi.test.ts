@@ -47,6 +47,14 @@ describe("the OpenAPI document", () => {
     );
   });
 
+  it("is what the README's endpoint table lists, route for route", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../README.md", import.meta.url)), "utf8");
+    const missing = allSpecs()
+      .map((s) => `\`${s.method.toUpperCase()} ${s.path}\``)
+      .filter((line) => !readme.includes(`| ${line} |`));
+    expect(missing).toEqual([]);
+  });
+
   it("carries the package version", () => {
     const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8"));
     expect(VERSION).toBe(pkg.version);
