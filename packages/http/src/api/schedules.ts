@@ -47,6 +47,34 @@ async function previewOf(
   };
 }
 
+/** Pause or resume one schedule. */
+function pauseRoute(kind: "pause" | "resume"): AnyRoute {
+  return route({
+    id: `${kind}Schedule`,
+    method: "post",
+    path: `/schedules/{id}/${kind}`,
+    tag: "schedules",
+    summary: kind === "pause" ? "Pause one schedule" : "Resume one schedule",
+    role: "operator",
+    params: idParams,
+    body: emptyBody,
+    responses: {
+      200: {
+        description: kind === "pause" ? "The paused schedule" : "The resumed schedule",
+        schema: scheduleSchema,
+      },
+    },
+    async handle(req, deps) {
+      const options = { actor: actorOf(req) };
+      const record =
+        kind === "pause"
+          ? await deps.scheduler.pauseSchedule(req.params.id, options)
+          : await deps.scheduler.resumeSchedule(req.params.id, options);
+      return ok(await scheduleView(deps, record));
+    },
+  });
+}
+
 /** The schedule routes. */
 export const scheduleRoutes: AnyRoute[] = [
   route({
@@ -136,38 +164,8 @@ export const scheduleRoutes: AnyRoute[] = [
       return { status: 204, body: undefined };
     },
   }),
-  route({
-    id: "pauseSchedule",
-    method: "post",
-    path: "/schedules/{id}/pause",
-    tag: "schedules",
-    summary: "Pause one schedule",
-    role: "operator",
-    params: idParams,
-    body: emptyBody,
-    responses: { 200: { description: "The paused schedule", schema: scheduleSchema } },
-    async handle(req, deps) {
-      return ok(
-        await scheduleView(deps, await deps.scheduler.pauseSchedule(req.params.id, { actor: actorOf(req) })),
-      );
-    },
-  }),
-  route({
-    id: "resumeSchedule",
-    method: "post",
-    path: "/schedules/{id}/resume",
-    tag: "schedules",
-    summary: "Resume one schedule",
-    role: "operator",
-    params: idParams,
-    body: emptyBody,
-    responses: { 200: { description: "The resumed schedule", schema: scheduleSchema } },
-    async handle(req, deps) {
-      return ok(
-        await scheduleView(deps, await deps.scheduler.resumeSchedule(req.params.id, { actor: actorOf(req) })),
-      );
-    },
-  }),
+  pauseRoute("pause"),
+  pauseRoute("resume"),
   route({
     id: "triggerSchedule",
     method: "post",

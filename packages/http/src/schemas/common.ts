@@ -27,6 +27,30 @@ export const jsonValue = (z.unknown() as unknown as z.ZodType<Json>).meta({
   description: "Any JSON value",
 });
 
+/** Execution statuses. */
+export const executionStatusEnum = z.enum([
+  "claimed",
+  "running",
+  "succeeded",
+  "failed",
+  "timed_out",
+  "skipped",
+  "cancelled",
+]);
+/** Why a fire exists. */
+export const fireKindEnum = z.enum(["scheduled", "catchup", "manual", "backfill"]);
+/** Approval statuses. */
+export const approvalStatusEnum = z.enum([
+  "pending",
+  "approved",
+  "rejected",
+  "expired",
+  "submitted",
+  "failed",
+]);
+/** Risk levels of a proposal. */
+export const riskLevelEnum = z.enum(["low", "medium", "high"]);
+
 /** A page of items and the cursor of the next one (null on the last page). */
 export function pageSchema<T extends z.ZodType>(item: T, id: string) {
   return z

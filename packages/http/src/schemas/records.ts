@@ -5,24 +5,19 @@
  */
 
 import { z } from "zod";
-import { isoInstant, isoInstantOrNull, jsonValue } from "./common.js";
+import {
+  approvalStatusEnum,
+  executionStatusEnum,
+  fireKindEnum,
+  isoInstant,
+  isoInstantOrNull,
+  jsonValue,
+  riskLevelEnum,
+} from "./common.js";
 
 const errorInfo = z
   .object({ message: z.string(), code: z.string().nullable(), name: z.string() })
   .meta({ id: "ErrorInfo" });
-
-const executionStatus = z.enum([
-  "claimed",
-  "running",
-  "succeeded",
-  "failed",
-  "timed_out",
-  "skipped",
-  "cancelled",
-]);
-const fireKind = z.enum(["scheduled", "catchup", "manual", "backfill"]);
-const approvalStatus = z.enum(["pending", "approved", "rejected", "expired", "submitted", "failed"]);
-const riskLevel = z.enum(["low", "medium", "high"]);
 
 /** A trigger as stored, with instants as ISO strings. */
 export const triggerSchema = z
@@ -54,7 +49,7 @@ export const scheduleStateSchema = z
     }),
     lastStartAt: isoInstantOrNull,
     lastEndAt: isoInstantOrNull,
-    lastStatus: executionStatus.nullable(),
+    lastStatus: executionStatusEnum.nullable(),
     lastSuccessAt: isoInstantOrNull,
     running: z.number().int(),
     counters: z.object({
@@ -114,8 +109,8 @@ export const executionSchema = z
     scheduleId: z.string(),
     job: z.string(),
     scheduledAt: isoInstant,
-    kind: fireKind,
-    status: executionStatus,
+    kind: fireKindEnum,
+    status: executionStatusEnum,
     reason: z.string().nullable(),
     attempts: z.number().int(),
     claimedAt: isoInstant,
@@ -141,8 +136,8 @@ export const approvalSchema = z
     intentIndex: z.number().int(),
     clientOrderId: z.string(),
     intent: jsonValue,
-    status: approvalStatus,
-    riskLevel,
+    status: approvalStatusEnum,
+    riskLevel: riskLevelEnum,
     rationale: z.string().nullable(),
     confidence: z.number().nullable(),
     supportingData: jsonValue.nullable(),
@@ -216,7 +211,7 @@ export const decisionResultSchema = z
   .object({
     id: z.string(),
     ok: z.boolean(),
-    status: approvalStatus.nullable(),
+    status: approvalStatusEnum.nullable(),
     code: z.string().optional(),
     reason: z.string().optional(),
     brokerOrderId: z.string().nullable().optional(),
@@ -288,7 +283,7 @@ export const statusSchema = z
         nextFireAt: isoInstantOrNull,
         lastStartAt: isoInstantOrNull,
         lastEndAt: isoInstantOrNull,
-        lastStatus: executionStatus.nullable(),
+        lastStatus: executionStatusEnum.nullable(),
         lastSuccessAt: isoInstantOrNull,
         running: z.number().int(),
       }),

@@ -6,6 +6,7 @@
 
 import { instantSchema, scheduleInputSchema } from "@tradecron/core";
 import { z } from "zod";
+import { approvalStatusEnum, executionStatusEnum, fireKindEnum, riskLevelEnum } from "./common.js";
 
 const ID_MAX = 200;
 
@@ -47,19 +48,6 @@ const limit = (max: number) =>
     .meta({ description: `Page size, 1-${max} (default 50)` });
 const cursor = z.string().min(1).max(500).optional().meta({ description: "nextCursor of the previous page" });
 
-const executionStatus = z.enum([
-  "claimed",
-  "running",
-  "succeeded",
-  "failed",
-  "timed_out",
-  "skipped",
-  "cancelled",
-]);
-const fireKind = z.enum(["scheduled", "catchup", "manual", "backfill"]);
-const approvalStatus = z.enum(["pending", "approved", "rejected", "expired", "submitted", "failed"]);
-const riskLevel = z.enum(["low", "medium", "high"]);
-
 /** GET /schedules */
 export const scheduleListQuery = z.strictObject({
   tag: qList(qText(100)).optional().meta({ description: "Any of these tags (comma-separated)" }),
@@ -73,8 +61,8 @@ export const scheduleListQuery = z.strictObject({
 /** GET /executions */
 export const executionListQuery = z.strictObject({
   scheduleId: qText().optional(),
-  status: qList(executionStatus).optional().meta({ description: "Comma-separated statuses" }),
-  kind: qList(fireKind).optional().meta({ description: "Comma-separated kinds" }),
+  status: qList(executionStatusEnum).optional().meta({ description: "Comma-separated statuses" }),
+  kind: qList(fireKindEnum).optional().meta({ description: "Comma-separated kinds" }),
   from: qInstant.optional().meta({ description: "scheduledAt at or after (ISO 8601)" }),
   to: qInstant.optional().meta({ description: "scheduledAt before (ISO 8601)" }),
   limit: limit(1000),
@@ -83,8 +71,8 @@ export const executionListQuery = z.strictObject({
 
 /** GET /approvals */
 export const approvalListQuery = z.strictObject({
-  status: qList(approvalStatus).optional(),
-  riskLevel: qList(riskLevel).optional(),
+  status: qList(approvalStatusEnum).optional(),
+  riskLevel: qList(riskLevelEnum).optional(),
   scheduleId: qText().optional(),
   limit: limit(1000),
   cursor,
