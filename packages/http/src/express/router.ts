@@ -182,6 +182,7 @@ export function createRouter(scheduler: Scheduler, options: RouterOptions): Trad
     hub.close();
     metrics.close();
     counters.close();
+    limiters.close();
   };
   return router;
 }

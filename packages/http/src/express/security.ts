@@ -6,7 +6,7 @@
 
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import express from "express";
-import { ipKeyGenerator, rateLimit } from "express-rate-limit";
+import { ipKeyGenerator, MemoryStore, rateLimit } from "express-rate-limit";
 import helmet from "helmet";
 import type { RouteSpec } from "../api/route.js";
 import type { Authenticator } from "../auth/authenticator.js";
@@ -113,12 +113,14 @@ export interface RateLimitSettings {
 }
 
 function limiter(
+  store: MemoryStore,
   limit: number,
   key: (req: Request, res: Response) => string,
   what: string,
   byAddress: boolean,
 ) {
   return rateLimit({
+    store,
     windowMs: 60_000,
     limit,
     standardHeaders: "draft-8",
@@ -136,17 +138,23 @@ function limiter(
   });
 }
 
-/** The three rate limiters of a router. */
+/** The three rate limiters of a router, and `close()` to stop their stores' timers. */
 export function rateLimiters(settings: RateLimitSettings): {
   mutation: RequestHandler;
   trigger: RequestHandler;
   signIn: RequestHandler;
+  close(): void;
 } {
   const byToken = (_req: Request, res: Response) => `token:${res.locals.identity?.name ?? "anonymous"}`;
+  const stores = [new MemoryStore(), new MemoryStore(), new MemoryStore()] as const;
   return {
-    mutation: limiter(settings.mutationsPerMinute, byToken, "changes from this token", false),
-    trigger: limiter(settings.triggersPerMinute, byToken, "manual runs from this token", false),
+    mutation: limiter(stores[0], settings.mutationsPerMinute, byToken, "changes from this token", false),
+    trigger: limiter(stores[1], settings.triggersPerMinute, byToken, "manual runs from this token", false),
+    close: () => {
+      for (const store of stores) store.shutdown();
+    },
     signIn: limiter(
+      stores[2],
       settings.signInsPerMinute,
       (req) => `ip:${ipKeyGenerator(req.ip ?? "unknown")}`,
       "sign-in attempts from this address",
