@@ -13,4 +13,13 @@ export const sourceAliases = [
     find: /^@tradecron\/core$/,
     replacement: fileURLToPath(new URL("./packages/core/src/index.ts", import.meta.url)),
   },
+  {
+    // From source too, so its errors are instances of the same core classes as the test's.
+    find: /^@tradecron\/storage-fs$/,
+    replacement: fileURLToPath(new URL("./packages/storage-fs/src/index.ts", import.meta.url)),
+  },
+  {
+    find: /^@tradecron\/http$/,
+    replacement: fileURLToPath(new URL("./packages/http/src/index.ts", import.meta.url)),
+  },
 ];

@@ -47,13 +47,22 @@ export {
   type IntervalTriggerSpec,
   MIN_INTERVAL_MS,
   type MisfirePolicy,
+  misfireInputSchema,
   type OnceTriggerSpec,
   type OverlapPolicy,
+  overlapSchema,
   type RetryPolicy,
+  retryInputSchema,
   type TriggerInput,
   type TriggerSpec,
+  triggerInputSchema,
 } from "./schedule/policies.js";
-export { buildScheduleRecord, type ScheduleInput, type ScheduleUpdate } from "./schedule/schedule-input.js";
+export {
+  buildScheduleRecord,
+  type ScheduleInput,
+  type ScheduleUpdate,
+  scheduleInputSchema,
+} from "./schedule/schedule-input.js";
 export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
@@ -168,6 +177,7 @@ export {
   type RiskPhase,
   type RiskRule,
   type RiskVerdict,
+  riskLimitsSchema,
   rulesFromLimits,
 } from "./trading/risk.js";
 export type { TradingNotice } from "./trading/trading.js";
@@ -179,6 +189,7 @@ export {
   type DurationInput,
   durationSchema,
   type InstantInput,
+  instantSchema,
   jsonProblem,
   MAX_DATA_BYTES,
   MAX_DURATION_MS,

@@ -1,0 +1,226 @@
+/**
+ * The approval queue: filter by risk and status, see each proposal's rationale, supporting data
+ * and time left before it expires, select many and approve or reject them with a reason.
+ */
+
+import { useSignal } from "@preact/signals";
+import { type Approval, api, unwrap } from "../api.js";
+import { ErrorText, Heading, Json, Pill, Time } from "../components/bits.js";
+import { useLoad } from "../components/use-load.js";
+import { relative } from "../format.js";
+import { go, route } from "../router.js";
+import { canOperate, now, refreshOverview, say, ticks } from "../state.js";
+
+type Intent = {
+  symbol?: string;
+  side?: string;
+  qty?: string;
+  notional?: string;
+  type?: string;
+  limitPrice?: string;
+};
+
+function describe(a: Approval): string {
+  const i = (a.intent ?? {}) as Intent;
+  const size = i.qty ? `${i.qty}` : i.notional ? `$${i.notional} of` : "";
+  const price = i.type === "limit" && i.limitPrice ? ` @ ${i.limitPrice}` : i.type ? ` (${i.type})` : "";
+  return `${i.side ?? "?"} ${size} ${i.symbol ?? "?"}${price}`.replace(/\s+/g, " ");
+}
+
+/** The approval queue page. */
+export function Approvals() {
+  const q = route.value.query;
+  const risk = q.get("risk") ?? "";
+  const statusFilter = q.get("status") ?? "pending";
+  const selected = useSignal<Set<string>>(new Set());
+  const reason = useSignal("");
+  const busy = useSignal(false);
+  const list = useLoad(
+    () =>
+      api
+        .GET("/approvals", {
+          params: {
+            query: {
+              limit: "200",
+              ...(statusFilter ? { status: statusFilter } : {}),
+              ...(risk ? { riskLevel: risk } : {}),
+            },
+          },
+        })
+        .then(unwrap),
+    [risk, statusFilter, ticks.approvals.value],
+  );
+  const items = list.data?.items ?? [];
+  const pendingIds = items.filter((a) => a.status === "pending").map((a) => a.id);
+  const chosen = pendingIds.filter((id) => selected.value.has(id));
+  const toggle = (id: string, on: boolean) => {
+    const next = new Set(selected.value);
+    if (on) next.add(id);
+    else next.delete(id);
+    selected.value = next;
+  };
+  const decide = async (kind: "approve" | "reject") => {
+    if (chosen.length === 0) return;
+    busy.value = true;
+    try {
+      const body = { ids: chosen, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
+      const res = await (kind === "approve"
+        ? api.POST("/approvals/approve", { body })
+        : api.POST("/approvals/reject", { body })
+      ).then(unwrap);
+      const ok = res.results.filter((r) => r.ok).length;
+      const failed = res.results.filter((r) => !r.ok);
+      say(
+        `${ok} ${kind === "approve" ? "approved" : "rejected"}${failed.length ? `; ${failed.length} not decided: ${failed.map((f) => `${f.id} (${f.reason ?? f.code})`).join(", ")}` : ""}.`,
+        failed.length ? "error" : "info",
+      );
+      selected.value = new Set();
+      reason.value = "";
+      list.reload();
+      await refreshOverview();
+    } catch (e) {
+      say((e as Error).message, "error");
+    } finally {
+      busy.value = false;
+    }
+  };
+  return (
+    <section>
+      <Heading>Approvals</Heading>
+      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filters">
+        <div class="field">
+          <label for="a-risk">Risk</label>
+          <select
+            id="a-risk"
+            value={risk}
+            onChange={(e) =>
+              go("/approvals", { risk: (e.target as HTMLSelectElement).value, status: statusFilter })
+            }
+          >
+            <option value="">any</option>
+            <option value="high">high</option>
+            <option value="medium">medium</option>
+            <option value="low">low</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="a-status">Status</label>
+          <select
+            id="a-status"
+            value={statusFilter}
+            onChange={(e) => go("/approvals", { risk, status: (e.target as HTMLSelectElement).value })}
+          >
+            {["pending", "submitted", "approved", "rejected", "expired", "failed", ""].map((s) => (
+              <option key={s} value={s}>
+                {s || "any"}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      {canOperate.value && pendingIds.length > 0 ? (
+        <fieldset class="card decide">
+          <legend class="sr-only">Decide on the selected proposals</legend>
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={chosen.length === pendingIds.length}
+              onChange={(e) => {
+                selected.value = (e.target as HTMLInputElement).checked ? new Set(pendingIds) : new Set();
+              }}
+            />
+            Select all {pendingIds.length} pending
+          </label>
+          <div class="field grow">
+            <label for="a-reason">Reason for the decision (audit log)</label>
+            <input
+              id="a-reason"
+              value={reason.value}
+              onInput={(e) => (reason.value = (e.target as HTMLInputElement).value)}
+            />
+          </div>
+          <button
+            type="button"
+            class="primary"
+            disabled={busy.value || chosen.length === 0}
+            onClick={() => decide("approve")}
+          >
+            Approve {chosen.length || ""}
+          </button>
+          <button
+            type="button"
+            class="danger"
+            disabled={busy.value || chosen.length === 0}
+            onClick={() => decide("reject")}
+          >
+            Reject {chosen.length || ""}
+          </button>
+        </fieldset>
+      ) : null}
+      <ErrorText error={list.error} />
+      {items.length === 0 && !list.loading ? <p class="muted">Nothing here.</p> : null}
+      <ul class="cards" aria-label="Proposals">
+        {items.map((a) => {
+          const left = Date.parse(a.expiresAt) - now.value;
+          return (
+            <li key={a.id} class="card approval" data-approval={a.id}>
+              <div class="schedule-head">
+                {a.status === "pending" && canOperate.value ? (
+                  <input
+                    type="checkbox"
+                    id={`sel-${a.id}`}
+                    checked={selected.value.has(a.id)}
+                    onChange={(e) => toggle(a.id, (e.target as HTMLInputElement).checked)}
+                    aria-label={`Select ${describe(a)}`}
+                  />
+                ) : null}
+                <h2>
+                  <label for={`sel-${a.id}`}>{describe(a)}</label>
+                </h2>
+                <Pill value={a.riskLevel} />
+                <Pill value={a.status} />
+                {a.confidence !== null ? (
+                  <span class="muted">confidence {Math.round(a.confidence * 100)}%</span>
+                ) : null}
+              </div>
+              <dl class="facts">
+                <dt>Rationale</dt>
+                <dd>{a.rationale ?? "—"}</dd>
+                <dt>From</dt>
+                <dd>
+                  {a.scheduleId}, <Time iso={a.createdAt} />
+                </dd>
+                {a.status === "pending" ? (
+                  <>
+                    <dt>Expires</dt>
+                    <dd class={left < 15 * 60_000 ? "warn-text" : ""}>
+                      {left > 0 ? `${relative(a.expiresAt, now.value).replace(/^in /, "")} left` : "expiring"}
+                    </dd>
+                  </>
+                ) : (
+                  <>
+                    <dt>Decided</dt>
+                    <dd>
+                      {a.decidedBy ?? "—"} <Time iso={a.decidedAt} />
+                      {a.decisionReason ? ` — “${a.decisionReason}”` : ""}
+                    </dd>
+                  </>
+                )}
+                {a.error ? (
+                  <>
+                    <dt>Error</dt>
+                    <dd>{a.error.message}</dd>
+                  </>
+                ) : null}
+                <dt>Supporting data</dt>
+                <dd>
+                  <Json value={a.supportingData} />
+                </dd>
+              </dl>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
