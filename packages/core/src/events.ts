@@ -98,5 +98,53 @@ export interface SchedulerEvents {
 /** Event names. */
 export type SchedulerEventName = keyof SchedulerEvents;
 
+/**
+ * Every event name, at run time (for hosts that forward all events: SSE, logs, metrics). Keyed by
+ * name so the compiler refuses a list that misses or invents one.
+ */
+const EVENT_NAME_SET: Record<SchedulerEventName, true> = {
+  "scheduler:started": true,
+  "scheduler:stopping": true,
+  "scheduler:stopped": true,
+  "scheduler:paused": true,
+  "scheduler:resumed": true,
+  "scheduler:paused-all": true,
+  "scheduler:resumed-all": true,
+  "scheduler:error": true,
+  "timer:drift": true,
+  "schedule:created": true,
+  "schedule:updated": true,
+  "schedule:removed": true,
+  "schedule:paused": true,
+  "schedule:resumed": true,
+  "schedule:unhandled": true,
+  "fire:claimed": true,
+  "fire:taken": true,
+  "fire:missed": true,
+  "fire:taken-over": true,
+  "fire:handed-over": true,
+  "run:started": true,
+  "run:retrying": true,
+  "run:succeeded": true,
+  "run:failed": true,
+  "run:timed-out": true,
+  "run:skipped": true,
+  "run:cancelled": true,
+  "run:late-result": true,
+  "approval:requested": true,
+  "approval:decided": true,
+  "approval:expired": true,
+  "order:submitted": true,
+  "order:rejected": true,
+  "order:updated": true,
+  "broker:connected": true,
+  "broker:disconnected": true,
+};
+
+/** Every {@link SchedulerEventName}, in the order of {@link SchedulerEvents}. */
+export const SCHEDULER_EVENT_NAMES: readonly SchedulerEventName[] = Object.freeze(
+  Object.keys(EVENT_NAME_SET) as SchedulerEventName[],
+);
+
 /** eventemitter3's event-map form of {@link SchedulerEvents}. */
 export type SchedulerEventMap = { [K in SchedulerEventName]: [payload: SchedulerEvents[K]] };

@@ -21,7 +21,13 @@ export {
   ValidationError,
   type ValidationIssue,
 } from "./errors.js";
-export type { SchedulerEventMap, SchedulerEventName, SchedulerEvents, SkipReason } from "./events.js";
+export {
+  SCHEDULER_EVENT_NAMES,
+  type SchedulerEventMap,
+  type SchedulerEventName,
+  type SchedulerEvents,
+  type SkipReason,
+} from "./events.js";
 export {
   type ConsoleLoggerOptions,
   consoleLogger,

@@ -1,50 +1,13 @@
 /** Shared set-up for the scheduler's tests (not exported from the package). */
 
-import type { SchedulerEventName } from "../events.js";
+import { SCHEDULER_EVENT_NAMES } from "../events.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { EventRecorder } from "../testing/events.js";
 import { TestClock } from "../testing/test-clock.js";
 import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 
-const ALL_EVENTS: SchedulerEventName[] = [
-  "scheduler:started",
-  "scheduler:stopping",
-  "scheduler:stopped",
-  "scheduler:paused",
-  "scheduler:resumed",
-  "scheduler:paused-all",
-  "scheduler:resumed-all",
-  "scheduler:error",
-  "timer:drift",
-  "schedule:created",
-  "schedule:updated",
-  "schedule:removed",
-  "schedule:paused",
-  "schedule:resumed",
-  "schedule:unhandled",
-  "fire:claimed",
-  "fire:taken",
-  "fire:missed",
-  "fire:taken-over",
-  "fire:handed-over",
-  "run:started",
-  "run:retrying",
-  "run:succeeded",
-  "run:failed",
-  "run:timed-out",
-  "run:skipped",
-  "run:cancelled",
-  "run:late-result",
-  "approval:requested",
-  "approval:decided",
-  "approval:expired",
-  "order:submitted",
-  "order:rejected",
-  "order:updated",
-  "broker:connected",
-  "broker:disconnected",
-];
+const ALL_EVENTS = SCHEDULER_EVENT_NAMES;
 
 /** A scheduler on a TestClock and MemoryStorage, recording every event. */
 export function setup(
