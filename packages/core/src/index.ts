@@ -53,6 +53,14 @@ export {
   type TriggerSpec,
 } from "./schedule/policies.js";
 export { buildScheduleRecord, type ScheduleInput, type ScheduleUpdate } from "./schedule/schedule-input.js";
+export {
+  DECLARED_TAG,
+  type DeclarationStep,
+  type DeclareOptions,
+  type DeclareReport,
+  declareSchedules,
+  planDeclaration,
+} from "./scheduler/declare.js";
 export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
