@@ -135,7 +135,12 @@ describe("declareSchedules", () => {
     expect(kept.removed).toEqual([]);
     expect((await scheduler.listSchedules()).map((s) => s.id)).toContain("rebalance");
     const pruned = await declareSchedules(scheduler, without, { removeMissing: true, actor: "deploy" });
-    expect(pruned).toEqual({ created: [], updated: [], unchanged: ["snapshot", "exit-check"], removed: ["rebalance"] });
+    expect(pruned).toEqual({
+      created: [],
+      updated: [],
+      unchanged: ["snapshot", "exit-check"],
+      removed: ["rebalance"],
+    });
     expect((await scheduler.listSchedules()).map((s) => s.id)).toEqual(["adhoc", "exit-check", "snapshot"]);
   });
 
@@ -143,7 +148,10 @@ describe("declareSchedules", () => {
     const { scheduler } = setup();
     registered(scheduler);
     await declareSchedules(scheduler, DECLARED.slice(0, 1), { tag: "team:data" });
-    const report = await declareSchedules(scheduler, DECLARED.slice(1), { tag: "team:trading", removeMissing: true });
+    const report = await declareSchedules(scheduler, DECLARED.slice(1), {
+      tag: "team:trading",
+      removeMissing: true,
+    });
     expect(report.removed).toEqual([]);
     expect((await scheduler.getSchedule("snapshot")).tags).toEqual(["team:data"]);
   });
@@ -167,7 +175,9 @@ describe("declareSchedules", () => {
       ["[4].trigger.at", "INVALID_INSTANT"],
     ]);
     expect(await scheduler.listSchedules()).toEqual([]);
-    await expect(declareSchedules(scheduler, DECLARED, { removeMissing: "yes" } as never)).rejects.toMatchObject({
+    await expect(
+      declareSchedules(scheduler, DECLARED, { removeMissing: "yes" } as never),
+    ).rejects.toMatchObject({
       field: "options.removeMissing",
     });
   });
@@ -207,7 +217,12 @@ describe("planDeclaration", () => {
     const first = planDeclaration([], tagged, { tag: DECLARED_TAG, removeMissing: true }, now);
     const stored = first.map((s) => (s.action === "create" ? s.record : null)).filter((r) => r !== null);
     const edited = tagged.map((s) => (s.id === "exit-check" ? { ...s, overlap: "allow" as const } : s));
-    const plan = planDeclaration(stored, edited.slice(1), { tag: DECLARED_TAG, removeMissing: true }, now + 1000);
+    const plan = planDeclaration(
+      stored,
+      edited.slice(1),
+      { tag: DECLARED_TAG, removeMissing: true },
+      now + 1000,
+    );
     expect(plan.map((s) => [s.action, s.id, s.action === "update" ? s.changed : null])).toEqual([
       ["update", "exit-check", ["overlap"]],
       ["unchanged", "rebalance", null],

@@ -118,9 +118,12 @@ function declaredRecord(input: ScheduleInput, now: number, previous: ScheduleRec
  */
 function validateInputs(inputs: readonly ScheduleInput[], tag: string, now: number): ScheduleInput[] {
   if (!Array.isArray(inputs)) {
-    throw new ValidationError([{ field: "", code: "VALIDATION", message: "expected an array of schedules" }], {
-      component: "declareSchedules",
-    });
+    throw new ValidationError(
+      [{ field: "", code: "VALIDATION", message: "expected an array of schedules" }],
+      {
+        component: "declareSchedules",
+      },
+    );
   }
   const issues: ValidationIssue[] = [];
   const seen = new Map<string, number>();
