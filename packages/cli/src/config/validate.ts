@@ -1,0 +1,338 @@
+/**
+ * From what a config file exports to a {@link ResolvedConfig}: the zod schema, then core's own
+ * rules for every schedule and the risk limits, then the environment's overrides, then defaults.
+ * A pure function (no I/O): every problem is collected and thrown as one ConfigError naming the
+ * file and each field path.
+ */
+
+import { dirname, isAbsolute, resolve } from "node:path";
+import {
+  buildScheduleRecord,
+  compileTrigger,
+  DEFAULT_LEASE_MS,
+  isValidTimeZone,
+  type JobHandler,
+  type LogLevel,
+  type Notifier,
+  parseRiskLimits,
+  type RiskLimits,
+  type ScheduleInput,
+  ValidationError,
+  type ValidationIssue,
+} from "@tradecron/core";
+import ms from "ms";
+import type { z } from "zod";
+import { ConfigError } from "../errors.js";
+import { type EnvOverrides, envOverrides } from "./env.js";
+import {
+  type BrokerConfigs,
+  type BrokerFactory,
+  configSchema,
+  type NotifierConfig,
+  type WebhookNotifierConfig,
+} from "./schema.js";
+
+/** Storage with its paths made absolute and its connection string found. */
+export type ResolvedStorage =
+  | { type: "file"; dir: string }
+  | { type: "sqlite"; path: string }
+  | { type: "postgres"; url: string; schema?: string; tablePrefix?: string; poolSize?: number }
+  | { type: "memory" };
+
+/** A broker to build: a named type with its config, or a factory. */
+export type ResolvedBroker =
+  | { kind: "type"; config: BrokerConfigs[keyof BrokerConfigs] }
+  | { kind: "factory"; create: BrokerFactory };
+
+/** A job to register. */
+export interface ResolvedJob {
+  name: string;
+  handler: JobHandler<never>;
+  description: string | null;
+}
+
+/** A config ready to build from: validated, defaults filled, paths absolute, environment applied. */
+export interface ResolvedConfig {
+  /** The config file (absolute). */
+  file: string;
+  /** Its folder, against which relative paths were resolved. */
+  dir: string;
+  storage: ResolvedStorage;
+  broker: ResolvedBroker | null;
+  /** Console and webhook configs, or notifier objects. */
+  notifiers: (Exclude<NotifierConfig, Notifier> | Notifier)[];
+  risk: RiskLimits | undefined;
+  jobs: ResolvedJob[];
+  /** Declared schedules, each with an id and cron zones filled in. */
+  schedules: ScheduleInput[];
+  scheduler: {
+    enabled: boolean;
+    timezone: string;
+    instanceId: string | undefined;
+    leaseMs: number;
+    approvalExpiryMs: number | undefined;
+    stopTimeoutMs: number;
+    removeUndeclared: boolean;
+  };
+  health: { port: number; host: string } | null;
+  statusFile: { path: string; intervalMs: number } | null;
+  logLevel: LogLevel;
+}
+
+/** The path of a zod issue as people write it: `schedules[1].trigger.cron`. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out;
+}
+
+function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): ValidationIssue[] {
+  return error.issues.map((issue) => {
+    let message = issue.message;
+    if (issue.code === "unrecognized_keys") message = `unknown key(s): ${issue.keys.join(", ")}`;
+    return { field: fieldPath([...prefix, ...issue.path]), message, code: "VALIDATION" };
+  });
+}
+
+/** Core's dotted field (`trigger.expression`) under a config path, in the words the user wrote. */
+function coreField(prefix: string, field: string, input: Record<string, unknown>): string {
+  let f = field;
+  const trigger = input.trigger as Record<string, unknown> | undefined;
+  // Core reports the canonical field; a config written with the shorthand `cron:` should see `cron`.
+  if (trigger && "cron" in trigger && f === "trigger.expression") f = "trigger.cron";
+  f = f.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+  return f ? `${prefix}.${f}` : prefix;
+}
+
+function withZone(input: Record<string, unknown>, timezone: string): Record<string, unknown> {
+  const trigger = input.trigger;
+  if (!trigger || typeof trigger !== "object") return input;
+  const t = trigger as Record<string, unknown>;
+  const isCron = "cron" in t || t.type === "cron";
+  if (!isCron || t.timezone !== undefined) return input;
+  return { ...input, trigger: { ...t, timezone } };
+}
+
+function checkSchedules(
+  raw: readonly Record<string, unknown>[],
+  jobs: ReadonlySet<string>,
+  timezone: string,
+  now: number,
+  issues: ValidationIssue[],
+): ScheduleInput[] {
+  const out: ScheduleInput[] = [];
+  const seen = new Map<string, number>();
+  for (const [i, s] of raw.entries()) {
+    const at = `schedules[${i}]`;
+    if (typeof s.id !== "string" || s.id === "") {
+      issues.push({ field: `${at}.id`, message: "a declared schedule needs an id", code: "VALIDATION" });
+      continue;
+    }
+    const first = seen.get(s.id);
+    if (first !== undefined) {
+      issues.push({
+        field: `${at}.id`,
+        message: `schedule '${s.id}' is declared twice (first at schedules[${first}])`,
+        code: "VALIDATION",
+      });
+      continue;
+    }
+    seen.set(s.id, i);
+    const input = withZone(s, timezone);
+    try {
+      const record = buildScheduleRecord(input as unknown as ScheduleInput, now);
+      if (compileTrigger(record.trigger, record.id).next(now) === null) {
+        const once = record.trigger.type === "once";
+        issues.push({
+          field: coreField(at, once ? "trigger.at" : "trigger.expression", s),
+          message: "the trigger has no fire in the future",
+          code: once ? "INVALID_INSTANT" : "INVALID_CRON",
+        });
+        continue;
+      }
+      if (!jobs.has(record.job)) {
+        const known = [...jobs];
+        issues.push({
+          field: `${at}.job`,
+          message: `unknown job '${record.job}' (jobs: ${known.length ? known.join(", ") : "none"})`,
+          code: "UNKNOWN_JOB",
+        });
+        continue;
+      }
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      for (const issue of error.issues) issues.push({ ...issue, field: coreField(at, issue.field, s) });
+      continue;
+    }
+    out.push(input as unknown as ScheduleInput);
+  }
+  return out;
+}
+
+function resolveStorage(
+  parsed: z.output<typeof configSchema>["storage"],
+  env: EnvOverrides,
+  dir: string,
+  cwd: string,
+  issues: ValidationIssue[],
+): ResolvedStorage {
+  // A location from the environment is relative to where the command runs; one in the file, to the file.
+  const [s, base] = env.storage ? [env.storage, cwd] : [parsed ?? { type: "file" as const }, dir];
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  switch (s.type) {
+    case "file":
+      return { type: "file", dir: abs(s.dir ?? "tradecron-data") };
+    case "sqlite":
+      return { type: "sqlite", path: abs(s.path) };
+    case "memory":
+      return { type: "memory" };
+    case "postgres": {
+      const url = s.url ?? env.databaseUrl;
+      if (!url) {
+        issues.push({
+          field: "storage.url",
+          message: "PostgreSQL needs a connection string: set storage.url, TRADECRON_DATABASE_URL or DATABASE_URL",
+          code: "VALIDATION",
+        });
+        return { type: "memory" };
+      }
+      const { type: _t, url: _u, ...rest } = s as Extract<typeof s, { type: "postgres" }>;
+      return { type: "postgres", url, ...rest };
+    }
+  }
+}
+
+/**
+ * Validates what a config module exported (`raw`) and resolves it against the environment.
+ * Throws a ConfigError naming `file` and every field at fault; a bad environment variable is
+ * reported under `environment` with the variable's name.
+ */
+export function resolveConfig(
+  raw: unknown,
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { cwd?: string; now?: number } = {},
+): ResolvedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const now = options.now ?? Date.now();
+  const dir = dirname(file);
+  const fromEnv = envOverrides(env);
+  if (fromEnv.issues.length > 0) throw new ConfigError("environment", fromEnv.issues);
+  const o = fromEnv.overrides;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ConfigError(file, [
+      {
+        field: "",
+        message: "the config must export an object (export default { jobs, schedules, ... })",
+        code: "VALIDATION",
+      },
+    ]);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, zodIssues(result.error), { cause: result.error });
+  const c = result.data;
+  const issues: ValidationIssue[] = [];
+
+  const timezone = o.timezone ?? c.scheduler?.timezone ?? "UTC";
+  if (!isValidTimeZone(timezone)) {
+    issues.push({
+      field: "scheduler.timezone",
+      message: `unknown time zone '${timezone}' (expected an IANA name such as America/New_York)`,
+      code: "UNKNOWN_TIMEZONE",
+    });
+  }
+  const durationOf = (field: string, value: number | string | undefined, fallback: number, min = 0) => {
+    if (value === undefined) return fallback;
+    const n = typeof value === "number" ? value : ms(value as ms.StringValue);
+    if (typeof n !== "number" || !Number.isFinite(n) || n < min) {
+      issues.push({
+        field,
+        message: `'${String(value)}' is not a duration of at least ${min} ms (use ms, or '30s', '5m')`,
+        code: "INVALID_INTERVAL",
+      });
+      return fallback;
+    }
+    return Math.round(n);
+  };
+  const leaseMs = durationOf("scheduler.lease", c.scheduler?.lease, DEFAULT_LEASE_MS, 1000);
+  const stopTimeoutMs = o.stopTimeout
+    ? durationOf("TRADECRON_STOP_TIMEOUT", o.stopTimeout, 30_000)
+    : durationOf("scheduler.stopTimeout", c.scheduler?.stopTimeout, 30_000);
+  const approvalExpiryMs =
+    c.scheduler?.approvalExpiry === undefined
+      ? undefined
+      : durationOf("scheduler.approvalExpiry", c.scheduler.approvalExpiry, 0, 1);
+  const statusIntervalMs = durationOf(
+    "statusFile.interval",
+    typeof c.statusFile === "object" && c.statusFile ? c.statusFile.interval : undefined,
+    5000,
+    100,
+  );
+  const jobs: ResolvedJob[] = Object.entries(c.jobs).map(([name, j]) =>
+    typeof j === "function"
+      ? { name, handler: j as JobHandler<never>, description: null }
+      : { name, handler: j.handler as JobHandler<never>, description: j.description ?? null },
+  );
+  const schedules = checkSchedules(c.schedules ?? [], new Set(jobs.map((j) => j.name)), timezone, now, issues);
+  let risk: RiskLimits | undefined;
+  if (c.risk) {
+    try {
+      parseRiskLimits(c.risk);
+      risk = c.risk as RiskLimits;
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      for (const issue of error.issues) {
+        const field = issue.field.replace(/^(risk|limits)\.?/, "");
+        issues.push({ ...issue, field: field ? `risk.${field}` : "risk" });
+      }
+    }
+  }
+  const storage = resolveStorage(c.storage, o, dir, cwd, issues);
+  if (issues.length > 0) throw new ConfigError(file, issues);
+
+  const notifiers: ResolvedConfig["notifiers"] = [
+    ...((c.notifiers ?? [{ type: "console" }]) as ResolvedConfig["notifiers"]),
+  ];
+  if (o.webhook) notifiers.push({ type: "webhook", ...o.webhook } satisfies WebhookNotifierConfig);
+
+  const health = o.health ?? c.health;
+  const status = o.statusFile !== undefined ? o.statusFile : c.statusFile;
+  const statusBase = o.statusFile !== undefined ? cwd : dir;
+  const statusPath = typeof status === "string" ? status : status ? status.path : null;
+  return {
+    file,
+    dir,
+    storage,
+    broker:
+      c.broker === undefined || c.broker === null
+        ? null
+        : typeof c.broker === "function"
+          ? { kind: "factory", create: c.broker as BrokerFactory }
+          : { kind: "type", config: c.broker as BrokerConfigs[keyof BrokerConfigs] },
+    notifiers,
+    risk,
+    jobs,
+    schedules,
+    scheduler: {
+      enabled: o.enabled ?? c.scheduler?.enabled ?? true,
+      timezone,
+      instanceId: o.instanceId ?? c.scheduler?.instanceId,
+      leaseMs,
+      approvalExpiryMs,
+      stopTimeoutMs,
+      removeUndeclared: c.scheduler?.removeUndeclared ?? true,
+    },
+    health: health === false ? null : { port: health?.port ?? 8080, host: health?.host ?? "127.0.0.1" },
+    statusFile:
+      statusPath === null
+        ? null
+        : {
+            path: isAbsolute(statusPath) ? statusPath : resolve(statusBase, statusPath),
+            intervalMs: statusIntervalMs,
+          },
+    logLevel: o.logLevel ?? c.log?.level ?? "info",
+  };
+}

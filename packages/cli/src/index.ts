@@ -1,0 +1,33 @@
+/**
+ * `@tradecron/cli`: the `tradecron` command. Import `defineConfig` and the config types in a
+ * `tradecron.config.ts`; the rest is for hosts that embed the CLI's parts.
+ *
+ * @packageDocumentation
+ */
+
+export { defineConfig } from "./config/schema.js";
+export type {
+  BrokerConfig,
+  BrokerConfigs,
+  BrokerFactory,
+  BuildContext,
+  ConsoleNotifierConfig,
+  FileStorageConfig,
+  HealthConfig,
+  JobConfig,
+  MemoryStorageConfig,
+  NotifierConfig,
+  PaperBrokerConfig,
+  PostgresStorageConfig,
+  ScheduleConfig,
+  SchedulerConfig,
+  SqliteStorageConfig,
+  StatusFileConfig,
+  StorageConfig,
+  TradecronConfig,
+  WebhookNotifierConfig,
+} from "./config/schema.js";
+export { CONFIG_NAMES, loadConfig, type LoadConfigOptions } from "./config/load.js";
+export type { ResolvedConfig } from "./config/validate.js";
+export { ENV_VARS } from "./config/env.js";
+export { CliError, ConfigError, EXIT, type ExitCode, exitCodeOf } from "./errors.js";
