@@ -89,11 +89,24 @@ export function fieldPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function zodIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): ValidationIssue[] {
-  return error.issues.map((issue) => {
+type ZodIssue = z.ZodError["issues"][number];
+
+/**
+ * zod's issues as ValidationIssues. A union (`health: false | { port, host }`) that failed reports
+ * the branch that got furthest into the value (the one whose issues have the longest paths), so
+ * `health: { port: "80" }` reads `health.port: expected number`, not `health: Invalid input`.
+ */
+function zodIssues(issues: readonly ZodIssue[], prefix: readonly PropertyKey[] = []): ValidationIssue[] {
+  return issues.flatMap((issue): ValidationIssue[] => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const depth = (branch: readonly ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0] as ZodIssue[];
+      if (depth(best) > 0) return zodIssues(best, path);
+    }
     let message = issue.message;
     if (issue.code === "unrecognized_keys") message = `unknown key(s): ${issue.keys.join(", ")}`;
-    return { field: fieldPath([...prefix, ...issue.path]), message, code: "VALIDATION" };
+    return [{ field: fieldPath(path), message, code: "VALIDATION" }];
   });
 }
 
@@ -232,7 +245,7 @@ export function resolveConfig(
     ]);
   }
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, zodIssues(result.error), { cause: result.error });
+  if (!result.success) throw new ConfigError(file, zodIssues(result.error.issues), { cause: result.error });
   const c = result.data;
   const issues: ValidationIssue[] = [];
 

@@ -13,7 +13,7 @@
 
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError, type ValidationIssue } from "../errors.js";
+import { ConflictError, ValidationError, type ValidationIssue } from "../errors.js";
 import { buildScheduleRecord, recordToInput, type ScheduleInput } from "../schedule/schedule-input.js";
 import type { ScheduleRecord } from "../storage/records.js";
 import { compileTrigger } from "../triggers/compile.js";
@@ -170,8 +170,8 @@ function validateInputs(inputs: readonly ScheduleInput[], tag: string, now: numb
 
 /**
  * Plans a declaration against the stored schedules: a pure function of (stored, inputs, options,
- * now). Inputs must carry the tag already (see {@link declareSchedules}); steps come in input
- * order, removals last.
+ * now). Each input gets the tag, as {@link declareSchedules} stores it; steps come in input
+ * order, removals last. Inputs are assumed valid (declareSchedules validates them first).
  */
 export function planDeclaration(
   stored: readonly ScheduleRecord[],
@@ -182,7 +182,8 @@ export function planDeclaration(
   const byId = new Map(stored.map((r) => [r.id, r]));
   const steps: DeclarationStep[] = [];
   const declared = new Set<string>();
-  for (const input of inputs) {
+  for (const untagged of inputs) {
+    const input = withTag(untagged, options.tag);
     const id = input.id as string;
     declared.add(id);
     const previous = byId.get(id);
@@ -214,8 +215,9 @@ function fullUpdate(record: ScheduleRecord) {
   return update;
 }
 
+/** By code, not class: a storage adapter may have been loaded with another copy of core. */
 function isCode(error: unknown, code: string): boolean {
-  return (error instanceof ConflictError || error instanceof NotFoundError) && error.code === code;
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === code;
 }
 
 /**
@@ -250,7 +252,7 @@ export async function declareSchedules(
       }
       continue;
     }
-    const outcome = await converge(scheduler, inputById.get(step.id) as ScheduleInput, step, o.actor);
+    const outcome = await converge(scheduler, inputById.get(step.id) as ScheduleInput, step, o);
     report[outcome].push(step.id);
   }
   return report;
@@ -264,7 +266,7 @@ async function converge(
   scheduler: Scheduler,
   input: ScheduleInput,
   first: Exclude<DeclarationStep, { action: "remove" }>,
-  actor: string,
+  { actor, tag }: { actor: string; tag: string },
 ): Promise<"created" | "updated" | "unchanged"> {
   let step: Exclude<DeclarationStep, { action: "remove" }> = first;
   for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
@@ -293,7 +295,7 @@ async function converge(
     const [next] = planDeclaration(
       current ? [current] : [],
       [input],
-      { tag: "", removeMissing: false },
+      { tag, removeMissing: false },
       scheduler.clock.now(),
     );
     step = next as Exclude<DeclarationStep, { action: "remove" }>;
