@@ -9,9 +9,21 @@ import { realpathSync } from "node:fs";
 import { userInfo } from "node:os";
 import { TradecronError } from "@tradecron/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { approvalsListCommand, decideCommand, pauseAllCommand, resumeAllCommand, runJobCommand } from "./commands/act.js";
+import {
+  approvalsListCommand,
+  decideCommand,
+  pauseAllCommand,
+  resumeAllCommand,
+  runJobCommand,
+} from "./commands/act.js";
 import { type CliIO, CommandContext, type GlobalFlags } from "./commands/context.js";
-import { historyCommand, previewCommand, schedulesCommand, statusCommand, validateCommand } from "./commands/inspect.js";
+import {
+  historyCommand,
+  previewCommand,
+  schedulesCommand,
+  statusCommand,
+  validateCommand,
+} from "./commands/inspect.js";
 import { startCommand } from "./commands/start.js";
 import { ConfigError, EXIT, type ExitCode, exitCodeOf } from "./errors.js";
 import { initProject } from "./init/init.js";
@@ -20,7 +32,8 @@ const VERSION = "0.1.0";
 
 const positiveInt = (max: number) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
   return n;
 };
 
@@ -28,7 +41,10 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
   const program = new Command("tradecron")
     .description("Run tradecron schedules as a service, and operate them from a shell.")
     .version(VERSION)
-    .option("-c, --config <file>", "config file (default: tradecron.config.ts, .js, .json in the current folder; env TRADECRON_CONFIG)")
+    .option(
+      "-c, --config <file>",
+      "config file (default: tradecron.config.ts, .js, .json in the current folder; env TRADECRON_CONFIG)",
+    )
     .option("--json", "print JSON for scripts instead of tables")
     .option("--actor <name>", "who acts, for the audit log (env TRADECRON_ACTOR; default cli:<user>)")
     .showSuggestionAfterError()
@@ -37,12 +53,16 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
   const ctxOf = (cmd: Command) => new CommandContext(io, cmd.optsWithGlobals() as GlobalFlags);
   program
     .command("start")
-    .description("run the scheduler until SIGTERM/SIGINT: declares the config's schedules, serves /health and /status")
+    .description(
+      "run the scheduler until SIGTERM/SIGINT: declares the config's schedules, serves /health and /status",
+    )
     .action((_opts, cmd: Command) => run(() => startCommand(ctxOf(cmd))));
   program
     .command("run-job")
     .argument("<schedule-or-job>", "a schedule id, or a job with exactly one schedule")
-    .description("run one schedule now (a manual fire recorded with the actor) and wait for it; exit 0 ok, 1 failed, 5 skipped")
+    .description(
+      "run one schedule now (a manual fire recorded with the actor) and wait for it; exit 0 ok, 1 failed, 5 skipped",
+    )
     .action((target: string, _opts, cmd: Command) => run(() => runJobCommand(ctxOf(cmd), target)));
   program
     .command("status")
@@ -53,10 +73,14 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
     .argument("<schedule>", "schedule id (stored, or declared in the config)")
     .option("-n, --count <n>", "number of fires", positiveInt(1000), 10)
     .description("the next fires of a schedule, with the reason each would be skipped")
-    .action((id: string, opts: { count: number }, cmd: Command) => run(() => previewCommand(ctxOf(cmd), id, opts.count)));
+    .action((id: string, opts: { count: number }, cmd: Command) =>
+      run(() => previewCommand(ctxOf(cmd), id, opts.count)),
+    );
   program
     .command("schedules")
-    .description("stored schedules with trigger, state, next fire, last run, and how each compares to the config")
+    .description(
+      "stored schedules with trigger, state, next fire, last run, and how each compares to the config",
+    )
     .action((_opts, cmd: Command) => run(() => schedulesCommand(ctxOf(cmd))));
   program
     .command("history")
@@ -85,23 +109,33 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
       .option("--risk <list>", "risk levels: low,medium,high")
       .option("-s, --schedule <id>", "only this schedule")
       .option("-n, --limit <n>", "page size", positiveInt(1000), 50);
-  listOptions(approvals.command("list", { isDefault: true }).description("approvals, newest first (default: pending)")).action(
-    (opts, cmd: Command) => run(() => approvalsListCommand(ctxOf(cmd), opts)),
-  );
+  listOptions(
+    approvals.command("list", { isDefault: true }).description("approvals, newest first (default: pending)"),
+  ).action((opts, cmd: Command) => run(() => approvalsListCommand(ctxOf(cmd), opts)));
   for (const decision of ["approve", "reject"] as const) {
     approvals
       .command(decision)
       .argument("<id...>", "approval ids")
       .option("-r, --reason <text>", "why, for the audit log")
-      .description(decision === "approve" ? "approve: re-checked by the risk guard, then submitted" : "reject")
-      .action((ids: string[], opts: { reason?: string }, cmd: Command) => run(() => decideCommand(ctxOf(cmd), decision, ids, opts)));
+      .description(
+        decision === "approve" ? "approve: re-checked by the risk guard, then submitted" : "reject",
+      )
+      .action((ids: string[], opts: { reason?: string }, cmd: Command) =>
+        run(() => decideCommand(ctxOf(cmd), decision, ids, opts)),
+      );
   }
 
   program
     .command("init")
     .argument("[dir]", "folder to write into", ".")
-    .description("write a starter tradecron.config.ts, jobs.ts, tradecron.service (systemd) and tradecron.env")
-    .addOption(new Option("--storage <type>", "storage of the starter config").choices(["file", "sqlite", "postgres"]).default("file"))
+    .description(
+      "write a starter tradecron.config.ts, jobs.ts, tradecron.service (systemd) and tradecron.env",
+    )
+    .addOption(
+      new Option("--storage <type>", "storage of the starter config")
+        .choices(["file", "sqlite", "postgres"])
+        .default("file"),
+    )
     .option("--force", "overwrite existing files")
     .action((dir: string, opts: { storage: "file" | "sqlite" | "postgres"; force?: boolean }, cmd: Command) =>
       run(async () => {
@@ -118,7 +152,10 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
           unit: { user, node: process.execPath, bin },
         });
         if (ctx.json) ctx.printJson({ written });
-        else ctx.print(`wrote\n${written.map((w) => `  ${w}`).join("\n")}\nnext: tradecron validate, then tradecron start (or install tradecron.service)`);
+        else
+          ctx.print(
+            `wrote\n${written.map((w) => `  ${w}`).join("\n")}\nnext: tradecron validate, then tradecron start (or install tradecron.service)`,
+          );
         return EXIT.OK;
       }),
     );
@@ -138,7 +175,9 @@ function report(io: CliIO, error: unknown, json: boolean): ExitCode {
         ? { error: { ...error.toJSON(), file: error.file, issues: error.issues } }
         : error instanceof TradecronError
           ? { error: error.toJSON() }
-          : { error: { name: "Error", code: "INTERNAL", message: String((error as Error)?.message ?? error) } };
+          : {
+              error: { name: "Error", code: "INTERNAL", message: String((error as Error)?.message ?? error) },
+            };
     io.err(`${JSON.stringify({ exitCode: code, ...body })}\n`);
   } else if (error instanceof ConfigError) {
     io.err(`tradecron: ${error.describe()}\n`);
@@ -160,7 +199,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") {
+      if (
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) {
         return EXIT.OK;
       }
       return EXIT.USAGE;

@@ -42,7 +42,12 @@ export class CliError extends TradecronError {
   /** The process exit code this error ends with. */
   readonly exitCode: ExitCode;
 
-  constructor(code: ErrorCode, message: string, exitCode: ExitCode, options: { field?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    exitCode: ExitCode,
+    options: { field?: string; cause?: unknown } = {},
+  ) {
     super(code, message, options);
     this.exitCode = exitCode;
   }
@@ -81,7 +86,10 @@ export function exitCodeOf(error: unknown): ExitCode {
     return EXIT.FAILED;
   }
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EADDRINUSE|EACCES|28P01|3D000)$/.test(code)) {
+  if (
+    typeof code === "string" &&
+    /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EADDRINUSE|EACCES|28P01|3D000)$/.test(code)
+  ) {
     return EXIT.UNREACHABLE;
   }
   return EXIT.INTERNAL;

@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 
-export { defineConfig } from "./config/schema.js";
+export { ENV_VARS } from "./config/env.js";
+export { CONFIG_NAMES, type LoadConfigOptions, loadConfig } from "./config/load.js";
 export type {
   BrokerConfig,
   BrokerConfigs,
@@ -27,7 +28,6 @@ export type {
   TradecronConfig,
   WebhookNotifierConfig,
 } from "./config/schema.js";
-export { CONFIG_NAMES, loadConfig, type LoadConfigOptions } from "./config/load.js";
+export { defineConfig } from "./config/schema.js";
 export type { ResolvedConfig } from "./config/validate.js";
-export { ENV_VARS } from "./config/env.js";
 export { CliError, ConfigError, EXIT, type ExitCode, exitCodeOf } from "./errors.js";

@@ -38,7 +38,15 @@ function readStatusFile(dir: string) {
     state: string;
     scheduler_started: string;
     last_heartbeat: string;
-    jobs: Record<string, { last_start: string | null; last_end: string | null; status: string | null; last_success: string | null }>;
+    jobs: Record<
+      string,
+      {
+        last_start: string | null;
+        last_end: string | null;
+        status: string | null;
+        last_success: string | null;
+      }
+    >;
   };
 }
 
@@ -52,12 +60,20 @@ describe("tradecron start (SQLite)", () => {
     expect(service.events("schedule:next").map((l) => l.scheduleId)).toEqual(["manual", "tick"]);
     expect(await get(port, "/health")).toEqual({ status: 200, text: "OK\n" });
     await service.waitFor((l) => l.event === "run:succeeded" && l.scheduleId === "tick", 10_000, "a tick");
-    expect(service.events("run:started")[0]).toMatchObject({ scheduleId: "tick", kind: "scheduled", attempt: 1 });
+    expect(service.events("run:started")[0]).toMatchObject({
+      scheduleId: "tick",
+      kind: "scheduled",
+      attempt: 1,
+    });
     const status = JSON.parse((await get(port, "/status")).text);
     expect(status).toMatchObject({ state: "running", storage: "sqlite", health: { status: "healthy" } });
     expect(status.jobs.tick).toMatchObject({ job: "tick", status: "succeeded" });
     expect(status.jobs.tick.last_success).toEqual(expect.any(String));
-    await until(() => readStatusFile(dir).jobs.tick?.status === "succeeded", 8000, "the status file to show a success");
+    await until(
+      () => readStatusFile(dir).jobs.tick?.status === "succeeded",
+      8000,
+      "the status file to show a success",
+    );
     const file = readStatusFile(dir);
     expect(file.scheduler_started).toEqual(expect.any(String));
     expect(file.last_heartbeat).toEqual(expect.any(String));
@@ -68,9 +84,16 @@ describe("tradecron start (SQLite)", () => {
     const lastSuccess = stopped.jobs.tick?.last_success;
 
     // A restart with the same config changes nothing stored and reports the last runs at once.
-    const again = startService([], { cwd: dir, env: testEnv([{ ...TICK, trigger: { every: "1h" } }, MANUAL]) });
+    const again = startService([], {
+      cwd: dir,
+      env: testEnv([{ ...TICK, trigger: { every: "1h" } }, MANUAL]),
+    });
     const port2 = (await again.started()) as number;
-    expect(again.events("schedules:declared")[0]).toMatchObject({ updated: ["tick"], unchanged: ["manual"], created: [] });
+    expect(again.events("schedules:declared")[0]).toMatchObject({
+      updated: ["tick"],
+      unchanged: ["manual"],
+      created: [],
+    });
     const rebuilt = JSON.parse((await get(port2, "/status")).text);
     expect(rebuilt.jobs.tick.last_success).toBe(lastSuccess);
     expect(await again.stop("SIGINT")).toBe(0);
@@ -80,7 +103,9 @@ describe("tradecron start (SQLite)", () => {
     const dir = project();
     const service = startService([], {
       cwd: dir,
-      env: testEnv([{ id: "slow", job: "slow", trigger: { every: "1s" }, data: { ms: 20_000 } }], { T_STOP: "20s" }),
+      env: testEnv([{ id: "slow", job: "slow", trigger: { every: "1s" }, data: { ms: 20_000 } }], {
+        T_STOP: "20s",
+      }),
     });
     const port = (await service.started()) as number;
     await service.waitFor((l) => l.event === "run:started", 10_000, "the slow job to start");
@@ -96,7 +121,10 @@ describe("tradecron start (SQLite)", () => {
 
   it("runs a job from a second process while the service runs, recorded with the actor", async () => {
     const dir = project();
-    const service = startService([], { cwd: dir, env: testEnv([MANUAL, { id: "broken", job: "failing", trigger: { every: "1h" }, retry: 1 }]) });
+    const service = startService([], {
+      cwd: dir,
+      env: testEnv([MANUAL, { id: "broken", job: "failing", trigger: { every: "1h" }, retry: 1 }]),
+    });
     await service.started();
     const ok = await tradecron(["run-job", "manual", "--actor", "alice"], { cwd: dir, env: testEnv([]) });
     expect(ok.code).toBe(0);
@@ -104,12 +132,20 @@ describe("tradecron start (SQLite)", () => {
     expect(ok.stdout).toMatch(/^manual: succeeded after 1 attempt/);
     const failed = await tradecron(["run-job", "failing", "--json"], { cwd: dir });
     expect(failed.code).toBe(1);
-    expect(JSON.parse(failed.stdout)).toMatchObject({ scheduleId: "broken", execution: { status: "failed", error: { message: "broker said no" } } });
+    expect(JSON.parse(failed.stdout)).toMatchObject({
+      scheduleId: "broken",
+      execution: { status: "failed", error: { message: "broker said no" } },
+    });
     const missing = await tradecron(["run-job", "nope"], { cwd: dir });
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("no schedule or job named 'nope'");
     const history = await tradecron(["history", "--schedule", "manual", "--json"], { cwd: dir });
-    expect(JSON.parse(history.stdout).items[0]).toMatchObject({ kind: "manual", actor: "alice", status: "succeeded", result: { by: "alice" } });
+    expect(JSON.parse(history.stdout).items[0]).toMatchObject({
+      kind: "manual",
+      actor: "alice",
+      status: "succeeded",
+      result: { by: "alice" },
+    });
     const table = await tradecron(["schedules"], { cwd: dir, env: testEnv([MANUAL]) });
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^ID\s+JOB\s+TRIGGER/);
@@ -126,15 +162,31 @@ describe("tradecron start (SQLite)", () => {
     await good.stop();
     const before = await stored(dir);
     const cases: [string, string, RegExp][] = [
-      ["unknown-key.ts", `export default { jobs: {}, storage: { type: "sqlite", path: "./tc.db" }, sheduler: {} };`, /\(config\): unknown key\(s\): sheduler/],
-      ["wrong-type.ts", `export default { jobs: {}, storage: { type: "sqlite", path: "./tc.db" }, health: { port: "80" } };`, /health\.port: /],
+      [
+        "unknown-key.ts",
+        `export default { jobs: {}, storage: { type: "sqlite", path: "./tc.db" }, sheduler: {} };`,
+        /\(config\): unknown key\(s\): sheduler/,
+      ],
+      [
+        "wrong-type.ts",
+        `export default { jobs: {}, storage: { type: "sqlite", path: "./tc.db" }, health: { port: "80" } };`,
+        /health\.port: /,
+      ],
       [
         "bad-cron.ts",
         `export default { jobs: { t: () => {} }, storage: { type: "sqlite", path: "./tc.db" }, schedules: [{ id: "manual", job: "t", trigger: { cron: "99 * * * *" } }] };`,
         /schedules\[0\]\.trigger\.cron: /,
       ],
-      ["missing-module.ts", `import { jobs } from "./jobs-that-are-not-here"; export default { jobs };`, /a module it imports cannot be found/],
-      ["throws.ts", `throw new Error("API key missing"); export default {};`, /loading it threw: API key missing/],
+      [
+        "missing-module.ts",
+        `import { jobs } from "./jobs-that-are-not-here"; export default { jobs };`,
+        /a module it imports cannot be found/,
+      ],
+      [
+        "throws.ts",
+        `throw new Error("API key missing"); export default {};`,
+        /loading it threw: API key missing/,
+      ],
     ];
     for (const [name, text, message] of cases) {
       const file = write(dir, name, text);
@@ -156,7 +208,9 @@ describe("tradecron start (SQLite)", () => {
     await service.started();
     const run = await tradecron(["run-job", "manual"], { cwd: dir, env });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/held by a running instance\. File storage has a single writer, so commands must go through that instance's HTTP API/);
+    expect(run.stderr).toMatch(
+      /held by a running instance\. File storage has a single writer, so commands must go through that instance's HTTP API/,
+    );
     const status = await tradecron(["status"], { cwd: dir, env });
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/service: running, healthy, heartbeat/);
@@ -172,7 +226,10 @@ describe("tradecron start (SQLite)", () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
     const port = (blocker.address() as { port: number }).port;
-    const result = await tradecron(["start"], { cwd: dir, env: testEnv([MANUAL], { TRADECRON_HEALTH_PORT: String(port) }) });
+    const result = await tradecron(["start"], {
+      cwd: dir,
+      env: testEnv([MANUAL], { TRADECRON_HEALTH_PORT: String(port) }),
+    });
     blocker.close();
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/cannot serve \/health on 127\.0\.0\.1:\d+/);
@@ -219,12 +276,17 @@ describe("tradecron init", () => {
     const service = startService([], { cwd: app, env: { TRADECRON_HEALTH_PORT: "0" } });
     const port = (await service.started()) as number;
     expect((await get(port, "/health")).status).toBe(200);
-    expect(service.events("schedules:declared")[0]).toMatchObject({ created: ["daily-snapshot", "exit-check", "weekly-report"] });
+    expect(service.events("schedules:declared")[0]).toMatchObject({
+      created: ["daily-snapshot", "exit-check", "weekly-report"],
+    });
     expect(await service.stop()).toBe(0);
     expect(existsSync(join(app, "logs", "scheduler_status.json"))).toBe(true);
     let analyze: string | null = null;
     try {
-      analyze = execFileSync("systemd-analyze", ["verify", join(app, "tradecron.service")], { encoding: "utf8", stdio: "pipe" });
+      analyze = execFileSync("systemd-analyze", ["verify", join(app, "tradecron.service")], {
+        encoding: "utf8",
+        stdio: "pipe",
+      });
     } catch (error) {
       const e = error as { code?: string; stderr?: string };
       // Without systemd-analyze on the machine there is nothing to ask; a verify failure is a finding.

@@ -27,7 +27,6 @@ function project(name: string, type: "module" | "commonjs", importLine: string):
   return join(dir, "tradecron.config.ts");
 }
 
-
 async function jitiLoads(file: string): Promise<boolean> {
   const config = (await importConfig(file, {})) as { jobs: object };
   return Object.keys(config.jobs).length === 1;
@@ -38,7 +37,12 @@ const CASES = [
   ["type module, import './jobs'", false, "module", `import { jobs } from "./jobs";`],
   ["type module, import './jobs.js'", false, "module", `import { jobs } from "./jobs.js";`],
   ["type module, an enum", false, "module", `import { jobs } from "./enum-jobs.ts";`],
-  ["type commonjs (npm init's default), import './jobs.ts'", false, "commonjs", `import { jobs } from "./jobs.ts";`],
+  [
+    "type commonjs (npm init's default), import './jobs.ts'",
+    false,
+    "commonjs",
+    `import { jobs } from "./jobs.ts";`,
+  ],
   ["type commonjs, import './jobs'", false, "commonjs", `import { jobs } from "./jobs";`],
 ] as const;
 

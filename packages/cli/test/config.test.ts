@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
 import { loadConfig } from "../src/config/load.js";
 import { resolveConfig } from "../src/config/validate.js";
+import { ConfigError } from "../src/errors.js";
 import { cleanWork, workDir, write } from "./helpers.js";
 
 const dir = workDir();
@@ -43,14 +43,20 @@ describe("config: what a valid file gives", () => {
   it("reads JSON configs and default-export functions", async () => {
     const json = write(dir, "tc.json", JSON.stringify({ jobs: {}, storage: { type: "memory" } }));
     expect((await loadConfig({ path: json, env: {} })).storage).toEqual({ type: "memory" });
-    const fn = write(dir, "fn.mjs", `export default ({ env }) => ({ jobs: {}, scheduler: { instanceId: env.WHO } });`);
+    const fn = write(
+      dir,
+      "fn.mjs",
+      `export default ({ env }) => ({ jobs: {}, scheduler: { instanceId: env.WHO } });`,
+    );
     expect((await loadConfig({ path: fn, env: { WHO: "box-1" } })).scheduler.instanceId).toBe("box-1");
   });
 });
 
 describe("config: every problem names the file and the field", () => {
   it("an unknown key, at the top and nested", async () => {
-    expect(await issuesOf(`export default { ${JOBS}, schedulers: {} };`)).toEqual([["", "unknown key(s): schedulers"]]);
+    expect(await issuesOf(`export default { ${JOBS}, schedulers: {} };`)).toEqual([
+      ["", "unknown key(s): schedulers"],
+    ]);
     expect(await issuesOf(`export default { ${JOBS}, health: { prot: 80 } };`)).toEqual([
       ["health", expect.stringContaining("")],
     ]);
@@ -65,7 +71,9 @@ describe("config: every problem names the file and the field", () => {
     expect(await issuesOf(`export default { ${JOBS}, scheduler: { enabled: "yes" } };`)).toEqual([
       ["scheduler.enabled", expect.stringMatching(/boolean/)],
     ]);
-    expect(await issuesOf(`export default { jobs: { snap: 42 } };`)).toEqual([["jobs.snap", expect.any(String)]]);
+    expect(await issuesOf(`export default { jobs: { snap: 42 } };`)).toEqual([
+      ["jobs.snap", expect.any(String)],
+    ]);
   });
 
   it("an invalid cron, an unknown zone, an unknown job, a duplicate or missing id", async () => {
@@ -89,24 +97,37 @@ describe("config: every problem names the file and the field", () => {
   });
 
   it("bad risk limits, durations, notifiers, storage", async () => {
-    const issues = await issuesOf(`export default { ${JOBS}, risk: { maxOrderNotional: "lots", maxOpenOrders: 1.5 },
+    const issues =
+      await issuesOf(`export default { ${JOBS}, risk: { maxOrderNotional: "lots", maxOpenOrders: 1.5 },
       scheduler: { stopTimeout: "soon" } };`);
-    expect(issues.map((i) => i[0])).toEqual(["scheduler.stopTimeout", "risk.maxOrderNotional", "risk.maxOpenOrders"]);
-    expect((await issuesOf(`export default { ${JOBS}, notifiers: [{ type: "webhook", url: "ftp://x" }] };`))[0]?.[0]).toBe(
-      "notifiers[0].url",
-    );
+    expect(issues.map((i) => i[0])).toEqual([
+      "scheduler.stopTimeout",
+      "risk.maxOrderNotional",
+      "risk.maxOpenOrders",
+    ]);
+    expect(
+      (
+        await issuesOf(`export default { ${JOBS}, notifiers: [{ type: "webhook", url: "ftp://x" }] };`)
+      )[0]?.[0],
+    ).toBe("notifiers[0].url");
     expect(await issuesOf(`export default { ${JOBS}, storage: { type: "postgres" } };`)).toEqual([
       ["storage.url", expect.stringContaining("DATABASE_URL")],
     ]);
   });
 
   it("a missing module, a config that throws, a syntax error, a non-object, a missing file, bad JSON", async () => {
-    expect((await issuesOf(`import { x } from "./not-there"; export default { jobs: { x } };`))[0]?.[1]).toMatch(
-      /cannot be found|Cannot find/,
+    expect(
+      (await issuesOf(`import { x } from "./not-there"; export default { jobs: { x } };`))[0]?.[1],
+    ).toMatch(/cannot be found|Cannot find/);
+    expect((await issuesOf(`throw new Error("no API key"); export default {};`))[0]?.[1]).toBe(
+      "loading it threw: no API key",
     );
-    expect((await issuesOf(`throw new Error("no API key"); export default {};`))[0]?.[1]).toBe("loading it threw: no API key");
-    expect((await issuesOf(`export default { jobs: { ,, } };`))[0]?.[1]).toMatch(/^(syntax error|loading it threw)/);
-    expect(await issuesOf(`export default 42;`)).toEqual([["", expect.stringContaining("must export an object")]]);
+    expect((await issuesOf(`export default { jobs: { ,, } };`))[0]?.[1]).toMatch(
+      /^(syntax error|loading it threw)/,
+    );
+    expect(await issuesOf(`export default 42;`)).toEqual([
+      ["", expect.stringContaining("must export an object")],
+    ]);
     expect((await issuesOf(`{ "jobs": `, "bad.json"))[0]?.[1]).toMatch(/^not valid JSON/);
     const missing = await loadConfig({ path: `${dir}/none.ts`, env: {} }).catch((e: unknown) => e);
     expect((missing as ConfigError).issues[0]?.message).toBe("config file not found");
@@ -116,7 +137,10 @@ describe("config: every problem names the file and the field", () => {
 });
 
 describe("config: the environment", () => {
-  const base = { jobs: { snap: () => {} }, schedules: [{ id: "s", job: "snap", trigger: { cron: "15 22 * * *" } }] };
+  const base = {
+    jobs: { snap: () => {} },
+    schedules: [{ id: "s", job: "snap", trigger: { cron: "15 22 * * *" } }],
+  };
 
   it("maps the seeds' variables: SCHEDULER_ENABLED, SCHEDULER_TIMEZONE, SCHEDULER_WEBHOOK_URL, DATABASE_URL, LOG_LEVEL", () => {
     const c = resolveConfig({ ...base, storage: { type: "postgres" } }, "/x/c.ts", {
@@ -138,13 +162,18 @@ describe("config: the environment", () => {
   });
 
   it("lets TRADECRON_* win over the aliases, and overrides storage, health and the status file", () => {
-    const c = resolveConfig(base, "/x/c.ts", {
-      TRADECRON_ENABLED: "true",
-      SCHEDULER_ENABLED: "false",
-      TRADECRON_STORAGE: "sqlite:./here.db",
-      TRADECRON_HEALTH_PORT: "0",
-      TRADECRON_STATUS_FILE: "off",
-    }, { cwd: "/run" });
+    const c = resolveConfig(
+      base,
+      "/x/c.ts",
+      {
+        TRADECRON_ENABLED: "true",
+        SCHEDULER_ENABLED: "false",
+        TRADECRON_STORAGE: "sqlite:./here.db",
+        TRADECRON_HEALTH_PORT: "0",
+        TRADECRON_STATUS_FILE: "off",
+      },
+      { cwd: "/run" },
+    );
     expect(c.scheduler.enabled).toBe(true);
     expect(c.storage).toEqual({ type: "sqlite", path: "/run/here.db" });
     expect(c.health).toEqual({ port: 0, host: "127.0.0.1" });
@@ -155,7 +184,10 @@ describe("config: the environment", () => {
   it("names a bad variable without echoing its value", () => {
     const error = (() => {
       try {
-        resolveConfig(base, "/x/c.ts", { TRADECRON_HEALTH_PORT: "http", SCHEDULER_WEBHOOK_URL: "not a url secret-token" });
+        resolveConfig(base, "/x/c.ts", {
+          TRADECRON_HEALTH_PORT: "http",
+          SCHEDULER_WEBHOOK_URL: "not a url secret-token",
+        });
       } catch (e) {
         return e as ConfigError;
       }

@@ -4,7 +4,7 @@
  * error; then both roll out the same change: one update each.
  */
 
-import { declareSchedules, Scheduler, type ScheduleInput } from "@tradecron/core";
+import { declareSchedules, type ScheduleInput, Scheduler } from "@tradecron/core";
 import { PostgresStorage } from "@tradecron/storage-sql";
 import { afterEach, describe, expect, it } from "vitest";
 import { dropSchema, PG_URL, uniqueSchema, usePostgres } from "./helpers.js";
@@ -62,12 +62,19 @@ describe("declareSchedules on PostgreSQL", () => {
       expect(creates.items).toHaveLength(ids.length);
 
       const v2 = SCHEDULES.map((s) => ({ ...s, description: "v2" }));
-      const [ua, ub] = await Promise.all([declareSchedules(a.scheduler, v2), declareSchedules(b.scheduler, v2)]);
+      const [ua, ub] = await Promise.all([
+        declareSchedules(a.scheduler, v2),
+        declareSchedules(b.scheduler, v2),
+      ]);
       expect([...ua.updated, ...ub.updated].sort()).toEqual(ids);
-      expect((await b.scheduler.listSchedules()).map((s) => [s.revision, s.description])).toEqual(ids.map(() => [2, "v2"]));
+      expect((await b.scheduler.listSchedules()).map((s) => [s.revision, s.description])).toEqual(
+        ids.map(() => [2, "v2"]),
+      );
       const again = await declareSchedules(a.scheduler, v2);
       expect(again.unchanged).toEqual(ids);
-      expect((await a.scheduler.listAudit({ action: "schedule.update", limit: 1000 })).items).toHaveLength(ids.length);
+      expect((await a.scheduler.listAudit({ action: "schedule.update", limit: 1000 })).items).toHaveLength(
+        ids.length,
+      );
     } finally {
       await Promise.all([a.storage.close(), b.storage.close()]);
     }

@@ -47,9 +47,17 @@ export function writeTestConfig(dir: string): string {
 }
 
 /** A schedule for T_SCHEDULES. */
-export type TestSchedule = { id: string; job: string; trigger: Record<string, unknown>; [k: string]: unknown };
+export type TestSchedule = {
+  id: string;
+  job: string;
+  trigger: Record<string, unknown>;
+  [k: string]: unknown;
+};
 
 /** The environment of a test service. */
-export function testEnv(schedules: TestSchedule[], extra: Record<string, string> = {}): Record<string, string> {
+export function testEnv(
+  schedules: TestSchedule[],
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { T_SCHEDULES: JSON.stringify(schedules), ...extra };
 }

@@ -151,7 +151,11 @@ export class ServiceProcess {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no ${what} within ${timeoutMs} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join("\n")}\n${this.stderr}`));
+        reject(
+          new Error(
+            `no ${what} within ${timeoutMs} ms; logs:\n${this.logs.map((l) => JSON.stringify(l)).join("\n")}\n${this.stderr}`,
+          ),
+        );
       }, timeoutMs);
       const listener = () => {
         if (check()) return;
@@ -237,9 +241,12 @@ export function usePostgres(): void {
     try {
       await adminPool().query("SELECT 1");
     } catch (error) {
-      throw new Error(`PostgreSQL is not reachable at ${PG_URL}: these tests need a real server (CI starts one)`, {
-        cause: error,
-      });
+      throw new Error(
+        `PostgreSQL is not reachable at ${PG_URL}: these tests need a real server (CI starts one)`,
+        {
+          cause: error,
+        },
+      );
     }
   });
   afterAll(async () => {

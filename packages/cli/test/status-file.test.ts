@@ -18,7 +18,8 @@ afterAll(() => cleanWork(dir));
 /** A snapshot big enough (~200 KB) that a write takes several syscalls. */
 function snapshot(n: number) {
   const jobs: Record<string, unknown> = {};
-  for (let i = 0; i < 800; i++) jobs[`schedule-${i}`] = { last_start: new Date(n).toISOString(), status: "succeeded", n };
+  for (let i = 0; i < 800; i++)
+    jobs[`schedule-${i}`] = { last_start: new Date(n).toISOString(), status: "succeeded", n };
   return { written: n, jobs };
 }
 
@@ -38,7 +39,9 @@ process.stdout.write(JSON.stringify({ reads, torn, missing }));
 
 function hammer(path: string, ms: number): Promise<{ reads: number; torn: number; missing: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-e", READER, path, String(ms)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["-e", READER, path, String(ms)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;

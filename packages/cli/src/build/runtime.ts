@@ -4,7 +4,7 @@
  * instance, so it fires nothing and takes nothing over) to act on the shared storage.
  */
 
-import { PaperBroker, type Broker, type Logger, Scheduler, type Storage } from "@tradecron/core";
+import { type Broker, type Logger, PaperBroker, Scheduler, type Storage } from "@tradecron/core";
 import type { ResolvedConfig } from "../config/validate.js";
 import { createBroker } from "./brokers.js";
 import { createNotifiers } from "./notifiers.js";
@@ -46,7 +46,9 @@ export async function buildRuntime(config: ResolvedConfig, options: RuntimeOptio
     ...(broker ? { broker } : {}),
     ...(broker instanceof PaperBroker ? { prices: (symbol: string) => broker.getPrice(symbol) } : {}),
     ...(config.risk ? { risk: config.risk } : {}),
-    ...(config.scheduler.approvalExpiryMs === undefined ? {} : { approvalExpiry: config.scheduler.approvalExpiryMs }),
+    ...(config.scheduler.approvalExpiryMs === undefined
+      ? {}
+      : { approvalExpiry: config.scheduler.approvalExpiryMs }),
   });
   if (options.jobs !== false) {
     for (const job of config.jobs) {

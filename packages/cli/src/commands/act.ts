@@ -37,8 +37,13 @@ export function pauseAllCommand(
     });
     if (ctx.json) ctx.printJson(result);
     else {
-      ctx.print(`pause-all is in force (by ${result.control.pausedBy} at ${when(result.control.pausedAt)}): no schedule fires on any instance until resume-all`);
-      if (result.cancelledOrders) ctx.print(`open orders cancelled: ${result.cancelledOrders.cancelled}, failed: ${result.cancelledOrders.failed.length}`);
+      ctx.print(
+        `pause-all is in force (by ${result.control.pausedBy} at ${when(result.control.pausedAt)}): no schedule fires on any instance until resume-all`,
+      );
+      if (result.cancelledOrders)
+        ctx.print(
+          `open orders cancelled: ${result.cancelledOrders.cancelled}, failed: ${result.cancelledOrders.failed.length}`,
+        );
     }
     return result.cancelledOrders && result.cancelledOrders.failed.length > 0 ? EXIT.FAILED : EXIT.OK;
   });
@@ -49,12 +54,22 @@ export function resumeAllCommand(ctx: CommandContext): Promise<ExitCode> {
   return ctx.withOperations(async (ops) => {
     const control = await ops.resumeAll({ actor: ctx.actor });
     if (ctx.json) ctx.printJson({ control });
-    else ctx.print("pause-all lifted: schedules fire again (missed fires follow each schedule's misfire policy)");
+    else
+      ctx.print(
+        "pause-all lifted: schedules fire again (missed fires follow each schedule's misfire policy)",
+      );
     return EXIT.OK;
   });
 }
 
-const APPROVAL_STATUSES = new Set<ApprovalStatus>(["pending", "approved", "rejected", "expired", "submitted", "failed"]);
+const APPROVAL_STATUSES = new Set<ApprovalStatus>([
+  "pending",
+  "approved",
+  "rejected",
+  "expired",
+  "submitted",
+  "failed",
+]);
 const RISKS = new Set<RiskLevel>(["low", "medium", "high"]);
 
 function listOf<T extends string>(value: string | undefined, allowed: Set<T>, flag: string): T[] | undefined {
@@ -62,7 +77,12 @@ function listOf<T extends string>(value: string | undefined, allowed: Set<T>, fl
   const items = value.split(",").map((s) => s.trim()) as T[];
   for (const item of items) {
     if (!allowed.has(item)) {
-      throw new CliError("VALIDATION", `${flag}: unknown value '${item}' (${[...allowed].join(", ")})`, EXIT.USAGE, { field: flag });
+      throw new CliError(
+        "VALIDATION",
+        `${flag}: unknown value '${item}' (${[...allowed].join(", ")})`,
+        EXIT.USAGE,
+        { field: flag },
+      );
     }
   }
   return items;
@@ -135,7 +155,12 @@ export function decideCommand(
       ctx.print(
         table(
           ["ID", "OK", "STATUS", "DETAIL"],
-          results.map((r) => [r.id, r.ok ? "yes" : "no", r.status ?? "-", r.reason ?? (r.brokerOrderId ? `order ${r.brokerOrderId}` : "")]),
+          results.map((r) => [
+            r.id,
+            r.ok ? "yes" : "no",
+            r.status ?? "-",
+            r.reason ?? (r.brokerOrderId ? `order ${r.brokerOrderId}` : ""),
+          ]),
         ),
       );
     return decisionExit(results);

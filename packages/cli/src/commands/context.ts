@@ -77,7 +77,9 @@ export class CommandContext {
   }
 
   /** Runs `fn` over the config's operations and closes them afterwards. */
-  async withOperations(fn: (ops: Operations, config: ResolvedConfig) => Promise<ExitCode>): Promise<ExitCode> {
+  async withOperations(
+    fn: (ops: Operations, config: ResolvedConfig) => Promise<ExitCode>,
+  ): Promise<ExitCode> {
     const config = await this.loadConfig();
     const ops: Operations = new DirectOperations(config, this.commandLogger(), this.io.env);
     let interrupted = false;

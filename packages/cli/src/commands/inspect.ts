@@ -7,7 +7,8 @@ import { describeTrigger, duration, when } from "../render/format.js";
 import { table } from "../render/table.js";
 import type { CommandContext } from "./context.js";
 
-const lastRunText = (e: ExecutionRecord | null) => (e ? `${e.status} ${when(e.startedAt ?? e.scheduledAt)}` : "-");
+const lastRunText = (e: ExecutionRecord | null) =>
+  e ? `${e.status} ${when(e.startedAt ?? e.scheduledAt)}` : "-";
 
 /** `tradecron schedules`. */
 export function schedulesCommand(ctx: CommandContext): Promise<ExitCode> {
@@ -62,7 +63,15 @@ export function previewCommand(ctx: CommandContext, id: string, count: number): 
   });
 }
 
-const STATUSES = new Set<ExecutionStatus>(["claimed", "running", "succeeded", "failed", "timed_out", "skipped", "cancelled"]);
+const STATUSES = new Set<ExecutionStatus>([
+  "claimed",
+  "running",
+  "succeeded",
+  "failed",
+  "timed_out",
+  "skipped",
+  "cancelled",
+]);
 
 /** `tradecron history`. */
 export function historyCommand(
@@ -72,18 +81,28 @@ export function historyCommand(
   const status = options.status?.split(",").map((s) => s.trim()) as ExecutionStatus[] | undefined;
   for (const s of status ?? []) {
     if (!STATUSES.has(s)) {
-      throw new CliError("VALIDATION", `--status: unknown status '${s}' (${[...STATUSES].join(", ")})`, EXIT.USAGE, {
-        field: "status",
-      });
+      throw new CliError(
+        "VALIDATION",
+        `--status: unknown status '${s}' (${[...STATUSES].join(", ")})`,
+        EXIT.USAGE,
+        {
+          field: "status",
+        },
+      );
     }
   }
   let from: number | undefined;
   if (options.since) {
     from = Date.parse(options.since);
     if (!Number.isFinite(from) || !/(Z|[+-]\d{2}:?\d{2})$/i.test(options.since)) {
-      throw new CliError("VALIDATION", "--since: expected an ISO 8601 instant with a zone (2026-01-05T00:00:00Z)", EXIT.USAGE, {
-        field: "since",
-      });
+      throw new CliError(
+        "VALIDATION",
+        "--since: expected an ISO 8601 instant with a zone (2026-01-05T00:00:00Z)",
+        EXIT.USAGE,
+        {
+          field: "since",
+        },
+      );
     }
   }
   return ctx.withOperations(async (ops) => {
@@ -163,7 +182,13 @@ export function statusCommand(ctx: CommandContext): Promise<ExitCode> {
       ctx.print(
         table(
           ["RUNNING", "SCHEDULED", "STATUS", "INSTANCE", "LEASE UNTIL"],
-          s.active.map((e) => [e.scheduleId, when(e.scheduledAt), e.status, e.instanceId, when(e.leaseExpiresAt)]),
+          s.active.map((e) => [
+            e.scheduleId,
+            when(e.scheduledAt),
+            e.status,
+            e.instanceId,
+            when(e.leaseExpiresAt),
+          ]),
         ),
       );
     }

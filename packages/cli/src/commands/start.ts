@@ -5,8 +5,8 @@
  * deadline) and exits 1 so the supervisor restarts it.
  */
 
-import { createLogger } from "../logging/logger.js";
 import { EXIT, type ExitCode } from "../errors.js";
+import { createLogger } from "../logging/logger.js";
 import { Service } from "../service/service.js";
 import type { CommandContext } from "./context.js";
 
@@ -29,7 +29,10 @@ export async function startCommand(ctx: CommandContext): Promise<ExitCode> {
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
-        logger.warn({ event: "service:forced", signal }, `${signal} again: exiting now; unfinished fires are taken over after their lease`);
+        logger.warn(
+          { event: "service:forced", signal },
+          `${signal} again: exiting now; unfinished fires are taken over after their lease`,
+        );
         resolve(signal === "SIGINT" ? EXIT.INTERRUPTED : EXIT.TERMINATED);
         return;
       }
@@ -38,10 +41,16 @@ export async function startCommand(ctx: CommandContext): Promise<ExitCode> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
     process.on("unhandledRejection", (reason) => {
-      logger.error({ event: "process:unhandled-rejection", err: reason }, "a promise rejected with no handler (a job's fire-and-forget?); carrying on");
+      logger.error(
+        { event: "process:unhandled-rejection", err: reason },
+        "a promise rejected with no handler (a job's fire-and-forget?); carrying on",
+      );
     });
     process.on("uncaughtException", (error) => {
-      logger.fatal({ event: "process:uncaught-exception", err: error }, `uncaught exception: ${error.message}; stopping`);
+      logger.fatal(
+        { event: "process:uncaught-exception", err: error },
+        `uncaught exception: ${error.message}; stopping`,
+      );
       signals++;
       stop("uncaught exception", EXIT.FAILED);
     });

@@ -53,7 +53,11 @@ export const ENV_VARS = {
     field: "health.port",
     description: "health server port, `off` to disable",
   },
-  healthHost: { names: ["TRADECRON_HEALTH_HOST"], field: "health.host", description: "health server address" },
+  healthHost: {
+    names: ["TRADECRON_HEALTH_HOST"],
+    field: "health.host",
+    description: "health server address",
+  },
   statusFile: {
     names: ["TRADECRON_STATUS_FILE"],
     field: "statusFile",

@@ -69,7 +69,10 @@ function describeLoadError(error: unknown): string {
  * Imports the config module and returns what it exports by default (a function export is called
  * with `{ env }` and awaited). Throws a ConfigError naming the file when it cannot be read or run.
  */
-export async function importConfig(file: string, env: Readonly<Record<string, string | undefined>>): Promise<unknown> {
+export async function importConfig(
+  file: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<unknown> {
   const ext = extname(file).toLowerCase();
   let exported: unknown;
   if (ext === ".json") {
@@ -86,20 +89,31 @@ export async function importConfig(file: string, env: Readonly<Record<string, st
     }
   } else if (CODE_EXTENSIONS.has(ext)) {
     // No cache on disk: a config is small, and a service under ProtectSystem=strict cannot write one.
-    const jiti = createJiti(pathToFileURL(file).href, { fsCache: false, moduleCache: false, interopDefault: true });
+    const jiti = createJiti(pathToFileURL(file).href, {
+      fsCache: false,
+      moduleCache: false,
+      interopDefault: true,
+    });
     try {
       exported = await jiti.import(file, { default: true });
     } catch (error) {
       throw loadFailure(file, describeLoadError(error), error);
     }
   } else {
-    throw loadFailure(file, `unsupported config type '${ext}' (use .ts, .mts, .cts, .js, .mjs, .cjs or .json)`);
+    throw loadFailure(
+      file,
+      `unsupported config type '${ext}' (use .ts, .mts, .cts, .js, .mjs, .cjs or .json)`,
+    );
   }
   if (typeof exported === "function") {
     try {
       exported = await (exported as (ctx: { env: typeof env }) => unknown)({ env });
     } catch (error) {
-      throw loadFailure(file, `its default export threw: ${String((error as Error)?.message ?? error)}`, error);
+      throw loadFailure(
+        file,
+        `its default export threw: ${String((error as Error)?.message ?? error)}`,
+        error,
+      );
     }
   }
   return exported;

@@ -41,7 +41,11 @@ export interface MemoryStorageConfig {
 }
 
 /** Where schedules, fires, approvals, orders and the audit log live. */
-export type StorageConfig = FileStorageConfig | SqliteStorageConfig | PostgresStorageConfig | MemoryStorageConfig;
+export type StorageConfig =
+  | FileStorageConfig
+  | SqliteStorageConfig
+  | PostgresStorageConfig
+  | MemoryStorageConfig;
 
 /** The paper broker: a simulated account inside the `tradecron start` process. */
 export interface PaperBrokerConfig {
@@ -161,7 +165,8 @@ export interface TradecronConfig {
 }
 
 const isFunction = (v: unknown): boolean => typeof v === "function";
-const fn = (what: string) => z.custom<(...args: never[]) => unknown>(isFunction, { message: `${what} must be a function` });
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>(isFunction, { message: `${what} must be a function` });
 const duration = z.union([z.number().nonnegative(), z.string().min(1)]);
 const relPath = z.string().trim().min(1);
 
@@ -189,10 +194,7 @@ export const brokerTypeSchemas = {
   }),
 };
 
-const brokerSchema = z.union([
-  fn("broker factory"),
-  z.discriminatedUnion("type", [brokerTypeSchemas.paper]),
-]);
+const brokerSchema = z.union([fn("broker factory"), z.discriminatedUnion("type", [brokerTypeSchemas.paper])]);
 
 const notifierSchema = z.union([
   z.strictObject({ type: z.literal("console") }),

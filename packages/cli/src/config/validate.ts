@@ -207,7 +207,8 @@ function resolveStorage(
       if (!url) {
         issues.push({
           field: "storage.url",
-          message: "PostgreSQL needs a connection string: set storage.url, TRADECRON_DATABASE_URL or DATABASE_URL",
+          message:
+            "PostgreSQL needs a connection string: set storage.url, TRADECRON_DATABASE_URL or DATABASE_URL",
           code: "VALIDATION",
         });
         return { type: "memory" };
@@ -289,7 +290,13 @@ export function resolveConfig(
       ? { name, handler: j as JobHandler<never>, description: null }
       : { name, handler: j.handler as JobHandler<never>, description: j.description ?? null },
   );
-  const schedules = checkSchedules(c.schedules ?? [], new Set(jobs.map((j) => j.name)), timezone, now, issues);
+  const schedules = checkSchedules(
+    c.schedules ?? [],
+    new Set(jobs.map((j) => j.name)),
+    timezone,
+    now,
+    issues,
+  );
   let risk: RiskLimits | undefined;
   if (c.risk) {
     try {

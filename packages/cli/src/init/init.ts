@@ -3,7 +3,14 @@
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CliError, EXIT } from "../errors.js";
-import { configTemplate, envTemplate, type InitStorage, jobsTemplate, unitTemplate, type UnitOptions } from "./templates.js";
+import {
+  configTemplate,
+  envTemplate,
+  type InitStorage,
+  jobsTemplate,
+  type UnitOptions,
+  unitTemplate,
+} from "./templates.js";
 
 /** Options of {@link initProject}. */
 export interface InitOptions {
@@ -32,9 +39,14 @@ export async function initProject(options: InitOptions): Promise<string[]> {
     const taken: string[] = [];
     for (const [name] of files) if (await exists(join(dir, name))) taken.push(name);
     if (taken.length > 0) {
-      throw new CliError("CONFLICT", `${dir} has ${taken.join(", ")} already: nothing written (--force overwrites)`, EXIT.USAGE, {
-        field: "dir",
-      });
+      throw new CliError(
+        "CONFLICT",
+        `${dir} has ${taken.join(", ")} already: nothing written (--force overwrites)`,
+        EXIT.USAGE,
+        {
+          field: "dir",
+        },
+      );
     }
   }
   await mkdir(dir, { recursive: true });

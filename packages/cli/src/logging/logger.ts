@@ -23,7 +23,10 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { pid: process.pid, ...options.base },
       // A secret that reaches a log line by accident is masked (connection strings, tokens).
-      redact: { paths: ["*.password", "*.secret", "*.token", "*.authorization", "*.connectionString"], censor: "***" },
+      redact: {
+        paths: ["*.password", "*.secret", "*.token", "*.authorization", "*.connectionString"],
+        censor: "***",
+      },
     },
     pino.destination({ dest: options.fd ?? 1, sync: true }),
   );

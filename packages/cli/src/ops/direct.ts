@@ -19,8 +19,8 @@ import {
   NotFoundError,
   type Page,
   planDeclaration,
-  type Scheduler,
   type ScheduleRecord,
+  type Scheduler,
 } from "@tradecron/core";
 import { brokerIsShared } from "../build/brokers.js";
 import { buildRuntime, type Runtime } from "../build/runtime.js";
@@ -88,10 +88,15 @@ export class DirectOperations implements Operations {
           { field: "storage", cause: error },
         );
       }
-      throw new CliError("STORAGE", `cannot open the storage (${describeStorage(s)}): ${e.message ?? String(error)}`, EXIT.UNREACHABLE, {
-        field: "storage",
-        cause: error,
-      });
+      throw new CliError(
+        "STORAGE",
+        `cannot open the storage (${describeStorage(s)}): ${e.message ?? String(error)}`,
+        EXIT.UNREACHABLE,
+        {
+          field: "storage",
+          cause: error,
+        },
+      );
     }
     this.runtime = runtime;
     return runtime.scheduler;
@@ -132,7 +137,14 @@ export class DirectOperations implements Operations {
     }
     for (const step of plan) {
       if (step.action === "create") {
-        views.push({ schedule: null, id: step.id, declared: "missing", changed: [], next: null, lastRun: null });
+        views.push({
+          schedule: null,
+          id: step.id,
+          declared: "missing",
+          changed: [],
+          next: null,
+          lastRun: null,
+        });
       }
     }
     return views;
@@ -264,8 +276,13 @@ export class DirectOperations implements Operations {
     return { scheduleId: schedule.id, execution };
   }
 
-  async pauseAll(options: { actor: string; reason?: string; cancelOpenOrders?: boolean }): Promise<PauseAllResult> {
-    const canCancel = Boolean(options.cancelOpenOrders) && (!this.config.broker || brokerIsShared(this.config.broker));
+  async pauseAll(options: {
+    actor: string;
+    reason?: string;
+    cancelOpenOrders?: boolean;
+  }): Promise<PauseAllResult> {
+    const canCancel =
+      Boolean(options.cancelOpenOrders) && (!this.config.broker || brokerIsShared(this.config.broker));
     const scheduler = await this.open({ broker: canCancel });
     // The pause itself never waits on the broker: it is written first, whatever happens next.
     const result = await scheduler.pauseAll({
@@ -311,12 +328,18 @@ export class DirectOperations implements Operations {
       );
     }
     const scheduler = await this.open({ broker: true });
-    return scheduler.approve(ids, { actor: options.actor, ...(options.reason ? { reason: options.reason } : {}) });
+    return scheduler.approve(ids, {
+      actor: options.actor,
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
   }
 
   async reject(ids: string[], options: { actor: string; reason?: string }): Promise<DecisionResult[]> {
     const scheduler = await this.open();
-    return scheduler.reject(ids, { actor: options.actor, ...(options.reason ? { reason: options.reason } : {}) });
+    return scheduler.reject(ids, {
+      actor: options.actor,
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
   }
 
   async close(timeoutMs = 30_000): Promise<void> {

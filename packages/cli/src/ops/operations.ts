@@ -102,7 +102,10 @@ export interface Operations {
   /** `direct` (storage) or `remote` (HTTP API). */
   readonly mode: "direct" | "remote";
   schedules(): Promise<ScheduleView[]>;
-  preview(id: string, count: number): Promise<{ scheduleId: string; declaredOnly: boolean; fires: PreviewFire[] }>;
+  preview(
+    id: string,
+    count: number,
+  ): Promise<{ scheduleId: string; declaredOnly: boolean; fires: PreviewFire[] }>;
   history(query: HistoryQuery): Promise<Page<ExecutionRecord>>;
   status(): Promise<StatusView>;
   /** Runs a schedule (or the one schedule of a job) now, as a manual fire by `actor`, and waits for it. */

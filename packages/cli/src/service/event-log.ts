@@ -29,7 +29,10 @@ export function logEvents(scheduler: Scheduler, logger: Logger): () => void {
     logger.info({ event: "run:started", ...fire(execution), attempt }, `fired ${execution.scheduleId}`),
   );
   on("run:succeeded", ({ execution, durationMs }) =>
-    logger.info({ event: "run:succeeded", ...fire(execution), durationMs }, `${execution.scheduleId} succeeded`),
+    logger.info(
+      { event: "run:succeeded", ...fire(execution), durationMs },
+      `${execution.scheduleId} succeeded`,
+    ),
   );
   on("run:retrying", ({ execution, attempt, delayMs, error }) =>
     logger.warn(
@@ -44,10 +47,16 @@ export function logEvents(scheduler: Scheduler, logger: Logger): () => void {
     ),
   );
   on("run:timed-out", ({ execution, timeoutMs }) =>
-    logger.error({ event: "run:timed-out", ...fire(execution), timeoutMs }, `${execution.scheduleId} timed out`),
+    logger.error(
+      { event: "run:timed-out", ...fire(execution), timeoutMs },
+      `${execution.scheduleId} timed out`,
+    ),
   );
   on("run:cancelled", ({ execution, reason }) =>
-    logger.warn({ event: "run:cancelled", ...fire(execution), reason }, `${execution.scheduleId} cancelled: ${reason}`),
+    logger.warn(
+      { event: "run:cancelled", ...fire(execution), reason },
+      `${execution.scheduleId} cancelled: ${reason}`,
+    ),
   );
   on("run:skipped", ({ execution, reason }) =>
     logger.info(
@@ -68,7 +77,10 @@ export function logEvents(scheduler: Scheduler, logger: Logger): () => void {
     ),
   );
   on("scheduler:paused-all", ({ actor, reason }) =>
-    logger.warn({ event: "scheduler:paused-all", actor, reason }, `pause-all by ${actor}: no fires until resume-all`),
+    logger.warn(
+      { event: "scheduler:paused-all", actor, reason },
+      `pause-all by ${actor}: no fires until resume-all`,
+    ),
   );
   on("scheduler:resumed-all", ({ actor }) =>
     logger.info({ event: "scheduler:resumed-all", actor }, `pause-all lifted by ${actor}`),
@@ -81,11 +93,18 @@ export function logEvents(scheduler: Scheduler, logger: Logger): () => void {
   );
   on("approval:requested", ({ approval }) =>
     logger.info(
-      { event: "approval:requested", approvalId: approval.id, scheduleId: approval.scheduleId, riskLevel: approval.riskLevel },
+      {
+        event: "approval:requested",
+        approvalId: approval.id,
+        scheduleId: approval.scheduleId,
+        riskLevel: approval.riskLevel,
+      },
       `approval ${approval.id} waits for a decision`,
     ),
   );
-  on("order:rejected", (p) => logger.warn({ event: "order:rejected", ...p }, `order rejected (${p.rule}): ${p.reason}`));
+  on("order:rejected", (p) =>
+    logger.warn({ event: "order:rejected", ...p }, `order rejected (${p.rule}): ${p.reason}`),
+  );
   on("scheduler:error", ({ error, context }) =>
     logger.error({ event: "scheduler:error", context, err: error }, `${context}: ${error.message}`),
   );

@@ -32,7 +32,10 @@ export function healthHandler(source: HealthSource): RequestListener {
           ? "OK\n"
           : `OK (degraded: ${h.reasons.join("; ")})\n`
         : `UNHEALTHY: ${h.reasons.join("; ")}\n`;
-      res.writeHead(ok ? 200 : 503, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
+      res.writeHead(ok ? 200 : 503, {
+        "content-type": "text/plain; charset=utf-8",
+        "cache-control": "no-store",
+      });
       res.end(req.method === "HEAD" ? undefined : body);
       return;
     }

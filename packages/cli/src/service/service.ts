@@ -9,7 +9,13 @@
  */
 
 import { basename } from "node:path";
-import { declareSchedules, type DeclareReport, type Logger, type Scheduler, type Storage } from "@tradecron/core";
+import {
+  type DeclareReport,
+  declareSchedules,
+  type Logger,
+  type Scheduler,
+  type Storage,
+} from "@tradecron/core";
 import { buildRuntime } from "../build/runtime.js";
 import { describeStorage } from "../build/storage.js";
 import type { ResolvedConfig } from "../config/validate.js";
@@ -57,7 +63,11 @@ export class Service {
     let health: HealthServer | null = null;
     if (config.health) {
       try {
-        health = await startHealthServer({ health: () => scheduler.health(), status: snapshot }, config.health.port, config.health.host);
+        health = await startHealthServer(
+          { health: () => scheduler.health(), status: snapshot },
+          config.health.port,
+          config.health.host,
+        );
       } catch (error) {
         throw new CliError(
           "VALIDATION",
@@ -161,7 +171,9 @@ export class Service {
       await this.statusFile?.stop();
       this.unfollow();
       await this.health?.close();
-      await this.storage.close().catch((error: unknown) => this.logger.error({ err: error }, "closing the storage failed"));
+      await this.storage
+        .close()
+        .catch((error: unknown) => this.logger.error({ err: error }, "closing the storage failed"));
       clearInterval(this.keepAlive);
       this.logger.info({ event: "service:stopped", reason }, "tradecron stopped");
     })();

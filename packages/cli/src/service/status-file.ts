@@ -46,7 +46,8 @@ export class StatusFile {
         if (this.failedOnce) this.logger.info({ path: this.path }, "status file written again");
         this.failedOnce = false;
       } catch (error) {
-        if (!this.failedOnce) this.logger.warn({ err: error, path: this.path }, "could not write the status file");
+        if (!this.failedOnce)
+          this.logger.warn({ err: error, path: this.path }, "could not write the status file");
         this.failedOnce = true;
       }
     });
