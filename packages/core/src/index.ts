@@ -58,6 +58,7 @@ export {
   type DeclarationStep,
   type DeclareOptions,
   type DeclareReport,
+  declarationIssues,
   declareSchedules,
   planDeclaration,
 } from "./scheduler/declare.js";

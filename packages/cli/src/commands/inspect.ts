@@ -1,6 +1,6 @@
 /** The read-only commands: schedules, preview, history, status, validate. */
 
-import type { ExecutionRecord, ExecutionStatus } from "@tradecron/core";
+import { type ExecutionRecord, type ExecutionStatus, FINAL_STATUSES } from "@tradecron/core";
 import { describeStorage } from "../build/storage.js";
 import { CliError, EXIT, type ExitCode } from "../errors.js";
 import { describeTrigger, duration, when } from "../render/format.js";
@@ -63,15 +63,7 @@ export function previewCommand(ctx: CommandContext, id: string, count: number): 
   });
 }
 
-const STATUSES = new Set<ExecutionStatus>([
-  "claimed",
-  "running",
-  "succeeded",
-  "failed",
-  "timed_out",
-  "skipped",
-  "cancelled",
-]);
+const STATUSES = new Set<ExecutionStatus>(["claimed", "running", ...FINAL_STATUSES]);
 
 /** `tradecron history`. */
 export function historyCommand(

@@ -7,9 +7,8 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import {
-  buildScheduleRecord,
-  compileTrigger,
   DEFAULT_LEASE_MS,
+  declarationIssues,
   isValidTimeZone,
   type JobHandler,
   type LogLevel,
@@ -136,52 +135,34 @@ function checkSchedules(
   now: number,
   issues: ValidationIssue[],
 ): ScheduleInput[] {
+  const zoned = raw.map((s) => withZone(s, timezone)) as unknown as ScheduleInput[];
+  // Core's own check of a declaration (ids, duplicates, every field, a future fire), under config paths.
+  const found: { i: number; issue: ValidationIssue }[] = [];
+  for (const issue of declarationIssues(zoned, now)) {
+    const m = /^\[(\d+)\]\.?(.*)$/.exec(issue.field);
+    const i = Number(m?.[1] ?? -1);
+    found.push({ i, issue: { ...issue, field: coreField(`schedules[${i}]`, m?.[2] ?? "", raw[i] ?? {}) } });
+  }
+  const bad = new Set(found.map((f) => f.i));
   const out: ScheduleInput[] = [];
-  const seen = new Map<string, number>();
-  for (const [i, s] of raw.entries()) {
-    const at = `schedules[${i}]`;
-    if (typeof s.id !== "string" || s.id === "") {
-      issues.push({ field: `${at}.id`, message: "a declared schedule needs an id", code: "VALIDATION" });
-      continue;
-    }
-    const first = seen.get(s.id);
-    if (first !== undefined) {
-      issues.push({
-        field: `${at}.id`,
-        message: `schedule '${s.id}' is declared twice (first at schedules[${first}])`,
-        code: "VALIDATION",
+  for (const [i, input] of zoned.entries()) {
+    if (bad.has(i)) continue;
+    if (!jobs.has(input.job.trim())) {
+      const known = [...jobs];
+      found.push({
+        i,
+        issue: {
+          field: `schedules[${i}].job`,
+          message: `unknown job '${input.job}' (jobs: ${known.length ? known.join(", ") : "none"})`,
+          code: "UNKNOWN_JOB",
+        },
       });
       continue;
     }
-    seen.set(s.id, i);
-    const input = withZone(s, timezone);
-    try {
-      const record = buildScheduleRecord(input as unknown as ScheduleInput, now);
-      if (compileTrigger(record.trigger, record.id).next(now) === null) {
-        const once = record.trigger.type === "once";
-        issues.push({
-          field: coreField(at, once ? "trigger.at" : "trigger.expression", s),
-          message: "the trigger has no fire in the future",
-          code: once ? "INVALID_INSTANT" : "INVALID_CRON",
-        });
-        continue;
-      }
-      if (!jobs.has(record.job)) {
-        const known = [...jobs];
-        issues.push({
-          field: `${at}.job`,
-          message: `unknown job '${record.job}' (jobs: ${known.length ? known.join(", ") : "none"})`,
-          code: "UNKNOWN_JOB",
-        });
-        continue;
-      }
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      for (const issue of error.issues) issues.push({ ...issue, field: coreField(at, issue.field, s) });
-      continue;
-    }
-    out.push(input as unknown as ScheduleInput);
+    out.push(input);
   }
+  // In the order of the file, whichever check found them.
+  issues.push(...found.sort((a, b) => a.i - b.i).map((f) => f.issue));
   return out;
 }
 

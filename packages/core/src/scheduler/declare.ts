@@ -112,22 +112,17 @@ function declaredRecord(input: ScheduleInput, now: number, previous: ScheduleRec
 }
 
 /**
- * Validates a whole declaration before anything is written: each input must carry a unique id and
- * build a valid record whose trigger still fires. Throws one ValidationError listing every
- * problem, with fields like `[2].trigger.expression`.
+ * Every problem of a declaration, found without writing anything: each input must carry a unique
+ * id and build a valid record (with the tag added) whose trigger still fires. Fields are prefixed
+ * with the input's position: `[2].trigger.expression`. Pure; hosts use it to check a config.
  */
-function validateInputs(inputs: readonly ScheduleInput[], tag: string, now: number): ScheduleInput[] {
-  if (!Array.isArray(inputs)) {
-    throw new ValidationError(
-      [{ field: "", code: "VALIDATION", message: "expected an array of schedules" }],
-      {
-        component: "declareSchedules",
-      },
-    );
-  }
+export function declarationIssues(
+  inputs: readonly ScheduleInput[],
+  now: number,
+  tag: string = DECLARED_TAG,
+): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const seen = new Map<string, number>();
-  const tagged: ScheduleInput[] = [];
   for (const [i, input] of inputs.entries()) {
     const at = `[${i}]`;
     if (!input || typeof input !== "object" || typeof input.id !== "string" || input.id === "") {
@@ -144,9 +139,8 @@ function validateInputs(inputs: readonly ScheduleInput[], tag: string, now: numb
       continue;
     }
     seen.set(input.id, i);
-    const candidate = withTag(input, tag);
     try {
-      const record = buildScheduleRecord(candidate, now);
+      const record = buildScheduleRecord(withTag(input, tag), now);
       if (compileTrigger(record.trigger, record.id).next(now) === null) {
         const once = record.trigger.type === "once";
         issues.push({
@@ -160,12 +154,24 @@ function validateInputs(inputs: readonly ScheduleInput[], tag: string, now: numb
       for (const issue of error.issues) {
         issues.push({ ...issue, field: issue.field ? `${at}.${issue.field}` : at });
       }
-      continue;
     }
-    tagged.push(candidate);
   }
+  return issues;
+}
+
+/** Validates a whole declaration before anything is written (one ValidationError listing every problem). */
+function validateInputs(inputs: readonly ScheduleInput[], tag: string, now: number): ScheduleInput[] {
+  if (!Array.isArray(inputs)) {
+    throw new ValidationError(
+      [{ field: "", code: "VALIDATION", message: "expected an array of schedules" }],
+      {
+        component: "declareSchedules",
+      },
+    );
+  }
+  const issues = declarationIssues(inputs, now, tag);
   if (issues.length > 0) throw new ValidationError(issues, { component: "declareSchedules" });
-  return tagged;
+  return inputs.map((input) => withTag(input, tag));
 }
 
 /**
