@@ -123,12 +123,16 @@ describe("tradecron start (SQLite)", () => {
     const dir = project();
     const service = startService([], {
       cwd: dir,
-      env: testEnv([MANUAL, { id: "broken", job: "failing", trigger: { every: "1h" }, retry: 1 }]),
+      env: testEnv([
+        MANUAL,
+        { id: "broken", job: "failing", trigger: { every: "1h" }, retry: 1 },
+        { id: "buy", job: "buy", trigger: { every: "1h" } },
+      ]),
     });
     await service.started();
     const ok = await tradecron(["run-job", "manual", "--actor", "alice"], { cwd: dir, env: testEnv([]) });
     expect(ok.code).toBe(0);
-    expect(ok.stderr).toContain("orders of this run go to this command's own paper account"); // a warning, not an error
+    expect(ok.stderr).toBe("");
     expect(ok.stdout).toMatch(/^manual: succeeded after 1 attempt/);
     const failed = await tradecron(["run-job", "failing", "--json"], { cwd: dir });
     expect(failed.code).toBe(1);
@@ -136,6 +140,9 @@ describe("tradecron start (SQLite)", () => {
       scheduleId: "broken",
       execution: { status: "failed", error: { message: "broker said no" } },
     });
+    const buy = await tradecron(["run-job", "buy"], { cwd: dir });
+    expect(buy.code, buy.stderr).toBe(0);
+    expect(buy.stderr).toContain("the orders of this run went to this command's own paper account");
     const missing = await tradecron(["run-job", "nope"], { cwd: dir });
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain("no schedule or job named 'nope'");

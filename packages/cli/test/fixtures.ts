@@ -31,6 +31,7 @@ export default {
     slow: async (ctx) => { await wait(Number(ctx.data?.ms ?? 3000), ctx.signal); return { slept: ctx.data?.ms ?? 3000, attempt: ctx.fire.attempt }; },
     manual: async (ctx) => ({ by: ctx.fire.actor, kind: ctx.fire.kind }),
     failing: async () => { throw new Error("broker said no"); },
+    buy: async (ctx) => ctx.submit({ symbol: "SPY", side: "buy", qty: 1 }),
     propose: async (ctx) => { await ctx.propose({ symbol: "SPY", side: "buy", qty: 1, riskLevel: "low", rationale: "cli test", confidence: 0.9 }); return null; },
   },
   schedules: JSON.parse(env.T_SCHEDULES ?? "[]"),

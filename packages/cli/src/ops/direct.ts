@@ -266,14 +266,22 @@ export class DirectOperations implements Operations {
   async runJob(target: string, options: { actor: string }): Promise<RunJobResult> {
     const scheduler = await this.open({ broker: true });
     const schedule = await this.resolveTarget(scheduler, target);
-    if (this.config.broker && !brokerIsShared(this.config.broker)) {
+    let warned = false;
+    const warn = () => {
+      if (warned || !this.config.broker || brokerIsShared(this.config.broker)) return;
+      warned = true;
       this.logger.warn(
         { scheduleId: schedule.id },
-        `${PAPER_IN_SERVICE}: orders of this run go to this command's own paper account`,
+        `${PAPER_IN_SERVICE}: the orders of this run went to this command's own paper account`,
       );
+    };
+    scheduler.on("order:submitted", warn);
+    try {
+      const execution = await scheduler.trigger(schedule.id, { actor: options.actor });
+      return { scheduleId: schedule.id, execution };
+    } finally {
+      scheduler.off("order:submitted", warn);
     }
-    const execution = await scheduler.trigger(schedule.id, { actor: options.actor });
-    return { scheduleId: schedule.id, execution };
   }
 
   async pauseAll(options: {
