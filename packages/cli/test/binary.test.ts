@@ -9,11 +9,22 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { SqliteStorage } from "@tradecron/storage-sql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { testEnv, writeTestConfig } from "./fixtures.js";
-import { BIN, cleanWork, requireBuilt, startService, tradecron, until, workDir, write } from "./helpers.js";
+import {
+  BIN,
+  cleanWork,
+  killServices,
+  requireBuilt,
+  startService,
+  tradecron,
+  until,
+  workDir,
+  write,
+} from "./helpers.js";
 
 beforeAll(() => requireBuilt());
+afterEach(() => killServices());
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) cleanWork(d);

@@ -186,7 +186,16 @@ export class ServiceProcess {
   }
 }
 
-/** Spawns `tradecron start <args>`. */
+const running = new Set<ServiceProcess>();
+
+/** Kills every service a test started and did not stop (a failed assertion must not leak processes). */
+export async function killServices(): Promise<void> {
+  const left = [...running];
+  running.clear();
+  await Promise.all(left.map((s) => s.stop("SIGKILL")));
+}
+
+/** Spawns `tradecron start <args>`; {@link killServices} (run after each test) ends it if the test did not. */
 export function startService(
   args: string[],
   options: { cwd: string; env?: Record<string, string | undefined> },
@@ -196,7 +205,10 @@ export function startService(
     env: childEnv(options.env ?? {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return new ServiceProcess(child);
+  const service = new ServiceProcess(child);
+  running.add(service);
+  void service.exited.then(() => running.delete(service));
+  return service;
 }
 
 /** Polls `condition` until it holds; rejects with `message` after `timeoutMs`. */

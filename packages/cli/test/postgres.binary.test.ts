@@ -5,11 +5,12 @@
  */
 
 import { PostgresStorage } from "@tradecron/storage-sql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type TestSchedule, testEnv, writeTestConfig } from "./fixtures.js";
 import {
   cleanWork,
   dropSchema,
+  killServices,
   PG_URL,
   requireBuilt,
   type ServiceProcess,
@@ -23,6 +24,7 @@ import {
 
 usePostgres();
 beforeAll(() => requireBuilt());
+afterEach(() => killServices());
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
