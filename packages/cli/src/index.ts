@@ -5,6 +5,8 @@
  * @packageDocumentation
  */
 
+export { runCli } from "./cli.js";
+export type { CliIO } from "./commands/context.js";
 export { ENV_VARS } from "./config/env.js";
 export { CONFIG_NAMES, type LoadConfigOptions, loadConfig } from "./config/load.js";
 export type {
@@ -29,5 +31,19 @@ export type {
   WebhookNotifierConfig,
 } from "./config/schema.js";
 export { defineConfig } from "./config/schema.js";
-export type { ResolvedConfig } from "./config/validate.js";
+export { type ResolvedConfig, resolveConfig } from "./config/validate.js";
 export { CliError, ConfigError, EXIT, type ExitCode, exitCodeOf } from "./errors.js";
+export { DirectOperations } from "./ops/direct.js";
+export type {
+  ApprovalQuery,
+  DeclaredState,
+  HistoryQuery,
+  Operations,
+  PauseAllResult,
+  RunJobResult,
+  ScheduleStatusView,
+  ScheduleView,
+  StatusView,
+} from "./ops/operations.js";
+export { Service, type ServiceOptions } from "./service/service.js";
+export type { JobSnapshot, StatusSnapshot } from "./service/snapshot.js";

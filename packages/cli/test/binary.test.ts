@@ -77,7 +77,12 @@ describe("tradecron start (SQLite)", () => {
       attempt: 1,
     });
     const status = JSON.parse((await get(port, "/status")).text);
-    expect(status).toMatchObject({ state: "running", storage: "sqlite", health: { status: "healthy" } });
+    expect(status).toMatchObject({
+      state: "running",
+      storage: "sqlite",
+      url: `http://127.0.0.1:${port}`,
+      health: { status: "healthy" },
+    });
     expect(status.jobs.tick).toMatchObject({ job: "tick", status: "succeeded" });
     expect(status.jobs.tick.last_success).toEqual(expect.any(String));
     await until(

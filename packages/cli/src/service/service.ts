@@ -59,8 +59,9 @@ export class Service {
     const { config, logger } = options;
     const { scheduler, storage } = await buildRuntime(config, { logger, env: options.env ?? process.env });
     let lastRuns = new LastRuns();
-    const snapshot = () => statusSnapshot(scheduler, lastRuns);
     let health: HealthServer | null = null;
+    const url = () => (health ? `http://${health.address.address}:${health.address.port}` : null);
+    const snapshot = () => statusSnapshot(scheduler, lastRuns, url());
     if (config.health) {
       try {
         health = await startHealthServer(
@@ -136,7 +137,7 @@ export class Service {
           storage: where,
           config: config.file,
           enabled: config.scheduler.enabled,
-          health: health ? `http://${health.address.address}:${health.address.port}/health` : null,
+          health: health ? `${url()}/health` : null,
           healthPort: health?.address.port ?? null,
           statusFile: config.statusFile?.path ?? null,
         },

@@ -35,6 +35,8 @@ export interface StatusSnapshot {
   storage: string;
   paused_all: boolean;
   paused_all_by: string | null;
+  /** Where this instance serves /health and /status (commands will find its HTTP API here). */
+  url: string | null;
   health: { status: string; reasons: string[] };
   approvals_pending: number;
   counters: Record<string, number>;
@@ -42,7 +44,11 @@ export interface StatusSnapshot {
 }
 
 /** Builds the snapshot from the scheduler's status and the last runs. */
-export async function statusSnapshot(scheduler: Scheduler, lastRuns: LastRuns): Promise<StatusSnapshot> {
+export async function statusSnapshot(
+  scheduler: Scheduler,
+  lastRuns: LastRuns,
+  url: string | null = null,
+): Promise<StatusSnapshot> {
   const status = await scheduler.status();
   const health = scheduler.health();
   const jobs: Record<string, JobSnapshot> = {};
@@ -70,6 +76,7 @@ export async function statusSnapshot(scheduler: Scheduler, lastRuns: LastRuns): 
     storage: status.storage,
     paused_all: status.pausedAll,
     paused_all_by: status.pausedAllBy,
+    url,
     health: { status: health.status, reasons: health.reasons },
     approvals_pending: status.approvalsPending,
     counters: { ...status.counters },
