@@ -14,7 +14,6 @@ export type {
   BrokerConfigs,
   BrokerFactory,
   BuildContext,
-  ConsoleNotifierConfig,
   FileStorageConfig,
   HealthConfig,
   JobConfig,
@@ -28,7 +27,6 @@ export type {
   StatusFileConfig,
   StorageConfig,
   TradecronConfig,
-  WebhookNotifierConfig,
 } from "./config/schema.js";
 export { defineConfig } from "./config/schema.js";
 export { type ResolvedConfig, resolveConfig } from "./config/validate.js";

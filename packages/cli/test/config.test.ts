@@ -181,6 +181,33 @@ describe("config: the environment", () => {
     expect(resolveConfig(base, "/x/c.ts", { TRADECRON_HEALTH_PORT: "off" }).health).toBeNull();
   });
 
+  it("builds notifiers with core's notifierFromConfig: a missing secret is a config error, the webhook is never doubled", () => {
+    const error = (() => {
+      try {
+        resolveConfig({ ...base, notifiers: [{ type: "console" }, { type: "slack" }] }, "/x/c.ts", {});
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
+    expect(error?.issues).toEqual([
+      expect.objectContaining({
+        field: "notifiers[1].url",
+        message: expect.stringContaining("TRADECRON_SLACK_WEBHOOK_URL"),
+      }),
+    ]);
+    const env = {
+      TRADECRON_WEBHOOK_URL: "https://hooks.example.com/a",
+      TRADECRON_SLACK_WEBHOOK_URL: "https://hooks.slack.com/x",
+    };
+    // A webhook entry without a url reads the variable itself: no second webhook is added.
+    const c = resolveConfig(
+      { ...base, notifiers: [{ type: "webhook" }, { type: "slack", minSeverity: "critical" }] },
+      "/x/c.ts",
+      env,
+    );
+    expect(c.notifiers).toEqual([{ type: "webhook" }, { type: "slack", minSeverity: "critical" }]);
+  });
+
   it("names a bad variable without echoing its value", () => {
     const error = (() => {
       try {

@@ -1,22 +1,29 @@
-/** The notifiers a config names: the console, a webhook, or the user's own objects. */
+/**
+ * The notifiers a config names: entries of core's notifier config, built by core's
+ * `notifierFromConfig`, or the user's own objects. NOTIFIER_TYPES is the extension point: a
+ * notifier package's type (`emailNotifierType` from @tradecron/notify-email) is added here.
+ */
 
-import { ConsoleNotifier, type Notifier, WebhookNotifier } from "@tradecron/core";
+import { CORE_NOTIFIER_TYPES, type Notifier, type NotifierType, notifierFromConfig } from "@tradecron/core";
 import type { ResolvedConfig } from "../config/validate.js";
 
+/** The notifier types a config may name. */
+export const NOTIFIER_TYPES: readonly NotifierType[] = CORE_NOTIFIER_TYPES;
+
+/** Builds one entry (throws core's ValidationError naming `field` for a bad one, or a missing secret). */
+export function createNotifier(
+  entry: ResolvedConfig["notifiers"][number],
+  env: Readonly<Record<string, string | undefined>>,
+  field: string,
+): Notifier {
+  if (!("type" in entry) && typeof (entry as Notifier).notify === "function") return entry as Notifier;
+  return notifierFromConfig(entry, { env, field, types: NOTIFIER_TYPES });
+}
+
 /** Builds the configured notifiers. */
-export function createNotifiers(configs: ResolvedConfig["notifiers"]): Notifier[] {
-  return configs.map((n) => {
-    if (!("type" in n)) return n;
-    if (n.type === "console") return new ConsoleNotifier();
-    if (n.type === "webhook") {
-      return new WebhookNotifier({
-        url: n.url,
-        ...(n.secret ? { secret: n.secret } : {}),
-        ...(n.headers ? { headers: n.headers } : {}),
-        ...(n.attempts ? { attempts: n.attempts } : {}),
-        ...(n.timeout === undefined ? {} : { timeout: n.timeout }),
-      });
-    }
-    return n as Notifier;
-  });
+export function createNotifiers(
+  configs: ResolvedConfig["notifiers"],
+  env: Readonly<Record<string, string | undefined>>,
+): Notifier[] {
+  return configs.map((entry, i) => createNotifier(entry, env, `notifiers[${i}]`));
 }

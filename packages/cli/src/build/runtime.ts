@@ -41,7 +41,7 @@ export async function buildRuntime(config: ResolvedConfig, options: RuntimeOptio
     storage,
     logger: options.logger,
     leaseMs: config.scheduler.leaseMs,
-    notifiers: createNotifiers(config.notifiers),
+    notifiers: createNotifiers(config.notifiers, options.env ?? process.env),
     ...(instanceId ? { instanceId } : {}),
     ...(broker ? { broker } : {}),
     ...(broker instanceof PaperBroker ? { prices: (symbol: string) => broker.getPrice(symbol) } : {}),

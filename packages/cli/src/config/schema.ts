@@ -5,7 +5,15 @@
  * validate.ts), so a config accepts exactly what the Scheduler accepts.
  */
 
-import type { Broker, JobHandler, LogLevel, Notifier, RiskLimits, ScheduleInput } from "@tradecron/core";
+import type {
+  Broker,
+  NotifierConfig as CoreNotifierConfig,
+  JobHandler,
+  LogLevel,
+  Notifier,
+  RiskLimits,
+  ScheduleInput,
+} from "@tradecron/core";
 import { z } from "zod";
 
 /** FileStorage in a folder (one process at a time: commands then go through the running instance). */
@@ -82,25 +90,12 @@ export type BrokerFactory = (context: BuildContext) => Broker | Promise<Broker>;
 /** A broker by config (`{ type: "paper" }`) or a factory function. */
 export type BrokerConfig = BrokerConfigs[keyof BrokerConfigs] | BrokerFactory;
 
-/** The console notifier (stderr). */
-export interface ConsoleNotifierConfig {
-  type: "console";
-}
-
-/** A JSON webhook, HMAC-signed when `secret` is set (core's WebhookNotifier). */
-export interface WebhookNotifierConfig {
-  type: "webhook";
-  url: string;
-  secret?: string;
-  headers?: Record<string, string>;
-  /** Tries in all (default 3). */
-  attempts?: number;
-  /** Per-request timeout (default 10 s). */
-  timeout?: number | string;
-}
-
-/** A notifier by config, or any object with a `notify(notification)` method. */
-export type NotifierConfig = ConsoleNotifierConfig | WebhookNotifierConfig | Notifier;
+/**
+ * A notifier: an entry of core's notifier config (`{ type: "console" | "webhook" | "slack" |
+ * "discord" | "telegram", ... }`, secrets as values or `{ env: "NAME" }`), checked and built by
+ * core's `notifierFromConfig`; or any object with a `notify(notification)` method.
+ */
+export type NotifierConfig = CoreNotifierConfig | Notifier;
 
 /** A job: its handler, or the handler with a description. */
 export type JobConfig = JobHandler<never> | { handler: JobHandler<never>; description?: string };
@@ -196,20 +191,13 @@ export const brokerTypeSchemas = {
 
 const brokerSchema = z.union([fn("broker factory"), z.discriminatedUnion("type", [brokerTypeSchemas.paper])]);
 
+// Typed entries are checked by core's notifierFromConfig afterwards (validate.ts): its schemas own the fields.
 const notifierSchema = z.union([
-  z.strictObject({ type: z.literal("console") }),
-  z.strictObject({
-    type: z.literal("webhook"),
-    url: z.url({ protocol: /^https?$/ }),
-    secret: z.string().min(1).optional(),
-    headers: z.record(z.string(), z.string()).optional(),
-    attempts: z.number().int().min(1).max(20).optional(),
-    timeout: duration.optional(),
+  z.looseObject({ type: z.string().min(1) }),
+  z.custom<Notifier>((v) => typeof v === "object" && v !== null && isFunction((v as Notifier).notify), {
+    message:
+      "a notifier is { type: 'console' | 'webhook' | 'slack' | 'discord' | 'telegram', ... } or an object with notify()",
   }),
-  z.custom<Notifier>(
-    (v) => typeof v === "object" && v !== null && !("type" in v) && isFunction((v as Notifier).notify),
-    { message: "a notifier is { type: 'console' }, { type: 'webhook', url }, or an object with notify()" },
-  ),
 ]);
 
 const jobSchema = z.union([

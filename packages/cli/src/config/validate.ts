@@ -12,7 +12,6 @@ import {
   isValidTimeZone,
   type JobHandler,
   type LogLevel,
-  type Notifier,
   parseRiskLimits,
   type RiskLimits,
   type ScheduleInput,
@@ -21,15 +20,10 @@ import {
 } from "@tradecron/core";
 import ms from "ms";
 import type { z } from "zod";
+import { createNotifier } from "../build/notifiers.js";
 import { ConfigError } from "../errors.js";
 import { type EnvOverrides, envOverrides } from "./env.js";
-import {
-  type BrokerConfigs,
-  type BrokerFactory,
-  configSchema,
-  type NotifierConfig,
-  type WebhookNotifierConfig,
-} from "./schema.js";
+import { type BrokerConfigs, type BrokerFactory, configSchema, type NotifierConfig } from "./schema.js";
 
 /** Storage with its paths made absolute and its connection string found. */
 export type ResolvedStorage =
@@ -58,8 +52,8 @@ export interface ResolvedConfig {
   dir: string;
   storage: ResolvedStorage;
   broker: ResolvedBroker | null;
-  /** Console and webhook configs, or notifier objects. */
-  notifiers: (Exclude<NotifierConfig, Notifier> | Notifier)[];
+  /** Entries of core's notifier config, or notifier objects. */
+  notifiers: NotifierConfig[];
   risk: RiskLimits | undefined;
   jobs: ResolvedJob[];
   /** Declared schedules, each with an id and cron zones filled in. */
@@ -292,12 +286,21 @@ export function resolveConfig(
     }
   }
   const storage = resolveStorage(c.storage, o, dir, cwd, issues);
+  const notifiers = [...((c.notifiers ?? [{ type: "console" }]) as NotifierConfig[])];
+  // A webhook entry without a url reads TRADECRON_WEBHOOK_URL itself (core); otherwise the
+  // variable (or the seeds' SCHEDULER_WEBHOOK_URL) adds one, so it is never delivered twice.
+  const readsEnv = notifiers.some((n) => "type" in n && n.type === "webhook" && !("url" in n));
+  if (o.webhook && !readsEnv) notifiers.push({ type: "webhook", ...o.webhook });
+  for (const [i, entry] of notifiers.entries()) {
+    try {
+      createNotifier(entry, env, `notifiers[${i}]`); // checks the entry and that its secrets are there
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      for (const issue of error.issues)
+        issues.push({ ...issue, field: issue.field.replace(/\.(\d+)(?=\.|$)/g, "[$1]") });
+    }
+  }
   if (issues.length > 0) throw new ConfigError(file, issues);
-
-  const notifiers: ResolvedConfig["notifiers"] = [
-    ...((c.notifiers ?? [{ type: "console" }]) as ResolvedConfig["notifiers"]),
-  ];
-  if (o.webhook) notifiers.push({ type: "webhook", ...o.webhook } satisfies WebhookNotifierConfig);
 
   const health = o.health ?? c.health;
   const status = o.statusFile !== undefined ? o.statusFile : c.statusFile;
