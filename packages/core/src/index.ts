@@ -69,6 +69,15 @@ export {
   type ScheduleUpdate,
   scheduleInputSchema,
 } from "./schedule/schedule-input.js";
+export {
+  DECLARED_TAG,
+  type DeclarationStep,
+  type DeclareOptions,
+  type DeclareReport,
+  declarationIssues,
+  declareSchedules,
+  planDeclaration,
+} from "./scheduler/declare.js";
 export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";

@@ -1,0 +1,253 @@
+/**
+ * The config file's shape: the TypeScript types a user writes against and the zod schema that
+ * checks them. Everything is strict (an unknown key is an error: a typo must not silently turn a
+ * setting off). Schedules and risk limits are checked afterwards with core's own rules (see
+ * validate.ts), so a config accepts exactly what the Scheduler accepts.
+ */
+
+import type {
+  Broker,
+  NotifierConfig as CoreNotifierConfig,
+  JobHandler,
+  LogLevel,
+  Notifier,
+  RiskLimits,
+  ScheduleInput,
+} from "@tradecron/core";
+import { z } from "zod";
+
+/** FileStorage in a folder (one process at a time: commands then go through the running instance). */
+export interface FileStorageConfig {
+  type: "file";
+  /** The store folder, relative to the config file. Default `./tradecron-data`. */
+  dir?: string;
+}
+
+/** SqliteStorage in one database file. */
+export interface SqliteStorageConfig {
+  type: "sqlite";
+  /** The database file, relative to the config file. */
+  path: string;
+}
+
+/** PostgresStorage: several instances, every fire exactly once. */
+export interface PostgresStorageConfig {
+  type: "postgres";
+  /** Connection string. Default: the environment's `TRADECRON_DATABASE_URL`, then `DATABASE_URL`. */
+  url?: string;
+  /** Schema of the tables (created if missing). Default `tradecron`. */
+  schema?: string;
+  /** Prefix of the table names. Default none. */
+  tablePrefix?: string;
+  /** Connections of the pool. Default 10. */
+  poolSize?: number;
+}
+
+/** MemoryStorage: nothing survives the process (tests and trials only). */
+export interface MemoryStorageConfig {
+  type: "memory";
+}
+
+/** Where schedules, fires, approvals, orders and the audit log live. */
+export type StorageConfig =
+  | FileStorageConfig
+  | SqliteStorageConfig
+  | PostgresStorageConfig
+  | MemoryStorageConfig;
+
+/** The paper broker: a simulated account inside the `tradecron start` process. */
+export interface PaperBrokerConfig {
+  type: "paper";
+  /** Starting cash. Default 100000. */
+  initialCash?: string | number;
+  /** ISO 4217 currency. Default USD. */
+  currency?: string;
+  allowShort?: boolean;
+  /** Prices the account trades at, by symbol. */
+  prices?: Record<string, string | number>;
+}
+
+/**
+ * Broker configs by `type`: the typed extension point. A broker package adds its member by
+ * module augmentation (`declare module "@tradecron/cli" { interface BrokerConfigs { alpaca: ... } }`)
+ * and its factory to `BROKER_TYPES` in build/brokers.ts.
+ */
+export interface BrokerConfigs {
+  paper: PaperBrokerConfig;
+}
+
+/** What a broker factory receives. */
+export interface BuildContext {
+  /** The environment (for secrets). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Folder of the config file (relative paths are resolved against it). */
+  configDir: string;
+}
+
+/** A function that makes the broker: the escape hatch for any broker the CLI does not know by name. */
+export type BrokerFactory = (context: BuildContext) => Broker | Promise<Broker>;
+
+/** A broker by config (`{ type: "paper" }`) or a factory function. */
+export type BrokerConfig = BrokerConfigs[keyof BrokerConfigs] | BrokerFactory;
+
+/**
+ * A notifier: an entry of core's notifier config (`{ type: "console" | "webhook" | "slack" |
+ * "discord" | "telegram", ... }`, secrets as values or `{ env: "NAME" }`), checked and built by
+ * core's `notifierFromConfig`; or any object with a `notify(notification)` method.
+ */
+export type NotifierConfig = CoreNotifierConfig | Notifier;
+
+/** A job: its handler, or the handler with a description. */
+export type JobConfig = JobHandler<never> | { handler: JobHandler<never>; description?: string };
+
+/** A declared schedule: core's ScheduleInput with a required, stable id. */
+export type ScheduleConfig = ScheduleInput & { id: string };
+
+/** Settings of the scheduler process. */
+export interface SchedulerConfig {
+  /** False: this instance fires nothing (standby: it declares nothing, serves health). Default true. */
+  enabled?: boolean;
+  /** Zone of cron schedules that name none. Default UTC. */
+  timezone?: string;
+  /** This instance's id in claims and leases. Default `host:pid:random`. */
+  instanceId?: string;
+  /** Lease of a claimed fire (ms or '30s'). Default 30 s. */
+  lease?: number | string;
+  /** How long approvals stay pending unless a schedule says otherwise. Default 4 h. */
+  approvalExpiry?: number | string;
+  /** How long a graceful stop waits for running handlers (ms or '30s'). Default 30 s. */
+  stopTimeout?: number | string;
+  /** Remove schedules an earlier start declared that the config no longer has. Default true. */
+  removeUndeclared?: boolean;
+}
+
+/** The health server of seed 004. */
+export interface HealthConfig {
+  /** Port; 0 picks a free one. Default 8080. */
+  port?: number;
+  /** Address to bind. Default 127.0.0.1 (for the local supervisor and monitoring). */
+  host?: string;
+}
+
+/** The status file of seed 004. */
+export interface StatusFileConfig {
+  /** Path, relative to the config file. */
+  path: string;
+  /** Rewritten at least this often (ms or '5s'), and after every run. Default 5 s. */
+  interval?: number | string;
+}
+
+/** A tradecron config file's default export. */
+export interface TradecronConfig {
+  /** Default `{ type: "file", dir: "./tradecron-data" }`. */
+  storage?: StorageConfig;
+  /** Default none: `ctx.submit` then rejects with rule `broker_configured`. */
+  broker?: BrokerConfig | null;
+  /** Default `[{ type: "console" }]`. */
+  notifiers?: NotifierConfig[];
+  /** Scheduler-wide risk limits. */
+  risk?: RiskLimits;
+  /** Job handlers by name. */
+  jobs: Record<string, JobConfig>;
+  /** The schedules to declare at start (created, updated, left alone or removed to match). */
+  schedules?: ScheduleConfig[];
+  scheduler?: SchedulerConfig;
+  /** `false` turns it off. Default `{ port: 8080, host: "127.0.0.1" }`. */
+  health?: HealthConfig | false;
+  /** A path, an object, or `false` (the default: no status file). */
+  statusFile?: string | StatusFileConfig | false;
+  log?: { level?: LogLevel };
+}
+
+const isFunction = (v: unknown): boolean => typeof v === "function";
+const fn = (what: string) =>
+  z.custom<(...args: never[]) => unknown>(isFunction, { message: `${what} must be a function` });
+const duration = z.union([z.number().nonnegative(), z.string().min(1)]);
+const relPath = z.string().trim().min(1);
+
+const storageSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("file"), dir: relPath.optional() }),
+  z.strictObject({ type: z.literal("sqlite"), path: relPath }),
+  z.strictObject({
+    type: z.literal("postgres"),
+    url: z.string().min(1).optional(),
+    schema: z.string().min(1).optional(),
+    tablePrefix: z.string().optional(),
+    poolSize: z.number().int().min(1).max(1000).optional(),
+  }),
+  z.strictObject({ type: z.literal("memory") }),
+]);
+
+/** The schema of each named broker type (kept in step with BROKER_TYPES in build/brokers.ts). */
+export const brokerTypeSchemas = {
+  paper: z.strictObject({
+    type: z.literal("paper"),
+    initialCash: z.union([z.string(), z.number()]).optional(),
+    currency: z.string().optional(),
+    allowShort: z.boolean().optional(),
+    prices: z.record(z.string().min(1), z.union([z.string(), z.number()])).optional(),
+  }),
+};
+
+const brokerSchema = z.union([fn("broker factory"), z.discriminatedUnion("type", [brokerTypeSchemas.paper])]);
+
+// Typed entries are checked by core's notifierFromConfig afterwards (validate.ts): its schemas own the fields.
+const notifierSchema = z.union([
+  z.looseObject({ type: z.string().min(1) }),
+  z.custom<Notifier>((v) => typeof v === "object" && v !== null && isFunction((v as Notifier).notify), {
+    message:
+      "a notifier is { type: 'console' | 'webhook' | 'slack' | 'discord' | 'telegram', ... } or an object with notify()",
+  }),
+]);
+
+const jobSchema = z.union([
+  fn("a job handler"),
+  z.strictObject({ handler: fn("handler"), description: z.string().max(2000).optional() }),
+]);
+
+const logLevel = z.enum(["trace", "debug", "info", "warn", "error", "fatal"]);
+
+/** The config file's schema (schedule contents and risk limits are checked by core afterwards). */
+export const configSchema = z.strictObject({
+  storage: storageSchema.optional(),
+  broker: brokerSchema.nullable().optional(),
+  notifiers: z.array(notifierSchema).optional(),
+  risk: z.record(z.string(), z.unknown()).optional(),
+  jobs: z.record(z.string().trim().min(1).max(200), jobSchema),
+  schedules: z.array(z.record(z.string(), z.unknown())).optional(),
+  scheduler: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      timezone: z.string().min(1).optional(),
+      instanceId: z.string().min(1).max(200).optional(),
+      lease: duration.optional(),
+      approvalExpiry: duration.optional(),
+      stopTimeout: duration.optional(),
+      removeUndeclared: z.boolean().optional(),
+    })
+    .optional(),
+  health: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        port: z.number().int().min(0).max(65535).optional(),
+        host: z.string().min(1).optional(),
+      }),
+    ])
+    .optional(),
+  statusFile: z
+    .union([z.literal(false), relPath, z.strictObject({ path: relPath, interval: duration.optional() })])
+    .optional(),
+  log: z.strictObject({ level: logLevel.optional() }).optional(),
+});
+
+/** The config as parsed by {@link configSchema}, before defaults. */
+export type ParsedConfig = z.output<typeof configSchema>;
+
+/**
+ * Identity function that gives a config file its types:
+ * `export default defineConfig({ jobs: { ... }, schedules: [ ... ] })`.
+ */
+export function defineConfig(config: TradecronConfig): TradecronConfig {
+  return config;
+}

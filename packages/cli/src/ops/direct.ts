@@ -1,0 +1,360 @@
+/**
+ * The operations straight against storage, for SQL storages (several processes may open them at
+ * once, so the commands work while the service runs). The commands' process builds a passive
+ * scheduler from the same config: paused on this instance, it fires nothing and takes nothing
+ * over, but it can claim a manual fire, write the pause-all switch the service instances watch,
+ * and decide approvals, each recorded in the audit log with the actor.
+ */
+
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import {
+  type ApprovalRecord,
+  type ControlRecord,
+  DECLARED_TAG,
+  type DecisionResult,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type Logger,
+  NotFoundError,
+  type Page,
+  planDeclaration,
+  type ScheduleRecord,
+  type Scheduler,
+} from "@tradecron/core";
+import { brokerIsShared } from "../build/brokers.js";
+import { buildRuntime, type Runtime } from "../build/runtime.js";
+import { describeStorage } from "../build/storage.js";
+import type { ResolvedConfig } from "../config/validate.js";
+import { CliError, EXIT } from "../errors.js";
+import type {
+  ApprovalQuery,
+  DeclaredState,
+  HistoryQuery,
+  Operations,
+  PauseAllResult,
+  RunJobResult,
+  ScheduleStatusView,
+  ScheduleView,
+  StatusView,
+} from "./operations.js";
+
+const RAN: ExecutionStatus[] = ["running", "succeeded", "failed", "timed_out", "cancelled"];
+
+const PAPER_IN_SERVICE =
+  "the paper broker's account lives inside the running 'tradecron start' process, so another process cannot trade on it";
+
+/** Operations on the storage itself. */
+export class DirectOperations implements Operations {
+  readonly mode = "direct" as const;
+  private runtime: Runtime | null = null;
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly logger: Logger,
+    private readonly env: Readonly<Record<string, string | undefined>> = process.env,
+  ) {}
+
+  /** Opens the storage through a passive scheduler (once per process). */
+  private async open(options: { broker?: boolean } = {}): Promise<Scheduler> {
+    if (this.runtime) return this.runtime.scheduler;
+    const s = this.config.storage;
+    if (s.type === "memory") {
+      throw new CliError(
+        "VALIDATION",
+        "memory storage lives and dies inside the 'tradecron start' process: commands need sqlite or postgres storage (or, with @tradecron/http, the instance's API)",
+        EXIT.USAGE,
+        { field: "storage.type" },
+      );
+    }
+    const runtime = await buildRuntime(this.config, {
+      logger: this.logger,
+      broker: options.broker ?? false,
+      env: this.env,
+      instanceId: `cli:${hostname()}:${process.pid}`,
+    });
+    // Paused on this instance before it starts: it never fires a schedule nor takes a fire over.
+    runtime.scheduler.pause();
+    try {
+      await runtime.scheduler.start();
+    } catch (error) {
+      await runtime.storage.close().catch(() => {});
+      const e = error as { code?: string; message?: string };
+      if (e.code === "STORAGE_LOCKED") {
+        throw new CliError(
+          "STORAGE_LOCKED",
+          `${describeStorage(s)} is held by a running instance. File storage has a single writer, so commands must go through that instance's HTTP API (coming with @tradecron/http); until then stop the service for this command, or use sqlite or postgres storage, which commands open while the service runs. (${e.message ?? ""})`,
+          EXIT.UNREACHABLE,
+          { field: "storage", cause: error },
+        );
+      }
+      throw new CliError(
+        "STORAGE",
+        `cannot open the storage (${describeStorage(s)}): ${e.message ?? String(error)}`,
+        EXIT.UNREACHABLE,
+        {
+          field: "storage",
+          cause: error,
+        },
+      );
+    }
+    this.runtime = runtime;
+    return runtime.scheduler;
+  }
+
+  private async lastRun(scheduler: Scheduler, scheduleId: string): Promise<ExecutionRecord | null> {
+    return (await scheduler.listExecutions({ scheduleId, status: RAN, limit: 1 })).items[0] ?? null;
+  }
+
+  private async nextFire(scheduler: Scheduler, id: string) {
+    return (await scheduler.preview(id, { count: 1 }).catch(() => []))[0] ?? null;
+  }
+
+  async schedules(): Promise<ScheduleView[]> {
+    const scheduler = await this.open();
+    const stored = await scheduler.listSchedules();
+    const plan = planDeclaration(
+      stored,
+      this.config.schedules,
+      { tag: DECLARED_TAG, removeMissing: false },
+      scheduler.clock.now(),
+    );
+    const steps = new Map(plan.map((s) => [s.id, s]));
+    const views: ScheduleView[] = [];
+    for (const record of stored) {
+      const step = steps.get(record.id);
+      let declared: DeclaredState = record.tags.includes(DECLARED_TAG) ? "undeclared" : "external";
+      if (step?.action === "unchanged") declared = "in_sync";
+      if (step?.action === "update") declared = "differs";
+      views.push({
+        schedule: record,
+        id: record.id,
+        declared,
+        changed: step?.action === "update" ? step.changed : [],
+        next: await this.nextFire(scheduler, record.id),
+        lastRun: await this.lastRun(scheduler, record.id),
+      });
+    }
+    for (const step of plan) {
+      if (step.action === "create") {
+        views.push({
+          schedule: null,
+          id: step.id,
+          declared: "missing",
+          changed: [],
+          next: null,
+          lastRun: null,
+        });
+      }
+    }
+    return views;
+  }
+
+  async preview(id: string, count: number) {
+    const scheduler = await this.open();
+    try {
+      return { scheduleId: id, declaredOnly: false, fires: await scheduler.preview(id, { count }) };
+    } catch (error) {
+      const input = this.config.schedules.find((s) => s.id === id);
+      if (!(error instanceof NotFoundError) || !input) throw error;
+      return { scheduleId: id, declaredOnly: true, fires: await scheduler.preview(input, { count }) };
+    }
+  }
+
+  async history(query: HistoryQuery): Promise<Page<ExecutionRecord>> {
+    const scheduler = await this.open();
+    return scheduler.listExecutions({
+      limit: query.limit,
+      ...(query.scheduleId ? { scheduleId: query.scheduleId } : {}),
+      ...(query.status?.length ? { status: query.status } : {}),
+      ...(query.from === undefined ? {} : { from: query.from }),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
+  }
+
+  private async readStatusFile(): Promise<StatusView["service"]> {
+    const path = this.config.statusFile?.path;
+    if (!path) return null;
+    try {
+      return { path, snapshot: JSON.parse(await readFile(path, "utf8")) as Record<string, unknown> };
+    } catch {
+      return null;
+    }
+  }
+
+  async status(): Promise<StatusView> {
+    let scheduler: Scheduler;
+    try {
+      scheduler = await this.open();
+    } catch (error) {
+      // File storage held by the service: its status file still says how it is.
+      const service = await this.readStatusFile();
+      if (!service || (error as CliError).code !== "STORAGE_LOCKED") throw error;
+      return {
+        source: "status-file",
+        control: {
+          pausedAll: Boolean(service.snapshot.paused_all),
+          pausedAt: null,
+          pausedBy: (service.snapshot.paused_all_by as string | null) ?? null,
+          reason: null,
+          revision: 0,
+        },
+        approvalsPending: Number(service.snapshot.approvals_pending ?? 0),
+        schedules: [],
+        active: [],
+        service,
+      };
+    }
+    const storage = (this.runtime as Runtime).storage;
+    const records = await scheduler.listSchedules();
+    const schedules: ScheduleStatusView[] = [];
+    const active: ExecutionRecord[] = [];
+    for (const r of records) {
+      const [next, lastRun, ok, running] = await Promise.all([
+        this.nextFire(scheduler, r.id),
+        this.lastRun(scheduler, r.id),
+        scheduler.listExecutions({ scheduleId: r.id, status: "succeeded", limit: 1 }),
+        storage.activeExecutions(r.id),
+      ]);
+      active.push(...running);
+      schedules.push({
+        id: r.id,
+        job: r.job,
+        enabled: r.enabled,
+        paused: r.paused,
+        next,
+        lastRun,
+        lastSuccessAt: ok.items[0]?.endedAt ?? null,
+      });
+    }
+    return {
+      source: "storage",
+      control: await storage.getControl(),
+      approvalsPending: await scheduler.pendingApprovalCount(),
+      schedules,
+      active,
+      service: await this.readStatusFile(),
+    };
+  }
+
+  private async resolveTarget(scheduler: Scheduler, target: string): Promise<ScheduleRecord> {
+    try {
+      return await scheduler.getSchedule(target);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    const byJob = (await scheduler.listSchedules()).filter((s) => s.job === target);
+    if (byJob.length === 1) return byJob[0] as ScheduleRecord;
+    if (byJob.length > 1) {
+      throw new CliError(
+        "VALIDATION",
+        `job '${target}' has ${byJob.length} schedules (${byJob.map((s) => s.id).join(", ")}): name the schedule`,
+        EXIT.USAGE,
+        { field: "target" },
+      );
+    }
+    const declared = this.config.schedules.some((s) => s.id === target || s.job === target);
+    throw new NotFoundError(
+      "SCHEDULE_NOT_FOUND",
+      declared
+        ? `'${target}' is declared in ${this.config.file} but not stored yet: 'tradecron start' declares it`
+        : `no schedule or job named '${target}'`,
+      { field: "target" },
+    );
+  }
+
+  async runJob(target: string, options: { actor: string }): Promise<RunJobResult> {
+    const scheduler = await this.open({ broker: true });
+    const schedule = await this.resolveTarget(scheduler, target);
+    let warned = false;
+    const warn = () => {
+      if (warned || !this.config.broker || brokerIsShared(this.config.broker)) return;
+      warned = true;
+      this.logger.warn(
+        { scheduleId: schedule.id },
+        `${PAPER_IN_SERVICE}: the orders of this run went to this command's own paper account`,
+      );
+    };
+    scheduler.on("order:submitted", warn);
+    try {
+      const execution = await scheduler.trigger(schedule.id, { actor: options.actor });
+      return { scheduleId: schedule.id, execution };
+    } finally {
+      scheduler.off("order:submitted", warn);
+    }
+  }
+
+  async pauseAll(options: {
+    actor: string;
+    reason?: string;
+    cancelOpenOrders?: boolean;
+  }): Promise<PauseAllResult> {
+    const canCancel =
+      Boolean(options.cancelOpenOrders) && (!this.config.broker || brokerIsShared(this.config.broker));
+    const scheduler = await this.open({ broker: canCancel });
+    // The pause itself never waits on the broker: it is written first, whatever happens next.
+    const result = await scheduler.pauseAll({
+      actor: options.actor,
+      ...(options.reason ? { reason: options.reason } : {}),
+      cancelOpenOrders: canCancel,
+    });
+    if (options.cancelOpenOrders && !canCancel) {
+      throw new CliError(
+        "BROKER_NOT_CONFIGURED",
+        `pause-all is in force, but open orders were NOT cancelled: ${PAPER_IN_SERVICE} (cancel them through its API)`,
+        EXIT.FAILED,
+      );
+    }
+    const audit = canCancel ? await scheduler.listAudit({ action: "orders.cancel_all", limit: 1 }) : null;
+    const cancelled = (audit?.items[0]?.details ?? null) as PauseAllResult["cancelledOrders"];
+    return { control: result, cancelledOrders: cancelled };
+  }
+
+  async resumeAll(options: { actor: string }): Promise<ControlRecord> {
+    const scheduler = await this.open();
+    return scheduler.resumeAll({ actor: options.actor });
+  }
+
+  async approvals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
+    const scheduler = await this.open();
+    return scheduler.listApprovals({
+      limit: query.limit,
+      ...(query.status?.length ? { status: query.status } : {}),
+      ...(query.riskLevel?.length ? { riskLevel: query.riskLevel } : {}),
+      ...(query.scheduleId ? { scheduleId: query.scheduleId } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
+  }
+
+  async approve(ids: string[], options: { actor: string; reason?: string }): Promise<DecisionResult[]> {
+    if (this.config.broker && !brokerIsShared(this.config.broker)) {
+      throw new CliError(
+        "BROKER_NOT_CONFIGURED",
+        `cannot approve from this process: ${PAPER_IN_SERVICE}, and approving submits the order. Approve through the instance's API (coming with @tradecron/http); 'approvals reject' works here`,
+        EXIT.USAGE,
+        { field: "broker" },
+      );
+    }
+    const scheduler = await this.open({ broker: true });
+    return scheduler.approve(ids, {
+      actor: options.actor,
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
+  }
+
+  async reject(ids: string[], options: { actor: string; reason?: string }): Promise<DecisionResult[]> {
+    const scheduler = await this.open();
+    return scheduler.reject(ids, {
+      actor: options.actor,
+      ...(options.reason ? { reason: options.reason } : {}),
+    });
+  }
+
+  async close(timeoutMs = 30_000): Promise<void> {
+    const runtime = this.runtime;
+    this.runtime = null;
+    if (!runtime) return;
+    await runtime.scheduler.stop({ timeoutMs }).catch(() => {});
+    await runtime.storage.close().catch(() => {});
+  }
+}
