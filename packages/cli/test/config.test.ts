@@ -63,7 +63,7 @@ describe("config: every problem names the file and the field", () => {
     const nested = await issuesOf(
       `export default { ${JOBS}, schedules: [{ id: "a", job: "snap", trigger: { cron: "* * * * *" }, retries: 3 }] };`,
     );
-    expect(nested[0]?.[0]).toBe("schedules[0]");
+    expect(nested[0]?.[0]).toBe("schedules[0].retries");
     expect(nested[0]?.[1]).toMatch(/retries/);
   });
 

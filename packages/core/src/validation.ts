@@ -175,19 +175,25 @@ export function jsonProblem(value: unknown): { path: (string | number)[]; messag
 }
 
 /** Plain JSON data of at most {@link MAX_DATA_BYTES}; anything else is an `INVALID_DATA` issue at its path. */
-export const jsonDataSchema = z.unknown().transform((value, ctx) => {
-  const problem = jsonProblem(value);
-  if (problem) {
-    ctx.addIssue({
-      code: "custom",
-      path: problem.path,
-      message: problem.message,
-      params: { code: "INVALID_DATA" },
-    });
-    return z.NEVER;
-  }
-  return value as JsonValue;
-});
+export const jsonDataSchema = z
+  .unknown()
+  .transform((value, ctx) => {
+    const problem = jsonProblem(value);
+    if (problem) {
+      ctx.addIssue({
+        code: "custom",
+        path: problem.path,
+        message: problem.message,
+        params: { code: "INVALID_DATA" },
+      });
+      return z.NEVER;
+    }
+    return value as JsonValue;
+  })
+  .meta({
+    id: "JsonData",
+    description: "Plain JSON data (objects, arrays, strings, finite numbers, booleans, null), at most 64 KiB",
+  });
 
 /** Input accepted wherever an instant is expected. */
 export type InstantInput = Date | number | string;

@@ -620,8 +620,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description Any JSON value */
-        __schema0: unknown;
+        /** @description Plain JSON data (objects, arrays, strings, finite numbers, booleans, null), at most 64 KiB */
+        JsonData: unknown;
         Health: {
             /** @enum {string} */
             status: "healthy" | "degraded" | "unhealthy";
@@ -1486,7 +1486,7 @@ export interface operations {
                          */
                         rule?: "every_session" | "first_of_week" | "last_of_week" | "first_of_month" | "last_of_month";
                     };
-                    data?: components["schemas"]["__schema0"] | null;
+                    data?: components["schemas"]["JsonData"] | null;
                     enabled?: boolean;
                     misfire?: ("skip" | "run_once" | "run_all") | {
                         [key: string]: unknown;
@@ -1721,7 +1721,7 @@ export interface operations {
                          */
                         rule?: "every_session" | "first_of_week" | "last_of_week" | "first_of_month" | "last_of_month";
                     };
-                    data?: components["schemas"]["__schema0"] | null;
+                    data?: components["schemas"]["JsonData"] | null;
                     enabled?: boolean;
                     misfire?: ("skip" | "run_once" | "run_all") | {
                         [key: string]: unknown;
@@ -2172,7 +2172,7 @@ export interface operations {
                              */
                             rule?: "every_session" | "first_of_week" | "last_of_week" | "first_of_month" | "last_of_month";
                         };
-                        data?: components["schemas"]["__schema0"] | null;
+                        data?: components["schemas"]["JsonData"] | null;
                         enabled?: boolean;
                         misfire?: ("skip" | "run_once" | "run_all") | {
                             [key: string]: unknown;
