@@ -7,7 +7,8 @@
  * - `submitOrder` is idempotent on `clientOrderId`: a second submit with the same id returns the
  *   existing order and never places another (retries, crashes and takeovers cannot double).
  * - Errors are typed: {@link BrokerUnavailableError} (retryable), {@link BrokerRateLimitedError}
- *   (retry after `retryAfterMs`), {@link BrokerRejectedError} (final; not retried).
+ *   (retry after `retryAfterMs`), {@link BrokerRejectedError} (final; not retried),
+ *   {@link BrokerAuthError} (final: the credentials were refused).
  * - Amounts are decimal strings.
  */
 
@@ -166,5 +167,18 @@ export class BrokerRejectedError extends TradecronError {
   readonly retryable = false;
   constructor(message: string, options: TradecronErrorOptions = {}) {
     super("BROKER_REJECTED", message, options);
+  }
+}
+
+/**
+ * The broker refused the credentials (a wrong or revoked key, a paper key on the live endpoint, a
+ * key without the permission asked for). Final: no retry fixes a wrong key, so the scheduler's
+ * retry policy never retries it. Adapters put the broker's status and message in `details`, never
+ * the credentials themselves.
+ */
+export class BrokerAuthError extends TradecronError {
+  readonly retryable = false;
+  constructor(message: string, options: TradecronErrorOptions = {}) {
+    super("BROKER_AUTH", message, options);
   }
 }

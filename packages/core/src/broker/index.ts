@@ -7,6 +7,7 @@
 export {
   type Broker,
   type BrokerAccount,
+  BrokerAuthError,
   type BrokerClock,
   type BrokerOrder,
   type BrokerOrderStatus,
