@@ -355,3 +355,71 @@ describe("no duplicate orders (DESIGN.md promise 2)", () => {
     await scheduler.stop();
   });
 });
+
+/** A PaperBroker whose update stream can be made to lose messages, as a dropped socket does. */
+class LossyBroker extends PaperBroker {
+  dropping = false;
+  override onOrderUpdate(listener: Parameters<PaperBroker["onOrderUpdate"]>[0]): () => void {
+    return super.onOrderUpdate((u) => {
+      if (!this.dropping) listener(u);
+    });
+  }
+}
+
+describe("keeping order records current (reconcile)", () => {
+  it("a restarted scheduler finds the fills and cancels that happened while it was down", async () => {
+    const clock = new TestClock();
+    const storage = new MemoryStorage();
+    const broker = new PaperBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    const first = setup({ clock, storage, broker, leaseMs: 3_600_000 });
+    first.scheduler.register("rest", async (ctx) => [
+      await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+      await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 100 }),
+    ]);
+    await first.scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+    await first.scheduler.start();
+    await clock.advance(3_600_000);
+    const orders = (await storage.listOrders({ limit: 10 })).items;
+    expect(orders.map((o) => o.status)).toEqual(["new", "new"]);
+    await first.scheduler.stop();
+
+    // While no scheduler runs: one order fills, the other is cancelled by hand at the broker.
+    await broker.connect();
+    broker.setPrice("AAPL", "188");
+    const byLimit = (p: string) =>
+      orders.find((o) => (o.intent as { limitPrice?: string }).limitPrice === p) as OrderRecord;
+    await broker.cancelOrder(byLimit("100").brokerOrderId as string);
+    await broker.disconnect();
+
+    const second = setup({ clock, storage, broker, leaseMs: 3_600_000, instanceId: "instance-b" });
+    second.scheduler.register("rest", async () => null);
+    await second.scheduler.start();
+    expect((await storage.getOrder(byLimit("189").clientOrderId))?.status).toBe("filled");
+    expect((await storage.getOrder(byLimit("100").clientOrderId))?.status).toBe("canceled");
+    expect(second.events.of("order:updated").map((e) => e.event)).toEqual(["reconcile", "reconcile"]);
+    await second.scheduler.stop();
+  });
+
+  it("maintenance catches a fill whose update the broker's stream lost", async () => {
+    const clock = new TestClock();
+    const storage = new MemoryStorage();
+    const broker = new LossyBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    const { scheduler } = setup({ clock, storage, broker, leaseMs: 30_000 });
+    scheduler.register("rest", async (ctx) =>
+      ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+    );
+    await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [order] = (await storage.listOrders({ limit: 1 })).items;
+    expect(order?.status).toBe("new");
+    broker.dropping = true;
+    broker.setPrice("AAPL", "188"); // filled at the broker; the update never arrives
+    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("new");
+    await clock.advance(70_000); // maintenance reconciles at most once a minute
+    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
+    await scheduler.stop();
+  });
+});

@@ -19,6 +19,9 @@ import { ApprovalQueue, DEFAULT_APPROVAL_EXPIRY_MS } from "./approval-queue.js";
 import { type MarketHours, OrderDesk, type PriceSource } from "./order-desk.js";
 import { type ParsedRiskLimits, type RiskRule, rulesFromLimits } from "./risk.js";
 
+/** Least time between two reconcile passes in maintenance (each reads the broker's open orders). */
+const RECONCILE_EVERY_MS = 60_000;
+
 /** A notification the trading features raise (delivered by the scheduler's notifiers). */
 export interface TradingNotice {
   kind: string;
@@ -75,6 +78,8 @@ export class Trading {
   private readonly offs: (() => void)[] = [];
   private connectedByUs = false;
   private lastConnected: boolean | null = null;
+  /** When maintenance last reconciled the stored orders with the broker (-Infinity: due now). */
+  private lastReconcileAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: TradingDeps,
@@ -92,6 +97,7 @@ export class Trading {
       prices: options.prices,
       marketHours: options.marketHours,
       emit: deps.emit,
+      report: (error, context) => deps.reportError(error, context),
     });
     this.approvals = new ApprovalQueue({
       storage: deps.storage,
@@ -211,6 +217,8 @@ export class Trading {
     const at = this.deps.clock.now();
     const was = this.lastConnected;
     this.lastConnected = connected;
+    // Updates pushed while the connection was down may be lost: the next maintenance re-reads.
+    if (connected && was === false) this.lastReconcileAt = Number.NEGATIVE_INFINITY;
     this.deps.emit(connected ? "broker:connected" : "broker:disconnected", { broker: this.broker.name, at });
     if (was === null && connected) return; // the first connection is not news
     this.deps.notify({
@@ -240,6 +248,18 @@ export class Trading {
     if (broker.onConnectionChange)
       this.offs.push(broker.onConnectionChange((c) => this.connectionChanged(c)));
     await this.ensureConnected();
+    // Fills and cancels that happened while no instance was listening.
+    await this.reconcile();
+  }
+
+  /** Re-reads the stored open orders from the broker (see OrderDesk.reconcile); failures are reported. */
+  private async reconcile(): Promise<void> {
+    this.lastReconcileAt = this.deps.clock.now();
+    try {
+      await this.desk.reconcile();
+    } catch (error) {
+      this.deps.reportError(error, "reconciling orders with the broker");
+    }
   }
 
   private async ensureConnected(): Promise<void> {
@@ -256,7 +276,10 @@ export class Trading {
     this.connectionChanged(broker.isConnected());
   }
 
-  /** Periodic work: expire approvals, resubmit stuck approved ones, reconnect the broker. */
+  /**
+   * Periodic work: expire approvals, resubmit stuck approved ones, reconnect the broker, and once a
+   * minute (or right after a reconnect) reconcile the stored open orders with the broker.
+   */
   async maintain(): Promise<void> {
     const expired = await this.approvals.sweep();
     if (expired.length > 0) {
@@ -269,6 +292,7 @@ export class Trading {
       });
     }
     await this.ensureConnected();
+    if (this.deps.clock.now() - this.lastReconcileAt >= RECONCILE_EVERY_MS) await this.reconcile();
   }
 
   /** Stops listening; disconnects the broker if this scheduler connected it. */
@@ -281,6 +305,7 @@ export class Trading {
         .catch((error: unknown) => this.deps.reportError(toError(error), "disconnecting the broker"));
     }
     this.lastConnected = null;
+    this.lastReconcileAt = Number.NEGATIVE_INFINITY;
   }
 }
 
