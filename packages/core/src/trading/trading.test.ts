@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { BrokerConnectionDetail, BrokerConnectionListener } from "../broker/broker.js";
 import { PaperBroker } from "../broker/paper-broker.js";
 import { setup } from "../scheduler/test-helpers.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
@@ -419,6 +420,92 @@ describe("keeping order records current (reconcile)", () => {
     broker.setPrice("AAPL", "188"); // filled at the broker; the update never arrives
     expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("new");
     await clock.advance(70_000); // maintenance reconciles at most once a minute
+    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
+    await scheduler.stop();
+  });
+});
+
+/** A PaperBroker that announces connection changes with details, as Alpaca and IBKR (TWS 1100/1101/1102) do. */
+class AnnouncingBroker extends LossyBroker {
+  private readonly detailed = new Set<BrokerConnectionListener>();
+  override onConnectionChange(listener: BrokerConnectionListener): () => void {
+    this.detailed.add(listener);
+    return () => this.detailed.delete(listener);
+  }
+  announce(connected: boolean, detail: BrokerConnectionDetail): void {
+    for (const l of this.detailed) l(connected, detail);
+  }
+}
+
+describe("connection details", () => {
+  it("names the reason in the disconnect notification, and re-reads orders when the broker says data was lost", async () => {
+    const clock = new TestClock();
+    const storage = new MemoryStorage();
+    const broker = new AnnouncingBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    const notices: Notification[] = [];
+    const { scheduler } = setup({
+      clock,
+      storage,
+      broker,
+      leaseMs: 30_000,
+      notifiers: [{ name: "record", notify: async (n) => void notices.push(n) }],
+    });
+    scheduler.register("rest", async (ctx) =>
+      ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+    );
+    await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [order] = (await storage.listOrders({ limit: 1 })).items;
+    expect(order?.status).toBe("new");
+
+    broker.announce(false, {
+      reason: "TWS 1100: connectivity between IB and TWS has been lost",
+      code: 1100,
+      stream: { ok: false },
+    });
+    await scheduler.flushNotifications();
+    const down = notices.find((n) => n.kind === "broker_disconnected");
+    expect(down?.body).toMatch(/TWS 1100: connectivity between IB and TWS has been lost/);
+    expect(down?.data).toMatchObject({ broker: "paper", code: 1100, reason: expect.stringMatching(/1100/) });
+
+    // While IB was away the order filled; TWS says so only by "data lost" when it comes back.
+    broker.dropping = true;
+    broker.setPrice("AAPL", "188");
+    broker.dropping = false;
+    broker.announce(true, {
+      reason: "TWS 1101: connectivity restored, data lost",
+      code: 1101,
+      dataLost: true,
+    });
+    await clock.advance(15_000); // the next maintenance, well before the once-a-minute pass
+    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
+    await scheduler.flushNotifications();
+    expect(notices.find((n) => n.kind === "broker_reconnected")?.data).toMatchObject({
+      dataLost: true,
+      code: 1101,
+    });
+    await scheduler.stop();
+  });
+
+  it("re-reads orders on 'data lost' even when the broker stays connected throughout", async () => {
+    const clock = new TestClock();
+    const storage = new MemoryStorage();
+    const broker = new AnnouncingBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    const { scheduler } = setup({ clock, storage, broker, leaseMs: 30_000 });
+    scheduler.register("rest", async (ctx) =>
+      ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+    );
+    await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [order] = (await storage.listOrders({ limit: 1 })).items;
+    broker.dropping = true;
+    broker.setPrice("AAPL", "188");
+    broker.announce(true, { reason: "stream gap", stream: { ok: true, state: "listening" }, dataLost: true });
+    await clock.advance(15_000);
     expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
     await scheduler.stop();
   });

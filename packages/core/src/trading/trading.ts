@@ -4,7 +4,7 @@
  * and order updates; and the notifications they raise. The Scheduler owns one and delegates.
  */
 
-import type { Broker } from "../broker/broker.js";
+import type { Broker, BrokerConnectionDetail } from "../broker/broker.js";
 import { toError } from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
@@ -18,6 +18,32 @@ import type { Clock } from "../time/clock.js";
 import { ApprovalQueue, DEFAULT_APPROVAL_EXPIRY_MS } from "./approval-queue.js";
 import { type MarketHours, OrderDesk, type PriceSource } from "./order-desk.js";
 import { type ParsedRiskLimits, type RiskRule, rulesFromLimits } from "./risk.js";
+
+/** The JSON-safe, documented fields of a connection detail (an adapter may pass a richer object). */
+function connectionFacts(detail: BrokerConnectionDetail | undefined): {
+  reason?: string;
+  code?: string | number;
+  dataLost?: boolean;
+  rest?: { ok: boolean; state?: string };
+  stream?: { ok: boolean; state?: string };
+} {
+  if (!detail) return {};
+  const channel = (c: BrokerConnectionDetail["rest"]) =>
+    c && typeof c.ok === "boolean"
+      ? { ok: c.ok, ...(typeof c.state === "string" ? { state: c.state.slice(0, 100) } : {}) }
+      : undefined;
+  const rest = channel(detail.rest);
+  const stream = channel(detail.stream);
+  return {
+    ...(typeof detail.reason === "string" ? { reason: detail.reason.slice(0, 500) } : {}),
+    ...(typeof detail.code === "string" || (typeof detail.code === "number" && Number.isFinite(detail.code))
+      ? { code: detail.code }
+      : {}),
+    ...(typeof detail.dataLost === "boolean" ? { dataLost: detail.dataLost } : {}),
+    ...(rest ? { rest } : {}),
+    ...(stream ? { stream } : {}),
+  };
+}
 
 /** Least time between two reconcile passes in maintenance (each reads the broker's open orders). */
 const RECONCILE_EVERY_MS = 60_000;
@@ -212,21 +238,30 @@ export class Trading {
     });
   }
 
-  private connectionChanged(connected: boolean): void {
-    if (connected === this.lastConnected || !this.broker) return;
+  private connectionChanged(connected: boolean, detail?: BrokerConnectionDetail): void {
+    if (!this.broker) return;
+    // Updates pushed while the connection was down, or that the broker says it lost, may be
+    // missing from the records: the next maintenance re-reads the open orders.
+    if (detail?.dataLost || (connected && this.lastConnected === false))
+      this.lastReconcileAt = Number.NEGATIVE_INFINITY;
+    if (connected === this.lastConnected) return;
     const at = this.deps.clock.now();
     const was = this.lastConnected;
     this.lastConnected = connected;
-    // Updates pushed while the connection was down may be lost: the next maintenance re-reads.
-    if (connected && was === false) this.lastReconcileAt = Number.NEGATIVE_INFINITY;
-    this.deps.emit(connected ? "broker:connected" : "broker:disconnected", { broker: this.broker.name, at });
+    const known = connectionFacts(detail);
+    this.deps.emit(connected ? "broker:connected" : "broker:disconnected", {
+      broker: this.broker.name,
+      at,
+      ...(detail ? { detail } : {}),
+    });
     if (was === null && connected) return; // the first connection is not news
+    const why = known.reason === undefined ? "" : ` (${known.reason})`;
     this.deps.notify({
       kind: connected ? "broker_reconnected" : "broker_disconnected",
       severity: connected ? "info" : "warning",
       subject: `Broker ${this.broker.name} ${connected ? "reconnected" : "disconnected"}`,
-      body: `${this.broker.name} ${connected ? "is connected again" : "lost its connection"} at ${new Date(at).toISOString()}.`,
-      data: { broker: this.broker.name, at },
+      body: `${this.broker.name} ${connected ? "is connected again" : "lost its connection"} at ${new Date(at).toISOString()}${why}.${known.dataLost ? " It may have lost order updates meanwhile: the open orders are re-read from the broker." : ""}`,
+      data: { broker: this.broker.name, at, ...known },
     });
   }
 
@@ -246,7 +281,7 @@ export class Trading {
       );
     }
     if (broker.onConnectionChange)
-      this.offs.push(broker.onConnectionChange((c) => this.connectionChanged(c)));
+      this.offs.push(broker.onConnectionChange((c, detail) => this.connectionChanged(c, detail)));
     await this.ensureConnected();
     // Fills and cancels that happened while no instance was listening.
     await this.reconcile();
