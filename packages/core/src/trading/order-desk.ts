@@ -245,6 +245,7 @@ export class OrderDesk {
       notional: intentNotional(intent, price),
       dailyNotional: once(() => this.dailyNotional(now)),
       brokerConnected: broker?.isConnected() ?? false,
+      brokerConfigured: broker !== null,
       account: once(async () => (broker ? broker.getAccount() : null)),
       positions: once(async () => (broker ? broker.getPositions() : [])),
       openOrders: once(async () => (broker ? broker.getOpenOrders() : [])),
@@ -283,8 +284,9 @@ export class OrderDesk {
   }
 
   /**
-   * Places one order. Throws when the broker is unreachable or throttles (the caller retries with
-   * the same client order id); returns `rejected` for risk and broker rejections, which are final.
+   * Places one order. Throws when the broker is unreachable, not connected or throttles (the
+   * caller retries with the same client order id); returns `rejected` for risk and broker
+   * rejections, which are final.
    */
   async submit(req: DeskRequest): Promise<SubmitResult> {
     const { storage, clock } = this.deps;

@@ -510,3 +510,74 @@ describe("connection details", () => {
     await scheduler.stop();
   });
 });
+
+describe("a broker that is momentarily not connected (broker_connected)", () => {
+  it("delays a submission instead of rejecting it: the run retries and places the order once the broker is back", async () => {
+    const clock = new TestClock();
+    const broker = new PaperBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    broker.faults.failNext(1_000, "connect"); // a cold start whose connects time out for a while
+    const { scheduler, events } = setup({ clock, broker, leaseMs: 30_000 });
+    scheduler.register("buy", async (ctx) => ctx.submit({ symbol: "AAPL", side: "buy", qty: 1 }));
+    await scheduler.createSchedule({
+      id: "buy",
+      job: "buy",
+      trigger: { every: "1h" },
+      retry: { attempts: 10, backoff: { baseMs: "10s", factor: 1 } },
+    });
+    await scheduler.start();
+    expect(broker.isConnected()).toBe(false);
+    await clock.advance(3_600_000 + 1_000); // the fire comes while the broker is still away
+    expect(events.of("run:retrying").length).toBeGreaterThan(0);
+    broker.faults.clear(); // the next maintenance connects; the next retry places the order
+    await clock.advance(120_000);
+
+    const [run] = (await scheduler.listExecutions({ scheduleId: "buy" })).items;
+    expect(run).toMatchObject({ status: "succeeded", result: { status: "submitted" } });
+    expect(run?.attempts).toBeGreaterThan(1);
+    const retried = events.of("run:retrying").map((e) => e.error);
+    expect(retried[0]).toMatchObject({ code: "BROKER_UNAVAILABLE", details: { rule: "broker_connected" } });
+    expect(events.of("order:rejected")).toEqual([]);
+    expect((await scheduler.status()).counters).toMatchObject({ ordersRejected: 0, ordersSubmitted: 1 });
+    expect((await broker.getPositions())[0]?.qty).toBe("1");
+    await scheduler.stop();
+  });
+
+  it("still rejects for good when no broker is configured", async () => {
+    const { clock, scheduler } = setup({ leaseMs: 3_600_000 });
+    scheduler.register("buy", async (ctx) => ctx.submit({ symbol: "AAPL", side: "buy", qty: 1 }));
+    await scheduler.createSchedule({ id: "buy", job: "buy", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [run] = (await scheduler.listExecutions({ scheduleId: "buy" })).items;
+    expect(run).toMatchObject({ status: "succeeded", attempts: 1, result: { status: "rejected" } });
+    expect(run?.result).toMatchObject({ rule: expect.stringMatching(/^broker_/) });
+    await scheduler.stop();
+  });
+
+  it("creates the approval while the broker is away; approving then leaves it pending, approving again submits", async () => {
+    const { clock, scheduler, broker, storage } = trading();
+    scheduler.register("idea", async (ctx) => ctx.propose({ symbol: "AAPL", side: "buy", qty: 2 }));
+    await scheduler.createSchedule({ id: "idea", job: "idea", trigger: { every: "1h" } });
+    await scheduler.start();
+    broker.faults.failNext(100, "connect");
+    await broker.disconnect();
+    await clock.advance(3_600_000);
+    const [approval] = (await scheduler.listApprovals({ status: "pending" })).items;
+    expect(approval).toBeDefined();
+
+    const [first] = await scheduler.approve(approval?.id as string, { actor: "alice" });
+    expect(first).toMatchObject({ ok: false, status: "pending", code: "BROKER_UNAVAILABLE" });
+    expect(first?.reason).toMatch(/broker_connected/);
+    expect((await scheduler.getApproval(approval?.id as string)).status).toBe("pending");
+    const audit = (await storage.listAudit({ subjectType: "approval", limit: 10 })).items;
+    expect(audit.map((e) => [e.action, e.actor])).toContainEqual(["approval.approve_failed", "alice"]);
+
+    broker.faults.clear();
+    await broker.connect();
+    const [second] = await scheduler.approve(approval?.id as string, { actor: "alice" });
+    expect(second).toMatchObject({ ok: true, status: "submitted" });
+    expect((await broker.getPositions())[0]?.qty).toBe("2");
+    await scheduler.stop();
+  });
+});
