@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { BrokerConnectionDetail, BrokerConnectionListener } from "../broker/broker.js";
-import { PaperBroker } from "../broker/paper-broker.js";
+import { PaperBroker, type PaperBrokerOptions } from "../broker/paper-broker.js";
 import { setup } from "../scheduler/test-helpers.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { OrderRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { TestClock } from "../testing/test-clock.js";
-import type { Notification } from "./trading.js";
+import type { Notification, Notifier } from "./trading.js";
 
 function trading(
   options: { start?: string; storage?: Storage; risk?: Record<string, unknown>; cash?: string } = {},
@@ -367,6 +367,31 @@ class LossyBroker extends PaperBroker {
   }
 }
 
+/**
+ * A scheduler (maintenance every 10 s) whose schedule has placed one resting limit buy of AAPL at
+ * 189 (the price is 190) through a `Broker` of class `Ctor`. `status()` reads the order's record.
+ */
+async function oneRestingOrder<B extends PaperBroker>(
+  Ctor: new (options: PaperBrokerOptions) => B,
+  notifiers: Notifier[] = [],
+) {
+  const clock = new TestClock();
+  const storage = new MemoryStorage();
+  const broker = new Ctor({ clock, initialCash: "100000" });
+  broker.setPrice("AAPL", "190");
+  const { scheduler } = setup({ clock, storage, broker, leaseMs: 30_000, notifiers });
+  scheduler.register("rest", async (ctx) =>
+    ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+  );
+  await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+  await scheduler.start();
+  await clock.advance(3_600_000);
+  const [order] = (await storage.listOrders({ limit: 1 })).items;
+  if (order?.status !== "new") throw new Error(`expected one resting order, found ${order?.status}`);
+  const status = async () => (await storage.getOrder(order.clientOrderId))?.status;
+  return { clock, storage, broker, scheduler, order, status };
+}
+
 describe("keeping order records current (reconcile)", () => {
   it("a restarted scheduler finds the fills and cancels that happened while it was down", async () => {
     const clock = new TestClock();
@@ -403,24 +428,12 @@ describe("keeping order records current (reconcile)", () => {
   });
 
   it("maintenance catches a fill whose update the broker's stream lost", async () => {
-    const clock = new TestClock();
-    const storage = new MemoryStorage();
-    const broker = new LossyBroker({ clock, initialCash: "100000" });
-    broker.setPrice("AAPL", "190");
-    const { scheduler } = setup({ clock, storage, broker, leaseMs: 30_000 });
-    scheduler.register("rest", async (ctx) =>
-      ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
-    );
-    await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
-    await scheduler.start();
-    await clock.advance(3_600_000);
-    const [order] = (await storage.listOrders({ limit: 1 })).items;
-    expect(order?.status).toBe("new");
+    const { clock, broker, scheduler, status } = await oneRestingOrder(LossyBroker);
     broker.dropping = true;
     broker.setPrice("AAPL", "188"); // filled at the broker; the update never arrives
-    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("new");
+    expect(await status()).toBe("new");
     await clock.advance(70_000); // maintenance reconciles at most once a minute
-    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
+    expect(await status()).toBe("filled");
     await scheduler.stop();
   });
 });
@@ -439,27 +452,10 @@ class AnnouncingBroker extends LossyBroker {
 
 describe("connection details", () => {
   it("names the reason in the disconnect notification, and re-reads orders when the broker says data was lost", async () => {
-    const clock = new TestClock();
-    const storage = new MemoryStorage();
-    const broker = new AnnouncingBroker({ clock, initialCash: "100000" });
-    broker.setPrice("AAPL", "190");
     const notices: Notification[] = [];
-    const { scheduler } = setup({
-      clock,
-      storage,
-      broker,
-      leaseMs: 30_000,
-      notifiers: [{ name: "record", notify: async (n) => void notices.push(n) }],
-    });
-    scheduler.register("rest", async (ctx) =>
-      ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
-    );
-    await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
-    await scheduler.start();
-    await clock.advance(3_600_000);
-    const [order] = (await storage.listOrders({ limit: 1 })).items;
-    expect(order?.status).toBe("new");
-
+    const { clock, broker, scheduler, status } = await oneRestingOrder(AnnouncingBroker, [
+      { name: "record", notify: async (n) => void notices.push(n) },
+    ]);
     broker.announce(false, {
       reason: "TWS 1100: connectivity between IB and TWS has been lost",
       code: 1100,
@@ -480,7 +476,7 @@ describe("connection details", () => {
       dataLost: true,
     });
     await clock.advance(15_000); // the next maintenance, well before the once-a-minute pass
-    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
+    expect(await status()).toBe("filled");
     await scheduler.flushNotifications();
     expect(notices.find((n) => n.kind === "broker_reconnected")?.data).toMatchObject({
       dataLost: true,
@@ -490,23 +486,12 @@ describe("connection details", () => {
   });
 
   it("re-reads orders on 'data lost' even when the broker stays connected throughout", async () => {
-    const clock = new TestClock();
-    const storage = new MemoryStorage();
-    const broker = new AnnouncingBroker({ clock, initialCash: "100000" });
-    broker.setPrice("AAPL", "190");
-    const { scheduler } = setup({ clock, storage, broker, leaseMs: 30_000 });
-    scheduler.register("rest", async (ctx) =>
-      ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
-    );
-    await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
-    await scheduler.start();
-    await clock.advance(3_600_000);
-    const [order] = (await storage.listOrders({ limit: 1 })).items;
+    const { clock, broker, scheduler, status } = await oneRestingOrder(AnnouncingBroker);
     broker.dropping = true;
     broker.setPrice("AAPL", "188");
     broker.announce(true, { reason: "stream gap", stream: { ok: true, state: "listening" }, dataLost: true });
     await clock.advance(15_000);
-    expect((await storage.getOrder(order?.clientOrderId as string))?.status).toBe("filled");
+    expect(await status()).toBe("filled");
     await scheduler.stop();
   });
 });
