@@ -14,6 +14,7 @@ import {
   type Broker,
   type BrokerAccount,
   type BrokerClock,
+  type BrokerConnectionDetail,
   type BrokerOrder,
   type BrokerPosition,
   BrokerUnavailableError,
@@ -51,10 +52,15 @@ import { type RestHealth, RestTransport } from "./rest-transport.js";
 import { type SubmitStats, Submitter } from "./submitter.js";
 import type { AlpacaCalendarDay, AlpacaOrder } from "./wire.js";
 
-/** How the adapter is doing: the session, REST, and where order updates come from. */
-export interface AlpacaHealth {
+/**
+ * How the adapter is doing: the session, REST, and where order updates come from. It is core's
+ * `BrokerConnectionDetail` too (`rest`, `stream`), so Trading reads it through the Broker contract.
+ */
+export interface AlpacaHealth extends BrokerConnectionDetail {
   connected: boolean;
   rest: RestHealth;
+  /** The order updates in short: `ok` while they come in (the stream listens, or polling stands in); `state` is the stream's. */
+  stream: { ok: boolean; state: UpdatesHealth["stream"] };
   updates: UpdatesHealth;
   submits: SubmitStats;
 }
@@ -185,10 +191,12 @@ export class AlpacaBroker implements Broker {
 
   /** The session, REST health and the order-update feed, with counters. */
   health(): AlpacaHealth {
+    const updates = this.feed.health();
     return {
       connected: this.session,
       rest: { ...this.transport.health },
-      updates: this.feed.health(),
+      stream: { ok: updates.stream === "listening" || updates.polling, state: updates.stream },
+      updates,
       submits: { ...this.submitter.stats },
     };
   }

@@ -13,25 +13,26 @@
  */
 
 import {
+  BrokerAuthError,
   BrokerRateLimitedError,
   BrokerRejectedError,
   BrokerUnavailableError,
-  TradecronError,
+  type TradecronError,
   type TradecronErrorOptions,
 } from "@tradecron/core";
 import type { Credentials } from "./credentials.js";
 
 /**
  * Alpaca refused the credentials (401), or the key may not do what was asked (403 outside order
- * submission). Final: no retry fixes a wrong key. Its code is `BROKER_NOT_CONFIGURED`, the code
- * core's retry policy already treats as never retryable.
+ * submission). Core's {@link BrokerAuthError} (code `BROKER_AUTH`, `retryable: false`): final, no
+ * retry fixes a wrong key, and code that catches `BrokerAuthError` works with every adapter. Adds
+ * the HTTP status.
  */
-export class AlpacaAuthError extends TradecronError {
-  readonly retryable = false;
+export class AlpacaAuthError extends BrokerAuthError {
   /** The HTTP status (401, 403), or null for a stream authentication refusal. */
   readonly status: number | null;
   constructor(message: string, status: number | null, options: TradecronErrorOptions = {}) {
-    super("BROKER_NOT_CONFIGURED", message, options);
+    super(message, options);
     this.status = status;
   }
 }

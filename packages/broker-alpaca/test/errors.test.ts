@@ -1,4 +1,4 @@
-import { isRetryable } from "@tradecron/core";
+import { BrokerAuthError, isRetryable } from "@tradecron/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { AlpacaAuthError, AlpacaBroker } from "../src/index.js";
@@ -23,7 +23,10 @@ describe("typed errors", () => {
     const broker = new AlpacaBroker(quickOptions(fake, { secretKey: "not-the-secret" }));
     const error = await broker.connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AlpacaAuthError);
-    expect(error).toMatchObject({ code: "BROKER_NOT_CONFIGURED", status: 401, retryable: false });
+    // Core's broker-neutral class: code that catches bad credentials works with every adapter.
+    expect(error).toBeInstanceOf(BrokerAuthError);
+    expect(error).toMatchObject({ code: "BROKER_AUTH", status: 401, retryable: false });
+    expect((error as AlpacaAuthError).details).toMatchObject({ status: 401 });
     expect(isRetryable(error, policy)).toBe(false);
     expect(broker.isConnected()).toBe(false);
   });

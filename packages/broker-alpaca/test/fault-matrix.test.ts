@@ -7,42 +7,14 @@
 // Alpaca's final state. The scheduler runs on a TestClock; the adapter and the fake on real time.
 
 import { clientOrderId, Decimal, MemoryStorage, type OrderRecord, Scheduler } from "@tradecron/core";
-import { TestClock } from "@tradecron/core/testing";
+import { driveClock, seededRandom, TestClock } from "@tradecron/core/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { AlpacaBroker } from "../src/index.js";
 import { FakeAlpaca, type HttpFaultKind } from "../src/testing/index.js";
 import { eventually, quickOptions } from "./helpers.js";
 
-/** mulberry32: the same matrix on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Runs `promise` to its end, moving the scheduler's clock while real I/O proceeds. */
-async function drive<T>(clock: TestClock, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  for (let i = 0; !settled; i++) {
-    if (i > 200_000) throw new Error("the run never settled");
-    await clock.advance(250);
-    await new Promise((r) => setImmediate(r));
-  }
-  return promise;
-}
+/** Steps of the scheduler's clock while the adapter's real I/O proceeds (driveClock yields to it between steps). */
+const DRIVE = { stepMs: 250, maxSteps: 200_000 };
 
 const INTENTS = 1_000;
 const PER_FIRE = 50;
@@ -83,7 +55,7 @@ describe("no duplicate orders on Alpaca (DESIGN.md promise 2)", () => {
     // The process "dies" right after Alpaca accepted an order, before its record is written.
     const memory = new MemoryStorage();
     let crashes = 0;
-    const crashRoll = seeded(99);
+    const crashRoll = seededRandom(99);
     const storage = new Proxy(memory, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
@@ -103,7 +75,7 @@ describe("no duplicate orders on Alpaca (DESIGN.md promise 2)", () => {
 
     const clock = new TestClock("2026-01-05T14:30:00Z");
     const scheduler = new Scheduler({ clock, storage, broker: b, instanceId: "matrix", leaseMs: 3_600_000 });
-    const random = seeded(20260105);
+    const random = seededRandom(20260105);
     const rolled = new Set<string>();
     const injected = { http: 0, lookupFailures: 0, drops: 0, duplicates: 0, reorders: 0, refusals: 0 };
     scheduler.register("flood", async (ctx) => {
@@ -162,10 +134,10 @@ describe("no duplicate orders on Alpaca (DESIGN.md promise 2)", () => {
     // the very first request may outlast the short timeout while the process warms up.
     for (let tries = 1; !b.isConnected(); tries++)
       await b.connect().catch((e: unknown) => (tries < 20 ? null : Promise.reject(e)));
-    await drive(clock, scheduler.start());
+    await driveClock(clock, scheduler.start(), DRIVE);
 
     for (let fire = 0; fire < INTENTS / PER_FIRE; fire++) {
-      const run = await drive(clock, scheduler.trigger("flood", { actor: "matrix" }));
+      const run = await driveClock(clock, scheduler.trigger("flood", { actor: "matrix" }), DRIVE);
       expect(run.status, `fire ${fire}: ${JSON.stringify(run.error)}`).toBe("succeeded");
     }
 
@@ -264,6 +236,6 @@ describe("no duplicate orders on Alpaca (DESIGN.md promise 2)", () => {
     expect(health.updates.reconciles).toBeGreaterThan(5);
     expect(health.submits.ambiguous).toBeGreaterThan(50);
     expect(health.submits.duplicatesRefused).toBeGreaterThan(5);
-    await drive(clock, scheduler.stop());
+    await driveClock(clock, scheduler.stop(), DRIVE);
   }, 60_000);
 });

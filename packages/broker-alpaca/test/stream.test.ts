@@ -1,4 +1,10 @@
-import { clientOrderId, type OrderUpdate, parseOrderIntent } from "@tradecron/core";
+import {
+  type Broker,
+  type BrokerConnectionDetail,
+  clientOrderId,
+  type OrderUpdate,
+  parseOrderIntent,
+} from "@tradecron/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { AlpacaBroker, type AlpacaHealth } from "../src/index.js";
 import { FakeAlpaca } from "../src/testing/index.js";
@@ -83,6 +89,9 @@ describe("the trade_updates stream", () => {
       expect(connected).toBe(true); // a stream gap does not end the session
       seen.push(health.updates.stream);
     });
+    // What core's Trading sees through the Broker contract: the broker-neutral detail.
+    const details: (BrokerConnectionDetail | undefined)[] = [];
+    (broker as Broker).onConnectionChange?.((_connected, detail) => details.push(detail));
     fake.refuseStream(2); // and the first reconnects are refused, as while Alpaca reaps the old socket
     fake.dropStream();
     fake.execute(order.id, { price: "45" }); // nobody listens: this event is lost
@@ -94,6 +103,8 @@ describe("the trade_updates stream", () => {
     expect(seen).toContain("reconnecting");
     expect(seen).toContain("refused");
     expect(seen.at(-1)).toBe("listening");
+    expect(details.some((d) => d?.stream?.state === "reconnecting")).toBe(true);
+    expect(details.at(-1)).toMatchObject({ rest: { ok: true }, stream: { ok: true, state: "listening" } });
     expect(broker.health().updates.reconnects).toBeGreaterThanOrEqual(1);
     expect(broker.isConnected()).toBe(true);
   });

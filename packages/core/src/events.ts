@@ -3,6 +3,7 @@
  * surface here (`scheduler:error`) and never throw out of the loop.
  */
 
+import type { BrokerConnectionDetail } from "./broker/broker.js";
 import type { ApprovalRecord, ExecutionRecord, OrderRecord, ScheduleRecord } from "./storage/records.js";
 
 /** Why a fire did not run. */
@@ -91,8 +92,9 @@ export interface SchedulerEvents {
   };
   /** The broker reported a status change (fill, cancel) of one of our orders. */
   "order:updated": { order: OrderRecord; event: string };
-  "broker:connected": { broker: string; at: number };
-  "broker:disconnected": { broker: string; at: number };
+  /** `detail`: what the adapter told about the change (reason, channels, data lost), if anything. */
+  "broker:connected": { broker: string; at: number; detail?: BrokerConnectionDetail };
+  "broker:disconnected": { broker: string; at: number; detail?: BrokerConnectionDetail };
 }
 
 /** Event names. */

@@ -180,8 +180,10 @@ export {
   OrderDesk,
   type OrderDeskDeps,
   type PriceSource,
+  type ReconcileResult,
   type SubmitResult,
 } from "./trading/order-desk.js";
+export type { PendingUpdatesOptions } from "./trading/pending-updates.js";
 export {
   evaluateRisk,
   intentNotional,

@@ -7,7 +7,8 @@
  * - `submitOrder` is idempotent on `clientOrderId`: a second submit with the same id returns the
  *   existing order and never places another (retries, crashes and takeovers cannot double).
  * - Errors are typed: {@link BrokerUnavailableError} (retryable), {@link BrokerRateLimitedError}
- *   (retry after `retryAfterMs`), {@link BrokerRejectedError} (final; not retried).
+ *   (retry after `retryAfterMs`), {@link BrokerRejectedError} (final; not retried),
+ *   {@link BrokerAuthError} (final: the credentials were refused).
  * - Amounts are decimal strings.
  */
 
@@ -113,6 +114,45 @@ export interface OrderUpdate {
   at: number;
 }
 
+/** The health of one channel to the broker. */
+export interface BrokerChannelHealth {
+  /** True while the channel works. */
+  ok: boolean;
+  /** The adapter's own name for the channel's state (`listening`, `reconnecting`, `polling`, ...). */
+  state?: string;
+}
+
+/**
+ * What an adapter can tell about a connection change besides `connected`. Every field is
+ * optional: say what the broker says, nothing more.
+ *
+ * - **Alpaca**: `rest` is the REST API's health, `stream` the trade_updates stream (ok while it
+ *   listens or polling stands in); the session stays connected through both kinds of trouble.
+ * - **IBKR** (TWS / IB Gateway notices): `rest` is the API socket to TWS, `stream` TWS's link to
+ *   IB's servers. 1100 "connectivity between IB and TWS has been lost": `connected` false,
+ *   `code` 1100. 1101 "connectivity restored, data lost": `connected` true, `dataLost` true.
+ *   1102 "connectivity restored, data maintained": `connected` true, `dataLost` false.
+ */
+export interface BrokerConnectionDetail {
+  /** Why, for people: `TWS 1100: connectivity between IB and TWS has been lost`. */
+  reason?: string;
+  /** The broker's own code for the change, if it has one (TWS 1100, 1101, 1102). */
+  code?: string | number;
+  /** The request channel (REST, the API socket). */
+  rest?: BrokerChannelHealth;
+  /** The channel that pushes order updates. */
+  stream?: BrokerChannelHealth;
+  /**
+   * True when updates may have been missed (TWS 1101, a stream gap with nothing replayed): the
+   * scheduler then re-reads its open orders from the broker (OrderDesk.reconcile) at the next
+   * maintenance, even if the connection never dropped.
+   */
+  dataLost?: boolean;
+}
+
+/** A connection listener: `connected` is whether orders can be placed; `detail` says more when the adapter knows. */
+export type BrokerConnectionListener = (connected: boolean, detail?: BrokerConnectionDetail) => void;
+
 /** The broker contract. */
 export interface Broker {
   /** Short name for logs and records (`paper`, `alpaca`, `ibkr`). */
@@ -139,8 +179,11 @@ export interface Broker {
   getClock?(): Promise<BrokerClock>;
   /** Optional: subscribe to order updates; returns an unsubscribe function. */
   onOrderUpdate?(listener: (update: OrderUpdate) => void): () => void;
-  /** Optional: subscribe to connection changes (`true` connected). */
-  onConnectionChange?(listener: (connected: boolean) => void): () => void;
+  /**
+   * Optional: subscribe to connection changes (`true` connected), with what the adapter knows
+   * about the change ({@link BrokerConnectionDetail}); returns an unsubscribe function.
+   */
+  onConnectionChange?(listener: BrokerConnectionListener): () => void;
 }
 
 /** The broker cannot be reached or failed transiently. Retryable. */
@@ -166,5 +209,18 @@ export class BrokerRejectedError extends TradecronError {
   readonly retryable = false;
   constructor(message: string, options: TradecronErrorOptions = {}) {
     super("BROKER_REJECTED", message, options);
+  }
+}
+
+/**
+ * The broker refused the credentials (a wrong or revoked key, a paper key on the live endpoint, a
+ * key without the permission asked for). Final: no retry fixes a wrong key, so the scheduler's
+ * retry policy never retries it. Adapters put the broker's status and message in `details`, never
+ * the credentials themselves.
+ */
+export class BrokerAuthError extends TradecronError {
+  readonly retryable = false;
+  constructor(message: string, options: TradecronErrorOptions = {}) {
+    super("BROKER_AUTH", message, options);
   }
 }

@@ -7,7 +7,11 @@
 export {
   type Broker,
   type BrokerAccount,
+  BrokerAuthError,
+  type BrokerChannelHealth,
   type BrokerClock,
+  type BrokerConnectionDetail,
+  type BrokerConnectionListener,
   type BrokerOrder,
   type BrokerOrderStatus,
   type BrokerPosition,

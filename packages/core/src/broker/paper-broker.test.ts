@@ -4,6 +4,8 @@ import { TradecronError, ValidationError } from "../errors.js";
 import { Decimal } from "../orders/decimal.js";
 import { clientOrderId, type OrderIntentInput, parseOrderIntent } from "../orders/intent.js";
 import { brokerConformance } from "../testing/broker-suite.js";
+import { driveClock } from "../testing/drive-clock.js";
+import { seededRandom } from "../testing/seeded-random.js";
 import { TestClock } from "../testing/test-clock.js";
 import { sleep } from "../time/clock.js";
 import {
@@ -706,39 +708,9 @@ describe("PaperBroker fault injection", () => {
   });
 });
 
-/** A small deterministic PRNG (mulberry32), so the fault matrix is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Runs `promise` to its end, moving the test clock while it waits on it. */
-async function drive<T>(clock: TestClock, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  for (let i = 0; !settled; i++) {
-    if (i > 10_000) throw new Error("the promise never settled");
-    await clock.advance(100);
-  }
-  return promise;
-}
-
 describe("PaperBroker fault matrix", () => {
   it("never doubles an order across 1,000 intents retried through random faults, and settles every intent", async () => {
-    const random = seeded(20260105);
+    const random = seededRandom(20260105);
     const clock = new TestClock();
     const broker = new PaperBroker({ clock, initialCash: "1000000" });
     await broker.connect();
@@ -796,7 +768,7 @@ describe("PaperBroker fault matrix", () => {
       const request = req(intent, clientOrderId(`matrix:${i}`, 0));
       // Some intents are submitted twice at once, as by two instances racing on one fire.
       const racers = random() < 0.1 ? 2 : 1;
-      const results = await drive(
+      const results = await driveClock(
         clock,
         Promise.allSettled(Array.from({ length: racers }, () => submitWithRetry(request))),
       );

@@ -27,6 +27,7 @@ import {
   type Broker,
   type BrokerAccount,
   type BrokerClock,
+  type BrokerConnectionListener,
   type BrokerOrder,
   type BrokerOrderStatus,
   type BrokerPosition,
@@ -171,7 +172,7 @@ export class PaperBroker implements Broker {
   /** Submits still being placed, by client order id: duplicates join them instead of placing again. */
   private readonly inflight = new Map<string, Promise<BrokerOrder>>();
   private readonly updateListeners = new Set<(update: OrderUpdate) => void>();
-  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  private readonly connectionListeners = new Set<BrokerConnectionListener>();
   private connected: boolean;
 
   /** @throws ValidationError naming the bad option. */
@@ -203,8 +204,8 @@ export class PaperBroker implements Broker {
     return this.connected;
   }
 
-  /** Subscribes to connection changes (`true` connected); returns an unsubscribe function. */
-  onConnectionChange(listener: (connected: boolean) => void): () => void {
+  /** Subscribes to connection changes (`true` connected; no detail); returns an unsubscribe function. */
+  onConnectionChange(listener: BrokerConnectionListener): () => void {
     this.connectionListeners.add(listener);
     return () => this.connectionListeners.delete(listener);
   }

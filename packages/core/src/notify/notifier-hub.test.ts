@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
+import { Scheduler } from "../scheduler/scheduler.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import { driveClock } from "../testing/drive-clock.js";
 import { TestClock } from "../testing/test-clock.js";
+import { SUMMARY_KIND } from "./notification-summary.js";
 import type { Notification, Notifier } from "./notifier.js";
 import { NotifierError } from "./notifier.js";
 import { NotifierHub, type NotifierHubErrorContext } from "./notifier-hub.js";
+import { withPolicy } from "./notify-policy.js";
 
 /** A notifier whose deliveries the test completes by hand. */
 function gated(name = "gated") {
@@ -197,5 +202,126 @@ describe("NotifierHub", () => {
       /notifiers\.0/,
     );
     expect(() => new NotifierHub().add({} as never)).toThrow(ValidationError);
+  });
+});
+
+describe("NotifierHub and its notifiers' background work (attach, flush)", () => {
+  /** A policy over a destination that records, and fails every storm summary when `failSummaries`. */
+  function stormy(
+    clock: TestClock,
+    options: { failSummaries?: boolean; summaryWindow?: string; interval?: string } = {},
+  ) {
+    const got: Notification[] = [];
+    const policy = withPolicy(
+      {
+        name: "chat",
+        notify: async (n) => {
+          if (options.failSummaries && n.kind === SUMMARY_KIND) throw new NotifierError("HTTP 500 from chat");
+          got.push(n);
+        },
+      },
+      {
+        clock,
+        rateLimit: { limit: 1, interval: options.interval ?? "1m" },
+        maxDelay: 0,
+        summaryWindow: options.summaryWindow ?? "1m",
+      },
+    );
+    return { policy, got };
+  }
+
+  it("a storm summary that fails on its timer reaches the hub's onError, with the notifier's name", async () => {
+    const clock = new TestClock();
+    const { policy, got } = stormy(clock, { failSummaries: true });
+    const errors: { error: Error; context: NotifierHubErrorContext }[] = [];
+    const hub = new NotifierHub({
+      clock,
+      notifiers: [policy],
+      onError: (error, context) => errors.push({ error, context }),
+    });
+    let warned = false;
+    const onWarning = () => {
+      warned = true;
+    };
+    process.on("warning", onWarning);
+    try {
+      for (let i = 0; i < 4; i += 1) hub.notify({ kind: "run_failed", subject: `job ${i} failed` });
+      await clock.advance(120_000); // the summary of the three held back is sent on its timer, and fails
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(got.map((n) => n.subject)).toEqual(["job 0 failed"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.context.notifier).toBe("chat");
+    expect(errors[0]?.context.notification?.kind).toBe(SUMMARY_KIND);
+    expect(errors[0]?.error).toMatchObject({ code: "NOTIFIER", details: { dropped: 3, kind: "run_failed" } });
+    expect(warned).toBe(false); // reported once, to the hub, not also as a process warning
+  });
+
+  it("flush() sends a pending storm summary and waits for it, and close() does too", async () => {
+    const clock = new TestClock();
+    const { policy, got } = stormy(clock, { summaryWindow: "10m" });
+    const hub = new NotifierHub({ clock, notifiers: [policy] });
+    for (let i = 0; i < 3; i += 1) hub.notify({ kind: "run_failed", subject: `job ${i} failed` });
+    const flushed = hub.flush();
+    await clock.advance(60_000); // the summary's send slot, long before its 10-minute window ends
+    await flushed;
+    expect(got.map((n) => n.subject)).toEqual([
+      "job 0 failed",
+      expect.stringMatching(/^2 more run_failed notifications suppressed in the last/),
+    ]);
+    expect(policy.stats().pendingSummary).toBe(0);
+
+    hub.notify({ kind: "approval_expired", subject: "a1" });
+    hub.notify({ kind: "approval_expired", subject: "a2" });
+    const closed = hub.close();
+    await clock.advance(120_000);
+    await closed;
+    // Both were held back by the rate limit: close() sends their summary instead of dropping it.
+    expect(got.map((n) => n.subject).slice(2)).toEqual([
+      expect.stringMatching(/^2 more approval_expired notifications suppressed/),
+    ]);
+  });
+
+  it("bounds a notifier's flush() by the hub's flushTimeout, and reports the one that did not finish", async () => {
+    const clock = new TestClock();
+    const errors: { error: Error; context: NotifierHubErrorContext }[] = [];
+    const hanging: Notifier = { name: "stuck", notify: async () => {}, flush: () => new Promise(() => {}) };
+    const hub = new NotifierHub({
+      clock,
+      notifiers: [hanging],
+      flushTimeout: "2s",
+      onError: (error, context) => errors.push({ error, context }),
+    });
+    const flushed = hub.flush();
+    await clock.advance(2_000);
+    await flushed;
+    expect(errors.map((e) => [e.context.notifier, e.error.message])).toEqual([
+      ["stuck", "NotifierHub: flush of notifier stuck did not finish within 2000 ms"],
+    ]);
+    expect(() => new NotifierHub({ flushTimeout: "soon" as never })).toThrow(/flushTimeout/);
+  });
+
+  it("scheduler.stop() sends the storm summary a policy still holds", async () => {
+    const clock = new TestClock();
+    // One message per 2 s (a chat service's pace): the summary's slot comes within stop()'s 5 s for notifications.
+    const { policy, got } = stormy(clock, { summaryWindow: "10m", interval: "2s" });
+    const scheduler = new Scheduler({ clock, storage: new MemoryStorage(), notifiers: [policy] });
+    scheduler.register("boom", () => {
+      throw new Error("no data");
+    });
+    await scheduler.createSchedule({
+      id: "boom",
+      job: "boom",
+      trigger: { every: "1d" },
+      retry: { attempts: 1 },
+    });
+    await scheduler.start();
+    // Three run_failed within a second: the first goes out, the other two wait in a summary.
+    for (let i = 0; i < 3; i += 1) await scheduler.trigger("boom", { actor: "test" });
+    await driveClock(clock, scheduler.stop({ timeoutMs: 120_000 }), { stepMs: 100 });
+    expect(got).toHaveLength(2);
+    expect(got[0]?.kind).toBe("run_failed");
+    expect(got[1]?.subject).toMatch(/^2 more run_failed notifications suppressed in the last/);
   });
 });

@@ -3,13 +3,15 @@
  * the caller. `notify()` is synchronous and never throws: it queues the notification for each
  * notifier and returns. Each notifier has its own lane (a bounded queue delivered in order, one at
  * a time), so a slow or hanging webhook delays nobody else. Failures, and notifications dropped
- * from a full queue, go to `onError`. `flush()` waits until every lane is idle.
+ * from a full queue, go to `onError`. `flush()` waits until every lane is idle and every notifier
+ * has sent what it held back (its optional `flush()`, bounded by `flushTimeout`). Notifiers with
+ * work of their own in the background (`attach()`) report its failures to `onError` too.
  */
 
 import { z } from "zod";
 import { toError } from "../errors.js";
-import { type Clock, systemClock } from "../time/clock.js";
-import { parseInput } from "../validation.js";
+import { type Clock, sleep, systemClock } from "../time/clock.js";
+import { type DurationInput, parseInput, positiveDurationSchema } from "../validation.js";
 import {
   type Notification,
   type NotificationInput,
@@ -33,8 +35,16 @@ export interface NotifierHubOptions {
   maxQueue?: number;
   /** Time source for notifications raised without a timestamp (default the system clock). */
   clock?: Clock;
-  /** Receives delivery failures, drops and invalid notifications. Its own errors are ignored. */
+  /**
+   * Receives delivery failures, drops, invalid notifications, and the background failures of
+   * notifiers that have `attach()` (a storm summary that could not be sent). Its own errors are ignored.
+   */
   onError?: (error: Error, context: NotifierHubErrorContext) => void;
+  /**
+   * Longest wait, in `flush()` and `close()`, for one notifier's own `flush()` (pending summaries),
+   * on the hub's clock; one that takes longer is reported to `onError` (default 10 s).
+   */
+  flushTimeout?: DurationInput;
 }
 
 const isFunction = (v: unknown) => typeof v === "function";
@@ -62,6 +72,7 @@ const optionsSchema = z.strictObject({
       message: "must be a function",
     })
     .optional(),
+  flushTimeout: positiveDurationSchema.default(10_000),
 });
 
 class Lane {
@@ -119,6 +130,7 @@ export class NotifierHub {
   private readonly maxQueue: number;
   private readonly clock: Clock;
   private readonly onError: ((error: Error, context: NotifierHubErrorContext) => void) | undefined;
+  private readonly flushTimeoutMs: number;
   private closed = false;
 
   /** @throws ValidationError naming the bad option. */
@@ -127,16 +139,27 @@ export class NotifierHub {
     this.maxQueue = parsed.maxQueue;
     this.clock = parsed.clock ?? systemClock;
     this.onError = parsed.onError;
+    this.flushTimeoutMs = parsed.flushTimeout;
     for (const notifier of parsed.notifiers) this.add(notifier);
   }
 
-  /** Adds a notifier; returns a function that removes it (after its queued deliveries). */
+  /**
+   * Adds a notifier, and gives it the hub's error report for its background work (`attach`);
+   * returns a function that removes it (after its queued deliveries).
+   */
   add(notifier: Notifier): () => void {
     const checked = parseInput(notifierSchema, notifier, "NotifierHub", "notifier");
-    const lane = new Lane(checked, (error, n) =>
-      this.report(error, { notifier: checked.name, notification: n }),
-    );
+    const report = (error: unknown, n: Notification | null) =>
+      this.report(error, { notifier: checked.name, notification: n });
+    const lane = new Lane(checked, report);
     this.lanes.push(lane);
+    if (typeof checked.attach === "function") {
+      try {
+        checked.attach((error, n) => report(error, n ?? null));
+      } catch (error) {
+        report(error, null);
+      }
+    }
     return () => {
       const i = this.lanes.indexOf(lane);
       if (i >= 0) this.lanes.splice(i, 1);
@@ -182,10 +205,50 @@ export class NotifierHub {
     }
   }
 
-  /** Resolves when every notifier has delivered (or failed) everything queued, including notifications queued meanwhile. */
+  /**
+   * Resolves when every notifier has delivered (or failed) everything queued, including
+   * notifications queued meanwhile, and has sent what it held back (each notifier's own `flush()`,
+   * at most `flushTimeout` each).
+   */
   async flush(): Promise<void> {
+    await this.idle();
+    await Promise.all(this.lanes.map((l) => this.flushNotifier(l.notifier)));
+    await this.idle();
+  }
+
+  private async idle(): Promise<void> {
     while (this.lanes.some((l) => l.busy)) {
       await Promise.all(this.lanes.map((l) => l.whenIdle()));
+    }
+  }
+
+  /** Awaits `notifier.flush()` if it has one, up to the deadline; failures and overruns go to onError. */
+  private async flushNotifier(notifier: Notifier): Promise<void> {
+    if (typeof notifier.flush !== "function") return;
+    const deadline = new AbortController();
+    let late = false;
+    const timer = sleep(this.clock, this.flushTimeoutMs, deadline.signal).then(
+      () => {
+        late = true;
+      },
+      () => {},
+    );
+    try {
+      // Through a promise, so a flush that throws synchronously is a rejection like any other.
+      await Promise.race([Promise.resolve().then(() => notifier.flush?.()), timer]);
+      if (late) {
+        this.report(
+          new NotifierError(
+            `NotifierHub: flush of notifier ${notifier.name} did not finish within ${this.flushTimeoutMs} ms`,
+            { details: { notifier: notifier.name, flushTimeoutMs: this.flushTimeoutMs } },
+          ),
+          { notifier: notifier.name, notification: null },
+        );
+      }
+    } catch (error) {
+      this.report(error, { notifier: notifier.name, notification: null });
+    } finally {
+      deadline.abort();
     }
   }
 

@@ -67,6 +67,20 @@ export interface Notifier {
    * notification. Never throws synchronously.
    */
   notify(notification: Notification): Promise<void>;
+  /**
+   * Optional: takes the function to call with failures of work the notifier does on its own, in
+   * the background, where no `notify` promise can carry them (a storm summary sent on a timer).
+   * A {@link NotifierHub} calls it when the notifier is added, so those failures reach the hub's
+   * `onError` with the notifier's name; `notification` is what could not be delivered, if known.
+   * Failures a `notify` promise already carries are not reported here again.
+   */
+  attach?(report: (error: Error, notification?: Notification) => void): void;
+  /**
+   * Optional: sends what the notifier still holds (pending summaries) and resolves when it is
+   * delivered or has failed. A hub's `flush()` and `close()` await it, bounded by the hub's
+   * `flushTimeout`, so a scheduler's `stop()` does not drop it.
+   */
+  flush?(): Promise<void>;
 }
 
 /** A notification could not be delivered (code `NOTIFIER`). */

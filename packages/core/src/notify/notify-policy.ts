@@ -19,11 +19,13 @@
  *    kept: that is what a storm costs. A summary of one is the notification itself. After a
  *    summary the kind stays summarised until a whole window passes without one.
  * 5. **Dropped**: only when a summary cannot be delivered after its retries. Counted `dropped` (by
- *    the notifications it covered) and reported to `onError` (default: a process warning with
- *    code `TRADECRON_NOTIFIER`), never silently.
+ *    the notifications it covered) and reported, never silently: to `onError` when given, else to
+ *    the hub the policy was added to (`attach`: the hub's `onError`, the scheduler's
+ *    `scheduler:error`), else as a process warning with code `TRADECRON_NOTIFIER`.
  *
  * Each attempt, retries and summaries included, takes a slot, so the limit holds on the wire; a
- * 429's retry-after holds every send until it has passed. `flush()` sends pending summaries now.
+ * 429's retry-after holds every send until it has passed. `flush()` sends pending summaries now;
+ * a hub's `flush()` and `close()` call it, so a scheduler's `stop()` sends them too.
  */
 
 import { inspect } from "node:util";
@@ -90,7 +92,10 @@ export interface NotifyPolicyOptions {
   maxRetryAfter?: DurationInput;
   /** Clock for waits and summary timers (default the system clock). */
   clock?: Clock;
-  /** Receives background failures (a summary that could not be delivered). Default: a process warning. */
+  /**
+   * Receives background failures (a summary that could not be delivered). Default: the hub's
+   * `onError` once the policy is in a hub (`attach`), else a process warning.
+   */
   onError?: (error: NotifierError, context: PolicyErrorContext) => void;
 }
 
@@ -237,7 +242,10 @@ export class PolicyNotifier implements Notifier {
   private readonly summaryWindowMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly retry: z.output<typeof retrySchema>;
-  private readonly report: (error: NotifierError, context: PolicyErrorContext) => void;
+  /** The `onError` option, if given: it takes precedence over any attached reporter. */
+  private readonly onError: ((error: NotifierError, context: PolicyErrorContext) => void) | null;
+  /** Reporters of the hubs this policy was added to. */
+  private readonly attached = new Set<(error: Error, notification?: Notification) => void>();
   private readonly buckets = new Map<string, { bucket: SummaryBucket; timer: TimerHandle }>();
   private readonly counters: Omit<NotifyPolicyStats, "pendingSummary"> = {
     received: 0,
@@ -281,7 +289,7 @@ export class PolicyNotifier implements Notifier {
     this.summaryWindowMs = o.summaryWindow ?? DEFAULT_SUMMARY_WINDOW_MS;
     this.maxRetryAfterMs = o.maxRetryAfter ?? DEFAULT_MAX_RETRY_AFTER_MS;
     this.retry = o.retry ?? (notifyPolicyShape.retry.parse(defaults.retry) as z.output<typeof retrySchema>);
-    this.report = o.onError ?? defaultReport;
+    this.onError = o.onError ?? null;
   }
 
   /** Counters since the policy was made (a copy). */
@@ -306,6 +314,14 @@ export class PolicyNotifier implements Notifier {
       return;
     }
     return this.serial(() => this.handle(n));
+  }
+
+  /**
+   * Takes a hub's report for background failures (a summary that could not be delivered). The
+   * hub calls it when the policy is added; an explicit `onError` option still takes precedence.
+   */
+  attach(report: (error: Error, notification?: Notification) => void): void {
+    this.attached.add(report);
   }
 
   /** Sends every pending summary now, and waits for deliveries in progress. */
@@ -472,10 +488,17 @@ export class PolicyNotifier implements Notifier {
   }
 
   private safeReport(error: NotifierError, notification: Notification): void {
-    try {
-      this.report(error, { notifier: this.name, notification });
-    } catch {
-      // A failing error hook must not break the policy's loop.
+    const reporters: ((e: NotifierError) => void)[] = this.onError
+      ? [(e) => this.onError?.(e, { notifier: this.name, notification })]
+      : this.attached.size > 0
+        ? [...this.attached].map((r) => (e: NotifierError) => r(e, notification))
+        : [defaultReport];
+    for (const report of reporters) {
+      try {
+        report(error);
+      } catch {
+        // A failing error hook must not break the policy's loop.
+      }
     }
   }
 }

@@ -27,6 +27,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import {
   type Broker,
+  type BrokerConnectionDetail,
   type BrokerOrder,
   BrokerRateLimitedError,
   BrokerRejectedError,
@@ -240,12 +241,27 @@ export function brokerConformance(
     test("tells connection listeners about changes", async ({ broker }) => {
       if (!broker.onConnectionChange) return; // optional capability: the adapter does not report connection changes
       const seen: boolean[] = [];
-      const off = broker.onConnectionChange((c) => seen.push(c));
+      const details: unknown[] = [];
+      const off = broker.onConnectionChange((c, detail) => {
+        seen.push(c);
+        details.push(detail);
+      });
       await broker.disconnect();
       await broker.connect();
       off();
       await broker.disconnect();
       assert.deepEqual(seen, [false, true]);
+      // The detail is optional; when given, its documented fields have their documented types.
+      for (const d of details) {
+        if (d === undefined) continue;
+        assert.equal(typeof d, "object", "detail must be an object");
+        const detail = d as BrokerConnectionDetail;
+        if (detail.reason !== undefined) assert.equal(typeof detail.reason, "string", "detail.reason");
+        if (detail.dataLost !== undefined) assert.equal(typeof detail.dataLost, "boolean", "detail.dataLost");
+        for (const key of ["rest", "stream"] as const) {
+          if (detail[key] !== undefined) assert.equal(typeof detail[key]?.ok, "boolean", `detail.${key}.ok`);
+        }
+      }
     });
   });
 

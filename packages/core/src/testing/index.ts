@@ -1,6 +1,6 @@
 /**
- * `@tradecron/core/testing`: the conformance suites every adapter runs, a deterministic clock,
- * event helpers and record fixtures.
+ * `@tradecron/core/testing`: the conformance suites every adapter runs, a deterministic clock and
+ * a driver for it, a seeded random source, event helpers and record fixtures.
  *
  * @packageDocumentation
  */
@@ -11,6 +11,7 @@ export {
   type BrokerSuiteOptions,
   brokerConformance,
 } from "./broker-suite.js";
+export { type DriveClockOptions, driveClock } from "./drive-clock.js";
 export { EventRecorder } from "./events.js";
 export { makeApproval, makeAudit, makeExecution, makeOrder, makeSchedule } from "./fixtures.js";
 export {
@@ -19,6 +20,7 @@ export {
   type NotifierSuiteOptions,
   notifierConformance,
 } from "./notifier-suite.js";
+export { seededRandom } from "./seeded-random.js";
 export {
   type StorageSuiteOptions,
   type StoreHandle,

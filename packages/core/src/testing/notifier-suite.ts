@@ -1,6 +1,7 @@
 /**
  * The notifier conformance suite: the executable contract of {@link Notifier}. Every notifier runs
- * it against its real destination (a local HTTP server, a captured stream):
+ * it against its real destination (a local HTTP server, a captured stream). The optional
+ * `flush()` and `attach()` are tested when the notifier has them:
  *
  * ```ts
  * import { describe, it } from "vitest";
@@ -146,6 +147,36 @@ export function notifierConformance(
         });
       }
       assert.deepEqual(await received(), []);
+    });
+
+    test("flush(), when it has one, resolves with everything sent at the destination", async ({
+      notifier,
+      received,
+    }) => {
+      if (typeof notifier.flush !== "function") return; // optional
+      const sent = [makeNotification({ subject: "before the flush" })];
+      for (const n of sent) await callNotify(notifier, n);
+      await notifier.flush();
+      assert.deepEqual(await received(), sent);
+    });
+
+    test("attach(), when it has one, takes a reporter and does not report what a notify promise carries", async ({
+      notifier,
+      received,
+      breakTarget,
+    }) => {
+      if (typeof notifier.attach !== "function") return; // optional
+      const reported: Error[] = [];
+      assert.doesNotThrow(() => notifier.attach?.((error) => reported.push(error)));
+      if (breakTarget) {
+        await breakTarget();
+        await assert.rejects(callNotify(notifier, makeNotification()));
+      } else {
+        await callNotify(notifier, makeNotification());
+        assert.equal((await received()).length, 1);
+      }
+      await notifier.flush?.();
+      assert.deepEqual(reported, [], "a failure the caller already saw is not reported again");
     });
 
     test("reports a failed delivery as a rejected promise with code NOTIFIER", async ({

@@ -213,7 +213,17 @@ export class ApprovalQueue {
       return this.refuseOrphan(approval, actor, now);
     }
     const intent = approval.intent as unknown as OrderIntent;
-    const outcome = await desk.check(intent, approval.scheduleId, this.deps.rulesFor(approval.scheduleId));
+    let outcome: Awaited<ReturnType<OrderDesk["check"]>>;
+    try {
+      outcome = await desk.check(intent, approval.scheduleId, this.deps.rulesFor(approval.scheduleId));
+    } catch (error) {
+      // The re-check could not run (the broker is not connected, or its data could not be read):
+      // nothing is decided, the approval stays pending, and approving again later goes through.
+      const e = toError(error);
+      const code = errorCode(e) ?? "BROKER_UNAVAILABLE";
+      await this.deps.audit(actor, "approval.approve_failed", id, { code, reason: e.message });
+      return { id, ok: false, status: "pending", code, reason: e.message };
+    }
     if (!outcome.ok) {
       const rejected = await storage.transitionApproval(id, "pending", {
         status: "rejected",

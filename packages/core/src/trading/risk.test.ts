@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { BrokerOrder, BrokerPosition } from "../broker/broker.js";
+import {
+  type BrokerOrder,
+  type BrokerPosition,
+  BrokerRateLimitedError,
+  BrokerUnavailableError,
+} from "../broker/broker.js";
 import { Decimal } from "../orders/decimal.js";
 import { parseOrderIntent } from "../orders/intent.js";
+import { DEFAULT_RETRY } from "../schedule/policies.js";
+import { isRetryable } from "../scheduler/retry.js";
 import { evaluateRisk, intentNotional, parseRiskLimits, type RiskContext, rulesFromLimits } from "./risk.js";
 
 function context(
@@ -94,10 +101,38 @@ describe("risk guard rules", () => {
     expect(await evaluateRisk(rules({ maxOpenPositions: 2 }), adding)).toEqual({ ok: true });
   });
 
-  it("requires a connected broker by default and the market open when asked", async () => {
-    expect(await evaluateRisk(rules({}), context({ brokerConnected: false }))).toMatchObject({
-      rule: "broker_connected",
+  it("treats a disconnected broker as transient: a retryable BrokerUnavailableError naming the rule", async () => {
+    const error = await evaluateRisk(rules({}), context({ brokerConnected: false })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokerUnavailableError);
+    expect(error).toMatchObject({ retryable: true, details: { rule: "broker_connected" } });
+    expect(isRetryable(error, DEFAULT_RETRY)).toBe(true);
+  });
+
+  it("rejects for good when no broker is configured (nothing to wait for)", async () => {
+    expect(
+      await evaluateRisk(rules({}), context({ brokerConnected: false, brokerConfigured: false })),
+    ).toEqual({ ok: false, rule: "broker_connected", reason: "no broker is configured" });
+  });
+
+  it("passes on a retryable broker error a rule meets, instead of rejecting on it", async () => {
+    const down = context({ account: async () => Promise.reject(new BrokerUnavailableError("timed out")) });
+    const needsAccount = {
+      name: "cash_buffer",
+      async check(c: RiskContext) {
+        await c.account();
+        return { ok: true as const };
+      },
+    };
+    await expect(evaluateRisk([needsAccount], down)).rejects.toBeInstanceOf(BrokerUnavailableError);
+    const throttled = context({
+      openOrders: async () => Promise.reject(new BrokerRateLimitedError("429", 1_000)),
     });
+    await expect(evaluateRisk(rules({ maxOpenOrders: 5 }), throttled)).rejects.toBeInstanceOf(
+      BrokerRateLimitedError,
+    );
+  });
+
+  it("requires a connected broker by default and the market open when asked", async () => {
     expect(
       await evaluateRisk(rules({ requireBrokerConnection: false }), context({ brokerConnected: false })),
     ).toEqual({
@@ -114,7 +149,11 @@ describe("risk guard rules", () => {
     const ctx = context({ brokerConnected: false, marketOpen: async () => false });
     const r = rules({ marketHoursOnly: true, maxOrderNotional: 5000 });
     expect(await evaluateRisk(r, ctx, "propose")).toEqual({ ok: true });
-    expect(await evaluateRisk(r, ctx, "submit")).toMatchObject({ ok: false });
+    await expect(evaluateRisk(r, ctx, "submit")).rejects.toBeInstanceOf(BrokerUnavailableError);
+    expect(await evaluateRisk(r, { ...ctx, brokerConnected: true }, "submit")).toMatchObject({
+      ok: false,
+      rule: "market_hours",
+    });
   });
 
   it("treats a custom rule that throws as a rejection", async () => {

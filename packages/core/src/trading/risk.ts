@@ -6,7 +6,13 @@
  */
 
 import { z } from "zod";
-import type { BrokerAccount, BrokerOrder, BrokerPosition } from "../broker/broker.js";
+import {
+  type BrokerAccount,
+  type BrokerOrder,
+  type BrokerPosition,
+  BrokerRateLimitedError,
+  BrokerUnavailableError,
+} from "../broker/broker.js";
 import { Decimal, decimalSchema } from "../orders/decimal.js";
 import type { OrderIntent } from "../orders/intent.js";
 import { parseInput } from "../validation.js";
@@ -21,6 +27,11 @@ export interface RiskContext {
   /** Notional of orders submitted so far today (UTC day), excluding this one. */
   dailyNotional(): Promise<Decimal>;
   brokerConnected: boolean;
+  /**
+   * False when no broker is configured at all (so `brokerConnected` is false for good). Absent in
+   * contexts built by hand: a broker is assumed.
+   */
+  brokerConfigured?: boolean;
   account(): Promise<BrokerAccount | null>;
   positions(): Promise<BrokerPosition[]>;
   openOrders(): Promise<BrokerOrder[]>;
@@ -69,7 +80,12 @@ export interface RiskLimits {
   denySymbols?: string[];
   /** Reject orders while the market is closed (needs a calendar). */
   marketHoursOnly?: boolean;
-  /** Reject orders while the broker is disconnected. Default true. */
+  /**
+   * Hold orders while the broker is not connected. Default true. A disconnected broker is a
+   * passing condition, so this does not reject: the check throws a retryable
+   * `BrokerUnavailableError` (the run's retry policy waits it out; an approval stays pending).
+   * Only "no broker configured" is a final rejection.
+   */
   requireBrokerConnection?: boolean;
   /** Reject intents whose risk level is above this. */
   maxRiskLevel?: "low" | "medium" | "high";
@@ -123,7 +139,15 @@ export function rulesFromLimits(limits: ParsedRiskLimits): RiskRule[] {
     rules.push({
       name: "broker_connected",
       when: "submit",
-      check: (c) => (c.brokerConnected ? pass : reject("the broker is not connected")),
+      check(c) {
+        if (c.brokerConnected) return pass;
+        if (c.brokerConfigured === false) return reject("no broker is configured");
+        // Transient (a reconnect, a cold-start connect timeout): retried, never a final rejection.
+        throw new BrokerUnavailableError(
+          "the broker is not connected (risk rule broker_connected); the order waits for it",
+          { details: { rule: "broker_connected" } },
+        );
+      },
     });
   }
   if (limits.denySymbols?.length) {
@@ -233,7 +257,19 @@ export function rulesFromLimits(limits: ParsedRiskLimits): RiskRule[] {
   return rules;
 }
 
-/** Runs the rules of `phase` in order; the first rejection wins. A rule that throws rejects (fail safe). */
+/** The broker is momentarily away or throttling: a reason to wait, not to refuse. */
+function isTransientBrokerError(error: unknown): boolean {
+  return error instanceof BrokerUnavailableError || error instanceof BrokerRateLimitedError;
+}
+
+/**
+ * Runs the rules of `phase` in order; the first rejection wins. A rule that throws rejects (fail
+ * safe), except with a retryable broker error (`BrokerUnavailableError`,
+ * `BrokerRateLimitedError`: the broker is not connected, or its data could not be read just now),
+ * which is thrown on so the caller retries: nothing is placed either way.
+ *
+ * @throws BrokerUnavailableError / BrokerRateLimitedError from a rule, as they are.
+ */
 export async function evaluateRisk(
   rules: readonly RiskRule[],
   ctx: RiskContext,
@@ -245,6 +281,7 @@ export async function evaluateRisk(
     try {
       verdict = await rule.check(ctx);
     } catch (error) {
+      if (isTransientBrokerError(error)) throw error;
       verdict = reject(`rule failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (!verdict.ok) return { ok: false, rule: rule.name, reason: verdict.reason };

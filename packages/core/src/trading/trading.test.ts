@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { PaperBroker } from "../broker/paper-broker.js";
+import type { BrokerConnectionDetail, BrokerConnectionListener } from "../broker/broker.js";
+import { PaperBroker, type PaperBrokerOptions } from "../broker/paper-broker.js";
 import { setup } from "../scheduler/test-helpers.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { OrderRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { TestClock } from "../testing/test-clock.js";
-import type { Notification } from "./trading.js";
+import type { Notification, Notifier } from "./trading.js";
 
 function trading(
   options: { start?: string; storage?: Storage; risk?: Record<string, unknown>; cash?: string } = {},
@@ -394,6 +395,216 @@ describe("no duplicate orders (DESIGN.md promise 2)", () => {
     expect(new Set(recorded.map((o) => o.clientOrderId)).size).toBe(intents);
     expect(recorded.every((o) => o.status === "filled")).toBe(true);
     expect(crashes).toBeGreaterThan(0);
+    await scheduler.stop();
+  });
+});
+
+/** A PaperBroker whose update stream can be made to lose messages, as a dropped socket does. */
+class LossyBroker extends PaperBroker {
+  dropping = false;
+  override onOrderUpdate(listener: Parameters<PaperBroker["onOrderUpdate"]>[0]): () => void {
+    return super.onOrderUpdate((u) => {
+      if (!this.dropping) listener(u);
+    });
+  }
+}
+
+/**
+ * A scheduler (maintenance every 10 s) whose schedule has placed one resting limit buy of AAPL at
+ * 189 (the price is 190) through a `Broker` of class `Ctor`. `status()` reads the order's record.
+ */
+async function oneRestingOrder<B extends PaperBroker>(
+  Ctor: new (options: PaperBrokerOptions) => B,
+  notifiers: Notifier[] = [],
+) {
+  const clock = new TestClock();
+  const storage = new MemoryStorage();
+  const broker = new Ctor({ clock, initialCash: "100000" });
+  broker.setPrice("AAPL", "190");
+  const { scheduler } = setup({ clock, storage, broker, leaseMs: 30_000, notifiers });
+  scheduler.register("rest", async (ctx) =>
+    ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+  );
+  await scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+  await scheduler.start();
+  await clock.advance(3_600_000);
+  const [order] = (await storage.listOrders({ limit: 1 })).items;
+  if (order?.status !== "new") throw new Error(`expected one resting order, found ${order?.status}`);
+  const status = async () => (await storage.getOrder(order.clientOrderId))?.status;
+  return { clock, storage, broker, scheduler, order, status };
+}
+
+describe("keeping order records current (reconcile)", () => {
+  it("a restarted scheduler finds the fills and cancels that happened while it was down", async () => {
+    const clock = new TestClock();
+    const storage = new MemoryStorage();
+    const broker = new PaperBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    const first = setup({ clock, storage, broker, leaseMs: 3_600_000 });
+    first.scheduler.register("rest", async (ctx) => [
+      await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 189 }),
+      await ctx.submit({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 100 }),
+    ]);
+    await first.scheduler.createSchedule({ id: "rest", job: "rest", trigger: { every: "1h" } });
+    await first.scheduler.start();
+    await clock.advance(3_600_000);
+    const orders = (await storage.listOrders({ limit: 10 })).items;
+    expect(orders.map((o) => o.status)).toEqual(["new", "new"]);
+    await first.scheduler.stop();
+
+    // While no scheduler runs: one order fills, the other is cancelled by hand at the broker.
+    await broker.connect();
+    broker.setPrice("AAPL", "188");
+    const byLimit = (p: string) =>
+      orders.find((o) => (o.intent as { limitPrice?: string }).limitPrice === p) as OrderRecord;
+    await broker.cancelOrder(byLimit("100").brokerOrderId as string);
+    await broker.disconnect();
+
+    const second = setup({ clock, storage, broker, leaseMs: 3_600_000, instanceId: "instance-b" });
+    second.scheduler.register("rest", async () => null);
+    await second.scheduler.start();
+    expect((await storage.getOrder(byLimit("189").clientOrderId))?.status).toBe("filled");
+    expect((await storage.getOrder(byLimit("100").clientOrderId))?.status).toBe("canceled");
+    expect(second.events.of("order:updated").map((e) => e.event)).toEqual(["reconcile", "reconcile"]);
+    await second.scheduler.stop();
+  });
+
+  it("maintenance catches a fill whose update the broker's stream lost", async () => {
+    const { clock, broker, scheduler, status } = await oneRestingOrder(LossyBroker);
+    broker.dropping = true;
+    broker.setPrice("AAPL", "188"); // filled at the broker; the update never arrives
+    expect(await status()).toBe("new");
+    await clock.advance(70_000); // maintenance reconciles at most once a minute
+    expect(await status()).toBe("filled");
+    await scheduler.stop();
+  });
+});
+
+/** A PaperBroker that announces connection changes with details, as Alpaca and IBKR (TWS 1100/1101/1102) do. */
+class AnnouncingBroker extends LossyBroker {
+  private readonly detailed = new Set<BrokerConnectionListener>();
+  override onConnectionChange(listener: BrokerConnectionListener): () => void {
+    this.detailed.add(listener);
+    return () => this.detailed.delete(listener);
+  }
+  announce(connected: boolean, detail: BrokerConnectionDetail): void {
+    for (const l of this.detailed) l(connected, detail);
+  }
+}
+
+describe("connection details", () => {
+  it("names the reason in the disconnect notification, and re-reads orders when the broker says data was lost", async () => {
+    const notices: Notification[] = [];
+    const { clock, broker, scheduler, status } = await oneRestingOrder(AnnouncingBroker, [
+      { name: "record", notify: async (n) => void notices.push(n) },
+    ]);
+    broker.announce(false, {
+      reason: "TWS 1100: connectivity between IB and TWS has been lost",
+      code: 1100,
+      stream: { ok: false },
+    });
+    await scheduler.flushNotifications();
+    const down = notices.find((n) => n.kind === "broker_disconnected");
+    expect(down?.body).toMatch(/TWS 1100: connectivity between IB and TWS has been lost/);
+    expect(down?.data).toMatchObject({ broker: "paper", code: 1100, reason: expect.stringMatching(/1100/) });
+
+    // While IB was away the order filled; TWS says so only by "data lost" when it comes back.
+    broker.dropping = true;
+    broker.setPrice("AAPL", "188");
+    broker.dropping = false;
+    broker.announce(true, {
+      reason: "TWS 1101: connectivity restored, data lost",
+      code: 1101,
+      dataLost: true,
+    });
+    await clock.advance(15_000); // the next maintenance, well before the once-a-minute pass
+    expect(await status()).toBe("filled");
+    await scheduler.flushNotifications();
+    expect(notices.find((n) => n.kind === "broker_reconnected")?.data).toMatchObject({
+      dataLost: true,
+      code: 1101,
+    });
+    await scheduler.stop();
+  });
+
+  it("re-reads orders on 'data lost' even when the broker stays connected throughout", async () => {
+    const { clock, broker, scheduler, status } = await oneRestingOrder(AnnouncingBroker);
+    broker.dropping = true;
+    broker.setPrice("AAPL", "188");
+    broker.announce(true, { reason: "stream gap", stream: { ok: true, state: "listening" }, dataLost: true });
+    await clock.advance(15_000);
+    expect(await status()).toBe("filled");
+    await scheduler.stop();
+  });
+});
+
+describe("a broker that is momentarily not connected (broker_connected)", () => {
+  it("delays a submission instead of rejecting it: the run retries and places the order once the broker is back", async () => {
+    const clock = new TestClock();
+    const broker = new PaperBroker({ clock, initialCash: "100000" });
+    broker.setPrice("AAPL", "190");
+    broker.faults.failNext(1_000, "connect"); // a cold start whose connects time out for a while
+    const { scheduler, events } = setup({ clock, broker, leaseMs: 30_000 });
+    scheduler.register("buy", async (ctx) => ctx.submit({ symbol: "AAPL", side: "buy", qty: 1 }));
+    await scheduler.createSchedule({
+      id: "buy",
+      job: "buy",
+      trigger: { every: "1h" },
+      retry: { attempts: 10, backoff: { baseMs: "10s", factor: 1 } },
+    });
+    await scheduler.start();
+    expect(broker.isConnected()).toBe(false);
+    await clock.advance(3_600_000 + 1_000); // the fire comes while the broker is still away
+    expect(events.of("run:retrying").length).toBeGreaterThan(0);
+    broker.faults.clear(); // the next maintenance connects; the next retry places the order
+    await clock.advance(120_000);
+
+    const [run] = (await scheduler.listExecutions({ scheduleId: "buy" })).items;
+    expect(run).toMatchObject({ status: "succeeded", result: { status: "submitted" } });
+    expect(run?.attempts).toBeGreaterThan(1);
+    const retried = events.of("run:retrying").map((e) => e.error);
+    expect(retried[0]).toMatchObject({ code: "BROKER_UNAVAILABLE", details: { rule: "broker_connected" } });
+    expect(events.of("order:rejected")).toEqual([]);
+    expect((await scheduler.status()).counters).toMatchObject({ ordersRejected: 0, ordersSubmitted: 1 });
+    expect((await broker.getPositions())[0]?.qty).toBe("1");
+    await scheduler.stop();
+  });
+
+  it("still rejects for good when no broker is configured", async () => {
+    const { clock, scheduler } = setup({ leaseMs: 3_600_000 });
+    scheduler.register("buy", async (ctx) => ctx.submit({ symbol: "AAPL", side: "buy", qty: 1 }));
+    await scheduler.createSchedule({ id: "buy", job: "buy", trigger: { every: "1h" } });
+    await scheduler.start();
+    await clock.advance(3_600_000);
+    const [run] = (await scheduler.listExecutions({ scheduleId: "buy" })).items;
+    expect(run).toMatchObject({ status: "succeeded", attempts: 1, result: { status: "rejected" } });
+    expect(run?.result).toMatchObject({ rule: expect.stringMatching(/^broker_/) });
+    await scheduler.stop();
+  });
+
+  it("creates the approval while the broker is away; approving then leaves it pending, approving again submits", async () => {
+    const { clock, scheduler, broker, storage } = trading();
+    scheduler.register("idea", async (ctx) => ctx.propose({ symbol: "AAPL", side: "buy", qty: 2 }));
+    await scheduler.createSchedule({ id: "idea", job: "idea", trigger: { every: "1h" } });
+    await scheduler.start();
+    broker.faults.failNext(100, "connect");
+    await broker.disconnect();
+    await clock.advance(3_600_000);
+    const [approval] = (await scheduler.listApprovals({ status: "pending" })).items;
+    expect(approval).toBeDefined();
+
+    const [first] = await scheduler.approve(approval?.id as string, { actor: "alice" });
+    expect(first).toMatchObject({ ok: false, status: "pending", code: "BROKER_UNAVAILABLE" });
+    expect(first?.reason).toMatch(/broker_connected/);
+    expect((await scheduler.getApproval(approval?.id as string)).status).toBe("pending");
+    const audit = (await storage.listAudit({ subjectType: "approval", limit: 10 })).items;
+    expect(audit.map((e) => [e.action, e.actor])).toContainEqual(["approval.approve_failed", "alice"]);
+
+    broker.faults.clear();
+    await broker.connect();
+    const [second] = await scheduler.approve(approval?.id as string, { actor: "alice" });
+    expect(second).toMatchObject({ ok: true, status: "submitted" });
+    expect((await broker.getPositions())[0]?.qty).toBe("2");
     await scheduler.stop();
   });
 });

@@ -4,7 +4,7 @@
  * and order updates; and the notifications they raise. The Scheduler owns one and delegates.
  */
 
-import type { Broker } from "../broker/broker.js";
+import type { Broker, BrokerConnectionDetail } from "../broker/broker.js";
 import { RunCancelledError, toError } from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
@@ -18,6 +18,35 @@ import type { Clock } from "../time/clock.js";
 import { ApprovalQueue, DEFAULT_APPROVAL_EXPIRY_MS } from "./approval-queue.js";
 import { type MarketHours, OrderDesk, type PriceSource } from "./order-desk.js";
 import { type ParsedRiskLimits, type RiskRule, rulesFromLimits } from "./risk.js";
+
+/** The JSON-safe, documented fields of a connection detail (an adapter may pass a richer object). */
+function connectionFacts(detail: BrokerConnectionDetail | undefined): {
+  reason?: string;
+  code?: string | number;
+  dataLost?: boolean;
+  rest?: { ok: boolean; state?: string };
+  stream?: { ok: boolean; state?: string };
+} {
+  if (!detail) return {};
+  const channel = (c: BrokerConnectionDetail["rest"]) =>
+    c && typeof c.ok === "boolean"
+      ? { ok: c.ok, ...(typeof c.state === "string" ? { state: c.state.slice(0, 100) } : {}) }
+      : undefined;
+  const rest = channel(detail.rest);
+  const stream = channel(detail.stream);
+  return {
+    ...(typeof detail.reason === "string" ? { reason: detail.reason.slice(0, 500) } : {}),
+    ...(typeof detail.code === "string" || (typeof detail.code === "number" && Number.isFinite(detail.code))
+      ? { code: detail.code }
+      : {}),
+    ...(typeof detail.dataLost === "boolean" ? { dataLost: detail.dataLost } : {}),
+    ...(rest ? { rest } : {}),
+    ...(stream ? { stream } : {}),
+  };
+}
+
+/** Least time between two reconcile passes in maintenance (each reads the broker's open orders). */
+const RECONCILE_EVERY_MS = 60_000;
 
 /** A notification the trading features raise (delivered by the scheduler's notifiers). */
 export interface TradingNotice {
@@ -79,6 +108,8 @@ export class Trading {
   private readonly offs: (() => void)[] = [];
   private connectedByUs = false;
   private lastConnected: boolean | null = null;
+  /** When maintenance last reconciled the stored orders with the broker (-Infinity: due now). */
+  private lastReconcileAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: TradingDeps,
@@ -96,6 +127,7 @@ export class Trading {
       prices: options.prices,
       marketHours: options.marketHours,
       emit: deps.emit,
+      report: (error, context) => deps.reportError(error, context),
     });
     this.approvals = new ApprovalQueue({
       storage: deps.storage,
@@ -230,19 +262,30 @@ export class Trading {
     });
   }
 
-  private connectionChanged(connected: boolean): void {
-    if (connected === this.lastConnected || !this.broker) return;
+  private connectionChanged(connected: boolean, detail?: BrokerConnectionDetail): void {
+    if (!this.broker) return;
+    // Updates pushed while the connection was down, or that the broker says it lost, may be
+    // missing from the records: the next maintenance re-reads the open orders.
+    if (detail?.dataLost || (connected && this.lastConnected === false))
+      this.lastReconcileAt = Number.NEGATIVE_INFINITY;
+    if (connected === this.lastConnected) return;
     const at = this.deps.clock.now();
     const was = this.lastConnected;
     this.lastConnected = connected;
-    this.deps.emit(connected ? "broker:connected" : "broker:disconnected", { broker: this.broker.name, at });
+    const known = connectionFacts(detail);
+    this.deps.emit(connected ? "broker:connected" : "broker:disconnected", {
+      broker: this.broker.name,
+      at,
+      ...(detail ? { detail } : {}),
+    });
     if (was === null && connected) return; // the first connection is not news
+    const why = known.reason === undefined ? "" : ` (${known.reason})`;
     this.deps.notify({
       kind: connected ? "broker_reconnected" : "broker_disconnected",
       severity: connected ? "info" : "warning",
       subject: `Broker ${this.broker.name} ${connected ? "reconnected" : "disconnected"}`,
-      body: `${this.broker.name} ${connected ? "is connected again" : "lost its connection"} at ${new Date(at).toISOString()}.`,
-      data: { broker: this.broker.name, at },
+      body: `${this.broker.name} ${connected ? "is connected again" : "lost its connection"} at ${new Date(at).toISOString()}${why}.${known.dataLost ? " It may have lost order updates meanwhile: the open orders are re-read from the broker." : ""}`,
+      data: { broker: this.broker.name, at, ...known },
     });
   }
 
@@ -258,8 +301,20 @@ export class Trading {
       );
     }
     if (broker.onConnectionChange)
-      this.offs.push(broker.onConnectionChange((c) => this.connectionChanged(c)));
+      this.offs.push(broker.onConnectionChange((c, detail) => this.connectionChanged(c, detail)));
     await this.ensureConnected();
+    // Fills and cancels that happened while no instance was listening.
+    await this.reconcile();
+  }
+
+  /** Re-reads the stored open orders from the broker (see OrderDesk.reconcile); failures are reported. */
+  private async reconcile(): Promise<void> {
+    this.lastReconcileAt = this.deps.clock.now();
+    try {
+      await this.desk.reconcile();
+    } catch (error) {
+      this.deps.reportError(error, "reconciling orders with the broker");
+    }
   }
 
   private async ensureConnected(): Promise<void> {
@@ -276,7 +331,10 @@ export class Trading {
     this.connectionChanged(broker.isConnected());
   }
 
-  /** Periodic work: expire approvals, resubmit stuck approved ones, reconnect the broker. */
+  /**
+   * Periodic work: expire approvals, resubmit stuck approved ones, reconnect the broker, and once a
+   * minute (or right after a reconnect) reconcile the stored open orders with the broker.
+   */
   async maintain(): Promise<void> {
     const expired = await this.approvals.sweep();
     if (expired.length > 0) {
@@ -289,6 +347,7 @@ export class Trading {
       });
     }
     await this.ensureConnected();
+    if (this.deps.clock.now() - this.lastReconcileAt >= RECONCILE_EVERY_MS) await this.reconcile();
   }
 
   /** Stops listening; disconnects the broker if this scheduler connected it. */
@@ -301,6 +360,7 @@ export class Trading {
         .catch((error: unknown) => this.deps.reportError(toError(error), "disconnecting the broker"));
     }
     this.lastConnected = null;
+    this.lastReconcileAt = Number.NEGATIVE_INFINITY;
   }
 }
 
