@@ -317,11 +317,12 @@ export class IbkrBroker implements Broker {
       const failed: CancelAllResult["failed"] = [];
       if (this.options.cancelAll === "global") {
         await session.send("reqGlobalCancel", () => session.ib.reqGlobalCancel());
+        // Our own orders report their final status to us; the others show up among completed orders.
         await this.traffic.settle(
           session,
           targets.filter((e) => e.clientId === this.options.clientId),
         );
-        await session.openOrders();
+        await this.reconcile(session);
       } else {
         await Promise.all(
           targets.map((e) =>
@@ -380,9 +381,9 @@ export class IbkrBroker implements Broker {
   }
 
   /**
-   * Brings the book up to date with IB: all open orders, completed orders, and the day's
-   * executions (of the intent's symbol and side when given). The three are sent together; the
-   * book is updated by the answers as they arrive.
+   * Brings the book up to date with IB: the day's executions (of the intent's symbol and side
+   * when given), all open orders, and completed orders. The three are sent together and answered
+   * in that order, so a fill is known with its price before its order's final status arrives.
    */
   private async reconcile(session: Session, scope?: Pick<OrderIntent, "symbol" | "side">): Promise<void> {
     const filter: ExecutionFilter = { acctCode: this.account ?? "" };
@@ -390,7 +391,7 @@ export class IbkrBroker implements Broker {
       filter.symbol = contractFor(scope.symbol, this.options).symbol ?? ibSymbolOf(scope.symbol);
       filter.side = scope.side === "buy" ? "BUY" : "SELL";
     }
-    await Promise.all([session.openOrders(), session.completedOrders(), session.executions(filter)]);
+    await Promise.all([session.executions(filter), session.openOrders(), session.completedOrders()]);
   }
 
   /** A new session: check the account, then reconcile everything before it counts as connected. */

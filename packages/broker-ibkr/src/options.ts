@@ -121,10 +121,10 @@ const optionsSchema = z.strictObject({
     .default(40),
   timeouts: z
     .strictObject({
-      connectMs: ms(600_000).min(1).default(10_000),
-      requestMs: ms(600_000).min(1).default(10_000),
-      orderAckMs: ms(600_000).min(1).default(15_000),
-      cancelMs: ms(600_000).min(1).default(10_000),
+      connectMs: ms(86_400_000).min(1).default(10_000),
+      requestMs: ms(86_400_000).min(1).default(10_000),
+      orderAckMs: ms(86_400_000).min(1).default(15_000),
+      cancelMs: ms(86_400_000).min(1).default(10_000),
       reconnectWaitMs: ms(600_000).default(5_000),
     })
     .prefault({}),

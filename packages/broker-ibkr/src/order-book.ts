@@ -207,10 +207,10 @@ export class OrderBook {
         this.indexRef(entry);
       }
       if (order.account) entry.account = order.account;
-      this.setStatus(entry, String(state.status ?? ""));
-      if (entry.ibStatus === "Filled" && order.totalQuantity !== undefined) {
-        entry.filled = Decimal.max(entry.filled, order.totalQuantity);
-      }
+      // openOrder carries no fill quantity or price: a Filled one waits for the orderStatus
+      // that always follows it, so the update reports the fill with its quantity and price.
+      const status = String(state.status ?? "");
+      if (status !== "Filled" || entry.filled.gt(0)) this.setStatus(entry, status);
     });
     return entry;
   }
@@ -362,7 +362,12 @@ export class OrderBook {
   /** Moves to `ibStatus` unless the order is final and the new status is a working one. */
   private setStatus(entry: BookEntry, ibStatus: string, completed = false): void {
     if (!ibStatus) return;
-    const next = statusOf(ibStatus, entry.filled, completed ? entry.completedStatus : "");
+    const next = statusOf(
+      ibStatus,
+      entry.filled,
+      completed ? entry.completedStatus : "",
+      entry.fields.totalQuantity,
+    );
     if (isFinal(entry.status) && !isFinal(next)) return;
     entry.ibStatus = ibStatus;
   }
@@ -371,7 +376,9 @@ export class OrderBook {
   private update(entry: BookEntry, mutate: () => void): void {
     const before = { status: entry.status, filled: entry.filled.toString(), avg: entry.avgFillPrice };
     mutate();
-    const next = entry.rejection ? "rejected" : statusOf(entry.ibStatus, entry.filled, entry.completedStatus);
+    const next = entry.rejection
+      ? "rejected"
+      : statusOf(entry.ibStatus, entry.filled, entry.completedStatus, entry.fields.totalQuantity);
     if (!(isFinal(entry.status) && !isFinal(next))) entry.status = next;
     if (
       entry.status !== before.status ||

@@ -210,11 +210,18 @@ export function describeIbOrder(
 
 /**
  * IB's order status (and completed status text) as a broker-neutral status. A partly filled
- * working order is `partially_filled`; `Inactive` and a completed status mentioning a rejection
- * are `rejected`.
+ * working order is `partially_filled`, and one whose executions add up to its size is `filled`
+ * (IB sends the executions before the Filled status); `Inactive` and a completed status
+ * mentioning a rejection are `rejected`.
  */
-export function statusOf(ibStatus: string, filled: Decimal, completedStatus = ""): BrokerOrderStatus {
+export function statusOf(
+  ibStatus: string,
+  filled: Decimal,
+  completedStatus = "",
+  totalQuantity: number | undefined = undefined,
+): BrokerOrderStatus {
   if (/reject/i.test(completedStatus)) return "rejected";
+  const complete = totalQuantity !== undefined && totalQuantity > 0 && filled.gte(totalQuantity);
   switch (ibStatus) {
     case "Filled":
       return "filled";
@@ -226,9 +233,10 @@ export function statusOf(ibStatus: string, filled: Decimal, completedStatus = ""
     case "Inactive":
       return "rejected";
     case "Submitted":
-      return filled.gt(0) ? "partially_filled" : "new";
     case "PreSubmitted":
-      return filled.gt(0) ? "partially_filled" : "accepted";
+      if (complete) return "filled";
+      if (filled.gt(0)) return "partially_filled";
+      return ibStatus === "Submitted" ? "new" : "accepted";
     default:
       // PendingSubmit, ApiPending, Unknown
       return "pending_new";

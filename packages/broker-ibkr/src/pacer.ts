@@ -12,16 +12,27 @@
 import type { Clock } from "@tradecron/core";
 import { delay } from "./delay.js";
 
-/** A sliding one-second window of send times on `clock`. */
+/**
+ * A token bucket on `clock`: `perSecond` messages per second, evenly, with a small burst (an
+ * eighth of the rate, at least one). Even spacing matters: IB counts messages as they arrive, and
+ * a full second's burst sent at once can land in one of TWS's windows together with the next.
+ * At most `perSecond + burst` messages fall in any second (45 at the default 40).
+ */
 export class Pacer {
-  private readonly sent: number[] = [];
+  private tokens: number;
+  private last: number;
+  private readonly burst: number;
   private tail: Promise<void> = Promise.resolve();
   private blockedUntil = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly perSecond: number,
-  ) {}
+  ) {
+    this.burst = Math.max(1, Math.floor(perSecond / 8));
+    this.tokens = this.burst;
+    this.last = clock.now();
+  }
 
   /** Resolves when one more message may be sent now; callers are served in order. */
   take(): Promise<void> {
@@ -33,6 +44,7 @@ export class Pacer {
   /** Sends nothing for `ms` (after TWS said we went too fast). */
   backOff(ms: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, this.clock.now() + ms);
+    this.tokens = 0;
   }
 
   private async wait(): Promise<void> {
@@ -42,13 +54,15 @@ export class Pacer {
         await delay(this.clock, this.blockedUntil - now);
         continue;
       }
-      while (this.sent.length > 0 && now - (this.sent[0] as number) >= 1000) this.sent.shift();
-      // Whole messages per second; a fractional rate rounds down, but never below one.
-      if (this.sent.length < Math.max(1, Math.floor(this.perSecond))) {
-        this.sent.push(now);
+      // A clock set backwards refills nothing, rather than stalling the bucket.
+      const elapsed = Math.max(0, now - this.last);
+      this.last = now;
+      this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1000);
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
         return;
       }
-      await delay(this.clock, 1000 - (now - (this.sent[0] as number)));
+      await delay(this.clock, Math.ceil(((1 - this.tokens) * 1000) / this.perSecond));
     }
   }
 }

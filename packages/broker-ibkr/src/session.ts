@@ -28,6 +28,7 @@ import {
   CLIENT_ID_IN_USE,
   type IbErrorInfo,
   isInformational,
+  PACING_RETRY_AFTER_MS,
   PACING_VIOLATION,
   toBrokerError,
   unavailable,
@@ -292,14 +293,17 @@ export class Session {
     );
   }
 
-  /** Completed (filled, cancelled, rejected) API orders (reqCompletedOrders). */
+  /**
+   * Completed (filled, cancelled, rejected) orders, including those entered by hand in TWS
+   * (reqCompletedOrders(apiOnly=false)): after a global cancel, that is how we learn of theirs.
+   */
   completedOrders(): Promise<CompletedOrderReport[]> {
     return this.flights.completed.run(() =>
       this.collect<CompletedOrderReport>("reqCompletedOrders", null, (item, end) => {
         this.collectors.completed = item;
         this.collectors.completedEnd = end;
         return {
-          send: () => this.ib.reqCompletedOrders(true),
+          send: () => this.ib.reqCompletedOrders(false),
           off: () => {
             this.collectors.completed = null;
             this.collectors.completedEnd = null;
@@ -524,6 +528,7 @@ export class Session {
       reqId,
       ...(advancedOrderReject === undefined ? {} : { advancedOrderReject }),
     };
+    if (code === PACING_VIOLATION) this.pacer.backOff(PACING_RETRY_AFTER_MS);
     if (reqId >= 0) {
       for (const p of this.pending) {
         if (p.reqId === reqId && !isInformational(code)) {

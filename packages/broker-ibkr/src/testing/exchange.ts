@@ -31,6 +31,8 @@ export interface FakeOrder extends WireOrder {
   placedAt: number;
   /** How many times a placeOrder modified this order. */
   modifications: number;
+  /** The trading day (count of nightly restarts) on which it completed. */
+  completedDay: number;
 }
 
 /** Something the server must tell the order's owner about. */
@@ -122,6 +124,8 @@ export interface FakeExchangeOptions {
   initialCash: string;
   currency: string;
   symbols: Record<string, FakeSymbol>;
+  /** Trading days completed orders are reported for (1 = today only; undefined = forever). */
+  completedOrderDays: number | undefined;
 }
 
 /** IB-level orders, executions and accounts of the fake TWS. */
@@ -130,6 +134,9 @@ export class FakeExchange {
   private readonly engines = new Map<string, PaperBroker>();
   private readonly orders = new Map<number, FakeOrder>();
   private readonly byEngineId = new Map<string, FakeOrder>();
+  /** The newest order of each (client id, order id), and the open ones: indexes over `orders`. */
+  private readonly byClientOrder = new Map<string, FakeOrder>();
+  private readonly open = new Set<FakeOrder>();
   private readonly symbols: Map<string, FakeSymbol>;
   private executions: { execution: WireExecution; order: FakeOrder }[] = [];
   private listener: (event: ExchangeEvent) => void = () => {};
@@ -137,6 +144,7 @@ export class FakeExchange {
   private nextExecSeq = 1;
   private nextConId = 900_000_001;
   private nextManualId = -1;
+  private day = 0;
   /** Reasons for the next placeOrders to be rejected with code 201. */
   private readonly forcedRejections: string[] = [];
 
@@ -206,20 +214,19 @@ export class FakeExchange {
   }
 
   openOrders(clientId?: number): FakeOrder[] {
-    return [...this.orders.values()].filter(
-      (o) => !o.final && (clientId === undefined || o.clientId === clientId),
-    );
+    return [...this.open].filter((o) => clientId === undefined || o.clientId === clientId);
   }
 
   completedOrders(apiOnly: boolean): FakeOrder[] {
-    return [...this.orders.values()].filter((o) => o.final && (!apiOnly || !o.manual));
+    const days = this.options.completedOrderDays;
+    return [...this.orders.values()].filter(
+      (o) => o.final && (!apiOnly || !o.manual) && (days === undefined || this.day - o.completedDay < days),
+    );
   }
 
   /** The client's order with this id, the newest if several. */
   findByClient(clientId: number, orderId: number): FakeOrder | null {
-    let found: FakeOrder | null = null;
-    for (const o of this.orders.values()) if (o.clientId === clientId && o.orderId === orderId) found = o;
-    return found;
+    return this.byClientOrder.get(`${clientId}:${orderId}`) ?? null;
   }
 
   /** Places (or, for an open order of the same client and id, modifies) an order. */
@@ -281,8 +288,11 @@ export class FakeExchange {
       final: false,
       placedAt: this.options.clock.now(),
       modifications: 0,
+      completedDay: 0,
     };
     this.orders.set(order.permId, order);
+    this.byClientOrder.set(`${clientId}:${order.orderId}`, order);
+    this.open.add(order);
     const forced = this.forcedRejections.shift();
     if (forced !== undefined) return this.reject(order, forced);
     try {
@@ -340,9 +350,7 @@ export class FakeExchange {
 
   private reject(order: FakeOrder, reason: string): PlaceResult {
     order.status = "Cancelled";
-    order.final = true;
-    order.completedTime = ibTime(this.options.clock.now());
-    order.completedStatus = `Rejected: ${reason}`;
+    this.finish(order, this.options.clock.now(), `Rejected: ${reason}`);
     return { ok: false, code: 201, message: `Order rejected - reason:${reason}` };
   }
 
@@ -393,13 +401,14 @@ export class FakeExchange {
    * reports the current day only). Completed orders are kept.
    */
   async newDay(): Promise<void> {
+    this.day++;
+    this.executions = [];
     for (const order of this.openOrders()) {
       if (order.tif === "DAY" && order.engineOrderId) {
         order.completedStatus = "Cancelled by System (day order expired)";
         await this.engines.get(order.account)?.cancelOrder(order.engineOrderId);
       }
     }
-    this.executions = [];
   }
 
   private onEngineUpdate(event: string, engineOrder: BrokerOrder): void {
@@ -449,7 +458,9 @@ export class FakeExchange {
   }
 
   private finish(order: FakeOrder, now: number, completedStatus: string): void {
+    this.open.delete(order);
     order.final = true;
+    order.completedDay = this.day;
     order.completedTime = ibTime(now);
     order.completedStatus = completedStatus;
   }

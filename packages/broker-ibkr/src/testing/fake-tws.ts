@@ -50,6 +50,11 @@ export interface FakeTwsOptions {
   clock?: Clock;
   /** The nextValidId a client first gets, and gets again after a restart that rolls ids back (default 1). */
   nextValidId?: number;
+  /**
+   * For how many trading days (nightly restarts with `newDay`) reqCompletedOrders reports an order
+   * after it completed: 1 = the current day only, 2 = today and yesterday (default: forever).
+   */
+  completedOrderDays?: number;
   /** Messages per second per client above which TWS answers error 100 and drops the message (default 50; 0 = off). */
   maxMessagesPerSecond?: number;
   /** Interface to listen on (default 127.0.0.1). */
@@ -95,6 +100,8 @@ interface Connection {
   accountSummaries: Set<number>;
   /** Receive times of recent messages, for pacing. */
   recent: number[];
+  /** A half-open connection: the socket stays up, nothing it sends is ever answered. */
+  stalled: boolean;
 }
 
 const CONNECTIVITY = {
@@ -136,7 +143,9 @@ export class FakeTws {
     sessions: 0,
   };
   private readonly clock: Clock;
-  private readonly options: Required<Omit<FakeTwsOptions, "clock" | "symbols" | "initialCash">>;
+  private readonly options: Required<
+    Omit<FakeTwsOptions, "clock" | "symbols" | "initialCash" | "completedOrderDays">
+  >;
   private server: Server | null = null;
   private listeningPort = 0;
   private readonly connections = new Set<Connection>();
@@ -151,6 +160,8 @@ export class FakeTws {
   /** Serializes message handling, as TWS handles one message at a time. */
   private queue: Promise<void> = Promise.resolve();
   private readonly encodedCompleted = new Map<number, Buffer>();
+  /** openOrder + orderStatus of each open order, re-encoded only when the order changed. */
+  private readonly encodedOpen = new Map<number, { key: string; data: Buffer }>();
 
   private constructor(options: FakeTwsOptions) {
     this.clock = options.clock ?? systemClock;
@@ -168,6 +179,7 @@ export class FakeTws {
       initialCash: String(options.initialCash ?? "1000000"),
       currency: this.options.currency,
       symbols: { ...DEFAULT_SYMBOLS, ...options.symbols },
+      completedOrderDays: options.completedOrderDays,
     });
     this.exchange.onEvent((event) => this.onExchangeEvent(event));
   }
@@ -278,6 +290,14 @@ export class FakeTws {
     for (const conn of this.connections) conn.socket.destroy();
   }
 
+  /**
+   * Makes every current connection half-open: the sockets stay up but TWS never answers them
+   * again (a zombie session). New connections are served as usual.
+   */
+  stallConnections(): void {
+    for (const conn of this.connections) conn.stalled = true;
+  }
+
   /** Closes one client's connection. */
   dropClient(clientId: number): void {
     for (const conn of this.connections) if (conn.clientId === clientId) conn.socket.destroy();
@@ -351,6 +371,7 @@ export class FakeTws {
       held: [],
       accountSummaries: new Set(),
       recent: [],
+      stalled: false,
     };
     this.connections.add(conn);
     const reader = new FrameReader(
@@ -421,6 +442,15 @@ export class FakeTws {
     else this.write(conn, out);
   }
 
+  private encodeOpen(o: FakeOrder): Buffer {
+    const key = `${o.status}|${o.filled}|${o.avgFillPrice}|${o.totalQuantity}|${o.lmtPrice}|${o.auxPrice}|${o.modifications}`;
+    const cached = this.encodedOpen.get(o.permId);
+    if (cached?.key === key) return cached.data;
+    const data = Buffer.concat([msg.openOrder(o), msg.orderStatus(o)]);
+    this.encodedOpen.set(o.permId, { key, data });
+    return data;
+  }
+
   /** A request's own id (used for its error messages), or -1. */
   private static reqIdOf(fields: readonly string[]): number {
     const id = Number(fields[0]);
@@ -475,7 +505,7 @@ export class FakeTws {
   }
 
   private async handle(conn: Connection, fields: string[]): Promise<void> {
-    if (conn.socket.destroyed) return;
+    if (conn.socket.destroyed || conn.stalled) return;
     const id = Number(fields[0]);
     const name = REQUEST_NAMES[id] ?? `UNKNOWN_${fields[0]}`;
     this.stats.received[name] = (this.stats.received[name] ?? 0) + 1;
@@ -497,7 +527,7 @@ export class FakeTws {
       case OUT.REQ_OPEN_ORDERS: {
         const clientId = id === OUT.REQ_OPEN_ORDERS ? (conn.clientId as number) : undefined;
         const out: Buffer[] = [];
-        for (const o of this.exchange.openOrders(clientId)) out.push(msg.openOrder(o), msg.orderStatus(o));
+        for (const o of this.exchange.openOrders(clientId)) out.push(this.encodeOpen(o));
         out.push(msg.openOrderEnd());
         return this.write(conn, out);
       }

@@ -19,7 +19,9 @@ function fieldText(value: Field): string {
 
 /** One framed message: length prefix, then every field followed by NUL. */
 export function encodeMessage(fields: readonly Field[]): Buffer {
-  const body = Buffer.from(fields.map((f) => `${fieldText(f)}\0`).join(""), "utf8");
+  let text = "";
+  for (const f of fields) text += `${fieldText(f)}\0`;
+  const body = Buffer.from(text, "utf8");
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   body.copy(frame, 4);
