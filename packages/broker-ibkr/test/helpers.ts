@@ -16,6 +16,8 @@ import {
   type OrderIntentInput,
   type OrderRequest,
   parseOrderIntent,
+  type Scheduler,
+  type Storage,
 } from "@tradecron/core";
 import { TestClock } from "@tradecron/core/testing";
 import { IbkrBroker, type IbkrBrokerOptions } from "../src/index.js";
@@ -132,4 +134,42 @@ export async function pair(
       await tws.close();
     },
   };
+}
+
+/** Whether any fire is claimed or running (in flight, waiting for a retry, or for a takeover). */
+export async function runsInFlight(storage: Storage): Promise<boolean> {
+  return (await storage.listExecutions({ status: ["claimed", "running"], limit: 1 })).items.length > 0;
+}
+
+/** The next fire of any schedule of `scheduler`, or null. */
+export async function nextFire(scheduler: Scheduler): Promise<number | null> {
+  const times = (await scheduler.status()).schedules.flatMap((s: { nextFireAt: number | null }) =>
+    s.nextFireAt === null ? [] : [s.nextFireAt],
+  );
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+/**
+ * Moves `clock` to `target` the way a scheduler host lives through it: in big steps while
+ * nothing is happening (never past the next fire, which needs the sockets), in one-second steps
+ * with real time for the sockets while `busy()`. `each` runs before every step (to stage
+ * restarts at given times, say).
+ */
+export async function drive(
+  clock: TestClock,
+  target: number,
+  busy: () => Promise<boolean> | boolean,
+  options: { idleStepMs?: number; each?: () => Promise<void>; scheduler?: Scheduler } = {},
+): Promise<void> {
+  const idleStepMs = options.idleStepMs ?? 10 * 60_000;
+  while (clock.now() < target) {
+    await options.each?.();
+    let step = 1_000;
+    if (!(await busy())) {
+      const fire = options.scheduler ? await nextFire(options.scheduler) : null;
+      step = fire !== null && fire > clock.now() ? Math.min(idleStepMs, fire - clock.now()) : idleStepMs;
+    }
+    await tick();
+    await clock.advance(Math.max(1, Math.min(step, target - clock.now())));
+  }
 }

@@ -19,7 +19,7 @@ import { TestClock } from "@tradecron/core/testing";
 import { describe, expect, it } from "vitest";
 import { IbkrBroker } from "../src/index.js";
 import { FakeTws } from "../src/testing/index.js";
-import { brokerOptions, tick } from "./helpers.js";
+import { brokerOptions, drive, runsInFlight, tick } from "./helpers.js";
 
 /** A small deterministic PRNG (mulberry32), so the matrix is the same on every run. */
 function seeded(seed: number): () => number {
@@ -172,34 +172,38 @@ describe("no duplicate orders through a Scheduler on IBKR (DESIGN.md promise 2)"
     };
     await boot();
 
-    /** Moves the clock to `target`: in big steps while idle, in one-second steps while orders are in flight. */
-    const end = Date.parse("2026-01-05T00:00:00Z") + DAYS * 86_400_000;
+    const start = Date.parse("2026-01-05T00:00:00Z");
     let lastNight = -1;
-    while (clock.now() < end) {
-      const now = clock.now();
-      const day = Math.floor((now - Date.parse("2026-01-05T00:00:00Z")) / 86_400_000);
-      const local = now % 86_400_000;
-      if (local >= 23.75 * 3_600_000 && day !== lastNight) {
-        // The nightly restart, 23:45-00:15 UTC: a new trading day when TWS comes back.
-        lastNight = day;
-        await tws.goDown();
-        await clock.advance(30 * 60_000);
-        await tws.comeUp({ rollBackIds: true, newDay: true });
-      }
-      if (killed) {
-        killed = false;
-        await tick();
-        await boot(); // a supervisor restarts the process; it takes the dead one's fire over after its lease
-      }
-      const broker = current.broker as IbkrBroker;
-      const busy = !broker.isConnected() || (await runsInFlight(shared));
-      await tick();
-      await clock.advance(busy ? 1_000 : 10 * 60_000);
-    }
-    for (let i = 0; i < 600 && (await runsInFlight(shared)); i++) {
-      await tick();
-      await clock.advance(1_000);
-    }
+    await drive(
+      clock,
+      start + DAYS * 86_400_000 + 3_600_000,
+      // Busy while TWS or the connection is down, or a fire is in flight. Idle steps of ten
+      // minutes land on the fire times (11:00, 15:00), never past them.
+      async () => !tws.isUp || !current.broker?.isConnected() || runsInFlight(shared),
+      {
+        each: async () => {
+          const day = Math.floor((clock.now() - start) / 86_400_000);
+          if (
+            clock.now() - start - day * 86_400_000 >= 23.75 * 3_600_000 &&
+            day !== lastNight &&
+            day < DAYS
+          ) {
+            // The nightly restart, 23:45-00:15 UTC: a new trading day when TWS comes back.
+            lastNight = day;
+            await tws.goDown();
+            await clock.advance(30 * 60_000);
+            await tws.comeUp({ rollBackIds: true, newDay: true });
+          }
+          if (killed) {
+            // A supervisor restarts the process; it takes the dead one's fire over after its lease.
+            killed = false;
+            await tick();
+            await boot();
+          }
+        },
+      },
+    );
+    expect(await runsInFlight(shared)).toBe(false);
 
     // Every fire ran to success, and recorded one order per intent.
     const executions = (await shared.listExecutions({ scheduleId: "rebalance", limit: 100 })).items;
@@ -247,8 +251,3 @@ describe("no duplicate orders through a Scheduler on IBKR (DESIGN.md promise 2)"
     await tws.close();
   }, 120_000);
 });
-
-/** Whether any fire is claimed or running (a run in flight, waiting for a retry, or for a takeover). */
-async function runsInFlight(storage: Storage): Promise<boolean> {
-  return (await storage.listExecutions({ status: ["claimed", "running"], limit: 1 })).items.length > 0;
-}
