@@ -15,6 +15,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { type Clock, systemClock } from "@tradecron/core";
 import type { BrokerFault } from "@tradecron/core/testing";
 import { delay } from "../delay.js";
+import { Admission } from "./admission.js";
 import {
   OUT,
   parseCancelOrder,
@@ -33,6 +34,7 @@ import {
   type FakeSymbol,
   ibTime,
 } from "./exchange.js";
+import { Reports } from "./reports.js";
 import * as msg from "./server-messages.js";
 import { FrameReader } from "./wire.js";
 
@@ -104,28 +106,6 @@ interface Connection {
   stalled: boolean;
 }
 
-const CONNECTIVITY = {
-  1100: "Connectivity between IB and Trader Workstation has been lost.",
-  1101: "Connectivity between IB and Trader Workstation has been restored - data lost.",
-  1102: "Connectivity between IB and Trader Workstation has been restored - data maintained.",
-  2110: "Connectivity between Trader Workstation and server is broken. It will be restored automatically.",
-} as const;
-
-/** Farm notices TWS sends after every connect (reqId -1, so they arrive as `info`). */
-const FARM_NOTICES: [number, string][] = [
-  [2104, "Market data farm connection is OK:usfarm"],
-  [2106, "HMDS data farm connection is OK:ushmds"],
-  [2158, "Sec-def data farm connection is OK:secdefnj"],
-];
-
-/** Requests that are not the caller's "next call" for fault injection: handshakes, heartbeats, unsubscribes. */
-const NOT_CALLS: ReadonlySet<number> = new Set([
-  OUT.START_API,
-  OUT.REQ_CURRENT_TIME,
-  OUT.CANCEL_ACCOUNT_SUMMARY,
-  OUT.CANCEL_POSITIONS,
-]);
-
 /** IB allows two account summary subscriptions at a time. */
 const MAX_ACCOUNT_SUMMARIES = 2;
 
@@ -133,12 +113,11 @@ const MAX_ACCOUNT_SUMMARIES = 2;
 export class FakeTws {
   /** The fake's books (orders, executions, accounts); read-only use from tests. */
   readonly exchange: FakeExchange;
-  readonly stats: FakeTwsStats = {
-    received: {},
+  private readonly counters = {
+    received: {} as Record<string, number>,
     placed: 0,
     modified: 0,
     duplicateIds: 0,
-    pacingViolations: 0,
     connections: 0,
     sessions: 0,
   };
@@ -152,16 +131,14 @@ export class FakeTws {
   private readonly nextIds = new Map<number, number>();
   /** Ids ever used per client, to refuse a reused one (103). */
   private readonly usedIds = new Map<number, Set<number>>();
-  private readonly faults: { kind: BrokerFault; remaining: number }[] = [];
   private restartOnNextOrder = false;
   private repeats = 1;
   private linkDown = false;
   private up = false;
   /** Serializes message handling, as TWS handles one message at a time. */
   private queue: Promise<void> = Promise.resolve();
-  private readonly encodedCompleted = new Map<number, Buffer>();
-  /** openOrder + orderStatus of each open order, re-encoded only when the order changed. */
-  private readonly encodedOpen = new Map<number, { key: string; data: Buffer }>();
+  private readonly reports: Reports;
+  private readonly admission: Admission;
 
   private constructor(options: FakeTwsOptions) {
     this.clock = options.clock ?? systemClock;
@@ -182,6 +159,8 @@ export class FakeTws {
       completedOrderDays: options.completedOrderDays,
     });
     this.exchange.onEvent((event) => this.onExchangeEvent(event));
+    this.reports = new Reports(this.exchange);
+    this.admission = new Admission(this.clock, this.options.maxMessagesPerSecond);
   }
 
   /** Starts a fake TWS listening on `options.port` (default: an ephemeral port). */
@@ -189,6 +168,15 @@ export class FakeTws {
     const tws = new FakeTws(options);
     await tws.listen(tws.options.port);
     return tws;
+  }
+
+  /** Counters for assertions (a snapshot). */
+  get stats(): FakeTwsStats {
+    return {
+      ...this.counters,
+      received: { ...this.counters.received },
+      pacingViolations: this.admission.violations,
+    };
   }
 
   /** The port it listens on (stable across {@link goDown}/{@link comeUp}). */
@@ -242,7 +230,7 @@ export class FakeTws {
    * answered with error 100 and dropped.
    */
   injectFault(fault: BrokerFault, count = 1): void {
-    this.faults.push({ kind: fault, remaining: count });
+    this.admission.inject(fault, count);
   }
 
   /** Accepts the next placeOrder, then restarts before its openOrder: TWS stays down until {@link comeUp}. */
@@ -266,7 +254,7 @@ export class FakeTws {
    */
   loseLink(code: 1100 | 2110 = 1100): void {
     this.linkDown = true;
-    this.broadcast(msg.errorMessage(-1, code, CONNECTIVITY[code]));
+    this.broadcast(msg.errorMessage(-1, code, msg.CONNECTIVITY_NOTICES[code]));
   }
 
   /** The link is back: 1101 (data lost: held events are dropped) or 1102 (data maintained: they are sent). */
@@ -275,7 +263,7 @@ export class FakeTws {
     const code = options.dataLost ? 1101 : 1102;
     for (const conn of this.connections) {
       const held = conn.held.splice(0);
-      this.write(conn, msg.errorMessage(-1, code, CONNECTIVITY[code]));
+      this.write(conn, msg.errorMessage(-1, code, msg.CONNECTIVITY_NOTICES[code]));
       if (!options.dataLost) for (const b of held) this.write(conn, b);
     }
   }
@@ -362,7 +350,7 @@ export class FakeTws {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    this.stats.connections++;
+    this.counters.connections++;
     const conn: Connection = {
       id: randomUUID(),
       socket,
@@ -442,78 +430,26 @@ export class FakeTws {
     else this.write(conn, out);
   }
 
-  private encodeOpen(o: FakeOrder): Buffer {
-    const key = `${o.status}|${o.filled}|${o.avgFillPrice}|${o.totalQuantity}|${o.lmtPrice}|${o.auxPrice}|${o.modifications}`;
-    const cached = this.encodedOpen.get(o.permId);
-    if (cached?.key === key) return cached.data;
-    const data = Buffer.concat([msg.openOrder(o), msg.orderStatus(o)]);
-    this.encodedOpen.set(o.permId, { key, data });
-    return data;
-  }
-
-  /** A request's own id (used for its error messages), or -1. */
-  private static reqIdOf(fields: readonly string[]): number {
-    const id = Number(fields[0]);
-    if (id === OUT.PLACE_ORDER || id === OUT.CANCEL_ORDER) return Number(fields[1]);
-    if (id === OUT.REQ_EXECUTIONS || id === OUT.REQ_ACCOUNT_SUMMARY) return Number(fields[2]);
-    return -1;
-  }
-
-  /** Applies pacing and injected faults; returns false when the message must not be processed. */
-  private admit(conn: Connection, id: number, fields: readonly string[]): boolean {
-    const limit = this.options.maxMessagesPerSecond;
-    if (limit > 0 && id !== OUT.START_API) {
-      const now = this.clock.now();
-      conn.recent = conn.recent.filter((t) => now - t < 1000);
-      if (conn.recent.length >= limit) {
-        this.stats.pacingViolations++;
-        this.write(
-          conn,
-          msg.errorMessage(
-            FakeTws.reqIdOf(fields),
-            100,
-            `Max rate of messages per second has been exceeded:max=${limit} rec=${conn.recent.length + 1} (1)`,
-          ),
-        );
-        return false;
-      }
-      conn.recent.push(now);
-    }
-    if (NOT_CALLS.has(id)) return true;
-    const fault = this.faults[0];
-    if (!fault || (fault.kind === "accept_then_timeout" && id !== OUT.PLACE_ORDER)) return true;
-    if (--fault.remaining <= 0) this.faults.shift();
-    if (fault.kind === "unavailable") {
-      conn.socket.destroy();
-      return false;
-    }
-    if (fault.kind === "rate_limited") {
-      this.stats.pacingViolations++;
-      this.write(
-        conn,
-        msg.errorMessage(
-          FakeTws.reqIdOf(fields),
-          100,
-          `Max rate of messages per second has been exceeded:max=${limit} rec=${limit + 1} (1)`,
-        ),
-      );
-      return false;
-    }
-    // accept_then_timeout: process the order, but the client never hears of it.
-    conn.muted = true;
-    return true;
-  }
-
   private async handle(conn: Connection, fields: string[]): Promise<void> {
     if (conn.socket.destroyed || conn.stalled) return;
     const id = Number(fields[0]);
     const name = REQUEST_NAMES[id] ?? `UNKNOWN_${fields[0]}`;
-    this.stats.received[name] = (this.stats.received[name] ?? 0) + 1;
+    this.counters.received[name] = (this.counters.received[name] ?? 0) + 1;
     if (id !== OUT.START_API && conn.clientId === null) {
       conn.socket.destroy(); // TWS drops clients that skip START_API
       return;
     }
-    if (!this.admit(conn, id, fields)) return;
+    const verdict = this.admission.admit(conn.recent, fields);
+    if (verdict.kind === "drop") {
+      conn.socket.destroy();
+      return;
+    }
+    if (verdict.kind === "refuse") {
+      this.write(conn, verdict.reply);
+      return;
+    }
+    // accept_then_timeout: the order is processed, but the client never hears of it.
+    if (verdict.kind === "handle_muted") conn.muted = true;
     switch (id) {
       case OUT.START_API:
         return this.startApi(conn, fields);
@@ -524,45 +460,15 @@ export class FakeTws {
       case OUT.REQ_GLOBAL_CANCEL:
         return this.globalCancel();
       case OUT.REQ_ALL_OPEN_ORDERS:
-      case OUT.REQ_OPEN_ORDERS: {
-        const clientId = id === OUT.REQ_OPEN_ORDERS ? (conn.clientId as number) : undefined;
-        const out: Buffer[] = [];
-        for (const o of this.exchange.openOrders(clientId)) out.push(this.encodeOpen(o));
-        out.push(msg.openOrderEnd());
-        return this.write(conn, out);
-      }
-      case OUT.REQ_COMPLETED_ORDERS: {
-        const out: Buffer[] = [];
-        for (const o of this.exchange.completedOrders(fields[1] === "1")) {
-          let encoded = this.encodedCompleted.get(o.permId);
-          if (!encoded) {
-            encoded = msg.completedOrder(o);
-            this.encodedCompleted.set(o.permId, encoded);
-          }
-          out.push(encoded);
-        }
-        out.push(msg.completedOrdersEnd());
-        return this.write(conn, out);
-      }
-      case OUT.REQ_EXECUTIONS: {
-        const filter = parseReqExecutions(fields);
-        const out: Buffer[] = [];
-        for (const e of this.exchange.executionsMatching(filter)) {
-          out.push(msg.execution(filter.reqId, e), msg.commissionReport(e.execId, this.exchange.currency));
-        }
-        out.push(msg.executionEnd(filter.reqId));
-        return this.write(conn, out);
-      }
-      case OUT.REQ_POSITIONS: {
-        const out: Buffer[] = [];
-        for (const account of this.exchange.accounts) {
-          for (const p of await this.exchange.positions(account)) {
-            out.push(msg.position(account, p.contract, p.qty, p.avgCost));
-          }
-        }
-        out.push(msg.positionEnd());
-        return this.write(conn, out);
-      }
+        return this.write(conn, this.reports.openOrders());
+      case OUT.REQ_OPEN_ORDERS:
+        return this.write(conn, this.reports.openOrders(conn.clientId as number));
+      case OUT.REQ_COMPLETED_ORDERS:
+        return this.write(conn, this.reports.completedOrders(fields[1] === "1"));
+      case OUT.REQ_EXECUTIONS:
+        return this.write(conn, this.reports.executions(parseReqExecutions(fields)));
+      case OUT.REQ_POSITIONS:
+        return this.write(conn, await this.reports.positions());
       case OUT.REQ_ACCOUNT_SUMMARY:
         return this.accountSummary(conn, fields);
       case OUT.CANCEL_ACCOUNT_SUMMARY:
@@ -596,10 +502,10 @@ export class FakeTws {
       return;
     }
     conn.clientId = clientId;
-    this.stats.sessions++;
+    this.counters.sessions++;
     const out = [msg.managedAccounts(this.exchange.accounts), msg.nextValidId(this.nextIdFor(clientId))];
-    for (const [code, text] of FARM_NOTICES) out.push(msg.errorMessage(-1, code, text));
-    if (this.linkDown) out.push(msg.errorMessage(-1, 1100, CONNECTIVITY[1100]));
+    for (const [code, text] of msg.FARM_NOTICES) out.push(msg.errorMessage(-1, code, text));
+    if (this.linkDown) out.push(msg.errorMessage(-1, 1100, msg.CONNECTIVITY_NOTICES[1100]));
     this.write(conn, out);
   }
 
@@ -623,10 +529,10 @@ export class FakeTws {
     used.add(req.orderId);
     this.nextIds.set(clientId, Math.max(this.nextIdFor(clientId), req.orderId + 1));
     if (result.ok) {
-      if (existing) this.stats.modified++;
-      else this.stats.placed++;
+      if (existing) this.counters.modified++;
+      else this.counters.placed++;
     } else {
-      if (result.code === 103) this.stats.duplicateIds++;
+      if (result.code === 103) this.counters.duplicateIds++;
       this.write(conn, msg.errorMessage(req.orderId, result.code, result.message));
     }
     if (conn.muted) {
@@ -686,20 +592,7 @@ export class FakeTws {
       return;
     }
     conn.accountSummaries.add(reqId);
-    const accounts =
-      group === "All" ? this.exchange.accounts : this.exchange.accounts.filter((a) => a === group);
-    const out: Buffer[] = [];
-    for (const account of accounts) {
-      const values = await this.exchange.summary(account);
-      for (const tag of tags) {
-        const value = values[tag];
-        if (value === undefined) continue;
-        out.push(
-          msg.accountSummary(reqId, account, tag, value, tag === "AccountType" ? "" : this.exchange.currency),
-        );
-      }
-    }
-    out.push(msg.accountSummaryEnd(reqId));
+    const out = await this.reports.accountSummary(reqId, group, tags);
     this.write(conn, out);
   }
 }

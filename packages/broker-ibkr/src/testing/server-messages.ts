@@ -97,6 +97,21 @@ export interface WireExecution {
 
 const EMPTY = "";
 
+/** TWS's wording of the connectivity notices it sends on request id -1. */
+export const CONNECTIVITY_NOTICES = {
+  1100: "Connectivity between IB and Trader Workstation has been lost.",
+  1101: "Connectivity between IB and Trader Workstation has been restored - data lost.",
+  1102: "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+  2110: "Connectivity between Trader Workstation and server is broken. It will be restored automatically.",
+} as const;
+
+/** Farm notices TWS sends after every connect (reqId -1, so they arrive as `info`). */
+export const FARM_NOTICES: [number, string][] = [
+  [2104, "Market data farm connection is OK:usfarm"],
+  [2106, "HMDS data farm connection is OK:ushmds"],
+  [2158, "Sec-def data farm connection is OK:secdefnj"],
+];
+
 export function serverHello(connectionTime: string): Buffer {
   return encodeMessage([SERVER_VERSION, connectionTime]);
 }
