@@ -73,11 +73,6 @@ export class Connection {
     return this.session !== null && !this.session.closed && this.linkUp;
   }
 
-  /** The live session, if any (connected or not). */
-  get current(): Session | null {
-    return this.session;
-  }
-
   /**
    * Connects (or joins the attempt in progress) and resolves once connected. A failure rejects,
    * but the supervisor keeps retrying in the background until {@link disconnect}, unless the

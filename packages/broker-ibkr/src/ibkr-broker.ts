@@ -43,6 +43,7 @@ import { contractFor, ibOrderFor, ibSymbolOf, tickerOf, updateEventOf } from "./
 import { OrderTraffic } from "./order-traffic.js";
 import { Pacer } from "./pacer.js";
 import type { Session } from "./session.js";
+import { parseWith } from "./validation.js";
 
 /** Account summary tags we read. */
 const SUMMARY_TAGS = ["AccountType", "NetLiquidation", "TotalCashValue", "BuyingPower", "AvailableFunds"];
@@ -53,6 +54,9 @@ const refSchema = z.union([
 ]);
 
 const clientOrderIdSchema = z.string().min(1).max(128);
+
+/** Final orders are kept in memory this long after their last update (pruned on each connect). */
+const BOOK_RETENTION_MS = 7 * 86_400_000;
 
 /** A permId as the broker order id: digits only (anything else cannot be an IB order). */
 function permIdOf(id: string): number | null {
@@ -251,13 +255,13 @@ export class IbkrBroker implements Broker {
 
   getOrder(ref: OrderRef): Promise<BrokerOrder | null> {
     return this.call("getOrder", async (session) => {
-      const parsed = this.parse(refSchema, ref, "ref");
+      const parsed = parseWith(refSchema, ref, "ref");
       const find = () => {
         if ("id" in parsed) {
           const permId = permIdOf(parsed.id);
           return permId === null ? null : this.book.byPermId(permId);
         }
-        return this.book.byOrderRef(parsed.clientOrderId);
+        return this.book.byOrderRef(parsed.clientOrderId, this.account ?? undefined);
       };
       if ("id" in parsed && permIdOf(parsed.id) === null) return null;
       let entry = find();
@@ -278,7 +282,7 @@ export class IbkrBroker implements Broker {
    */
   cancelOrder(id: string): Promise<BrokerOrder | null> {
     return this.call("cancelOrder", async (session) => {
-      const orderId = this.parse(z.string().min(1), id, "id");
+      const orderId = parseWith(z.string().min(1), id, "id");
       const permId = permIdOf(orderId);
       if (permId === null) return null;
       let entry = this.book.byPermId(permId);
@@ -350,10 +354,10 @@ export class IbkrBroker implements Broker {
     ibOrderFor(clientOrderId, intent, "");
     const session = await this.connection.ready("submitOrder");
     const account = this.account as string;
-    const known = this.book.byOrderRef(clientOrderId);
+    const known = this.book.byOrderRef(clientOrderId, account);
     if (known) return this.existing(known);
     await this.reconcile(session, intent);
-    const found = this.book.byOrderRef(clientOrderId);
+    const found = this.book.byOrderRef(clientOrderId, account);
     if (found) return this.existing(found);
     const entry = await this.traffic.place(session, {
       orderRef: clientOrderId,
@@ -414,6 +418,7 @@ export class IbkrBroker implements Broker {
         { field: "account" },
       );
     }
+    this.book.prune(this.clock.now() - BOOK_RETENTION_MS);
     await this.reconcile(session);
   }
 
@@ -433,19 +438,6 @@ export class IbkrBroker implements Broker {
     return fn(session, this.account as string);
   }
 
-  private parse<S extends z.ZodType>(schema: S, input: unknown, field: string): z.output<S> {
-    const result = schema.safeParse(input);
-    if (result.success) return result.data;
-    throw new ValidationError(
-      result.error.issues.map((i) => ({
-        field: [field, ...i.path.map(String)].join("."),
-        message: i.message,
-        code: "VALIDATION" as const,
-      })),
-      { cause: result.error, component: "IbkrBroker" },
-    );
-  }
-
   /** Validates a submit; a malformed one is rejected as a broker would (final), naming the field. */
   private parseRequest(request: OrderRequest): OrderRequest {
     const input = (request ?? {}) as Partial<OrderRequest>;
@@ -462,7 +454,7 @@ export class IbkrBroker implements Broker {
     };
     let clientOrderId: string;
     try {
-      clientOrderId = this.parse(clientOrderIdSchema, input.clientOrderId, "clientOrderId");
+      clientOrderId = parseWith(clientOrderIdSchema, input.clientOrderId, "clientOrderId");
     } catch (error) {
       throw rejected(error, "");
     }

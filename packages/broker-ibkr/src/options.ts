@@ -2,8 +2,9 @@
  * IbkrBroker's options: zod schema, defaults, and the parsed form the parts receive.
  */
 
-import { type BackoffPolicy, type Clock, clockSchema, type Logger, ValidationError } from "@tradecron/core";
+import { type BackoffPolicy, type Clock, clockSchema, type Logger } from "@tradecron/core";
 import { z } from "zod";
+import { parseWith } from "./validation.js";
 
 /**
  * The client id used when none is given. It is fixed on purpose: IB lets only the client id that
@@ -152,12 +153,5 @@ export type ParsedOptions = z.output<typeof optionsSchema>;
 
 /** Parses the options, or throws a ValidationError naming the field (`port`, `timeouts.requestMs`, ...). */
 export function parseOptions(input: unknown): ParsedOptions {
-  const result = optionsSchema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    field: issue.path.map(String).join("."),
-    message: issue.message,
-    code: "VALIDATION" as const,
-  }));
-  throw new ValidationError(issues, { cause: result.error, component: "IbkrBroker" });
+  return parseWith(optionsSchema, input ?? {});
 }

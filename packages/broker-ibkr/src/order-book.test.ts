@@ -104,6 +104,30 @@ describe("OrderBook", () => {
     expect(b.highestOrderId(8)).toBe(0);
   });
 
+  it("forgets final orders older than the retention, keeping working ones", () => {
+    const clock = new TestClock();
+    const b = new OrderBook(clock, () => {});
+    b.applyOpenOrder(1, aapl, limit({ permId: 1, orderRef: "old" }), state("Submitted"));
+    b.applyOrderStatus(1, "Filled", 5, 10, 1, 7);
+    b.applyExecution(aapl, { execId: "x1", orderId: 1, clientId: 7, permId: 1, cumQty: 5, orderRef: "old" });
+    b.applyOpenOrder(2, aapl, limit({ permId: 2, orderRef: "working" }), state("Submitted"));
+    expect(b.prune(clock.now() + 1)).toBe(1);
+    expect(b.byOrderRef("old")).toBeNull();
+    expect(b.byPermId(1)).toBeNull();
+    expect(b.byOrderRef("working")?.permId).toBe(2);
+    // The execution may be counted again if IB reports it again (it reappears with its order).
+    expect(
+      b.applyExecution(aapl, {
+        execId: "x1",
+        orderId: 1,
+        clientId: 7,
+        permId: 1,
+        cumQty: 5,
+        orderRef: "old",
+      }),
+    ).toBe(true);
+  });
+
   it("knows an order from completed orders alone (no order id, no client id), with its rejection", () => {
     const { b } = book();
     b.applyCompletedOrder(

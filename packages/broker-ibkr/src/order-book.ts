@@ -48,6 +48,8 @@ export interface BookEntry {
   status: BrokerOrderStatus;
   submittedAt: number;
   updatedAt: number;
+  /** Executions counted for it (by execId). */
+  execIds: string[];
 }
 
 const key = (clientId: number | null, orderId: number | null) => `${clientId ?? "?"}:${orderId ?? "?"}`;
@@ -98,11 +100,15 @@ export class OrderBook {
   }
 
   /**
-   * The order IB knows under this client order id: a working one first, else the earliest. A
-   * placement TWS has not acknowledged yet does not count: it may never have reached TWS.
+   * The order IB knows under this client order id (in `account`, when given: another deployment
+   * trading another account of the login may use the same schedule ids): a working one first,
+   * else the earliest. A placement TWS has not acknowledged yet does not count: it may never
+   * have reached TWS.
    */
-  byOrderRef(orderRef: string): BookEntry | null {
-    const list = (this.byRef.get(orderRef) ?? []).filter(OrderBook.confirmed);
+  byOrderRef(orderRef: string, account?: string): BookEntry | null {
+    const list = (this.byRef.get(orderRef) ?? []).filter(
+      (e) => OrderBook.confirmed(e) && (account === undefined || e.account === "" || e.account === account),
+    );
     return list.find((e) => !isFinal(e.status)) ?? list[0] ?? null;
   }
 
@@ -154,6 +160,7 @@ export class OrderBook {
       status: "pending_new",
       submittedAt: now,
       updatedAt: now,
+      execIds: [],
     };
     this.noteOrderId(input.clientId, input.orderId);
     this.byClientOrder.set(key(input.clientId, input.orderId), entry);
@@ -272,12 +279,29 @@ export class OrderBook {
       entry.ibStatus = "Submitted";
     }
     const found = entry;
+    found.execIds.push(execId);
     this.update(found, () => {
       if (execution.cumQty !== undefined) found.filled = Decimal.max(found.filled, execution.cumQty);
       const avg = ibDecimal(execution.avgPrice, true);
       if (avg !== null) found.avgFillPrice = avg;
     });
     return true;
+  }
+
+  /**
+   * Forgets final orders last updated before `before`, so a process left running for months does
+   * not keep every order it ever saw. IB still reports them among completed orders for as long as
+   * it keeps them, and a reconcile brings them back when asked about.
+   */
+  prune(before: number): number {
+    let removed = 0;
+    for (const entry of this.entries()) {
+      if (!isFinal(entry.status) || entry.updatedAt >= before) continue;
+      this.discard(entry);
+      for (const id of entry.execIds) this.execIds.delete(id);
+      removed++;
+    }
+    return removed;
   }
 
   /** The broker-neutral view of an entry (a fresh object every time). */
@@ -337,6 +361,7 @@ export class OrderBook {
       status: "pending_new",
       submittedAt: now,
       updatedAt: now,
+      execIds: [],
     };
     if (permId) this.setPermId(entry, permId);
     if (clientId !== null && orderId !== null) {

@@ -155,7 +155,6 @@ export class Session {
   readonly ib: IBApi;
   nextValidId = 0;
   accounts: string[] = [];
-  serverVersion = 0;
   private closedReason: string | null = null;
   private readonly pending = new Set<Pending>();
   private readonly flights = {
@@ -441,9 +440,6 @@ export class Session {
         }),
     };
     const c = this.collectors;
-    ib.on(EventName.server, (version: number) => {
-      this.serverVersion = version;
-    });
     ib.on(EventName.nextValidId, (id: number) => {
       this.nextValidId = id;
     });

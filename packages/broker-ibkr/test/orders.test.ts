@@ -251,6 +251,32 @@ describe("orders of other clients", () => {
   });
 });
 
+describe("accounts of one login", () => {
+  it("does not take another account's order for ours when both use the same client order id", async () => {
+    const { clock, tws } = await setup({ connect: false, tws: { accounts: ["DU111", "DU222"] } });
+    const first = new IbkrBroker(brokerOptions(clock, tws.port, { account: "DU111", clientId: 8 }));
+    const second = new IbkrBroker(brokerOptions(clock, tws.port, { account: "DU222", clientId: 9 }));
+    cleanups.push(
+      () => first.disconnect(),
+      () => second.disconnect(),
+    );
+    await settle(clock, first.connect());
+    await settle(clock, second.connect());
+    // Two deployments with the same schedule ids derive the same client order ids.
+    const req = order({ symbol: "AAPL", side: "buy", qty: 1, type: "limit", limitPrice: 1 });
+    const a = await settle(clock, first.submitOrder(req));
+    const b = await settle(clock, second.submitOrder(req));
+    expect(b.id).not.toBe(a.id);
+    expect(
+      tws
+        .ordersWithRef(req.clientOrderId)
+        .map((o) => o.account)
+        .sort(),
+    ).toEqual(["DU111", "DU222"]);
+    expect((await settle(clock, second.submitOrder(req))).id).toBe(b.id);
+  });
+});
+
 describe("options", () => {
   it("rejects invalid options with a ValidationError naming the field", () => {
     expect(() => new IbkrBroker({ port: 70_000 })).toThrow(ValidationError);
