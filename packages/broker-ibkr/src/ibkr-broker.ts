@@ -34,6 +34,7 @@ import {
   toError,
   ValidationError,
 } from "@tradecron/core";
+import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
 import { Connection } from "./connection.js";
 import { IbkrConfigError, toBrokerError, unavailable } from "./ib-errors.js";
@@ -57,6 +58,26 @@ const clientOrderIdSchema = z.string().min(1).max(128);
 
 /** Final orders are kept in memory this long after their last update (pruned on each connect). */
 const BOOK_RETENTION_MS = 7 * 86_400_000;
+
+/**
+ * Runs a parse of part of a submit; bad input becomes a final BrokerRejectedError naming the
+ * field (`clientOrderId`, `intent.qty`), as a broker rejects a malformed order.
+ */
+function rejectingBadInput<T>(prefix: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const field = [prefix, error.field ?? ""].filter((p) => p !== "").join(".");
+    throw new BrokerRejectedError(
+      `IbkrBroker: order rejected: ${field}: ${error.issues[0]?.message ?? "invalid"}`,
+      {
+        field,
+        cause: error,
+      },
+    );
+  }
+}
 
 /** A permId as the broker order id: digits only (anything else cannot be an IB order). */
 function permIdOf(id: string): number | null {
@@ -85,8 +106,8 @@ export class IbkrBroker implements Broker {
   private account: string | null = null;
   /** Submits being placed, by client order id: duplicates join them. */
   private readonly inflight = new Map<string, Promise<BrokerOrder>>();
-  private readonly updateListeners = new Set<(update: OrderUpdate) => void>();
-  private readonly connectionListeners = new Set<(connected: boolean) => void>();
+  /** The one typed event map: order updates and connection changes. */
+  private readonly events = new EventEmitter<{ update: [OrderUpdate]; connection: [boolean] }>();
 
   /** @throws ValidationError naming the bad option. */
   constructor(options: IbkrBrokerOptions = {}) {
@@ -119,15 +140,14 @@ export class IbkrBroker implements Broker {
       {
         handlers: {
           openOrder: (r) => this.book.applyOpenOrder(r.orderId, r.contract, r.order, r.state),
-          orderStatus: (orderId, status, filled, avg, permId, cid) =>
-            this.book.applyOrderStatus(orderId, status, filled, avg, permId, cid),
+          orderStatus: (report) => this.book.applyOrderStatus(report),
           completedOrder: (r) => this.book.applyCompletedOrder(r.contract, r.order, r.state),
           execution: (r) => this.book.applyExecution(r.contract, r.execution),
           error: (info) => this.traffic.error(info),
           problem: (error, context) => this.report(error, context),
         },
         synchronize: (session) => this.synchronize(session),
-        changed: (connected) => this.emitConnection(connected),
+        changed: (connected) => this.events.emit("connection", connected),
         problem: (error, context) => this.report(error, context),
         sessionClosed: (session, reason) => this.traffic.sessionClosed(session, reason),
       },
@@ -158,8 +178,7 @@ export class IbkrBroker implements Broker {
 
   /** Subscribes to connection changes (`true` connected); returns an unsubscribe function. */
   onConnectionChange(listener: (connected: boolean) => void): () => void {
-    this.connectionListeners.add(listener);
-    return () => this.connectionListeners.delete(listener);
+    return this.subscribe("connection", listener, "connection listener");
   }
 
   /**
@@ -168,8 +187,7 @@ export class IbkrBroker implements Broker {
    * function. Repeated messages from IB produce one update.
    */
   onOrderUpdate(listener: (update: OrderUpdate) => void): () => void {
-    this.updateListeners.add(listener);
-    return () => this.updateListeners.delete(listener);
+    return this.subscribe("update", listener, "order update listener");
   }
 
   /** The traded account (known once connected). */
@@ -441,57 +459,40 @@ export class IbkrBroker implements Broker {
   /** Validates a submit; a malformed one is rejected as a broker would (final), naming the field. */
   private parseRequest(request: OrderRequest): OrderRequest {
     const input = (request ?? {}) as Partial<OrderRequest>;
-    const rejected = (error: unknown, prefix: string): BrokerRejectedError => {
-      const v = error instanceof ValidationError ? error : null;
-      const field = `${prefix}${v?.field ?? ""}`.replace(/\.$/, "");
-      return new BrokerRejectedError(
-        `IbkrBroker: order rejected: ${field}: ${v?.issues[0]?.message ?? String(error)}`,
-        {
-          field,
-          cause: error,
-        },
-      );
-    };
-    let clientOrderId: string;
-    try {
-      clientOrderId = parseWith(clientOrderIdSchema, input.clientOrderId, "clientOrderId");
-    } catch (error) {
-      throw rejected(error, "");
-    }
-    try {
-      return { clientOrderId, intent: parseOrderIntent(input.intent) };
-    } catch (error) {
-      throw rejected(error, "intent.");
-    }
+    const clientOrderId = rejectingBadInput("", () =>
+      parseWith(clientOrderIdSchema, input.clientOrderId, "clientOrderId"),
+    );
+    return { clientOrderId, intent: rejectingBadInput("intent", () => parseOrderIntent(input.intent)) };
   }
 
   private onBookChange(entry: BookEntry): void {
     this.traffic.changed(entry);
-    if (!entry.orderRef || this.updateListeners.size === 0) return;
+    if (!entry.orderRef || this.events.listenerCount("update") === 0) return;
     // A placement IB refused outright was never an order: the caller hears of it from submitOrder.
     if (entry.rejection !== null && entry.permId === 0) return;
-    const update: OrderUpdate = {
+    this.events.emit("update", {
       event: updateEventOf(entry.status),
       order: this.book.snapshot(entry),
       at: this.clock.now(),
-    };
-    for (const listener of [...this.updateListeners]) {
-      try {
-        listener({ ...update, order: { ...update.order } });
-      } catch (error) {
-        this.report(error, `order update listener (${update.event} ${entry.orderRef})`);
-      }
-    }
+    });
   }
 
-  private emitConnection(connected: boolean): void {
-    for (const listener of [...this.connectionListeners]) {
+  /** Adds a listener that cannot break the broker (or the other listeners) by throwing. */
+  private subscribe<E extends "update" | "connection">(
+    event: E,
+    listener: (value: E extends "update" ? OrderUpdate : boolean) => void,
+    what: string,
+  ): () => void {
+    const safe = (value: OrderUpdate | boolean) => {
       try {
-        listener(connected);
+        // Each listener gets its own copy of an update, so none can change what another sees.
+        listener((typeof value === "object" ? { ...value, order: { ...value.order } } : value) as never);
       } catch (error) {
-        this.report(error, "connection listener");
+        this.report(error, what);
       }
-    }
+    };
+    this.events.on(event, safe);
+    return () => void this.events.off(event, safe);
   }
 
   private report(error: unknown, context: string): void {

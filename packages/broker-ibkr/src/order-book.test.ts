@@ -19,6 +19,16 @@ const limit = (extra: Partial<Order> = {}): Order =>
   }) as Order;
 const state = (status: string, extra: Partial<OrderState> = {}) => ({ status, ...extra }) as OrderState;
 
+/** An orderStatus of client 7. */
+const status = (orderId: number, s: string, filled: number, avgFillPrice: number, permId: number) => ({
+  orderId,
+  status: s,
+  filled,
+  avgFillPrice,
+  permId,
+  clientId: 7,
+});
+
 function book() {
   const changes: string[] = [];
   const b = new OrderBook(new TestClock(), (e: BookEntry) => changes.push(`${e.status}:${e.filled}`));
@@ -30,9 +40,9 @@ describe("OrderBook", () => {
     const { b, changes } = book();
     for (let i = 0; i < 3; i++) {
       b.applyOpenOrder(1, aapl, limit(), state("Submitted"));
-      b.applyOrderStatus(1, "Submitted", 0, 0, 900, 7);
+      b.applyOrderStatus(status(1, "Submitted", 0, 0, 900));
     }
-    for (let i = 0; i < 3; i++) b.applyOrderStatus(1, "Filled", 5, 10, 900, 7);
+    for (let i = 0; i < 3; i++) b.applyOrderStatus(status(1, "Filled", 5, 10, 900));
     expect(changes).toEqual(["new:0", "filled:5"]);
   });
 
@@ -61,8 +71,8 @@ describe("OrderBook", () => {
   it("never moves a final order back to working on a late or repeated message", () => {
     const { b, changes } = book();
     b.applyOpenOrder(1, aapl, limit(), state("Submitted"));
-    b.applyOrderStatus(1, "Cancelled", 0, 0, 900, 7);
-    b.applyOrderStatus(1, "Submitted", 0, 0, 900, 7);
+    b.applyOrderStatus(status(1, "Cancelled", 0, 0, 900));
+    b.applyOrderStatus(status(1, "Submitted", 0, 0, 900));
     b.applyOpenOrder(1, aapl, limit(), state("PreSubmitted"));
     expect(changes).toEqual(["new:0", "canceled:0"]);
   });
@@ -70,7 +80,7 @@ describe("OrderBook", () => {
   it("waits for the orderStatus of a Filled openOrder, so the fill comes with its quantity and price", () => {
     const { b, changes } = book();
     b.applyOpenOrder(1, aapl, limit(), state("Filled"));
-    b.applyOrderStatus(1, "Filled", 5, 10.25, 900, 7);
+    b.applyOrderStatus(status(1, "Filled", 5, 10.25, 900));
     expect(changes).toEqual(["filled:5"]);
     expect(b.snapshot(b.byPermId(900) as BookEntry).filledAvgPrice).toBe("10.25");
   });
@@ -81,7 +91,7 @@ describe("OrderBook", () => {
     b.applyOpenOrder(3, aapl, limit({ permId: 901, orderRef: "after" }), state("Submitted"));
     expect(b.byPermId(900)?.orderRef).toBe("before");
     expect(b.byPermId(901)?.orderRef).toBe("after");
-    b.applyOrderStatus(3, "Filled", 5, 10, 901, 7);
+    b.applyOrderStatus(status(3, "Filled", 5, 10, 901));
     expect(b.byPermId(900)?.status).toBe("new");
     expect(b.byPermId(901)?.status).toBe("filled");
   });
@@ -108,7 +118,7 @@ describe("OrderBook", () => {
     const clock = new TestClock();
     const b = new OrderBook(clock, () => {});
     b.applyOpenOrder(1, aapl, limit({ permId: 1, orderRef: "old" }), state("Submitted"));
-    b.applyOrderStatus(1, "Filled", 5, 10, 1, 7);
+    b.applyOrderStatus(status(1, "Filled", 5, 10, 1));
     b.applyExecution(aapl, { execId: "x1", orderId: 1, clientId: 7, permId: 1, cumQty: 5, orderRef: "old" });
     b.applyOpenOrder(2, aapl, limit({ permId: 2, orderRef: "working" }), state("Submitted"));
     expect(b.prune(clock.now() + 1)).toBe(1);

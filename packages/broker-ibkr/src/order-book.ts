@@ -25,6 +25,16 @@ import {
 } from "@tradecron/core";
 import { describeIbOrder, type IbOrderFields, ibDecimal, statusOf, tickerOf } from "./order-mapping.js";
 
+/** An orderStatus as reported (the fields we use). */
+export interface OrderStatusReport {
+  orderId: number;
+  status: string;
+  filled: number | undefined;
+  avgFillPrice: number | undefined;
+  permId: number | undefined;
+  clientId: number | undefined;
+}
+
 /** One order as we know it. */
 export interface BookEntry {
   /** IB's permanent id; 0 until TWS has assigned it. */
@@ -143,9 +153,7 @@ export class OrderBook {
     symbol: string;
     order: Order;
   }): BookEntry {
-    const now = this.clock.now();
-    const entry: BookEntry = {
-      permId: 0,
+    const entry = this.blank({
       orderId: input.orderId,
       clientId: input.clientId,
       orderRef: input.orderRef,
@@ -153,15 +161,7 @@ export class OrderBook {
       symbol: input.symbol,
       fields: fieldsOf(input.order),
       ibStatus: "ApiPending",
-      completedStatus: "",
-      filled: new Decimal(0),
-      avgFillPrice: null,
-      rejection: null,
-      status: "pending_new",
-      submittedAt: now,
-      updatedAt: now,
-      execIds: [],
-    };
+    });
     this.noteOrderId(input.clientId, input.orderId);
     this.byClientOrder.set(key(input.clientId, input.orderId), entry);
     this.indexRef(entry);
@@ -222,14 +222,8 @@ export class OrderBook {
     return entry;
   }
 
-  applyOrderStatus(
-    orderId: number,
-    status: string,
-    filled: number | undefined,
-    avgFillPrice: number | undefined,
-    permId: number | undefined,
-    clientId: number | undefined,
-  ): BookEntry | null {
+  applyOrderStatus(report: OrderStatusReport): BookEntry | null {
+    const { orderId, status, filled, avgFillPrice, permId, clientId } = report;
     const entry = this.find(permId ?? 0, clientId ?? null, orderId);
     if (!entry) return null; // an openOrder always comes first; nothing to attach this to yet
     this.update(entry, () => {
@@ -344,9 +338,7 @@ export class OrderBook {
     contract: Contract,
     order: Order,
   ): BookEntry {
-    const now = this.clock.now();
-    const entry: BookEntry = {
-      permId: 0,
+    const entry = this.blank({
       orderId,
       clientId,
       orderRef: order.orderRef ?? "",
@@ -354,6 +346,27 @@ export class OrderBook {
       symbol: tickerOf(contract.symbol ?? ""),
       fields: fieldsOf(order),
       ibStatus: "Unknown",
+    });
+    if (permId) this.setPermId(entry, permId);
+    if (clientId !== null && orderId !== null) {
+      this.byClientOrder.set(key(clientId, orderId), entry);
+      if (orderId > 0) this.noteOrderId(clientId, orderId);
+    }
+    this.indexRef(entry);
+    return entry;
+  }
+
+  /** A new entry with nothing known of its progress yet. */
+  private blank(
+    known: Pick<
+      BookEntry,
+      "orderId" | "clientId" | "orderRef" | "account" | "symbol" | "fields" | "ibStatus"
+    >,
+  ): BookEntry {
+    const now = this.clock.now();
+    return {
+      ...known,
+      permId: 0,
       completedStatus: "",
       filled: new Decimal(0),
       avgFillPrice: null,
@@ -363,13 +376,6 @@ export class OrderBook {
       updatedAt: now,
       execIds: [],
     };
-    if (permId) this.setPermId(entry, permId);
-    if (clientId !== null && orderId !== null) {
-      this.byClientOrder.set(key(clientId, orderId), entry);
-      if (orderId > 0) this.noteOrderId(clientId, orderId);
-    }
-    this.indexRef(entry);
-    return entry;
   }
 
   private setPermId(entry: BookEntry, permId: number): void {

@@ -33,6 +33,7 @@ import {
   toBrokerError,
   unavailable,
 } from "./ib-errors.js";
+import type { OrderStatusReport } from "./order-book.js";
 import type { Pacer } from "./pacer.js";
 
 /** An openOrder as reported. */
@@ -75,14 +76,7 @@ export interface SummaryReport {
 /** Where a session reports what TWS pushes. */
 export interface SessionHandlers {
   openOrder(report: OpenOrderReport): void;
-  orderStatus(
-    orderId: number,
-    status: string,
-    filled: number | undefined,
-    avgFillPrice: number | undefined,
-    permId: number | undefined,
-    clientId: number | undefined,
-  ): void;
+  orderStatus(report: OrderStatusReport): void;
   completedOrder(report: CompletedOrderReport): void;
   execution(report: ExecutionReport): void;
   /** An error for a request id no pending request owns (order errors carry the order id). */
@@ -102,6 +96,12 @@ export interface SessionSettings {
   clientId: number;
   connectMs: number;
   requestMs: number;
+}
+
+/** Where one request's answers go. */
+interface Sink<T> {
+  item: (x: T) => void;
+  end: () => void;
 }
 
 interface Pending {
@@ -164,17 +164,14 @@ export class Session {
     time: new SingleFlight<number>(),
     summary: new SingleFlight<SummaryReport[]>(),
   };
-  /** Collectors of the requests in flight, fed by the one set of client listeners. */
-  private readonly collectors = {
-    openOrder: null as ((r: OpenOrderReport) => void) | null,
-    openOrderEnd: null as (() => void) | null,
-    completed: null as ((r: CompletedOrderReport) => void) | null,
-    completedEnd: null as (() => void) | null,
-    position: null as ((r: PositionReport) => void) | null,
-    positionEnd: null as (() => void) | null,
-    time: null as ((t: number) => void) | null,
-    executions: new Map<number, { item: (r: ExecutionReport) => void; end: () => void }>(),
-    summary: new Map<number, { item: (r: SummaryReport) => void; end: () => void }>(),
+  /** Where the answers of the requests in flight go, fed by the one set of client listeners. */
+  private readonly sinks = {
+    openOrders: { sink: null as Sink<OpenOrderReport> | null },
+    completed: { sink: null as Sink<CompletedOrderReport> | null },
+    positions: { sink: null as Sink<PositionReport> | null },
+    time: { sink: null as Sink<number> | null },
+    executions: new Map<number, Sink<ExecutionReport>>(),
+    summary: new Map<number, Sink<SummaryReport>>(),
   };
   private opened: { resolve: () => void; reject: (e: TradecronError) => void } | null = null;
   private connecting = false;
@@ -278,17 +275,7 @@ export class Session {
   /** All open orders of every client (reqAllOpenOrders). */
   openOrders(): Promise<OpenOrderReport[]> {
     return this.flights.openOrders.run(() =>
-      this.collect<OpenOrderReport>("reqAllOpenOrders", null, (item, end) => {
-        this.collectors.openOrder = item;
-        this.collectors.openOrderEnd = end;
-        return {
-          send: () => this.ib.reqAllOpenOrders(),
-          off: () => {
-            this.collectors.openOrder = null;
-            this.collectors.openOrderEnd = null;
-          },
-        };
-      }),
+      this.gather("reqAllOpenOrders", this.sinks.openOrders, () => this.ib.reqAllOpenOrders()),
     );
   }
 
@@ -298,46 +285,21 @@ export class Session {
    */
   completedOrders(): Promise<CompletedOrderReport[]> {
     return this.flights.completed.run(() =>
-      this.collect<CompletedOrderReport>("reqCompletedOrders", null, (item, end) => {
-        this.collectors.completed = item;
-        this.collectors.completedEnd = end;
-        return {
-          send: () => this.ib.reqCompletedOrders(false),
-          off: () => {
-            this.collectors.completed = null;
-            this.collectors.completedEnd = null;
-          },
-        };
-      }),
+      this.gather("reqCompletedOrders", this.sinks.completed, () => this.ib.reqCompletedOrders(false)),
     );
   }
 
   /** The day's executions matching `filter` (reqExecutions). */
   executions(filter: ExecutionFilter): Promise<ExecutionReport[]> {
-    const reqId = newReqId();
-    return this.collect<ExecutionReport>("reqExecutions", reqId, (item, end) => {
-      this.collectors.executions.set(reqId, { item, end });
-      return {
-        send: () => this.ib.reqExecutions(reqId, filter),
-        off: () => this.collectors.executions.delete(reqId),
-      };
-    });
+    return this.gatherById("reqExecutions", this.sinks.executions, (reqId) =>
+      this.ib.reqExecutions(reqId, filter),
+    );
   }
 
   /** Positions of every managed account (reqPositions, then cancelPositions). */
   positions(): Promise<PositionReport[]> {
     return this.flights.positions.run(async () => {
-      const list = await this.collect<PositionReport>("reqPositions", null, (item, end) => {
-        this.collectors.position = item;
-        this.collectors.positionEnd = end;
-        return {
-          send: () => this.ib.reqPositions(),
-          off: () => {
-            this.collectors.position = null;
-            this.collectors.positionEnd = null;
-          },
-        };
-      });
+      const list = await this.gather("reqPositions", this.sinks.positions, () => this.ib.reqPositions());
       await this.send("cancelPositions", () => this.ib.cancelPositions());
       return list;
     });
@@ -346,15 +308,12 @@ export class Session {
   /** One account summary of every account (reqAccountSummary, then its cancel: IB allows two at once). */
   accountSummary(tags: readonly string[]): Promise<SummaryReport[]> {
     return this.flights.summary.run(async () => {
-      const reqId = newReqId();
-      const list = await this.collect<SummaryReport>("reqAccountSummary", reqId, (item, end) => {
-        this.collectors.summary.set(reqId, { item, end });
-        return {
-          send: () => this.ib.reqAccountSummary(reqId, "All", tags.join(",")),
-          off: () => this.collectors.summary.delete(reqId),
-        };
+      let id = 0;
+      const list = await this.gatherById("reqAccountSummary", this.sinks.summary, (reqId) => {
+        id = reqId;
+        this.ib.reqAccountSummary(reqId, "All", tags.join(","));
       });
-      await this.send("cancelAccountSummary", () => this.ib.cancelAccountSummary(reqId));
+      await this.send("cancelAccountSummary", () => this.ib.cancelAccountSummary(id));
       return list;
     });
   }
@@ -362,19 +321,34 @@ export class Session {
   /** TWS's clock, in epoch seconds (the heartbeat). */
   currentTime(): Promise<number> {
     return this.flights.time.run(async () => {
-      const [time] = await this.collect<number>("reqCurrentTime", null, (item, end) => {
-        this.collectors.time = (t) => {
-          item(t);
-          end();
-        };
-        return {
-          send: () => this.ib.reqCurrentTime(),
-          off: () => {
-            this.collectors.time = null;
-          },
-        };
-      });
+      const [time] = await this.gather("reqCurrentTime", this.sinks.time, () => this.ib.reqCurrentTime());
       return time as number;
+    });
+  }
+
+  /** A request without a request id: its answers go to the kind's one sink. */
+  private gather<T>(what: string, slot: { sink: Sink<T> | null }, send: () => void): Promise<T[]> {
+    return this.collect<T>(what, null, (sink) => {
+      slot.sink = sink;
+      return {
+        send,
+        off: () => {
+          slot.sink = null;
+        },
+      };
+    });
+  }
+
+  /** A request with its own request id. */
+  private gatherById<T>(
+    what: string,
+    sinks: Map<number, Sink<T>>,
+    send: (reqId: number) => void,
+  ): Promise<T[]> {
+    const reqId = newReqId();
+    return this.collect<T>(what, reqId, (sink) => {
+      sinks.set(reqId, sink);
+      return { send: () => send(reqId), off: () => sinks.delete(reqId) };
     });
   }
 
@@ -392,7 +366,7 @@ export class Session {
   private collect<T>(
     what: string,
     reqId: number | null,
-    install: (item: (x: T) => void, end: () => void) => { send: () => void; off: () => void },
+    install: (sink: Sink<T>) => { send: () => void; off: () => void },
   ): Promise<T[]> {
     return new Promise<T[]>((resolve, reject) => {
       if (this.closedReason !== null) {
@@ -415,10 +389,7 @@ export class Session {
         else resolve(items);
       };
       this.pending.add(pending);
-      hooks = install(
-        (x) => items.push(x),
-        () => finish(),
-      );
+      hooks = install({ item: (x) => items.push(x), end: () => finish() });
       this.send(what, () => {
         timer = this.clock.setTimeout(() => {
           // A late answer could be mistaken for the next request's: this connection is done.
@@ -439,7 +410,7 @@ export class Session {
           if (this.closedReason === null || event === EventName.disconnected) fn(...args);
         }),
     };
-    const c = this.collectors;
+    const c = this.sinks;
     ib.on(EventName.nextValidId, (id: number) => {
       this.nextValidId = id;
     });
@@ -452,9 +423,9 @@ export class Session {
     ib.on(EventName.openOrder, (orderId: number, contract: Contract, order: Order, state: OrderState) => {
       const report = { orderId, contract, order, state };
       this.handlers.openOrder(report);
-      c.openOrder?.(report);
+      c.openOrders.sink?.item(report);
     });
-    ib.on(EventName.openOrderEnd, () => c.openOrderEnd?.());
+    ib.on(EventName.openOrderEnd, () => c.openOrders.sink?.end());
     ib.on(
       EventName.orderStatus,
       (
@@ -467,14 +438,14 @@ export class Session {
         _parentId?: number,
         _lastFillPrice?: number,
         clientId?: number,
-      ) => this.handlers.orderStatus(orderId, status, filled, avgFillPrice, permId, clientId),
+      ) => this.handlers.orderStatus({ orderId, status, filled, avgFillPrice, permId, clientId }),
     );
     ib.on(EventName.completedOrder, (contract: Contract, order: Order, state: OrderState) => {
       const report = { contract, order, state };
       this.handlers.completedOrder(report);
-      c.completed?.(report);
+      c.completed.sink?.item(report);
     });
-    ib.on(EventName.completedOrdersEnd, () => c.completedEnd?.());
+    ib.on(EventName.completedOrdersEnd, () => c.completed.sink?.end());
     ib.on(EventName.execDetails, (reqId: number, contract: Contract, execution: Execution) => {
       const report = { contract, execution };
       this.handlers.execution(report);
@@ -482,16 +453,19 @@ export class Session {
     });
     ib.on(EventName.execDetailsEnd, (reqId: number) => c.executions.get(reqId)?.end());
     ib.on(EventName.position, (account: string, contract: Contract, pos: number, avgCost?: number) =>
-      c.position?.({ account, contract, pos, avgCost: avgCost ?? 0 }),
+      c.positions.sink?.item({ account, contract, pos, avgCost: avgCost ?? 0 }),
     );
-    ib.on(EventName.positionEnd, () => c.positionEnd?.());
+    ib.on(EventName.positionEnd, () => c.positions.sink?.end());
     ib.on(
       EventName.accountSummary,
       (reqId: number, account: string, tag: string, value: string, currency: string) =>
         c.summary.get(reqId)?.item({ account, tag, value, currency }),
     );
     ib.on(EventName.accountSummaryEnd, (reqId: number) => c.summary.get(reqId)?.end());
-    ib.on(EventName.currentTime, (time: number) => c.time?.(time));
+    ib.on(EventName.currentTime, (time: number) => {
+      c.time.sink?.item(time);
+      c.time.sink?.end();
+    });
     ib.on(EventName.info, (message: string, code: number) => this.onInfo(code, message));
     ib.on(EventName.error, (error: Error, code: number, reqId: number, advancedOrderReject?: unknown) =>
       this.onError(error, code, reqId, advancedOrderReject),

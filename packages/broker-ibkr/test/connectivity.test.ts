@@ -1,18 +1,9 @@
 import { BrokerRateLimitedError, BrokerUnavailableError, type OrderUpdate } from "@tradecron/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IbkrBroker, IbkrConfigError } from "../src/index.js";
-import { advance, brokerOptions, order, pair, rejection, settle, until } from "./helpers.js";
+import { advance, brokerOptions, cleanupsPerTest, order, rejection, settle, until } from "./helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function setup(...args: Parameters<typeof pair>) {
-  const p = await pair(...args);
-  cleanups.push(p.cleanup);
-  return p;
-}
+const { cleanups, setup } = cleanupsPerTest();
 
 describe("connectivity notices on request id -1", () => {
   it("reports 1100 as disconnected and refuses orders, and 1102 as connected again", async () => {

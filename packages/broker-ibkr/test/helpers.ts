@@ -14,12 +14,14 @@ import {
   type Clock,
   clientOrderId,
   type OrderIntentInput,
+  type OrderRecord,
   type OrderRequest,
   parseOrderIntent,
   type Scheduler,
   type Storage,
 } from "@tradecron/core";
 import { TestClock } from "@tradecron/core/testing";
+import { afterEach } from "vitest";
 import { IbkrBroker, type IbkrBrokerOptions } from "../src/index.js";
 import { FakeTws, type FakeTwsOptions } from "../src/testing/index.js";
 
@@ -50,16 +52,10 @@ export async function until(
 
 /** Runs `promise` to its end while stepping the clock. */
 export async function settle<T>(clock: TestClock, promise: Promise<T>, stepMs = 250): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => {
-      settled = true;
-    },
-    () => {
-      settled = true;
-    },
-  );
-  await until(clock, () => settled, { stepMs, what: "the call" });
+  const state = { done: false };
+  const mark = () => Object.assign(state, { done: true });
+  promise.then(mark, mark);
+  await until(clock, () => state.done, { stepMs, what: "the call" });
   return promise;
 }
 
@@ -134,6 +130,34 @@ export async function pair(
       await tws.close();
     },
   };
+}
+
+/**
+ * A test file's clean-ups, run after each test, and `setup`: a {@link pair} cleaned up with them.
+ */
+export function cleanupsPerTest() {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()?.();
+  });
+  const setup = async (...args: Parameters<typeof pair>) => {
+    const p = await pair(...args);
+    cleanups.push(p.cleanup);
+    return p;
+  };
+  return { cleanups, setup };
+}
+
+/** Every order record in `storage`, page by page. */
+export async function allOrders(storage: Storage): Promise<OrderRecord[]> {
+  const out: OrderRecord[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await storage.listOrders({ limit: 1000, cursor });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return out;
 }
 
 /** Whether any fire is claimed or running (in flight, waiting for a retry, or for a takeover). */

@@ -1,18 +1,9 @@
 import { BrokerUnavailableError } from "@tradecron/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IbkrBroker } from "../src/index.js";
-import { advance, brokerOptions, order, pair, rejection, settle, until } from "./helpers.js";
+import { advance, brokerOptions, cleanupsPerTest, order, rejection, settle, until } from "./helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function setup(...args: Parameters<typeof pair>) {
-  const p = await pair(...args);
-  cleanups.push(p.cleanup);
-  return p;
-}
+const { cleanups, setup } = cleanupsPerTest();
 
 describe("the nightly restart", () => {
   it("fails calls as unavailable while TWS is down, reconnects with growing backoff, and places the next order above every id it saw", async () => {

@@ -1,19 +1,10 @@
 import { EventName, IBApi, OrderAction, OrderType, SecType } from "@stoqey/ib";
 import { BrokerRejectedError, type OrderIntentInput, ValidationError } from "@tradecron/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IbkrBroker } from "../src/index.js";
-import { brokerOptions, order, pair, rejection, settle, tick, until } from "./helpers.js";
+import { brokerOptions, cleanupsPerTest, order, rejection, settle, tick, until } from "./helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()?.();
-});
-
-async function setup(...args: Parameters<typeof pair>) {
-  const p = await pair(...args);
-  cleanups.push(p.cleanup);
-  return p;
-}
+const { cleanups, setup } = cleanupsPerTest();
 
 describe("order types on the wire", () => {
   const cases: [string, OrderIntentInput, Record<string, unknown>][] = [

@@ -7,6 +7,7 @@
  * intent has exactly one order at the fake TWS, and every order is recorded.
  */
 
+import { createHash } from "node:crypto";
 import {
   MemoryStorage,
   type OrderIntentInput,
@@ -19,18 +20,12 @@ import { TestClock } from "@tradecron/core/testing";
 import { describe, expect, it } from "vitest";
 import { IbkrBroker } from "../src/index.js";
 import { FakeTws } from "../src/testing/index.js";
-import { brokerOptions, drive, runsInFlight, tick } from "./helpers.js";
+import { allOrders, brokerOptions, drive, runsInFlight, tick } from "./helpers.js";
 
-/** A small deterministic PRNG (mulberry32), so the matrix is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A deterministic random source (SHA-256 of a seed and a counter): the same matrix on every run. */
+function seeded(seed: string): () => number {
+  let n = 0;
+  return () => createHash("sha256").update(`${seed}:${n++}`).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /**
@@ -64,7 +59,7 @@ const DAYS = 10;
 
 describe("no duplicate orders through a Scheduler on IBKR (DESIGN.md promise 2)", () => {
   it("places each of 1,000 intents exactly once across TWS restarts, faults and restarts of our own process", async () => {
-    const random = seeded(20260105);
+    const random = seeded("ibkr-matrix-2026-01-05");
     const clock = new TestClock("2026-01-05T00:00:00Z");
     // Completed orders are reported for the current trading day: every retry, takeover and
     // restart here happens the same day (the nightly-restart tests cover earlier days), and it
@@ -209,13 +204,7 @@ describe("no duplicate orders through a Scheduler on IBKR (DESIGN.md promise 2)"
     const executions = (await shared.listExecutions({ scheduleId: "rebalance", limit: 100 })).items;
     expect(executions).toHaveLength(DAYS * 2);
     expect(executions.filter((e) => e.status !== "succeeded").map((e) => [e.status, e.error])).toEqual([]);
-    const recorded: OrderRecord[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await shared.listOrders({ limit: 1000, cursor });
-      recorded.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const recorded = await allOrders(shared);
     expect([...outcomes.values()].filter((s) => s !== "submitted")).toEqual([]);
     expect(recorded).toHaveLength(DAYS * 2 * PER_FIRE);
     expect(recorded.filter((o) => o.brokerOrderId === null)).toEqual([]);

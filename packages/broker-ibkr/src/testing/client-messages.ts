@@ -3,6 +3,7 @@
  * @stoqey/ib 1.6.10's encoder writes them (`src/core/io/encoder.ts`).
  */
 
+import type { WireContract } from "./server-messages.js";
 import { FieldReader } from "./wire.js";
 
 /** Outgoing (client-to-server) message ids. */
@@ -30,14 +31,8 @@ export const REQUEST_NAMES: Record<number, string> = Object.fromEntries(
 );
 
 /** A placeOrder as the fake reads it (the fields a stock order needs; the rest are skipped). */
-export interface PlaceOrderRequest {
+export interface PlaceOrderRequest extends Omit<WireContract, "localSymbol" | "tradingClass"> {
   orderId: number;
-  conId: number;
-  symbol: string;
-  secType: string;
-  exchange: string;
-  primaryExch: string;
-  currency: string;
   action: string;
   totalQuantity: string | null;
   orderType: string;

@@ -75,16 +75,12 @@ export function ibTime(ms: number): string {
 }
 
 /** The engine order type and prices of an IB order; null for what the fake does not trade. */
-function engineIntent(req: {
-  action: string;
-  totalQuantity: string | null;
-  orderType: string;
-  lmtPrice: string | null;
-  auxPrice: string | null;
-  tif: string;
-  trailingPercent: string | null;
-  symbol: string;
-}): Record<string, unknown> | string {
+function engineIntent(
+  req: Pick<
+    PlaceOrderRequest,
+    "action" | "totalQuantity" | "orderType" | "lmtPrice" | "auxPrice" | "tif" | "trailingPercent" | "symbol"
+  >,
+): Record<string, unknown> | string {
   const side = ACTION_SIDE[req.action.toUpperCase() as keyof typeof ACTION_SIDE];
   if (!side) return `unknown action ${req.action}`;
   if (!req.totalQuantity || !(Number(req.totalQuantity) > 0)) return "order size must be positive";

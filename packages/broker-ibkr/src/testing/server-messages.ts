@@ -151,6 +151,7 @@ export function orderStatus(o: WireOrder): Buffer {
   ]);
 }
 
+/** A contract as openOrder, completedOrder, execDetails and position carry it (readContractFields). */
 function contractFields(c: WireContract): Field[] {
   return [
     c.conId,
@@ -184,6 +185,29 @@ function mainOrderFields(o: WireOrder): Field[] {
   ];
 }
 
+/*
+ * Groups of fields openOrder and completedOrder share, each named after the OrderDecoder reads
+ * it answers. Unset numbers are empty (read as undefined), flags 0.
+ */
+
+/** readFAParams (no faProfile at sv >= FA_PROFILE_DESUPPORT), readModelCode, readGoodTillDate, readRule80A, readPercentOffset, readSettlingFirm. */
+const FA_TO_SETTLING_FIRM: Field[] = [EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY];
+/** readShortSaleParams: shortSaleSlot, designatedLocation, exemptCode. */
+const SHORT_SALE: Field[] = [0, EMPTY, -1];
+/** readBoxOrderParams (startingPrice, stockRefPrice, delta), readPegToStkOrVolOrderParams (range), readDisplaySize. */
+const BOX_PEG_DISPLAY: Field[] = [EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY];
+/** readVolOrderParams with no delta-neutral order type: volatility, type, DN type and aux, continuousUpdate, referencePriceType. */
+const VOLATILITY: Field[] = [EMPTY, 0, EMPTY, EMPTY, 0, 0];
+/** readComboLegs (description, no legs, no leg prices), readSmartComboRoutingParams (none). */
+const NO_COMBO: Field[] = [EMPTY, 0, 0, 0];
+/** readScaleOrderParams with no price increment (so nothing more follows). */
+const NO_SCALE: Field[] = [EMPTY, EMPTY, EMPTY];
+/** readPegBestPegMidOrderAttributes, readCustomerAccount, readProfessionalCustomer. */
+const PEG_MID_TO_PROFESSIONAL: Field[] = [EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, 0];
+
+/** readTrailParams: trailStopPrice, trailingPercent. */
+const trail = (o: WireOrder): Field[] => [o.trailStopPrice, o.trailingPercent];
+
 /** OPEN_ORDER at sv >= ORDER_CONTAINER (no version field): OrderDecoder's reads, in order. */
 export function openOrder(o: WireOrder): Buffer {
   return encodeMessage([
@@ -198,24 +222,10 @@ export function openOrder(o: WireOrder): Buffer {
     0, // discretionaryAmt
     EMPTY, // goodAfterTime
     EMPTY, // deprecated sharesAllocation
-    EMPTY, // faGroup
-    EMPTY, // faMethod
-    EMPTY, // faPercentage (no faProfile at sv >= FA_PROFILE_DESUPPORT)
-    EMPTY, // modelCode
-    EMPTY, // goodTillDate
-    EMPTY, // rule80A
-    EMPTY, // percentOffset
-    EMPTY, // settlingFirm
-    0, // shortSaleSlot
-    EMPTY, // designatedLocation
-    -1, // exemptCode
+    ...FA_TO_SETTLING_FIRM,
+    ...SHORT_SALE,
     0, // auctionStrategy
-    EMPTY, // startingPrice
-    EMPTY, // stockRefPrice
-    EMPTY, // delta
-    EMPTY, // stockRangeLower
-    EMPTY, // stockRangeUpper
-    EMPTY, // displaySize
+    ...BOX_PEG_DISPLAY,
     0, // blockOrder
     0, // sweepToFill
     0, // allOrNone
@@ -226,23 +236,12 @@ export function openOrder(o: WireOrder): Buffer {
     EMPTY, // nbboPriceCap
     o.parentId,
     0, // triggerMethod
-    EMPTY, // volatility
-    0, // volatilityType
-    EMPTY, // deltaNeutralOrderType (empty: no delta-neutral fields follow)
-    EMPTY, // deltaNeutralAuxPrice
-    0, // continuousUpdate
-    0, // referencePriceType
-    o.trailStopPrice,
-    o.trailingPercent,
+    ...VOLATILITY,
+    ...trail(o),
     EMPTY, // basisPoints
     EMPTY, // basisPointsType
-    EMPTY, // comboLegsDescription
-    0, // comboLegs count
-    0, // orderComboLegs count
-    0, // smartComboRoutingParams count
-    EMPTY, // scaleInitLevelSize
-    EMPTY, // scaleSubsLevelSize
-    EMPTY, // scalePriceIncrement (empty: no scale fields follow)
+    ...NO_COMBO,
+    ...NO_SCALE,
     EMPTY, // hedgeType (empty: no hedgeParam)
     0, // optOutSmartRouting
     EMPTY, // clearingAccount
@@ -253,15 +252,7 @@ export function openOrder(o: WireOrder): Buffer {
     0, // solicited
     0, // whatIf
     o.status,
-    ...Array<Field>(6).fill(EMPTY), // init/maint margin and equity with loan, before and change
-    EMPTY, // initMarginAfter
-    EMPTY, // maintMarginAfter
-    EMPTY, // equityWithLoanAfter
-    EMPTY, // commission
-    EMPTY, // minCommission
-    EMPTY, // maxCommission
-    EMPTY, // commissionCurrency
-    EMPTY, // warningText
+    ...Array<Field>(14).fill(EMPTY), // 9 margin figures (before, change, after), 3 commissions, their currency, warning
     0, // randomizeSize
     0, // randomizePrice
     0, // conditions count (peg-bench fields only for PEG BENCH orders)
@@ -284,13 +275,7 @@ export function openOrder(o: WireOrder): Buffer {
     EMPTY, // duration
     EMPTY, // postToAts
     0, // autoCancelParent
-    EMPTY, // minTradeQty
-    EMPTY, // minCompeteSize
-    EMPTY, // competeAgainstBestOffset
-    EMPTY, // midOffsetAtWhole
-    EMPTY, // midOffsetAtHalf
-    EMPTY, // customerAccount
-    0, // professionalCustomer
+    ...PEG_MID_TO_PROFESSIONAL,
     EMPTY, // bondAccruedInterest
     0, // includeOvernight
     EMPTY, // extOperator
@@ -309,43 +294,18 @@ export function completedOrder(o: WireOrder): Buffer {
     0, // hidden
     0, // discretionaryAmt
     EMPTY, // goodAfterTime
-    EMPTY, // faGroup
-    EMPTY, // faMethod
-    EMPTY, // faPercentage
-    EMPTY, // modelCode
-    EMPTY, // goodTillDate
-    EMPTY, // rule80A
-    EMPTY, // percentOffset
-    EMPTY, // settlingFirm
-    0, // shortSaleSlot
-    EMPTY, // designatedLocation
-    -1, // exemptCode
-    EMPTY, // startingPrice
-    EMPTY, // stockRefPrice
-    EMPTY, // delta
-    EMPTY, // stockRangeLower
-    EMPTY, // stockRangeUpper
-    EMPTY, // displaySize
+    ...FA_TO_SETTLING_FIRM,
+    ...SHORT_SALE,
+    ...BOX_PEG_DISPLAY,
     0, // sweepToFill
     0, // allOrNone
     EMPTY, // minQty
     0, // ocaType
     0, // triggerMethod
-    EMPTY, // volatility
-    0, // volatilityType
-    EMPTY, // deltaNeutralOrderType
-    EMPTY, // deltaNeutralAuxPrice
-    0, // continuousUpdate
-    0, // referencePriceType
-    o.trailStopPrice,
-    o.trailingPercent,
-    EMPTY, // comboLegsDescription
-    0, // comboLegs count
-    0, // orderComboLegs count
-    0, // smartComboRoutingParams count
-    EMPTY, // scaleInitLevelSize
-    EMPTY, // scaleSubsLevelSize
-    EMPTY, // scalePriceIncrement
+    ...VOLATILITY,
+    ...trail(o),
+    ...NO_COMBO,
+    ...NO_SCALE,
     EMPTY, // hedgeType
     EMPTY, // clearingAccount
     EMPTY, // clearingIntent
@@ -372,13 +332,7 @@ export function completedOrder(o: WireOrder): Buffer {
     0, // parentPermId
     o.completedTime,
     o.completedStatus,
-    EMPTY, // minTradeQty
-    EMPTY, // minCompeteSize
-    EMPTY, // competeAgainstBestOffset
-    EMPTY, // midOffsetAtWhole
-    EMPTY, // midOffsetAtHalf
-    EMPTY, // customerAccount
-    0, // professionalCustomer
+    ...PEG_MID_TO_PROFESSIONAL,
   ]);
 }
 
@@ -396,17 +350,7 @@ export function execution(reqId: number, e: WireExecution): Buffer {
     IN.EXECUTION_DATA,
     reqId,
     e.orderId,
-    e.contract.conId,
-    e.contract.symbol,
-    e.contract.secType,
-    EMPTY, // lastTradeDateOrContractMonth
-    0, // strike
-    EMPTY, // right
-    EMPTY, // multiplier
-    e.contract.exchange,
-    e.contract.currency,
-    e.contract.localSymbol,
-    e.contract.tradingClass,
+    ...contractFields(e.contract),
     e.execId,
     e.time,
     e.account,
@@ -438,24 +382,7 @@ export function commissionReport(execId: string, currency: string): Buffer {
 }
 
 export function position(account: string, c: WireContract, pos: string, avgCost: string): Buffer {
-  return encodeMessage([
-    IN.POSITION,
-    3,
-    account,
-    c.conId,
-    c.symbol,
-    c.secType,
-    EMPTY, // lastTradeDateOrContractMonth
-    0, // strike
-    EMPTY, // right
-    EMPTY, // multiplier
-    c.exchange,
-    c.currency,
-    c.localSymbol,
-    c.tradingClass,
-    pos,
-    avgCost,
-  ]);
+  return encodeMessage([IN.POSITION, 3, account, ...contractFields(c), pos, avgCost]);
 }
 
 export function positionEnd(): Buffer {
