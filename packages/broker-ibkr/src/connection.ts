@@ -74,14 +74,18 @@ export class Connection {
   }
 
   /**
-   * Connects (or joins the attempt in progress) and resolves once connected. A failure rejects,
-   * but the supervisor keeps retrying in the background until {@link disconnect}, unless the
-   * configuration is wrong.
+   * Connects and resolves once connected. The first call starts an attempt and waits for it; a
+   * failure rejects, and the supervisor keeps retrying in the background until {@link disconnect}
+   * (unless the configuration is wrong). A call while it already reconnects in the background
+   * keeps to the backoff: it waits up to `reconnectWaitMs` for the connection and then fails as
+   * unavailable, so a host that calls connect() periodically (the Scheduler's maintenance does)
+   * is never held up long and never hammers a TWS that is restarting.
    */
   async connect(): Promise<void> {
+    const reconnecting = this.wanted;
     this.wanted = true;
     if (this.isConnected()) return;
-    if (this.session && !this.linkUp) {
+    if (reconnecting) {
       await this.ready("connect");
       return;
     }

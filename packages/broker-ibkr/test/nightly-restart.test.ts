@@ -67,6 +67,29 @@ describe("the nightly restart", () => {
     );
   });
 
+  it("keeps to its backoff when the host calls connect() every ten seconds during the restart, and never blocks it long", async () => {
+    const { clock, tws, broker, errors } = await setup({
+      broker: { reconnect: { baseMs: 1_000, factor: 2, maxMs: 60_000, jitter: 0 } },
+    });
+    await tws.goDown();
+    await until(clock, () => !broker.isConnected());
+    // What the Scheduler's maintenance does while the broker is down.
+    for (let i = 0; i < 18; i++) {
+      const started = clock.now();
+      const error = await rejection(clock, broker.connect());
+      expect(error.message).toMatch(/reconnecting to TWS/);
+      expect(clock.now() - started).toBeLessThanOrEqual(5_250);
+      await advance(clock, 10_000 - (clock.now() - started));
+    }
+    const attempts = errors.filter((e) => e.context.includes("reconnecting to TWS")).map((e) => e.at);
+    const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1] as number);
+    expect(attempts.length).toBeLessThanOrEqual(9); // 3 minutes of backoff, not 18 forced attempts
+    await tws.comeUp();
+    await until(clock, () => broker.isConnected(), { what: "the reconnect" });
+    await settle(clock, broker.connect());
+  });
+
   it("lets a restarted process find earlier orders only among completed orders, and skips ids IB still holds (103)", async () => {
     const { clock, tws, broker } = await setup();
     tws.setPrice("MSFT", "410");
