@@ -1,0 +1,224 @@
+/**
+ * What the recipes share: their schedule defaults, the options every recipe takes, turning a
+ * plan's orders into intents, submitting or proposing them over what earlier attempts of the fire
+ * placed, and the value of an order against a cap.
+ */
+
+import {
+  Decimal,
+  decimalString,
+  type JobContext,
+  type JsonValue,
+  type OrderIntentInput,
+  type OrderRecord,
+  type RiskLevel,
+  type ScheduleInput,
+  type Scheduler,
+  type SubmitOutcome,
+} from "@tradecron/core";
+import { z } from "zod";
+import { brokerPriceFeed, type PriceFeed } from "../prices/price-feed.js";
+import { capValue, ordersOfFire, proposalsOfFire, replayVerdict } from "../runtime/fire-journal.js";
+import type { GroupMeta, RecipeRuntime } from "../runtime/runtime.js";
+import type { OrderOutcome, PlannedOrder } from "../runtime/summary.js";
+import { actorInput, durationInput, positiveDuration, universeInput } from "../validation.js";
+
+/** Options every recipe takes besides its rule. */
+export const commonOptions = {
+  /** Human-readable name of the schedule(s). */
+  name: z.string().trim().min(1).max(150).optional(),
+  description: z.string().max(2000).optional(),
+  /** Who declares the recipe, for the audit log. Default `system`. */
+  actor: actorInput.default("system"),
+  /** Symbols the recipe may trade: a list or a check; an unknown symbol is a configuration error. */
+  universe: universeInput,
+  /** Where prices come from. Default: the scheduler's broker (PaperBroker's prices, or positions). */
+  prices: z
+    .custom<PriceFeed>((v) => typeof v === "function", { message: "must be a function (symbol) => quote" })
+    .optional(),
+  /** Risk limits of the recipe's schedule(s), checked after the scheduler's (core's RiskLimits). */
+  risk: z.record(z.string(), z.unknown()).optional(),
+  /** Retry policy of the schedule(s) (core's form). Default 3 attempts, 30 s then 60 s apart. */
+  retry: z.unknown().optional(),
+  /** Per-attempt timeout. Default 2 minutes. */
+  timeout: durationInput.optional(),
+  /** Approvals stay pending this long (default the scheduler's, 4 h). */
+  approvalExpiry: positiveDuration.optional(),
+  /** Tags of the schedule(s). */
+  tags: z.array(z.string().min(1).max(100)).max(40).optional(),
+};
+
+/** The parsed common options. */
+export interface CommonOptions {
+  name?: string;
+  description?: string;
+  actor: string;
+  universe?: readonly string[] | ((symbol: string) => boolean | Promise<boolean>);
+  prices?: PriceFeed;
+  risk?: Record<string, unknown>;
+  retry?: unknown;
+  timeout?: number;
+  approvalExpiry?: number;
+  tags?: string[];
+}
+
+/** Retry default of recipe schedules: a broker hiccup gets two more tries, a minute apart at most. */
+export const RECIPE_RETRY = { attempts: 3, backoff: { baseMs: "30s", factor: 2, maxMs: "5m" } } as const;
+
+/** The policy fields of a recipe schedule, from its common options. */
+export function schedulePolicies(o: CommonOptions): Partial<ScheduleInput> {
+  return {
+    retry: (o.retry as ScheduleInput["retry"]) ?? RECIPE_RETRY,
+    timeout: o.timeout ?? 120_000,
+    overlap: "skip",
+    ...(o.risk ? { risk: o.risk as ScheduleInput["risk"] } : {}),
+    ...(o.approvalExpiry !== undefined ? { approvalExpiry: o.approvalExpiry } : {}),
+    ...(o.description !== undefined ? { description: o.description } : {}),
+  };
+}
+
+/** The price feed a recipe uses. */
+export function feedOf(o: CommonOptions, scheduler: Scheduler): PriceFeed {
+  return o.prices ?? brokerPriceFeed(scheduler.broker);
+}
+
+/** An order intent for a planned order. */
+export function intentOf(
+  o: PlannedOrder,
+  meta: {
+    strategy: string;
+    rationale: string;
+    riskLevel?: RiskLevel;
+    confidence?: number;
+    supportingData?: JsonValue;
+  },
+): OrderIntentInput {
+  return {
+    symbol: o.symbol,
+    side: o.side,
+    ...(o.notional !== undefined ? { notional: o.notional } : { qty: o.qty as string }),
+    type: "market",
+    timeInForce: "day",
+    ...(o.price !== undefined ? { referencePrice: o.price } : {}),
+    strategy: meta.strategy,
+    rationale: meta.rationale,
+    ...(meta.riskLevel ? { riskLevel: meta.riskLevel } : {}),
+    ...(meta.confidence !== undefined ? { confidence: meta.confidence } : {}),
+    ...(meta.supportingData !== undefined ? { supportingData: meta.supportingData } : {}),
+  };
+}
+
+/** What a submitted order counts against a cap (see {@link capValue}). */
+export function orderValue(order: OrderRecord): Decimal {
+  return capValue(order.status, order.filledQty, order.avgFillPrice, order.intent);
+}
+
+/** The summary of one submit. */
+export function outcomeOf(symbol: string, side: "buy" | "sell", r: SubmitOutcome): OrderOutcome {
+  if (r.status === "submitted") {
+    return {
+      symbol,
+      side,
+      clientOrderId: r.clientOrderId,
+      status: "submitted",
+      orderStatus: r.order.status,
+      filledQty: r.order.filledQty,
+      avgFillPrice: r.order.avgFillPrice,
+    };
+  }
+  if (r.status === "rejected") {
+    return {
+      symbol,
+      side,
+      clientOrderId: r.clientOrderId,
+      status: "rejected",
+      rule: r.rule,
+      reason: r.reason,
+    };
+  }
+  return { symbol, side, clientOrderId: r.clientOrderId, status: "queued", approvalId: r.approvalId };
+}
+
+/** What placing a plan achieved. */
+export interface Placement {
+  /** False when a retried fire found orders that disagree with the new plan; nothing new was placed. */
+  placed: boolean;
+  /** Why not. */
+  reason: string | null;
+  outcomes: OrderOutcome[];
+  /** Submitted orders (for values and fills). */
+  orders: (OrderRecord | null)[];
+  /** Approval ids of the proposals, in order (approval mode). */
+  approvalIds: string[];
+  /** The group id (approval mode). */
+  groupId: string | null;
+  /** Value the earlier attempts' orders carry (when not placed). */
+  priorValue: Decimal;
+}
+
+/**
+ * Submits the planned orders (or proposes them as one group when `approval`), in order. A
+ * retried or taken-over fire first checks what its earlier attempts placed, and places nothing
+ * when the new plan disagrees with it (see fire-journal.ts).
+ */
+export async function place(
+  ctx: JobContext,
+  scheduler: Scheduler,
+  runtime: RecipeRuntime,
+  planned: readonly PlannedOrder[],
+  intents: readonly OrderIntentInput[],
+  options: { approval: boolean; slots: number; meta: GroupMeta },
+): Promise<Placement> {
+  const none: Placement = {
+    placed: true,
+    reason: null,
+    outcomes: [],
+    orders: [],
+    approvalIds: [],
+    groupId: null,
+    priorValue: new Decimal(0),
+  };
+  if (ctx.fire.attempt > 1) {
+    const slots = Math.max(options.slots, planned.length);
+    const prior = options.approval
+      ? await proposalsOfFire(scheduler, ctx.fire.idempotencyKey, slots)
+      : await ordersOfFire(scheduler, ctx.broker, ctx.fire.idempotencyKey, slots);
+    const verdict = replayVerdict(planned, prior);
+    if (!verdict.ok) {
+      const value = [...prior.values()].reduce((a, p) => a.plus(p.value), new Decimal(0));
+      return { ...none, placed: false, reason: verdict.reason, priorValue: value };
+    }
+  }
+  if (intents.length === 0) return none;
+  if (options.approval) {
+    const group = await runtime.proposeGroup(ctx, [...intents], options.meta);
+    return {
+      ...none,
+      groupId: group.groupId,
+      approvalIds: group.outcomes.map((o) => o.approvalId),
+      outcomes: group.outcomes.map((o, i) => ({
+        symbol: (planned[i] as PlannedOrder).symbol,
+        side: (planned[i] as PlannedOrder).side,
+        clientOrderId: o.clientOrderId,
+        status: o.status,
+        approvalId: o.approvalId,
+        ...(o.rule ? { rule: o.rule } : {}),
+        ...(o.reason ? { reason: o.reason } : {}),
+      })),
+    };
+  }
+  const outcomes: OrderOutcome[] = [];
+  const orders: (OrderRecord | null)[] = [];
+  for (const [i, intent] of intents.entries()) {
+    const p = planned[i] as PlannedOrder;
+    const r = await ctx.submit(intent);
+    outcomes.push(outcomeOf(p.symbol, p.side, r));
+    orders.push(r.status === "submitted" ? r.order : null);
+  }
+  return { ...none, outcomes, orders };
+}
+
+/** Sum of decimals as a canonical string. */
+export function total(values: readonly Decimal.Value[]): string {
+  return decimalString(values.reduce<Decimal>((a, v) => a.plus(v), new Decimal(0)));
+}
