@@ -1,1 +1,8 @@
+/**
+ * `@tradecron/automation`: trading automation recipes on the tradecron scheduler.
+ *
+ * @packageDocumentation
+ */
+
+export { PlanNotFoundError, RecipeConfigError } from "./errors.js";
 export * from "./recipes/auto-invest.js";

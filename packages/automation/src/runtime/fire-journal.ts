@@ -47,16 +47,18 @@ function intentValue(intent: unknown): Decimal {
   return i.qty !== undefined && price !== undefined ? new Decimal(i.qty).times(price) : new Decimal(0);
 }
 
-/** What an order is worth against a cap: its fill, else its notional or qty x limit/reference price; 0 when dead unfilled. */
-export function capValue(
-  status: string,
-  filledQty: string,
-  avgFillPrice: string | null,
-  intent: unknown,
-): Decimal {
+/**
+ * What an order is worth against a cap: a live notional order its notional (the amount asked for;
+ * the fill is that less the fractional-share rounding), else its fill, else (not yet filled) qty x
+ * limit or reference price; an order that died unfilled is worth 0.
+ */
+export function capValue(status: string, filledQty: string, avgFillPrice: string | null, intent: unknown): Decimal {
+  const dead = DEAD.has(status);
+  const notional = (intent as { notional?: string } | null)?.notional;
+  if (notional !== undefined && !dead) return new Decimal(notional);
   const filled = new Decimal(filledQty || 0);
   if (filled.gt(0) && avgFillPrice !== null) return filled.times(avgFillPrice);
-  if (DEAD.has(status)) return new Decimal(0);
+  if (dead) return new Decimal(0);
   return intentValue(intent);
 }
 
