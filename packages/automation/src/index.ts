@@ -6,3 +6,4 @@
 
 export { PlanNotFoundError, RecipeConfigError } from "./errors.js";
 export * from "./recipes/auto-invest.js";
+export * from "./recipes/rebalance.js";

@@ -41,7 +41,14 @@ describe("autoInvest", () => {
       ["2026-04", "skipped", "cap_reached"],
     ]);
     const placed = await orders(w);
-    expect(placed.map((o) => [new Date(o.submittedAt).toISOString(), o.symbol, (o.intent as { notional: string }).notional, o.status])).toEqual([
+    expect(
+      placed.map((o) => [
+        new Date(o.submittedAt).toISOString(),
+        o.symbol,
+        (o.intent as { notional: string }).notional,
+        o.status,
+      ]),
+    ).toEqual([
       ["2026-01-15T15:00:00.000Z", "VTI", "300", "filled"],
       ["2026-01-15T15:00:00.000Z", "BND", "200", "filled"],
       // Feb 15 is a Sunday, the 16th Washington's Birthday.
@@ -52,9 +59,16 @@ describe("autoInvest", () => {
       ["2026-03-16T14:00:00.000Z", "BND", "80", "filled"],
     ]);
     const status = await rule.status();
-    expect(status).toMatchObject({ invested: "1200", remaining: "0", executions: 3, capReached: true, next: null });
+    expect(status).toMatchObject({
+      invested: "1200",
+      remaining: "0",
+      executions: 3,
+      capReached: true,
+      next: null,
+    });
     // Each notional buy's quantity is rounded down to 9 decimals by the broker, order by order.
-    const shares = (notional: number) => new Decimal(notional).div("72.5").toDecimalPlaces(9, Decimal.ROUND_DOWN);
+    const shares = (notional: number) =>
+      new Decimal(notional).div("72.5").toDecimalPlaces(9, Decimal.ROUND_DOWN);
     const positions = await w.broker.getPositions();
     expect(positions.map((p) => [p.symbol, p.qty])).toEqual([
       ["BND", shares(200).times(2).plus(shares(80)).toString()],
@@ -65,7 +79,12 @@ describe("autoInvest", () => {
   it("a fire missed while the scheduler was down buys later in its period; one period is never bought twice", async () => {
     const w = world("2026-01-05T12:00:00Z");
     w.broker.setPrice("VTI", "100");
-    const rule = await autoInvest(w.scheduler, { id: "vti", symbol: "VTI", amount: 100, cadence: { every: "week", weekday: "monday" } });
+    const rule = await autoInvest(w.scheduler, {
+      id: "vti",
+      symbol: "VTI",
+      amount: 100,
+      cadence: { every: "week", weekday: "monday" },
+    });
     await w.scheduler.start();
     await w.clock.advanceTo("2026-01-05T16:00:00Z"); // Monday Jan 5 bought
     await w.scheduler.stop();
@@ -120,7 +139,10 @@ describe("autoInvest", () => {
       ["skipped", "cap_reached"],
     ]);
     expect((await rule.status()).invested).toBe("1500");
-    const spent = (await orders(w)).reduce((a, o) => a.plus((o.intent as { notional: string }).notional), new Decimal(0));
+    const spent = (await orders(w)).reduce(
+      (a, o) => a.plus((o.intent as { notional: string }).notional),
+      new Decimal(0),
+    );
     expect(spent.toString()).toBe("1500");
   });
 
@@ -140,13 +162,19 @@ describe("autoInvest", () => {
     await w.clock.advanceTo("2026-01-05T16:00:00Z");
     const pending = (await w.scheduler.listApprovals({ status: "pending" })).items;
     expect(pending).toHaveLength(1);
-    expect((await rule.status())).toMatchObject({ invested: "100", pendingApprovals: 1 });
-    await w.scheduler.reject(pending.map((a) => a.id), { actor: "alice", reason: "not today" });
+    expect(await rule.status()).toMatchObject({ invested: "100", pendingApprovals: 1 });
+    await w.scheduler.reject(
+      pending.map((a) => a.id),
+      { actor: "alice", reason: "not today" },
+    );
     await w.clock.advanceTo("2026-01-06T16:00:00Z");
     // The refusal released its 100; Tuesday proposes again.
-    expect((await rule.status())).toMatchObject({ invested: "100", pendingApprovals: 1 });
+    expect(await rule.status()).toMatchObject({ invested: "100", pendingApprovals: 1 });
     const next = (await w.scheduler.listApprovals({ status: "pending" })).items;
-    await w.scheduler.approve(next.map((a) => a.id), { actor: "alice" });
+    await w.scheduler.approve(
+      next.map((a) => a.id),
+      { actor: "alice" },
+    );
     expect((await orders(w)).map((o) => [o.symbol, o.status])).toEqual([["VTI", "filled"]]);
   });
 
@@ -164,19 +192,28 @@ describe("autoInvest", () => {
     expect((again.schedule.data as { amount: string }).amount).toBe("150");
     expect(await again.state()).toMatchObject({ invested: "100", executions: 1, lastPeriod: "2026-01-05" });
     const same = world("", { clock: w.clock, storage: w.storage, broker: w.broker, instanceId: "c" });
-    expect((await autoInvest(same.scheduler, { ...options, amount: 150 })).schedule.revision).toBe(again.schedule.revision);
+    expect((await autoInvest(same.scheduler, { ...options, amount: 150 })).schedule.revision).toBe(
+      again.schedule.revision,
+    );
   });
 
   it("executeNow buys the next period early, and that period is not bought again", async () => {
     const w = world("2026-01-05T12:00:00Z");
     w.broker.setPrice("VTI", "100");
-    const rule = await autoInvest(w.scheduler, { id: "now", symbol: "VTI", amount: 100, cadence: { every: "month", day: 15 } });
+    const rule = await autoInvest(w.scheduler, {
+      id: "now",
+      symbol: "VTI",
+      amount: 100,
+      cadence: { every: "month", day: 15 },
+    });
     await w.scheduler.start();
     stops.push(() => w.scheduler.stop());
     const run = await rule.executeNow({ actor: "alice" });
     expect(run).toMatchObject({ kind: "manual", actor: "alice", status: "succeeded" });
     await w.clock.advanceTo("2026-01-20T00:00:00Z");
-    expect((await orders(w)).map((o) => new Date(o.submittedAt).toISOString().slice(0, 10))).toEqual(["2026-01-05"]);
+    expect((await orders(w)).map((o) => new Date(o.submittedAt).toISOString().slice(0, 10))).toEqual([
+      "2026-01-05",
+    ]);
     expect((await rule.nextExecution())?.date).toBe("2026-02-17");
   });
 });
@@ -185,13 +222,46 @@ describe("autoInvest: bad rules", () => {
   const w = world("2026-01-05T12:00:00Z");
   const base = { id: "bad", cadence: "daily" as const };
   it.each([
-    [{ ...base, legs: [{ symbol: "A", weight: 0.5 }, { symbol: "B", weight: 0.4 }], amount: 100 }, "legs", /sum to 0.9/],
+    [
+      {
+        ...base,
+        legs: [
+          { symbol: "A", weight: 0.5 },
+          { symbol: "B", weight: 0.4 },
+        ],
+        amount: 100,
+      },
+      "legs",
+      /sum to 0.9/,
+    ],
     [{ ...base, symbol: "A", amount: -5 }, "amount", /greater than 0/],
     [{ ...base, symbol: "A", amount: 100, cap: 50 }, "cap", /below the amount/],
     [{ ...base, symbol: "A" }, "amount", /amount/],
     [{ ...base, symbol: "A", amount: 100, quantity: 1 }, "quantity", /not both/],
-    [{ ...base, legs: [{ symbol: "A", weight: 1 }, { symbol: "A", weight: 0 }], amount: 100 }, "legs.1.weight", /greater than 0/],
-    [{ ...base, legs: [{ symbol: "A", weight: 0.5 }, { symbol: "A", weight: 0.5 }], amount: 100 }, "legs.1.symbol", /twice/],
+    [
+      {
+        ...base,
+        legs: [
+          { symbol: "A", weight: 1 },
+          { symbol: "A", weight: 0 },
+        ],
+        amount: 100,
+      },
+      "legs.1.weight",
+      /greater than 0/,
+    ],
+    [
+      {
+        ...base,
+        legs: [
+          { symbol: "A", weight: 0.5 },
+          { symbol: "A", weight: 0.5 },
+        ],
+        amount: 100,
+      },
+      "legs.1.symbol",
+      /twice/,
+    ],
     [{ ...base, legs: [{ symbol: "A" }], amount: 100 }, "legs.0.weight", /weight/],
     [{ ...base, symbol: "A", amount: 100, cadence: { every: "month", day: 40 } }, "cadence.day", /31/],
     [{ ...base, symbol: "A", amount: 100, calendar: "XMARS" }, "calendar", /unknown calendar/],
@@ -204,9 +274,16 @@ describe("autoInvest: bad rules", () => {
   });
 
   it("rejects a symbol outside the universe", async () => {
-    const error = await autoInvest(w.scheduler, { ...base, symbol: "XYZ", amount: 10, universe: ["VTI", "BND"] }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toMatchObject({ name: "RecipeConfigError", field: "symbol", message: expect.stringMatching(/unknown symbol 'XYZ'/) });
+    const error = await autoInvest(w.scheduler, {
+      ...base,
+      symbol: "XYZ",
+      amount: 10,
+      universe: ["VTI", "BND"],
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: "RecipeConfigError",
+      field: "symbol",
+      message: expect.stringMatching(/unknown symbol 'XYZ'/),
+    });
   });
 });

@@ -39,7 +39,12 @@ export function world(
   const storage = options.storage ?? new MemoryStorage();
   const broker =
     options.broker ??
-    new PaperBroker({ clock, initialCash: options.cash ?? "100000", connected: true, session: getCalendar("XNYS") });
+    new PaperBroker({
+      clock,
+      initialCash: options.cash ?? "100000",
+      connected: true,
+      session: getCalendar("XNYS"),
+    });
   const scheduler = new Scheduler({
     clock,
     storage,

@@ -20,7 +20,10 @@ const prices = (entries: Record<string, string | null>) =>
 
 describe("splitCents", () => {
   it("splits to the cent and gives the leftover cents to the largest remainders", () => {
-    const parts = splitCents(new Decimal("100"), ["1", "1", "1"].map((w) => new Decimal(w).div(3)));
+    const parts = splitCents(
+      new Decimal("100"),
+      ["1", "1", "1"].map((w) => new Decimal(w).div(3)),
+    );
     expect(parts.map(String)).toEqual(["33.34", "33.33", "33.33"]);
     expect(splitCents(new Decimal("10.005"), [new Decimal("0.5"), new Decimal("0.5")]).map(String)).toEqual([
       "5",
@@ -131,7 +134,11 @@ describe("planAutoInvest: quantities", () => {
     expect(plan.orders.map((o) => [o.symbol, o.qty])).toEqual([["AAPL", "1"]]);
     expect(plan.skipped[0]).toMatchObject({ symbol: "MSFT", reason: "cap_reached" });
     expect(new Decimal(plan.total).lte(400)).toBe(true);
-    const fractional = planAutoInvest(qty({ cap: "1000", fractional: true, quantityDecimals: 6 }), "600", prices({ AAPL: "200", MSFT: "400" }));
+    const fractional = planAutoInvest(
+      qty({ cap: "1000", fractional: true, quantityDecimals: 6 }),
+      "600",
+      prices({ AAPL: "200", MSFT: "400" }),
+    );
     expect(fractional.orders.map((o) => [o.symbol, o.qty])).toEqual([
       ["AAPL", "1"],
       ["MSFT", "0.5"],

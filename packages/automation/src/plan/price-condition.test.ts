@@ -1,6 +1,11 @@
 import { Decimal } from "@tradecron/core";
 import { describe, expect, it } from "vitest";
-import { evaluateTrigger, initialTriggerState, type PriceRule, type PriceTriggerState } from "./price-condition.js";
+import {
+  evaluateTrigger,
+  initialTriggerState,
+  type PriceRule,
+  type PriceTriggerState,
+} from "./price-condition.js";
 
 const rule = (over: Partial<PriceRule> = {}): PriceRule => ({
   condition: { crossesAbove: "100" },
@@ -30,7 +35,12 @@ describe("price triggers: crosses", () => {
   });
 
   it("armed above the level, it waits for a fresh cross instead of firing at once", () => {
-    expect(run(rule(), [105, 106, 99, 101]).decisions).toEqual(["armed", "condition_false", "condition_false", "FIRE"]);
+    expect(run(rule(), [105, 106, 99, 101]).decisions).toEqual([
+      "armed",
+      "condition_false",
+      "condition_false",
+      "FIRE",
+    ]);
   });
 
   it("the value seen when armed is kept in the state", () => {
@@ -48,7 +58,12 @@ describe("price triggers: crosses", () => {
 
   it("a cross needs N consecutive checks past the level; falling back voids it", () => {
     const r = rule({ confirmations: 3 });
-    expect(run(r, [99, 101, 102, 103]).decisions).toEqual(["armed", "not_confirmed", "not_confirmed", "FIRE"]);
+    expect(run(r, [99, 101, 102, 103]).decisions).toEqual([
+      "armed",
+      "not_confirmed",
+      "not_confirmed",
+      "FIRE",
+    ]);
     expect(run(r, [99, 101, 99, 102, 103, 104]).decisions).toEqual([
       "armed",
       "not_confirmed",
@@ -91,7 +106,13 @@ describe("price triggers: states, price gaps, expiry", () => {
 
   it("every time on a state fires again once the cooldown has passed", () => {
     const r = rule({ condition: { above: "100" }, fire: "everyTime", cooldownMs: 2 * 60_000 });
-    expect(run(r, [101, 101, 101, 101, 101]).decisions).toEqual(["FIRE", "cooldown", "FIRE", "cooldown", "FIRE"]);
+    expect(run(r, [101, 101, 101, 101, 101]).decisions).toEqual([
+      "FIRE",
+      "cooldown",
+      "FIRE",
+      "cooldown",
+      "FIRE",
+    ]);
   });
 
   it("a check without a price changes nothing", () => {

@@ -17,9 +17,15 @@ const rule = (over: Partial<RebalanceRule> = {}): RebalanceRule => ({
   ...over,
 });
 
-const snap = (cash: string, held: Record<string, [string, string]>, extraPrices: Record<string, string> = {}): PortfolioSnapshot => ({
+const snap = (
+  cash: string,
+  held: Record<string, [string, string]>,
+  extraPrices: Record<string, string> = {},
+): PortfolioSnapshot => ({
   cash: new Decimal(cash),
-  holdings: new Map(Object.entries(held).map(([s, [q, p]]) => [s, { qty: new Decimal(q), price: new Decimal(p) }])),
+  holdings: new Map(
+    Object.entries(held).map(([s, [q, p]]) => [s, { qty: new Decimal(q), price: new Decimal(p) }]),
+  ),
   prices: new Map(Object.entries(extraPrices).map(([s, p]) => [s, new Decimal(p)])),
 });
 
@@ -45,7 +51,11 @@ describe("planRebalance: bands", () => {
     const plan = planRebalance(r, snap("0", { VTI: ["87", "100"], GLD: ["13", "100"] }));
     expect(plan.due).toBe(true);
     expect(plan.reason).toBe("drift");
-    expect(plan.drift.find((d) => d.symbol === "GLD")).toMatchObject({ band: "0.025", outOfBand: true, relative: "0.3" });
+    expect(plan.drift.find((d) => d.symbol === "GLD")).toMatchObject({
+      band: "0.025",
+      outOfBand: true,
+      relative: "0.3",
+    });
     expect(plan.orders.map((o) => [o.side, o.symbol, o.qty, o.value])).toEqual([
       ["sell", "GLD", "3", "300"],
       ["buy", "VTI", "3", "300"],
@@ -73,7 +83,10 @@ describe("planRebalance: bands", () => {
   });
 
   it("when: always rebalances on every check (calendar rebalancing)", () => {
-    const plan = planRebalance(rule({ when: "always" }), snap("0", { VTI: ["61", "100"], BND: ["39", "100"] }));
+    const plan = planRebalance(
+      rule({ when: "always" }),
+      snap("0", { VTI: ["61", "100"], BND: ["39", "100"] }),
+    );
     expect(plan.reason).toBe("calendar");
     expect(plan.orders.map((o) => [o.side, o.symbol, o.qty])).toEqual([
       ["sell", "VTI", "1"],
@@ -100,7 +113,10 @@ describe("planRebalance: cash", () => {
   });
 
   it("with cash flows ignored, a deposit within the bands is left alone", () => {
-    const plan = planRebalance(rule({ cashFlows: "ignore" }), snap("300", { VTI: ["60", "100"], BND: ["37", "100"] }));
+    const plan = planRebalance(
+      rule({ cashFlows: "ignore" }),
+      snap("300", { VTI: ["60", "100"], BND: ["37", "100"] }),
+    );
     expect(plan).toMatchObject({ due: false, reason: "within_bands" });
   });
 

@@ -52,20 +52,24 @@ import {
   symbolInput,
 } from "../validation.js";
 import {
-  type CommonOptions,
+  type CadencePlan,
+  type CommonInput,
   commonOptions,
+  dueFor,
   feedOf,
   intentOf,
   orderValue,
   place,
   schedulePolicies,
+  type TimedExecution,
   total,
+  upcomingExecutions,
 } from "./common.js";
 
 const RECIPE = "autoInvest";
 
 /** Options of {@link autoInvest}. */
-export interface AutoInvestOptions extends Partial<Omit<CommonOptions, "actor">> {
+export interface AutoInvestOptions extends CommonInput {
   /** The rule's id: the schedule is `auto-invest:<id>`. */
   id: string;
   /** One symbol (weight 1, or `quantity` shares). */
@@ -94,7 +98,6 @@ export interface AutoInvestOptions extends Partial<Omit<CommonOptions, "actor">>
   requiresApproval?: boolean;
   /** Create the schedule paused. */
   paused?: boolean;
-  actor?: string;
 }
 
 /** The rule's persisted state. */
@@ -114,10 +117,7 @@ export interface AutoInvestState {
 }
 
 /** The next execution, as {@link AutoInvestHandle.nextExecution} reports it. */
-export interface NextExecution extends CadenceExecution {
-  /** The instant it fires (ISO). */
-  at: string | null;
-}
+export type NextExecution = TimedExecution;
 
 /** What {@link autoInvest} returns. */
 export interface AutoInvestHandle {
@@ -281,31 +281,13 @@ class AutoInvestRecipe {
     return (await this.runtime.peekState(this.scheduleId)) as AutoInvestState | null;
   }
 
-  withInstant(e: CadenceExecution | null): NextExecution | null {
-    if (!e) return null;
-    const at = fireInstantOn(this.o.time, this.calendar, e.date);
-    return { ...e, at: at === null ? null : new Date(at).toISOString() };
+  get plan(): CadencePlan {
+    return { cadence: this.cadence, time: this.o.time, calendar: this.calendar, catchUp: this.o.catchUp };
   }
 
   async upcoming(count: number): Promise<NextExecution[]> {
     const state = await this.state();
-    const cal = this.calendar;
-    const today = localDate(cal.timezone, this.scheduler.clock.now());
-    const out: NextExecution[] = [];
-    let after = today;
-    let period = state?.lastPeriod ?? null;
-    // Today's execution counts while its fire is still ahead.
-    let inclusive = true;
-    while (out.length < count) {
-      const e = nextExecution(this.cadence, cal, after, { inclusive, afterPeriod: period });
-      if (!e) break;
-      const n = this.withInstant(e) as NextExecution;
-      if (!(inclusive && n.at !== null && Date.parse(n.at) <= this.scheduler.clock.now())) out.push(n);
-      after = e.date;
-      period = e.period;
-      inclusive = false;
-    }
-    return out;
+    return upcomingExecutions(this.plan, this.scheduler.clock.now(), state?.lastPeriod ?? null, count);
   }
 
   /** Releases refused proposals from the cap; forgets decided ones. */
@@ -383,24 +365,11 @@ class AutoInvestRecipe {
     await this.settlePending(state);
     const reconciled = await this.reconcileFailed(ctx, state);
     state.checkpoint = ctx.fire.scheduledAt;
-    const manual = ctx.fire.kind === "manual";
-    const today = localDate(cal.timezone, manual ? ctx.now() : ctx.fire.scheduledAt);
-    const since = localDate(cal.timezone, ctx.schedule.createdAt);
+    const today = localDate(cal.timezone, ctx.fire.kind === "manual" ? ctx.now() : ctx.fire.scheduledAt);
     const commit = (summary: RunSummary) => this.runtime.commit(ctx, state as unknown as JsonValue, summary);
     const extra: { [key: string]: JsonValue } = reconciled.length > 0 ? { reconciled } : {};
 
-    let due = dueExecution(this.cadence, cal, today, {
-      lastPeriod: state.lastPeriod,
-      since,
-      catchUp: this.o.catchUp,
-    });
-    if (!due.due && manual) {
-      const early = nextExecution(this.cadence, cal, today, {
-        inclusive: true,
-        afterPeriod: state.lastPeriod,
-      });
-      due = { ...due, due: early };
-    }
+    const due = dueFor(ctx, this.plan, state.lastPeriod);
     const execution = due.due;
     if (!execution) {
       return commit(

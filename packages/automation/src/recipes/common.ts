@@ -9,14 +9,25 @@ import {
   decimalString,
   type JobContext,
   type JsonValue,
+  type MarketCalendar,
   type OrderIntentInput,
   type OrderRecord,
   type RiskLevel,
+  type RiskLimits,
   type ScheduleInput,
   type Scheduler,
   type SubmitOutcome,
 } from "@tradecron/core";
 import { z } from "zod";
+import {
+  type Cadence,
+  type CadenceExecution,
+  type DueResult,
+  dueExecution,
+  nextExecution,
+} from "../calendar/cadence.js";
+import { localDate } from "../calendar/dates.js";
+import { fireInstantOn, type sessionTimeInput } from "../calendar/session-trigger.js";
 import { brokerPriceFeed, type PriceFeed } from "../prices/price-feed.js";
 import { capValue, ordersOfFire, proposalsOfFire, replayVerdict } from "../runtime/fire-journal.js";
 import type { GroupMeta, RecipeRuntime } from "../runtime/runtime.js";
@@ -47,6 +58,29 @@ export const commonOptions = {
   /** Tags of the schedule(s). */
   tags: z.array(z.string().min(1).max(100)).max(40).optional(),
 };
+
+/** The options every recipe accepts besides its rule. */
+export interface CommonInput {
+  /** Human-readable name of the schedule(s). */
+  name?: string;
+  description?: string;
+  /** Who declares the recipe, for the audit log. Default `system`. */
+  actor?: string;
+  /** Symbols the recipe may trade: a list or a check; an unknown symbol is a configuration error. */
+  universe?: readonly string[] | ((symbol: string) => boolean | Promise<boolean>);
+  /** Where prices come from. Default: the scheduler's broker (PaperBroker's prices, or positions). */
+  prices?: PriceFeed;
+  /** Risk limits of the recipe's schedule(s), checked after the scheduler's. */
+  risk?: RiskLimits;
+  /** Retry policy of the schedule(s). Default 3 attempts, 30 s then 60 s apart. */
+  retry?: ScheduleInput["retry"];
+  /** Per-attempt timeout (ms or '2m'). Default 2 minutes. */
+  timeout?: number | string;
+  /** How long approvals stay pending (ms or '4h'); default the scheduler's. */
+  approvalExpiry?: number | string;
+  /** Tags of the schedule(s). */
+  tags?: string[];
+}
 
 /** The parsed common options. */
 export interface CommonOptions {
@@ -221,4 +255,60 @@ export async function place(
 /** Sum of decimals as a canonical string. */
 export function total(values: readonly Decimal.Value[]): string {
   return decimalString(values.reduce<Decimal>((a, v) => a.plus(v), new Decimal(0)));
+}
+
+/** The cadence fields of a recipe: when it checks, and the time of day. */
+export interface CadencePlan {
+  cadence: Cadence;
+  time: z.output<typeof sessionTimeInput>;
+  calendar: MarketCalendar;
+  catchUp: "period" | "none";
+}
+
+/**
+ * What a fire of a cadence recipe acts on: the due period (see `dueExecution`), or, for a manual
+ * fire with nothing due, the next upcoming period, executed early.
+ */
+export function dueFor(ctx: JobContext, c: CadencePlan, lastPeriod: string | null): DueResult {
+  const manual = ctx.fire.kind === "manual";
+  const today = localDate(c.calendar.timezone, manual ? ctx.now() : ctx.fire.scheduledAt);
+  const since = localDate(c.calendar.timezone, ctx.schedule.createdAt);
+  const due = dueExecution(c.cadence, c.calendar, today, { lastPeriod, since, catchUp: c.catchUp });
+  if (!due.due && manual) {
+    return {
+      ...due,
+      due: nextExecution(c.cadence, c.calendar, today, { inclusive: true, afterPeriod: lastPeriod }),
+    };
+  }
+  return due;
+}
+
+/** An execution with the instant it fires. */
+export interface TimedExecution extends CadenceExecution {
+  /** ISO instant of the fire, or null when the day has no session. */
+  at: string | null;
+}
+
+/** The next `count` executions after `lastPeriod`, from `now` on (today's counts while its fire is ahead). */
+export function upcomingExecutions(
+  c: CadencePlan,
+  now: number,
+  lastPeriod: string | null,
+  count: number,
+): TimedExecution[] {
+  const out: TimedExecution[] = [];
+  let after = localDate(c.calendar.timezone, now);
+  let period = lastPeriod;
+  let inclusive = true;
+  while (out.length < count) {
+    const e = nextExecution(c.cadence, c.calendar, after, { inclusive, afterPeriod: period });
+    if (!e) break;
+    const at = fireInstantOn(c.time, c.calendar, e.date);
+    if (!(inclusive && at !== null && at <= now))
+      out.push({ ...e, at: at === null ? null : new Date(at).toISOString() });
+    after = e.date;
+    period = e.period;
+    inclusive = false;
+  }
+  return out;
 }

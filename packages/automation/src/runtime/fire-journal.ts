@@ -52,7 +52,12 @@ function intentValue(intent: unknown): Decimal {
  * the fill is that less the fractional-share rounding), else its fill, else (not yet filled) qty x
  * limit or reference price; an order that died unfilled is worth 0.
  */
-export function capValue(status: string, filledQty: string, avgFillPrice: string | null, intent: unknown): Decimal {
+export function capValue(
+  status: string,
+  filledQty: string,
+  avgFillPrice: string | null,
+  intent: unknown,
+): Decimal {
   const dead = DEAD.has(status);
   const notional = (intent as { notional?: string } | null)?.notional;
   if (notional !== undefined && !dead) return new Decimal(notional);
