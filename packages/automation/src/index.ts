@@ -6,4 +6,5 @@
 
 export { PlanNotFoundError, RecipeConfigError } from "./errors.js";
 export * from "./recipes/auto-invest.js";
+export * from "./recipes/price-trigger.js";
 export * from "./recipes/rebalance.js";
