@@ -5,6 +5,8 @@
  */
 
 export { PlanNotFoundError, RecipeConfigError } from "./errors.js";
+export type { GateReason, Signal, TaggedSignal } from "./plan/strategy-gate.js";
 export * from "./recipes/auto-invest.js";
 export * from "./recipes/price-trigger.js";
 export * from "./recipes/rebalance.js";
+export * from "./recipes/strategy-loop.js";
