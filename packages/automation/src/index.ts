@@ -10,3 +10,19 @@ export * from "./recipes/auto-invest.js";
 export * from "./recipes/price-trigger.js";
 export * from "./recipes/rebalance.js";
 export * from "./recipes/strategy-loop.js";
+export type { BarInput, Tick } from "./simulate/bars.js";
+export type {
+  SimFire,
+  SimOrder,
+  SimPlanned,
+  SimRoll,
+  SimSkip,
+  SimulationReport,
+  SkipSource,
+} from "./simulate/report.js";
+export {
+  type SimApprovalPolicy,
+  type SimulateOptions,
+  type SimulationEnv,
+  simulate,
+} from "./simulate/simulate.js";

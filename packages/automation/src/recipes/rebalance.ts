@@ -293,13 +293,19 @@ class RebalanceRecipe {
     const committed = (await this.runtime.loadState(ctx)) as RebalanceState | null;
     const state: RebalanceState = { ...initialState(), ...(committed ?? {}) };
     const id = this.o.id;
-    const commit = (summary: RunSummary) => {
-      if (summary.reason !== "not_due")
-        state.lastReason = summary.reason ?? String(summary.details?.trigger ?? summary.outcome);
-      return this.runtime.commit(ctx, state as unknown as JsonValue, summary);
-    };
     const pending = await this.settlePending(state);
     const due = dueFor(ctx, this.plan, state.lastPeriod);
+    const commit = (summary: RunSummary) => {
+      if (summary.reason !== "not_due") {
+        state.lastReason = summary.reason ?? String(summary.details?.trigger ?? summary.outcome);
+      }
+      const e = due.due;
+      const when = e ? { nominal: e.nominal, date: e.date, rolledBecause: e.rolledBecause } : {};
+      return this.runtime.commit(ctx, state as unknown as JsonValue, {
+        ...summary,
+        details: { ...when, ...(summary.details ?? {}) },
+      });
+    };
     if (!due.due) return commit(skippedRun(RECIPE, id, "not_due", { next: due.next?.date ?? null }));
     state.lastPeriod = due.due.period;
     state.checks += 1;
