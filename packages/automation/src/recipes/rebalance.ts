@@ -300,7 +300,9 @@ class RebalanceRecipe {
         state.lastReason = summary.reason ?? String(summary.details?.trigger ?? summary.outcome);
       }
       const e = due.due;
-      const when = e ? { nominal: e.nominal, date: e.date, rolledBecause: e.rolledBecause } : {};
+      const when: { [key: string]: JsonValue } = e
+        ? { nominal: e.nominal, date: e.date, rolledBecause: e.rolledBecause }
+        : {};
       return this.runtime.commit(ctx, state as unknown as JsonValue, {
         ...summary,
         details: { ...when, ...(summary.details ?? {}) },
