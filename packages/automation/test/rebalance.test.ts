@@ -165,6 +165,51 @@ describe("rebalance", () => {
   });
 });
 
+describe("rebalance: retries", () => {
+  it("a retry whose plan no longer matches what the first attempt placed places nothing new; the next check finishes", async () => {
+    const w = world("2026-01-05T12:00:00Z", { cash: "10000" });
+    w.broker.setPrice("VTI", "100");
+    w.broker.setPrice("BND", "50");
+    const market = { type: "market", timeInForce: "day", extendedHours: false, riskLevel: "medium" } as const;
+    await w.broker.submitOrder({
+      clientOrderId: "seed-1",
+      intent: { symbol: "VTI", side: "buy", qty: "90", ...market },
+    });
+    await w.broker.submitOrder({
+      clientOrderId: "seed-2",
+      intent: { symbol: "BND", side: "buy", qty: "20", ...market },
+    });
+    const rule = await rebalance(w.scheduler, {
+      id: "retry",
+      targets: { VTI: 0.6, BND: 0.4 },
+      retry: { attempts: 2, backoff: { baseMs: 1000 } },
+    });
+    await w.scheduler.start();
+    stops.push(() => w.scheduler.stop());
+    // The sell of 30 VTI reaches the broker, its answer is lost: the run is retried. The retry sees
+    // 3 000 of cash and plans a cash-flow buy at position 0, where the sell is: it defers.
+    w.broker.faults.acceptThenTimeOut(1);
+    await w.clock.advanceTo("2026-01-05T16:00:00Z");
+    expect((await actions(w.scheduler, rule.scheduleId)).at(-1)).toMatchObject({
+      outcome: "deferred",
+      reason: expect.stringMatching(/sell VTI at position 0, the new plan has buy BND/),
+    });
+    await w.clock.advanceTo("2026-01-06T16:00:00Z");
+    expect((await actions(w.scheduler, rule.scheduleId)).at(-1)).toMatchObject({
+      outcome: "executed",
+      details: { trigger: "cash_flow" },
+    });
+    expect(Object.fromEntries((await w.broker.getPositions()).map((p) => [p.symbol, p.qty]))).toEqual({
+      VTI: "60",
+      BND: "80",
+    });
+    expect(await placed(w)).toEqual([
+      ["2026-01-05", "sell", "VTI", "30"],
+      ["2026-01-06", "buy", "BND", "60"],
+    ]);
+  });
+});
+
 describe("rebalance: bad rules", () => {
   const w = world("2026-01-05T12:00:00Z");
   it.each([

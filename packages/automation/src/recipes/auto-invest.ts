@@ -426,7 +426,7 @@ class AutoInvestRecipe {
         period: execution.period,
         planned: plan.orders,
         skipped: plan.skipped,
-        orders: [],
+        orders: placement.outcomes,
         details: base,
       });
     }

@@ -29,7 +29,13 @@ import {
 import { localDate } from "../calendar/dates.js";
 import { fireInstantOn, type sessionTimeInput } from "../calendar/session-trigger.js";
 import { brokerPriceFeed, type PriceFeed } from "../prices/price-feed.js";
-import { capValue, ordersOfFire, proposalsOfFire, replayVerdict } from "../runtime/fire-journal.js";
+import {
+  capValue,
+  ordersOfFire,
+  type PriorOrder,
+  proposalsOfFire,
+  replayVerdict,
+} from "../runtime/fire-journal.js";
 import type { GroupMeta, RecipeRuntime } from "../runtime/runtime.js";
 import type { OrderOutcome, PlannedOrder } from "../runtime/summary.js";
 import { actorInput, durationInput, positiveDuration, universeInput } from "../validation.js";
@@ -220,7 +226,8 @@ export async function place(
     const verdict = replayVerdict(planned, prior);
     if (!verdict.ok) {
       const value = [...prior.values()].reduce((a, p) => a.plus(p.value), new Decimal(0));
-      return { ...none, placed: false, reason: verdict.reason, priorValue: value };
+      const outcomes = options.approval ? [] : await adoptPrior(ctx, prior as Map<number, PriorOrder>);
+      return { ...none, placed: false, reason: verdict.reason, priorValue: value, outcomes };
     }
   }
   if (intents.length === 0) return none;
@@ -250,6 +257,21 @@ export async function place(
     orders.push(r.status === "submitted" ? r.order : null);
   }
   return { ...none, outcomes, orders };
+}
+
+/**
+ * Re-submits, in position order from 0, the earlier attempt's orders: the broker returns each as
+ * it is (same client order id) and the desk records the ones whose record a lost answer kept
+ * from being written. Stops at the first position the earlier attempt left empty, since
+ * submitting there would place a new order.
+ */
+async function adoptPrior(ctx: JobContext, prior: ReadonlyMap<number, PriorOrder>): Promise<OrderOutcome[]> {
+  const outcomes: OrderOutcome[] = [];
+  for (let i = 0; prior.has(i); i++) {
+    const p = prior.get(i) as PriorOrder;
+    outcomes.push(outcomeOf(p.symbol, p.side, await ctx.submit(p.resubmit)));
+  }
+  return outcomes;
 }
 
 /** Sum of decimals as a canonical string. */

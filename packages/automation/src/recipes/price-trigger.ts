@@ -273,7 +273,7 @@ class PriceTriggerRecipe {
         reason: placement.reason,
         planned: [planned],
         skipped: [],
-        orders: [],
+        orders: placement.outcomes,
         details,
       });
     }

@@ -390,7 +390,7 @@ class RebalanceRecipe {
         period,
         planned: plan.orders,
         skipped: plan.skipped,
-        orders: [],
+        orders: placement.outcomes,
         details,
       });
     }

@@ -450,7 +450,7 @@ class StrategyLoopRecipe {
         reason: placement.reason,
         planned,
         skipped,
-        orders: [],
+        orders: placement.outcomes,
       });
     }
     const ok = placement.outcomes.filter(

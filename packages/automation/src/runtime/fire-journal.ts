@@ -18,6 +18,7 @@ import {
   clientOrderId,
   Decimal,
   NotFoundError,
+  type OrderIntentInput,
   type OrderRecord,
   type Scheduler,
 } from "@tradecron/core";
@@ -31,6 +32,8 @@ export interface PriorOrder {
   status: string;
   /** What it is worth against a cap: filled value, else its notional or qty x reference price; 0 when rejected or cancelled unfilled. */
   value: Decimal;
+  /** The intent that submits it again at its position (returning it as it is, recording it if need be). */
+  resubmit: OrderIntentInput;
 }
 
 const DEAD = new Set(["rejected", "canceled", "expired"]);
@@ -75,6 +78,7 @@ function fromRecord(index: number, r: OrderRecord): PriorOrder {
     side: r.side,
     status: r.status,
     value: capValue(r.status, r.filledQty, r.avgFillPrice, r.intent),
+    resubmit: r.intent as unknown as OrderIntentInput,
   };
 }
 
@@ -91,6 +95,19 @@ function fromBroker(index: number, o: BrokerOrder): PriorOrder {
     side: o.side,
     status: o.status,
     value: capValue(o.status, o.filledQty, o.filledAvgPrice, intent),
+    resubmit: {
+      symbol: o.symbol,
+      side: o.side,
+      ...(o.qty !== null ? { qty: o.qty } : { notional: o.notional as string }),
+      type: o.type,
+      timeInForce: o.timeInForce,
+      ...(o.limitPrice !== null ? { limitPrice: o.limitPrice } : {}),
+      ...(o.stopPrice !== null ? { stopPrice: o.stopPrice } : {}),
+      ...(o.trailPercent !== null ? { trailPercent: o.trailPercent } : {}),
+      ...(o.trailPrice !== null ? { trailPrice: o.trailPrice } : {}),
+      extendedHours: o.extendedHours,
+      rationale: "re-recorded: placed by an earlier attempt of this fire whose answer was lost",
+    },
   };
 }
 
