@@ -123,7 +123,9 @@ export async function crashScenario(storages: CrashStorages): Promise<void> {
   const fire = (await b.listExecutions({ scheduleId: handle.scheduleId })).items.find(
     (x) => x.scheduledAt === monday,
   );
-  expect(fire).toMatchObject({ status: "succeeded", attempts: 2, instanceId: "b" });
+  // Taken over (attempt 2, or 3 when a slow database let the first takeover's lease lapse too).
+  expect(fire).toMatchObject({ status: "succeeded", instanceId: "b" });
+  expect(fire?.attempts).toBeGreaterThanOrEqual(2);
   expect(await handle.state()).toMatchObject({ invested: "100", executions: 1, lastPeriod: "2026-01-05" });
   // One order per leg at the broker: leg 0 was not placed twice.
   expect(Object.fromEntries((await paper.getPositions()).map((p) => [p.symbol, p.qty]))).toEqual({

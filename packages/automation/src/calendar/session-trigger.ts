@@ -59,8 +59,9 @@ export function sessionHours(
   now: number,
 ): { first: number; last: number; weekdays: string } | null {
   const today = localDate(cal.timezone, now);
-  const from = today < cal.firstDate ? cal.firstDate : today;
-  const to = addDays(from, 45) > cal.lastDate ? cal.lastDate : addDays(from, 45);
+  // Dates compare as strings: the later of today and the first date, the earlier of +45 days and the last.
+  const from = [today, cal.firstDate].sort()[1] as string;
+  const to = [addDays(from, 45), cal.lastDate].sort()[0] as string;
   if (from > to) return null;
   const sessions = cal.sessionsBetween(from, to);
   if (sessions.length === 0) return null;

@@ -99,7 +99,7 @@ export function planAutoInvest(
       capRemaining: remaining === null ? null : decimalString(remaining.minus(total)),
     };
   };
-  if (remaining !== null && remaining.lt(minOrder)) {
+  if (remaining?.lt(minOrder)) {
     return {
       blocked: "cap_reached",
       budget: "0",
@@ -200,7 +200,7 @@ export function planAutoInvest(
   for (const l of priced) {
     const qty = partial ? l.qty.times(scale).toDecimalPlaces(decimals, Decimal.ROUND_DOWN) : l.qty;
     const value = l.price ? qty.times(l.price) : null;
-    if (qty.isZero() || (value !== null && value.lt(minOrder))) {
+    if (qty.isZero() || value?.lt(minOrder)) {
       skipped.push({
         symbol: l.leg.symbol,
         side: "buy",

@@ -19,21 +19,9 @@ import {
   type Scheduler,
 } from "@tradecron/core";
 import { z } from "zod";
-import {
-  type Cadence,
-  type CadenceExecution,
-  type CadenceInput,
-  dueExecution,
-  nextExecution,
-  parseCadence,
-} from "../calendar/cadence.js";
+import { type Cadence, type CadenceInput, parseCadence } from "../calendar/cadence.js";
 import { localDate } from "../calendar/dates.js";
-import {
-  fireInstantOn,
-  type SessionTimeInput,
-  sessionTimeInput,
-  sessionTimeSchedule,
-} from "../calendar/session-trigger.js";
+import { type SessionTimeInput, sessionTimeInput, sessionTimeSchedule } from "../calendar/session-trigger.js";
 import { type AutoInvestRule, planAutoInvest } from "../plan/auto-invest-plan.js";
 import { priceOf, readQuote } from "../prices/price-feed.js";
 import { declareSchedule } from "../runtime/declare.js";
@@ -445,7 +433,7 @@ class AutoInvestRecipe {
     const placedAny = placement.outcomes.some((o) => o.status !== "rejected");
     if (placedAny) state.executions += 1;
     const remaining = this.rule.cap === null ? null : new Decimal(this.rule.cap).minus(invested);
-    state.capReached = remaining !== null && remaining.lt(this.rule.minOrder);
+    state.capReached = remaining?.lt(this.rule.minOrder) ?? false;
     const outcome = !placedAny ? "skipped" : this.o.requiresApproval ? "proposed" : "executed";
     return commit({
       recipe: RECIPE,

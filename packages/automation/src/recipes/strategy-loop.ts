@@ -331,7 +331,8 @@ class StrategyLoopRecipe {
     const invalid: SkippedOrder[] = [];
     const errors: string[] = [];
     for (const strategy of this.o.strategies) {
-      const per = (stats.byStrategy[strategy.name] ??= { signals: 0, errors: 0 });
+      stats.byStrategy[strategy.name] ??= { signals: 0, errors: 0 };
+      const per = stats.byStrategy[strategy.name] as { signals: number; errors: number };
       const fn = half === "evaluate" ? strategy.evaluate : strategy.checkExits;
       if (!fn) continue;
       let out: unknown;
@@ -541,7 +542,8 @@ class StrategyLoopRecipe {
     const byStrategy: LoopStats["byStrategy"] = {};
     for (const half of [e, x]) {
       for (const [name, s] of Object.entries(half.byStrategy)) {
-        const t = (byStrategy[name] ??= { signals: 0, errors: 0 });
+        byStrategy[name] ??= { signals: 0, errors: 0 };
+        const t = byStrategy[name] as { signals: number; errors: number };
         t.signals += s.signals;
         t.errors += s.errors;
       }

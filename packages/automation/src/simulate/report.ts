@@ -274,7 +274,9 @@ export async function buildReport(input: {
   }
   // One fire's orders share an instant: keep them in the order the fire placed them.
   const position = new Map<string, number>();
-  for (const f of fires) f.summary?.orders.forEach((o, i) => position.set(o.clientOrderId, i));
+  for (const f of fires) {
+    for (const [i, o] of (f.summary?.orders ?? []).entries()) position.set(o.clientOrderId, i);
+  }
   orders.sort(
     (a, b) =>
       a.submittedAt - b.submittedAt ||
