@@ -105,8 +105,8 @@ export async function crashScenario(storages: CrashStorages): Promise<void> {
   await autoInvest(a, rule);
   await a.start();
   const brokerA = a.broker as Broker & { died: boolean };
-  // A's run never ends (its broker never answers again): only A's progress up to its death counts.
-  await drive(clock, [], async () => brokerA.died);
+  // Time stands still while A's run does its I/O, until it dies (its run then never ends).
+  await drive(clock, [a], async () => brokerA.died);
   await a.stop({ timeoutMs: 0 });
 
   const storageB = await storages.next();

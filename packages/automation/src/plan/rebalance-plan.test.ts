@@ -106,6 +106,29 @@ describe("planRebalance: cash", () => {
     ]);
   });
 
+  it("sends a cash flow to the relatively most underweight holding first", () => {
+    const r = rule({
+      targets: [
+        { symbol: "A", weight: "0.4" },
+        { symbol: "B", weight: "0.3" },
+        { symbol: "C", weight: "0.3" },
+      ],
+      bands: { absolute: "0.2", relative: null },
+    });
+    // Targets 4 000 / 3 000 / 3 000: B is 1 000 short (a third of its target), C 200 (a fifteenth).
+    const plan = planRebalance(r, snap("200", { A: ["500", "10"], B: ["200", "10"], C: ["280", "10"] }));
+    expect(plan.reason).toBe("cash_flow");
+    expect(plan.orders.map((o) => [o.side, o.symbol, o.qty])).toEqual([["buy", "B", "20"]]);
+  });
+
+  it("cash too small for any order is no cash flow at all", () => {
+    const plan = planRebalance(
+      rule({ minTrade: "50" }),
+      snap("40", { VTI: ["60", "100"], BND: ["80", "50"] }),
+    );
+    expect(plan).toMatchObject({ due: false, reason: "within_bands", orders: [], skipped: [] });
+  });
+
   it("sells when cash flows cannot bring it back into its bands", () => {
     const plan = planRebalance(rule(), snap("100", { VTI: ["80", "100"], BND: ["20", "100"] }));
     expect(plan.reason).toBe("drift");

@@ -7,9 +7,10 @@
  *   tighter of the two applying, so the 5/25 rule is `{ absolute: 0.05, relative: 0.25 }`; and
  *   optionally a portfolio drift threshold, half the sum of absolute deviations (Betterment's);
  * - a cash buffer (a fraction of the portfolio, an amount, or both: the larger is kept);
- * - cash flows first (M1, Betterment): cash above the buffer goes to the underweight holdings, a
- *   shortfall below it is raised from the overweight ones, and sells happen only if the portfolio
- *   is still out of its bands after that;
+ * - cash flows first (M1, Betterment): cash above the buffer goes to the underweight holdings, the
+ *   relatively most underweight first, a shortfall below it is raised from the overweight ones,
+ *   the most overweight first, and sells happen only if the portfolio is still out of its bands
+ *   after that;
  * - a minimum trade (LEAN's minimum order margin, Alpaca's $1): smaller orders are skipped;
  * - sells before buys, and buys cut to the cash the sells and the buffer leave.
  *
@@ -157,10 +158,28 @@ function driftOf(
   return { table, outOfBand, portfolio, portfolioOut };
 }
 
-/** Proportional split of `amount` over `weights` (all >= 0); zero when the weights are. */
-function allocate(amount: Decimal, weights: readonly Decimal[]): Decimal[] {
-  const total = sum(weights);
-  return weights.map((w) => (total.isZero() ? ZERO : amount.times(w).div(total)));
+/**
+ * Fills `gaps` (all >= 0) with `amount`, the relatively largest gap first (gap / target value: M1's
+ * "most underweight first"), each up to its gap. A small cash flow then buys one holding rather
+ * than a sliver of each, which a minimum trade or a whole share would throw away.
+ */
+function fillLargestFirst(amount: Decimal, gaps: readonly Decimal[], targets: readonly Decimal[]): Decimal[] {
+  const out = gaps.map(() => ZERO);
+  const order = gaps
+    .map((gap, i) => ({
+      i,
+      gap,
+      rel: (targets[i] as Decimal).isZero() ? gap : gap.div(targets[i] as Decimal),
+    }))
+    .filter((g) => g.gap.gt(0))
+    .sort((a, b) => b.rel.comparedTo(a.rel) || a.i - b.i);
+  let left = amount;
+  for (const { i, gap } of order) {
+    if (left.lte(0)) break;
+    out[i] = Decimal.min(gap, left);
+    left = left.minus(out[i] as Decimal);
+  }
+  return out;
 }
 
 /** Plans a rebalance of `snapshot` under `rule`. */
@@ -215,14 +234,16 @@ export function planRebalance(rule: RebalanceRule, snapshot: PortfolioSnapshot):
   const fullDeltas = rows.map((r, i) => (targetValues[i] as Decimal).minus(r.value));
   const cashFlowDeltas = (): Decimal[] => {
     if (excess.gt(0)) {
-      return allocate(
+      return fillLargestFirst(
         excess,
         fullDeltas.map((d) => Decimal.max(ZERO, d)),
+        targetValues,
       );
     }
-    return allocate(
+    return fillLargestFirst(
       excess.neg(),
       fullDeltas.map((d) => Decimal.max(ZERO, d.neg())),
+      targetValues,
     ).map((d) => d.neg());
   };
   const cashFlowMatters = rule.cashFlows === "first" && excess.abs().gte(rule.minTrade);
@@ -321,6 +342,10 @@ export function planRebalance(rule: RebalanceRule, snapshot: PortfolioSnapshot):
       continue;
     }
     planned.push({ symbol: row.symbol, side: "buy", qty: s(qty), value: s(value), price: s(row.price), why });
+  }
+  if (reason === "cash_flow" && !driftDue && sells.length === 0 && planned.length === 0) {
+    // Cash too small to buy anything that clears the minimum: nothing is due, nothing to report.
+    return result(false, "within_bands");
   }
   const bySymbol = (a: PlannedOrder, b: PlannedOrder) =>
     a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;
