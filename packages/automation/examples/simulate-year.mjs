@@ -8,10 +8,10 @@ import { getCalendar } from "@tradecron/core";
 const nyse = getCalendar("XNYS");
 const sessions = nyse.sessionsBetween("2025-01-01", "2025-12-31");
 const round = (x) => Math.round(x * 100) / 100;
-/** Daily bars: VTI trends up 30 % with a spring dip; BND drifts 2 % up. */
+/** Daily bars: VTI trends up 45 % with a spring dip; BND drifts 2 % up. */
 const bars = sessions.flatMap((s, i) => {
   const t = i / sessions.length;
-  const vti = 250 * (1 + 0.3 * t - 0.12 * Math.exp(-(((t - 0.3) / 0.06) ** 2)));
+  const vti = 250 * (1 + 0.45 * t - 0.15 * Math.exp(-(((t - 0.3) / 0.06) ** 2)));
   const bnd = 72 * (1 + 0.02 * t) + 0.4 * Math.sin(t * 12);
   return [
     { symbol: "VTI", date: s.date, open: round(vti * 0.998), close: round(vti) },
@@ -26,16 +26,25 @@ const show = (title, report) => {
   console.log("\nexecuted:");
   for (const f of report.fires.filter((x) => x.outcome === "executed")) {
     const s = f.summary;
-    const orders = s.orders.map((o) => `${o.side} ${o.filledQty} ${o.symbol} @ ${o.avgFillPrice}`).join(", ");
+    const orders = s.orders
+      .map(
+        (o, i) =>
+          `${o.side} ${s.planned[i]?.notional ? `$${s.planned[i].notional} = ` : ""}${o.filledQty} ${o.symbol} @ ${o.avgFillPrice}`,
+      )
+      .join(", ");
     console.log(`  ${f.local}  ${s.period ?? ""}  ${s.reason ?? s.details?.trigger ?? ""}  ${orders}`);
   }
-  console.log("\nskips (other than not_due):");
+  console.log("\nskips other than not_due, as source: reason");
   const bucket = new Map();
-  for (const k of report.skips) bucket.set(k.reason, [...(bucket.get(k.reason) ?? []), k.local.slice(0, 10)]);
-  for (const [reason, dates] of bucket)
+  for (const k of report.skips) {
+    const key = `${k.source}: ${k.reason}`;
+    bucket.set(key, [...(bucket.get(key) ?? []), k.local.slice(0, 10) + (k.symbol ? ` ${k.symbol}` : "")]);
+  }
+  for (const [key, dates] of bucket) {
     console.log(
-      `  ${reason} x${dates.length}: ${dates.slice(0, 6).join(", ")}${dates.length > 6 ? ", ..." : ""}`,
+      `  ${key} x${dates.length}: ${dates.slice(0, 4).join(", ")}${dates.length > 4 ? ", ..." : ""}`,
     );
+  }
   console.log("\nrolled:");
   for (const r of report.rolled) console.log(`  ${r.period}: ${r.nominal} -> ${r.date} (${r.because})`);
   console.log("\npositions:", report.positions.map((p) => `${p.symbol} ${p.qty}`).join(", "));
@@ -43,7 +52,7 @@ const show = (title, report) => {
 };
 
 show(
-  "Monthly auto-invest: 500 on the 1st (60 % VTI / 40 % BND), whole shares, cap 5 000",
+  "Monthly auto-invest: 500 on the 1st (60 % VTI / 40 % BND), fractional, cap 4 800",
   await simulate({
     from: "2025-01-01T00:00:00Z",
     to: "2025-12-31T23:00:00Z",
@@ -57,8 +66,7 @@ show(
           { symbol: "BND", weight: 0.4 },
         ],
         amount: 500,
-        cap: 5000,
-        fractional: false,
+        cap: 4800,
         cadence: { every: "month", day: 1 },
       }),
   }),

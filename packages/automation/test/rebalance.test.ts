@@ -20,7 +20,7 @@ const placed = async (w: ReturnType<typeof world>): Promise<[string, string, str
     .sort((a, b) => (a.join() < b.join() ? -1 : 1));
 
 describe("rebalance", () => {
-  it("invests cash first, then rebalances a drifted portfolio sells-first, then cools down", async () => {
+  it("invests cash first, then rebalances a drifted portfolio sells-first, then cools down (cash flows do not)", async () => {
     const w = world("2026-01-05T12:00:00Z", { cash: "10000" });
     w.broker.setPrice("VTI", "100");
     w.broker.setPrice("BND", "50");
@@ -37,10 +37,12 @@ describe("rebalance", () => {
       ["2026-01-05", "buy", "BND", "80"],
       ["2026-01-05", "buy", "VTI", "60"],
     ]);
+    // Investing cash is not a rebalance: no cooldown starts.
+    expect(await rule.status()).toMatchObject({ rebalances: 0, cashFlows: 1, cooldownUntil: null });
     await w.clock.advanceTo("2026-01-06T16:00:00Z");
     expect((await actions(w.scheduler, rule.scheduleId)).at(-1)).toMatchObject({
       outcome: "skipped",
-      reason: "cooldown",
+      reason: "within_bands",
     });
 
     // A month later VTI is up 50 %: 9 000 / 4 000 of 13 000 is 69 / 31, out of the 5-point band.
@@ -63,7 +65,16 @@ describe("rebalance", () => {
     ]);
     const positions = Object.fromEntries((await w.broker.getPositions()).map((p) => [p.symbol, p.qty]));
     expect(positions).toEqual({ VTI: "52", BND: "104" });
-    expect(await rule.status()).toMatchObject({ rebalances: 2, cooldownUntil: "2026-03-12" });
+    expect(await rule.status()).toMatchObject({ rebalances: 1, cashFlows: 1, cooldownUntil: "2026-03-12" });
+    // Out of band again the next day: the cooldown holds the trades back, with the drift recorded.
+    await w.clock.advanceTo("2026-02-10T12:00:00Z");
+    w.broker.setPrice("VTI", "200");
+    await w.clock.advanceTo("2026-02-10T16:00:00Z");
+    expect((await actions(w.scheduler, rule.scheduleId)).at(-1)).toMatchObject({
+      outcome: "skipped",
+      reason: "cooldown",
+      details: { until: "2026-03-12", trigger: "drift" },
+    });
   });
 
   it("within the bands it records the drift and trades nothing", async () => {
@@ -134,8 +145,13 @@ describe("rebalance", () => {
     // 10 000 total: 6 000 VTI (60), 4 000 BND (80).
     expect(positions).toEqual({ VTI: "60", BND: "80" });
     await w2.clock.advanceTo("2026-01-07T16:00:00Z");
-    expect((await actions(w2.scheduler, rule.scheduleId)).at(-1)).toMatchObject({ reason: "cooldown" });
-    expect(await rule.status()).toMatchObject({ rebalances: 1, pendingPlan: null });
+    expect((await actions(w2.scheduler, rule.scheduleId)).at(-1)).toMatchObject({ reason: "within_bands" });
+    // The cooldown counts from the approval (Jan 6).
+    expect(await rule.status()).toMatchObject({
+      rebalances: 1,
+      pendingPlan: null,
+      cooldownUntil: "2026-01-13",
+    });
     const audit = (await w2.scheduler.listAudit({ action: "approval.approve" })).items;
     expect(audit.map((a) => a.actor)).toEqual(["alice", "alice"]);
   });

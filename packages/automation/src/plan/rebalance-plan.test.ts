@@ -122,11 +122,13 @@ describe("planRebalance: cash", () => {
   });
 
   it("cash too small for any order is no cash flow at all", () => {
+    // 60 of cash over the target weights: 36 for VTI and 24 for BND; neither buys a share.
     const plan = planRebalance(
       rule({ minTrade: "50" }),
-      snap("40", { VTI: ["60", "100"], BND: ["80", "50"] }),
+      snap("60", { VTI: ["60", "100"], BND: ["80", "50"] }),
     );
-    expect(plan).toMatchObject({ due: false, reason: "within_bands", orders: [], skipped: [] });
+    expect(plan).toMatchObject({ due: false, reason: "within_bands", orders: [] });
+    expect(plan.skipped).toEqual([]);
   });
 
   it("sells when cash flows cannot bring it back into its bands", () => {

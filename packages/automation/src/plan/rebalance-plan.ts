@@ -201,6 +201,7 @@ export function planRebalance(rule: RebalanceRule, snapshot: PortfolioSnapshot):
   const total = invested.plus(cash);
   const buffer = Decimal.max(total.times(rule.cashBuffer.fraction), new Decimal(rule.cashBuffer.amount));
   const investable = Decimal.max(ZERO, total.minus(buffer));
+  // `orders` and `skipped` are filled in below; a plan that is not due returns them empty.
   const base = {
     total: s(total),
     buffer: s(buffer),
@@ -345,7 +346,7 @@ export function planRebalance(rule: RebalanceRule, snapshot: PortfolioSnapshot):
   }
   if (reason === "cash_flow" && !driftDue && sells.length === 0 && planned.length === 0) {
     // Cash too small to buy anything that clears the minimum: nothing is due, nothing to report.
-    return result(false, "within_bands");
+    return { ...result(false, "within_bands"), orders: [], skipped: [] };
   }
   const bySymbol = (a: PlannedOrder, b: PlannedOrder) =>
     a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0;

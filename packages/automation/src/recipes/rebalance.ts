@@ -73,7 +73,10 @@ export interface RebalanceOptions extends CommonInput {
   cadence?: CadenceInput;
   time?: SessionTimeInput;
   calendar?: string;
-  /** No new rebalance this long after one (ms or '31d'; whole days count calendar days; default none). */
+  /**
+   * No rebalancing trades this long after a rebalance (ms or '31d'; whole days are calendar days;
+   * default none). Cash flows still go in during it.
+   */
   cooldown?: string | number;
   /** Orders worth less are skipped (default 1). */
   minTrade?: string | number;
@@ -96,8 +99,10 @@ export interface RebalanceState {
   lastPeriod: string | null;
   /** When the last rebalance was placed (or its plan approved): the cooldown counts from here. */
   lastRebalanceAt: number | null;
-  /** A proposed plan awaiting its decision. */
-  pendingPlan: { groupId: string; approvalIds: string[]; proposedAt: number } | null;
+  /** Cash-flow investments (no rebalancing sells): they do not start the cooldown. */
+  cashFlows: number;
+  /** A proposed plan awaiting its decision; `rebalancing` is false for a cash-flow plan. */
+  pendingPlan: { groupId: string; approvalIds: string[]; proposedAt: number; rebalancing?: boolean } | null;
   /** The reason of the last check (`drift`, `within_bands`, `cooldown`, ...). */
   lastReason: string | null;
 }
@@ -115,6 +120,7 @@ export interface RebalanceHandle {
   status(): Promise<{
     checks: number;
     rebalances: number;
+    cashFlows: number;
     lastRebalanceAt: string | null;
     cooldownUntil: string | null;
     pendingPlan: string | null;
@@ -205,6 +211,7 @@ function initialState(): RebalanceState {
   return {
     checks: 0,
     rebalances: 0,
+    cashFlows: 0,
     lastPeriod: null,
     lastRebalanceAt: null,
     pendingPlan: null,
@@ -281,7 +288,9 @@ class RebalanceRecipe {
     }
     if (statuses.some((s) => s.status === "pending")) return "pending";
     const placed = statuses.filter((s) => s.status === "submitted" || s.status === "approved");
-    if (placed.length > 0) {
+    if (placed.length > 0 && plan.rebalancing === false) {
+      state.cashFlows += 1;
+    } else if (placed.length > 0) {
       state.rebalances += 1;
       state.lastRebalanceAt = Math.max(...placed.map((s) => s.decidedAt ?? plan.proposedAt));
     }
@@ -320,15 +329,9 @@ class RebalanceRecipe {
     }
     const now = ctx.now();
     const until = this.cooldownUntil(state.lastRebalanceAt);
-    if (
+    const cooling =
       until !== null &&
-      (typeof until === "number" ? now < until : localDate(this.plan.calendar.timezone, now) < until)
-    ) {
-      return commit({
-        ...skippedRun(RECIPE, id, "cooldown", { until: typeof until === "number" ? iso(until) : until }),
-        period,
-      });
-    }
+      (typeof until === "number" ? now < until : localDate(this.plan.calendar.timezone, now) < until);
     const broker = ctx.broker;
     if (!broker) return commit({ ...skippedRun(RECIPE, id, "no_broker"), period });
     const symbols = this.o.targets.map((t) => t.symbol);
@@ -354,6 +357,18 @@ class RebalanceRecipe {
       drift: plan.drift as unknown as JsonValue,
       ...(plan.missingPrices.length > 0 ? { missingPrices: plan.missingPrices } : {}),
     };
+    // The cooldown holds back rebalancing trades; cash flows (buys of new cash, sells to refill the
+    // buffer) are not churn and still go through.
+    if (cooling && plan.due && plan.reason !== "cash_flow") {
+      return commit({
+        ...skippedRun(RECIPE, id, "cooldown", {
+          ...details,
+          until: typeof until === "number" ? iso(until) : (until as string),
+        }),
+        period,
+      });
+    }
+    const rebalancing = plan.reason !== "cash_flow";
     if (!plan.due || plan.orders.length === 0) {
       return commit({
         recipe: RECIPE,
@@ -401,6 +416,7 @@ class RebalanceRecipe {
           groupId: placement.groupId,
           approvalIds: placement.approvalIds,
           proposedAt: now,
+          rebalancing,
         };
       }
       return commit({
@@ -416,9 +432,11 @@ class RebalanceRecipe {
       });
     }
     const placedAny = placement.outcomes.some((o) => o.status === "submitted");
-    if (placedAny) {
+    if (placedAny && rebalancing) {
       state.rebalances += 1;
       state.lastRebalanceAt = now;
+    } else if (placedAny) {
+      state.cashFlows += 1;
     }
     return commit({
       recipe: RECIPE,
@@ -511,6 +529,7 @@ export async function rebalance(scheduler: Scheduler, options: RebalanceOptions)
       return {
         checks: s.checks,
         rebalances: s.rebalances,
+        cashFlows: s.cashFlows ?? 0,
         lastRebalanceAt: iso(s.lastRebalanceAt),
         cooldownUntil: ((u) => (typeof u === "number" ? iso(u) : u))(recipe.cooldownUntil(s.lastRebalanceAt)),
         pendingPlan: s.pendingPlan?.groupId ?? null,
