@@ -76,6 +76,45 @@ describe("autoInvest", () => {
     ]);
   });
 
+  it("month end on a weekend stays in its month with modified following; 30 minutes before an early close is 12:30", async () => {
+    const w = world("2026-01-26T12:00:00Z");
+    w.broker.setPrice("VTI", "100");
+    const monthEnd = await autoInvest(w.scheduler, {
+      id: "month-end",
+      symbol: "VTI",
+      amount: 100,
+      cadence: { every: "month", day: 31, roll: "modified_following" },
+      time: { event: "close", offsetMinutes: -30 },
+    });
+    await w.scheduler.start();
+    stops.push(() => w.scheduler.stop());
+    await w.clock.advanceTo("2026-03-01T00:00:00Z");
+    // Jan 31 and Feb 28 are Saturdays: Friday Jan 30 and Friday Feb 27, at 15:30 New York.
+    expect((await orders(w)).map((o) => new Date(o.submittedAt).toISOString())).toEqual([
+      "2026-01-30T20:30:00.000Z",
+      "2026-02-27T20:30:00.000Z",
+    ]);
+    await w.scheduler.stop();
+
+    const n = world("2026-11-20T12:00:00Z");
+    n.broker.setPrice("VTI", "100");
+    await autoInvest(n.scheduler, {
+      id: "thanksgiving",
+      symbol: "VTI",
+      amount: 100,
+      cadence: { every: "week", weekday: "thursday" },
+      time: { event: "close", offsetMinutes: -30 },
+    });
+    await n.scheduler.start();
+    stops.push(() => n.scheduler.stop());
+    await n.clock.advanceTo("2026-11-28T00:00:00Z");
+    // Thursday is Thanksgiving: Friday, an early close at 13:00, so the order goes at 12:30.
+    expect((await orders(n)).map((o) => new Date(o.submittedAt).toISOString())).toEqual([
+      "2026-11-27T17:30:00.000Z",
+    ]);
+    expect(monthEnd.scheduleId).toBe("auto-invest:month-end");
+  });
+
   it("a fire missed while the scheduler was down buys later in its period; one period is never bought twice", async () => {
     const w = world("2026-01-05T12:00:00Z");
     w.broker.setPrice("VTI", "100");
