@@ -21,16 +21,14 @@ import {
 import { z } from "zod";
 import { type Cadence, type CadenceInput, parseCadence } from "../calendar/cadence.js";
 import { localDate } from "../calendar/dates.js";
-import { type SessionTimeInput, sessionTimeInput, sessionTimeSchedule } from "../calendar/session-trigger.js";
+import type { SessionTimeInput } from "../calendar/session-trigger.js";
 import { type AutoInvestRule, planAutoInvest } from "../plan/auto-invest-plan.js";
 import { priceOf, readQuote } from "../prices/price-feed.js";
-import { declareSchedule } from "../runtime/declare.js";
 import { ordersOfFire, proposalsOfFire } from "../runtime/fire-journal.js";
 import { type RecipeRuntime, runtimeFor } from "../runtime/runtime.js";
-import { type RunSummary, skippedRun } from "../runtime/summary.js";
+import { deferredRun, type RunSummary, skippedRun } from "../runtime/summary.js";
 import {
   addIssue,
-  calendarInput,
   checkUniverse,
   nonNegativeDecimal,
   parseConfig,
@@ -42,13 +40,14 @@ import {
 import {
   type CadencePlan,
   type CommonInput,
+  cadenceOptions,
   commonOptions,
+  declareCadenceSchedule,
   dueFor,
   feedOf,
   intentOf,
   orderValue,
   place,
-  schedulePolicies,
   type TimedExecution,
   total,
   upcomingExecutions,
@@ -150,14 +149,11 @@ const optionsSchema = z
     amount: positiveDecimal.optional(),
     quantity: positiveDecimal.optional(),
     cadence: z.unknown(),
-    time: sessionTimeInput,
-    calendar: calendarInput,
+    ...cadenceOptions,
     cap: positiveDecimal.optional(),
     fractional: z.boolean().default(true),
     minOrder: nonNegativeDecimal.default("1"),
-    catchUp: z.enum(["period", "none"]).default("period"),
     requiresApproval: z.boolean().default(false),
-    paused: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
     if ((o.symbol === undefined) === (o.legs === undefined)) {
@@ -406,17 +402,14 @@ class AutoInvestRecipe {
     state.lastExecutedOn = today;
     if (!placement.placed) {
       state.invested = decimalString(new Decimal(state.invested).plus(placement.priorValue));
-      return commit({
-        recipe: RECIPE,
-        id: this.o.id,
-        outcome: "deferred",
-        reason: placement.reason,
-        period: execution.period,
-        planned: plan.orders,
-        skipped: plan.skipped,
-        orders: placement.outcomes,
-        details: base,
-      });
+      return commit(
+        deferredRun(RECIPE, this.o.id, placement, {
+          planned: plan.orders,
+          skipped: plan.skipped,
+          period: execution.period,
+          details: base,
+        }),
+      );
     }
     let invested = new Decimal(state.invested);
     if (this.o.requiresApproval) {
@@ -481,29 +474,21 @@ export async function autoInvest(
     recipe.rule.legs.map((l, i) => ({ field: o.legs ? `legs.${i}.symbol` : "symbol", symbol: l.symbol })),
   );
   scheduler.register(recipe.job, (ctx) => recipe.run(ctx), { description: `auto-invest rule ${o.id}` });
-  const { schedule } = await declareSchedule(
-    scheduler,
-    {
-      id: recipe.scheduleId,
-      name: o.name ?? `Auto-invest ${o.id}`,
-      job: recipe.job,
-      ...sessionTimeSchedule(o.time, o.calendar.toUpperCase()),
-      ...schedulePolicies(o),
-      // A restart later the same day still buys today; fires older than that are caught up by the cadence.
-      misfire: { policy: "run_once", graceMs: "6h" },
-      requiresApproval: o.requiresApproval,
-      tags: o.tags ?? ["automation", "auto-invest"],
-      data: {
-        recipe: RECIPE,
-        id: o.id,
-        legs: recipe.rule.legs as unknown as JsonValue,
-        amount: o.amount ?? null,
-        cap: o.cap ?? null,
-        cadence: o.cadence as JsonValue,
-      },
+  const { schedule } = await declareCadenceSchedule(scheduler, o, {
+    id: recipe.scheduleId,
+    name: `Auto-invest ${o.id}`,
+    job: recipe.job,
+    requiresApproval: o.requiresApproval,
+    tags: ["automation", "auto-invest"],
+    data: {
+      recipe: RECIPE,
+      id: o.id,
+      legs: recipe.rule.legs as unknown as JsonValue,
+      amount: o.amount ?? null,
+      cap: o.cap ?? null,
+      cadence: o.cadence as JsonValue,
     },
-    { actor: o.actor, paused: o.paused },
-  );
+  });
   return {
     id: o.id,
     scheduleId: recipe.scheduleId,

@@ -27,8 +27,9 @@ import {
   nextExecution,
 } from "../calendar/cadence.js";
 import { localDate } from "../calendar/dates.js";
-import { fireInstantOn, type sessionTimeInput } from "../calendar/session-trigger.js";
+import { fireInstantOn, sessionTimeInput, sessionTimeSchedule } from "../calendar/session-trigger.js";
 import { brokerPriceFeed, type PriceFeed } from "../prices/price-feed.js";
+import { declareSchedule } from "../runtime/declare.js";
 import {
   capValue,
   ordersOfFire,
@@ -38,7 +39,7 @@ import {
 } from "../runtime/fire-journal.js";
 import type { GroupMeta, RecipeRuntime } from "../runtime/runtime.js";
 import type { OrderOutcome, PlannedOrder } from "../runtime/summary.js";
-import { actorInput, durationInput, positiveDuration, universeInput } from "../validation.js";
+import { actorInput, calendarInput, durationInput, positiveDuration, universeInput } from "../validation.js";
 
 /** Options every recipe takes besides its rule. */
 export const commonOptions = {
@@ -333,4 +334,43 @@ export function upcomingExecutions(
     inclusive = false;
   }
   return out;
+}
+
+/** The options of a recipe that runs on a cadence of trading days. */
+export const cadenceOptions = {
+  time: sessionTimeInput,
+  calendar: calendarInput,
+  catchUp: z.enum(["period", "none"]).default("period"),
+  paused: z.boolean().default(false),
+};
+
+/**
+ * Declares the one schedule of a cadence recipe: fires once per session at `time`, the
+ * recipe's policies, and a misfire grace of a few hours (a restart later the same day still acts
+ * today; older fires are caught up by the cadence itself).
+ */
+export function declareCadenceSchedule(
+  scheduler: Scheduler,
+  o: CommonOptions & { time: z.output<typeof sessionTimeInput>; calendar: string; paused: boolean },
+  schedule: {
+    id: string;
+    name: string;
+    job: string;
+    requiresApproval: boolean;
+    tags: string[];
+    data: JsonValue;
+  },
+) {
+  return declareSchedule(
+    scheduler,
+    {
+      ...schedule,
+      name: o.name ?? schedule.name,
+      tags: o.tags ?? schedule.tags,
+      ...sessionTimeSchedule(o.time, o.calendar),
+      ...schedulePolicies(o),
+      misfire: { policy: "run_once", graceMs: "6h" },
+    },
+    { actor: o.actor, paused: o.paused },
+  );
 }

@@ -32,7 +32,7 @@ import {
 import { type PriceField, priceOf, readQuote } from "../prices/price-feed.js";
 import { declareSchedule } from "../runtime/declare.js";
 import { type RecipeRuntime, runtimeFor } from "../runtime/runtime.js";
-import type { PlannedOrder, RunSummary } from "../runtime/summary.js";
+import { deferredRun, type PlannedOrder, type RunSummary } from "../runtime/summary.js";
 import {
   addIssue,
   calendarInput,
@@ -266,16 +266,7 @@ class PriceTriggerRecipe {
       meta: { rationale: intent.rationale as string },
     });
     if (!placement.placed) {
-      return commit(next, {
-        recipe: RECIPE,
-        id,
-        outcome: "deferred",
-        reason: placement.reason,
-        planned: [planned],
-        skipped: [],
-        orders: placement.outcomes,
-        details,
-      });
+      return commit(next, deferredRun(RECIPE, id, placement, { planned: [planned], skipped: [], details }));
     }
     const ok = placement.outcomes.some((o) => o.status !== "rejected");
     return commit(next, {

@@ -20,16 +20,14 @@ import {
 import { z } from "zod";
 import { type Cadence, type CadenceInput, parseCadence } from "../calendar/cadence.js";
 import { addDays, localDate } from "../calendar/dates.js";
-import { type SessionTimeInput, sessionTimeInput, sessionTimeSchedule } from "../calendar/session-trigger.js";
+import type { SessionTimeInput } from "../calendar/session-trigger.js";
 import { PlanNotFoundError } from "../errors.js";
 import { planRebalance, type RebalancePlan, type RebalanceRule } from "../plan/rebalance-plan.js";
 import { readPortfolio } from "../prices/portfolio.js";
-import { declareSchedule } from "../runtime/declare.js";
 import { type RecipeRuntime, runtimeFor } from "../runtime/runtime.js";
-import { type RunSummary, skippedRun } from "../runtime/summary.js";
+import { deferredRun, type RunSummary, skippedRun } from "../runtime/summary.js";
 import {
   addIssue,
-  calendarInput,
   checkUniverse,
   durationInput,
   fraction,
@@ -42,12 +40,13 @@ import {
 import {
   type CadencePlan,
   type CommonInput,
+  cadenceOptions,
   commonOptions,
+  declareCadenceSchedule,
   dueFor,
   feedOf,
   intentOf,
   place,
-  schedulePolicies,
   type TimedExecution,
   upcomingExecutions,
 } from "./common.js";
@@ -163,8 +162,7 @@ const optionsSchema = z
     portfolioDrift: fraction.optional(),
     when: z.enum(["drift", "always"]).default("drift"),
     cadence: z.unknown().default("daily"),
-    time: sessionTimeInput,
-    calendar: calendarInput,
+    ...cadenceOptions,
     cooldown: durationInput.default(0),
     minTrade: nonNegativeDecimal.default("1"),
     cashBuffer: z
@@ -173,8 +171,6 @@ const optionsSchema = z
     cashFlows: z.enum(["first", "ignore"]).default("first"),
     fractional: z.boolean().default(false),
     requireConfirmation: z.boolean().default(false),
-    catchUp: z.enum(["period", "none"]).default("period"),
-    paused: z.boolean().default(false),
   })
   .superRefine((o, ctx) => {
     const seen = new Set<string>();
@@ -397,17 +393,9 @@ class RebalanceRecipe {
       },
     });
     if (!placement.placed) {
-      return commit({
-        recipe: RECIPE,
-        id,
-        outcome: "deferred",
-        reason: placement.reason,
-        period,
-        planned: plan.orders,
-        skipped: plan.skipped,
-        orders: placement.outcomes,
-        details,
-      });
+      return commit(
+        deferredRun(RECIPE, id, placement, { planned: plan.orders, skipped: plan.skipped, period, details }),
+      );
     }
     if (this.o.requireConfirmation) {
       const live = placement.outcomes.filter((o) => o.status === "pending");
@@ -488,27 +476,20 @@ export async function rebalance(scheduler: Scheduler, options: RebalanceOptions)
     o.targets.map((t, i) => ({ field: `targets.${i}.symbol`, symbol: t.symbol })),
   );
   scheduler.register(recipe.job, (ctx) => recipe.run(ctx), { description: `rebalancing rule ${o.id}` });
-  const { schedule } = await declareSchedule(
-    scheduler,
-    {
-      id: recipe.scheduleId,
-      name: o.name ?? `Rebalance ${o.id}`,
-      job: recipe.job,
-      ...sessionTimeSchedule(o.time, o.calendar),
-      ...schedulePolicies(o),
-      misfire: { policy: "run_once", graceMs: "6h" },
-      requiresApproval: o.requireConfirmation,
-      tags: o.tags ?? ["automation", "rebalance"],
-      data: {
-        recipe: RECIPE,
-        id: o.id,
-        targets: o.targets as unknown as JsonValue,
-        bands: (o.bands ?? null) as JsonValue,
-        cadence: o.cadence as JsonValue,
-      },
+  const { schedule } = await declareCadenceSchedule(scheduler, o, {
+    id: recipe.scheduleId,
+    name: `Rebalance ${o.id}`,
+    job: recipe.job,
+    requiresApproval: o.requireConfirmation,
+    tags: ["automation", "rebalance"],
+    data: {
+      recipe: RECIPE,
+      id: o.id,
+      targets: o.targets as unknown as JsonValue,
+      bands: (o.bands ?? null) as JsonValue,
+      cadence: o.cadence as JsonValue,
     },
-    { actor: o.actor, paused: o.paused },
-  );
+  });
   return {
     id: o.id,
     scheduleId: recipe.scheduleId,

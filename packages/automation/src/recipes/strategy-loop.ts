@@ -29,7 +29,7 @@ import { gateSignals, type Signal, type TaggedSignal } from "../plan/strategy-ga
 import { type PriceFeed, priceOf, readQuote } from "../prices/price-feed.js";
 import { declareSchedule } from "../runtime/declare.js";
 import { type RecipeRuntime, runtimeFor } from "../runtime/runtime.js";
-import type { PlannedOrder, RunSummary, SkippedOrder } from "../runtime/summary.js";
+import { deferredRun, type PlannedOrder, type RunSummary, type SkippedOrder } from "../runtime/summary.js";
 import {
   addIssue,
   calendarInput,
@@ -444,15 +444,7 @@ class StrategyLoopRecipe {
       meta: { rationale: `strategy loop ${id}` },
     });
     if (!placement.placed) {
-      return commit({
-        recipe: RECIPE,
-        id,
-        outcome: "deferred",
-        reason: placement.reason,
-        planned,
-        skipped,
-        orders: placement.outcomes,
-      });
+      return commit(deferredRun(RECIPE, id, placement, { planned, skipped }));
     }
     const ok = placement.outcomes.filter(
       (o) => o.status === "submitted" || o.status === "pending" || o.status === "queued",

@@ -92,3 +92,28 @@ export function skippedRun(
     ...(details ? { details } : {}),
   };
 }
+
+/** The summary of a retried fire that found its earlier attempt's orders at odds with the new plan. */
+export function deferredRun(
+  recipe: RecipeKind,
+  id: string,
+  placement: { reason: string | null; outcomes: OrderOutcome[] },
+  plan: {
+    planned: PlannedOrder[];
+    skipped: SkippedOrder[];
+    period?: string | null;
+    details?: { [key: string]: JsonValue };
+  },
+): RunSummary {
+  return {
+    recipe,
+    id,
+    outcome: "deferred",
+    reason: placement.reason,
+    ...(plan.period !== undefined ? { period: plan.period } : {}),
+    planned: plan.planned,
+    skipped: plan.skipped,
+    orders: placement.outcomes,
+    ...(plan.details ? { details: plan.details } : {}),
+  };
+}
