@@ -107,7 +107,13 @@ export async function crashScenario(storages: CrashStorages): Promise<void> {
   const brokerA = a.broker as Broker & { died: boolean };
   // Time stands still while A's run does its I/O, until it dies (its run then never ends).
   await drive(clock, [a], async () => brokerA.died);
-  await a.stop({ timeoutMs: 0 });
+  // A stop may wait on the clock for what is in flight: move it until A has stopped.
+  let stopped = false;
+  const stopping = a.stop({ timeoutMs: 0 }).finally(() => {
+    stopped = true;
+  });
+  await drive(clock, [], async () => stopped);
+  await stopping;
 
   const storageB = await storages.next();
   const b = new Scheduler({ clock, storage: storageB, broker: paper, instanceId: "b", leaseMs: 2000 });

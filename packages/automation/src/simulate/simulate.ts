@@ -91,6 +91,19 @@ const optionsSchema = z
     if (o.to - o.from > 20 * 366 * 86_400_000) addIssue(ctx, ["to"], "a window of at most 20 years");
   });
 
+/**
+ * Stops the scheduler while moving the clock: a stop may wait (on the scheduler's clock) for
+ * runs and storage calls still in flight, and on a TestClock nothing else moves time.
+ */
+async function stopOnClock(scheduler: Scheduler, clock: TestClock): Promise<void> {
+  let stopped = false;
+  const stopping = scheduler.stop({ timeoutMs: 0 }).finally(() => {
+    stopped = true;
+  });
+  for (let i = 0; i < 600 && !stopped; i++) await clock.advance(1000);
+  await stopping;
+}
+
 /** Longest timer wait and lease: the clock jumps from fire to fire instead of waking every 30 s. */
 const MAX_WAIT = 2_147_483_647;
 const LEASE = 86_400_000;
@@ -189,7 +202,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     await clock.advanceTo(o.to);
     await settle();
   } finally {
-    await scheduler.stop({ timeoutMs: 0 });
+    await stopOnClock(scheduler, clock);
   }
   const account = await broker.getAccount();
   return buildReport({
