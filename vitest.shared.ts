@@ -1,8 +1,9 @@
 import { fileURLToPath } from "node:url";
 
 /**
- * Test-time aliases: adapters and examples import `@tradecron/core` from source, so a change in
- * core is tested everywhere without a rebuild. (Published packages resolve to dist as usual.)
+ * Test-time aliases: adapters and examples import `@tradecron/core` (and the storages, for packages
+ * that test on them) from source, so a change in core is tested everywhere without a rebuild.
+ * (Published packages resolve to dist as usual.)
  */
 export const sourceAliases = [
   {
@@ -21,5 +22,9 @@ export const sourceAliases = [
   {
     find: /^@tradecron\/http$/,
     replacement: fileURLToPath(new URL("./packages/http/src/index.ts", import.meta.url)),
+  },
+  {
+    find: /^@tradecron\/storage-sql$/,
+    replacement: fileURLToPath(new URL("./packages/storage-sql/src/index.ts", import.meta.url)),
   },
 ];
