@@ -3,6 +3,7 @@
  * by each test (storage, schedules as JSON, stop deadline, lease), so one file serves every case.
  */
 
+import { randomBytes } from "node:crypto";
 import { write } from "./helpers.js";
 
 const CONFIG = `
@@ -36,7 +37,13 @@ export default {
   },
   schedules: JSON.parse(env.T_SCHEDULES ?? "[]"),
   scheduler: { stopTimeout: env.T_STOP ?? "10s", lease: env.T_LEASE ?? "30s" },
-  health: { port: 0 },
+  http: {
+    port: 0,
+    tokens: [
+      { name: "ops", role: "operator", env: "T_TOKEN" },
+      { name: "watcher", role: "viewer", env: "T_VIEWER" },
+    ],
+  },
   statusFile: "./status.json",
   log: { level: "info" },
 };
@@ -55,10 +62,21 @@ export type TestSchedule = {
   [k: string]: unknown;
 };
 
-/** The environment of a test service. */
+/** The API tokens of the test services, made up for this run. */
+export const TOKENS = {
+  operator: randomBytes(16).toString("hex"),
+  viewer: randomBytes(16).toString("hex"),
+};
+
+/** The environment of a test service (its tokens included; commands given it find them too). */
 export function testEnv(
   schedules: TestSchedule[],
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return { T_SCHEDULES: JSON.stringify(schedules), ...extra };
+  return {
+    T_SCHEDULES: JSON.stringify(schedules),
+    T_TOKEN: TOKENS.operator,
+    T_VIEWER: TOKENS.viewer,
+    ...extra,
+  };
 }
