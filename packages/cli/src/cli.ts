@@ -159,7 +159,7 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
         if (ctx.json) ctx.printJson({ written });
         else
           ctx.print(
-            `wrote\n${written.map((w) => `  ${w}`).join("\n")}\nnext: tradecron validate, then tradecron start (or install tradecron.service)`,
+            `wrote\n${written.map((w) => `  ${w}`).join("\n")}\nnext: tradecron validate, then tradecron start (or install tradecron.service); the dashboard is http://127.0.0.1:8080/ui/, its token TRADECRON_ADMIN_TOKEN in tradecron.env`,
           );
         return EXIT.OK;
       }),
