@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load.js";
 import { resolveConfig } from "../src/config/validate.js";
 import { ConfigError } from "../src/errors.js";
-import { cleanWork, workDir, write } from "./helpers.js";
+import { cleanWork, configIssues, workDir, write } from "./helpers.js";
 
 const dir = workDir();
 afterAll(() => cleanWork(dir));
@@ -236,15 +236,7 @@ describe("config: the environment", () => {
 
 describe("config: the broker and notifier types", () => {
   const base = { jobs: {} };
-  const problems = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof ConfigError) return error.issues.map((i) => `${i.field}: ${i.message}`);
-      throw error;
-    }
-    return [];
-  };
+  const problems = configIssues;
 
   it("alpaca: paper by default, keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY or the variables named, never written in the file", async () => {
     const c = resolveConfig(

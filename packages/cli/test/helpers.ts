@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
+import { ConfigError } from "../src/errors.js";
 
 export const packageDir = fileURLToPath(new URL("..", import.meta.url));
 export const BIN = join(packageDir, "dist", "bin.js");
@@ -289,4 +290,15 @@ export function usePostgres(): void {
     admin = null;
     await pool?.end();
   });
+}
+
+/** The `field: message` of every issue of the ConfigError `fn` throws (none when it does not throw). */
+export function configIssues(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.field}: ${i.message}`);
+    throw error;
+  }
+  return [];
 }

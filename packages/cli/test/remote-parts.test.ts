@@ -15,6 +15,7 @@ import { ConfigError, EXIT, exitCodeOf } from "../src/errors.js";
 import { errorFromProblem } from "../src/ops/api-client.js";
 import { approvalRecord, executionRecord, scheduleRecord } from "../src/ops/remote-records.js";
 import { httpTokens, MIN_TOKEN_LENGTH, tokenFromConfig } from "../src/service/http-auth.js";
+import { configIssues } from "./helpers.js";
 
 const problem = (status: number, code: string, extra: Record<string, unknown> = {}) =>
   exitCodeOf(errorFromProblem(status, { status, code, detail: `${code} happened`, ...extra }, "http://x"));
@@ -130,15 +131,7 @@ describe("the HTTP tokens, from the environment", () => {
     resolveConfig({ jobs: {}, http: { tokens } }, "/x/tradecron.config.ts", {}).http as NonNullable<
       ReturnType<typeof resolveConfig>["http"]
     >;
-  const issues = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (error) {
-      if (error instanceof ConfigError) return error.issues.map((i) => `${i.field}: ${i.message}`);
-      throw error;
-    }
-    return [];
-  };
+  const issues = configIssues;
 
   it("uses the router's minimum length", () => {
     expect(MIN_TOKEN_LENGTH).toBe(ROUTER_MIN);
