@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 // The router's own record-to-JSON mapping (not exported by the package): the inverse must match it.
 import { approvalDto, executionDto, IDLE_STATE, scheduleDto } from "../../http/src/dto.js";
 import { resolveConfig } from "../src/config/validate.js";
-import { ConfigError, EXIT, exitCodeOf } from "../src/errors.js";
+import { EXIT, exitCodeOf } from "../src/errors.js";
 import { errorFromProblem } from "../src/ops/api-client.js";
 import { approvalRecord, executionRecord, scheduleRecord } from "../src/ops/remote-records.js";
 import { httpTokens, MIN_TOKEN_LENGTH, tokenFromConfig } from "../src/service/http-auth.js";
