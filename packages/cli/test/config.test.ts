@@ -43,6 +43,7 @@ describe("config: what a valid file gives", () => {
       dashboard: true,
       publicHealth: true,
       publicMetrics: false,
+      rateLimits: {},
     });
     expect(c.scheduler).toMatchObject({ enabled: true, stopTimeoutMs: 30_000, removeUndeclared: true });
     expect(c.notifiers).toEqual([{ type: "console" }]);

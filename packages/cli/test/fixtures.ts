@@ -39,6 +39,8 @@ export default {
   scheduler: { stopTimeout: env.T_STOP ?? "10s", lease: env.T_LEASE ?? "30s" },
   http: {
     port: 0,
+    // The tests run jobs through the API more often than the default 10 a minute per token.
+    rateLimits: { triggersPerMinute: 1000 },
     tokens: [
       { name: "ops", role: "operator", env: "T_TOKEN" },
       { name: "watcher", role: "viewer", env: "T_VIEWER" },

@@ -211,6 +211,8 @@ export interface HttpConfig {
   dashboard?: boolean;
   /** Endpoints that answer without a token. Default `{ health: true, metrics: false }`. */
   public?: { health?: boolean; metrics?: boolean };
+  /** Per token (sign-in: per address), per minute. Default the router's: 120 changes, 10 manual runs, 10 sign-ins. */
+  rateLimits?: { mutationsPerMinute?: number; triggersPerMinute?: number; signInsPerMinute?: number };
 }
 
 /** The status file of seed 004. */
@@ -327,6 +329,8 @@ const tokenSchema = z
     path: ["env"],
   });
 
+const perMinute = z.number().int().min(1).max(1_000_000);
+
 const basePath = z
   .string()
   .regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?\/?$/, "must be a path such as / or /scheduler");
@@ -369,6 +373,13 @@ export const configSchema = z.strictObject({
         dashboard: z.boolean().optional(),
         public: z
           .strictObject({ health: z.boolean().optional(), metrics: z.boolean().optional() })
+          .optional(),
+        rateLimits: z
+          .strictObject({
+            mutationsPerMinute: perMinute.optional(),
+            triggersPerMinute: perMinute.optional(),
+            signInsPerMinute: perMinute.optional(),
+          })
           .optional(),
       }),
     ])

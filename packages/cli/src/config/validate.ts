@@ -54,6 +54,8 @@ export interface ResolvedHttp {
   dashboard: boolean;
   publicHealth: boolean;
   publicMetrics: boolean;
+  /** The router's rate limits, as given (the router fills in its defaults). */
+  rateLimits: { mutationsPerMinute?: number; triggersPerMinute?: number; signInsPerMinute?: number };
 }
 
 /** A job to register. */
@@ -372,6 +374,7 @@ export function resolveConfig(
           dashboard: http.dashboard ?? true,
           publicHealth: http.public?.health ?? true,
           publicMetrics: http.public?.metrics ?? false,
+          rateLimits: http.rateLimits ?? {},
         }
       : null,
     statusFile:

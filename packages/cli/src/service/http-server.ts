@@ -68,6 +68,7 @@ export async function startHttpServer(
       tokens: locked ? [{ name: "locked", role: "viewer", token: randomBytes(32).toString("hex") }] : tokens,
     },
     public: { health: http.publicHealth, metrics: http.publicMetrics },
+    rateLimits: http.rateLimits,
     dashboard: http.dashboard,
     logger,
   });
