@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { FakeTws } from "@tradecron/broker-ibkr/testing";
 import { SqliteStorage } from "@tradecron/storage-sql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TOKENS, testEnv, writeTestConfig } from "./fixtures.js";
@@ -287,6 +288,41 @@ describe("tradecron start (SQLite)", () => {
     await service.stop();
     expect((await stored(dir)).schedules).toEqual([]);
     expect(service.fired()).toEqual([]);
+  });
+});
+
+describe("tradecron start with an IBKR broker (a fake TWS speaking the socket protocol)", () => {
+  it("connects once, as the service; run-job of a trading job from a shell runs in the service, over its connection", async () => {
+    const tws = await FakeTws.start();
+    tws.setPrice("SPY", "500");
+    try {
+      const dir = project();
+      const env = testEnv([{ id: "buy", job: "buy", trigger: { every: "1h" } }], {
+        T_BROKER: "ibkr",
+        T_IBKR_PORT: String(tws.port),
+      });
+      const service = startService([], { cwd: dir, env });
+      await service.started();
+      const run = await tradecron(["run-job", "buy", "--json"], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      const e = JSON.parse(run.stdout).execution;
+      expect(e).toMatchObject({ status: "succeeded", actor: "ops" }); // the token's name: it ran in the service
+      const orders = tws.orders();
+      expect(orders).toHaveLength(1);
+      expect(tws.clientIds()).toEqual([7]); // the shell opened no second connection
+      // Without the service's API at hand, the shell runs it without a broker (never a second client id 7).
+      const alone = await tradecron(["run-job", "buy", "--json"], { cwd: dir, env: { ...env, T_TOKEN: "" } });
+      expect(alone.stderr).toContain("the IBKR connection belongs to the running 'tradecron start' process");
+      expect(JSON.parse(alone.stdout).execution.result).toMatchObject({
+        status: "rejected",
+        reason: expect.stringContaining("no broker is configured"),
+      });
+      expect(tws.orders()).toHaveLength(1);
+      expect(tws.clientIds()).toEqual([7]);
+      expect(await service.stop()).toBe(0);
+    } finally {
+      await tws.close();
+    }
   });
 });
 

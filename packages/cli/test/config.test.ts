@@ -288,10 +288,25 @@ describe("config: the broker and notifier types", () => {
     ]);
   });
 
-  it("ibkr: a typed entry that says it is not available yet", () => {
+  it("ibkr: @tradecron/broker-ibkr's IbkrBroker, its options checked by it under broker., its connection the service's", async () => {
+    const { createBroker, serviceOnlyBroker } = await import("../src/build/brokers.js");
+    const c = resolveConfig({ ...base, broker: { type: "ibkr", port: 4002, clientId: 7 } }, "/x/c.ts", {});
+    const broker = await createBroker(c.broker as never, { configDir: "/x", env: {} });
+    expect(broker.name).toBe("ibkr");
+    expect(broker.isConnected()).toBe(false); // built, not connected
+    expect(serviceOnlyBroker(c.broker)).toMatch(
+      /IBKR connection belongs to the running 'tradecron start' process/,
+    );
+    const bad = resolveConfig({ ...base, broker: { type: "ibkr", currency: "usd" } }, "/x/c.ts", {});
+    const error = await createBroker(bad.broker as never, { configDir: "/x", env: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as { issues: { field: string }[] }).issues.map((i) => i.field)).toEqual([
+      "broker.currency",
+    ]);
     expect(
-      problems(() => resolveConfig({ ...base, broker: { type: "ibkr", port: 7497 } }, "/x/c.ts", {})),
-    ).toEqual([expect.stringMatching(/^broker\.type: 'ibkr' is not available yet: .*broker factory/)]);
+      problems(() => resolveConfig({ ...base, broker: { type: "ibkr", password: "x" } }, "/x/c.ts", {})),
+    ).toEqual([expect.stringMatching(/^broker: unknown key\(s\): password/)]);
   });
 
   it("email: @tradecron/notify-email's type, checked like core's (a missing secret names the entry)", () => {

@@ -25,7 +25,10 @@ const storage =
 
 export default {
   storage,
-  broker: env.T_BROKER === "factory" ? () => { const b = new PaperBroker({ initialCash: 100000 }); b.setPrice("SPY", 500); return b; } : { type: "paper", prices: { SPY: 500 } },
+  broker:
+    env.T_BROKER === "factory" ? () => { const b = new PaperBroker({ initialCash: 100000 }); b.setPrice("SPY", 500); return b; }
+    : env.T_BROKER === "ibkr" ? { type: "ibkr", port: Number(env.T_IBKR_PORT), clientId: 7 }
+    : { type: "paper", prices: { SPY: 500 } },
   notifiers: [],
   jobs: {
     tick: async (ctx) => ({ at: ctx.fire.scheduledAt }),

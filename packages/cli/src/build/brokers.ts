@@ -1,24 +1,23 @@
 /**
  * Brokers by name: the extension point for the broker packages. Each entry turns its config into a
- * Broker, importing its package on first use (a paper-broker service never loads the Alpaca
- * adapter). To add one: a member of `BrokerConfigs` and a schema in config/schema.ts, and an entry
- * here.
+ * Broker, importing its package on first use (a paper-broker service never loads the Alpaca or
+ * IBKR adapter). To add one: a member of `BrokerConfigs` and a schema in config/schema.ts, and an
+ * entry here.
  */
 
 import { type Broker, PaperBroker, ValidationError, type ValidationIssue } from "@tradecron/core";
 import type { AlpacaBrokerConfig, BrokerConfigs, BuildContext } from "../config/schema.js";
-import { IBKR_NOT_YET, type ResolvedBroker } from "../config/validate.js";
-import { CliError, EXIT } from "../errors.js";
+import type { ResolvedBroker } from "../config/validate.js";
 
 /** How the CLI builds and treats one broker type. */
 export interface BrokerType<C> {
   create(config: C, context: BuildContext): Promise<Broker>;
   /**
-   * Whether another process reaches the same account. True for a real broker's API; false for the
-   * paper broker, whose account lives inside one process: commands run against storage directly
-   * then cannot submit orders for the running instance (they go through its API instead).
+   * Why only the running service may trade on it, or null when any process reaches the same
+   * account (a broker's REST API). The paper broker's account lives inside one process; an IBKR
+   * connection is one per client id. Commands then trade through the service's API.
    */
-  sharedAccount: boolean;
+  serviceOnly: string | null;
 }
 
 /** Alpaca's own variable names, which its SDKs (and AlpacaBroker) read by default. */
@@ -43,7 +42,7 @@ function alpacaSecrets(config: AlpacaBrokerConfig, env: BuildContext["env"]) {
 /** The named broker types. */
 export const BROKER_TYPES: { [K in keyof BrokerConfigs]: BrokerType<BrokerConfigs[K]> } = {
   paper: {
-    sharedAccount: false,
+    serviceOnly: "the paper broker's account lives inside the running 'tradecron start' process",
     async create(config) {
       const broker = new PaperBroker({
         ...(config.initialCash === undefined ? {} : { initialCash: config.initialCash }),
@@ -55,7 +54,7 @@ export const BROKER_TYPES: { [K in keyof BrokerConfigs]: BrokerType<BrokerConfig
     },
   },
   alpaca: {
-    sharedAccount: true,
+    serviceOnly: null,
     async create(config, context) {
       const { keyId, secretKey } = alpacaSecrets(config, context.env);
       const { AlpacaBroker } = await import("@tradecron/broker-alpaca");
@@ -83,9 +82,20 @@ export const BROKER_TYPES: { [K in keyof BrokerConfigs]: BrokerType<BrokerConfig
     },
   },
   ibkr: {
-    sharedAccount: true,
-    async create() {
-      throw new CliError("VALIDATION", IBKR_NOT_YET, EXIT.USAGE, { field: "broker.type" });
+    serviceOnly:
+      "the IBKR connection belongs to the running 'tradecron start' process (TWS takes one connection per client id, and only that id can cancel its orders)",
+    async create(config, context) {
+      const { IbkrBroker } = await import("@tradecron/broker-ibkr");
+      const { type: _type, ...options } = config;
+      try {
+        return new IbkrBroker({ ...options, ...(context.logger ? { logger: context.logger } : {}) });
+      } catch (error) {
+        if (!(error instanceof ValidationError)) throw error;
+        throw new ValidationError(
+          error.issues.map((i) => ({ ...i, field: i.field ? `broker.${i.field}` : "broker" })),
+          { component: "broker" },
+        );
+      }
     },
   },
 };
@@ -98,15 +108,21 @@ export async function createBroker(config: ResolvedBroker, context: BuildContext
 }
 
 /**
- * Checks, without building anything, that the secrets a named broker reads are in `env`
- * (`tradecron validate`). Throws a ValidationError naming `broker.<field>` and the variable.
+ * Checks a named broker as `start` will build it, without connecting (`tradecron validate`): the
+ * secrets it reads are in `env`, its options are valid. Throws a ValidationError naming
+ * `broker.<field>` (and the variable of a missing secret).
  */
-export function checkBrokerSecrets(config: ResolvedBroker | null, env: BuildContext["env"]): void {
-  if (config?.kind === "type" && config.config.type === "alpaca") alpacaSecrets(config.config, env);
+export async function checkBroker(config: ResolvedBroker | null, context: BuildContext): Promise<void> {
+  if (config?.kind !== "type" || config.config.type === "paper") return;
+  // Building connects nothing (connect() does); the broker is dropped at once.
+  await createBroker(config, context);
 }
 
-/** Whether commands in another process can trade on the configured broker's account. */
-export function brokerIsShared(config: ResolvedBroker): boolean {
-  // A factory is the user's own broker: assumed to reach a real account (documented).
-  return config.kind === "factory" || BROKER_TYPES[config.config.type].sharedAccount;
+/**
+ * Why only the running service can trade on the configured broker, or null when commands in
+ * another process can (a broker's API; a factory, the user's own, is assumed to be one: documented).
+ */
+export function serviceOnlyBroker(config: ResolvedBroker | null): string | null {
+  if (!config || config.kind === "factory") return null;
+  return BROKER_TYPES[config.config.type].serviceOnly;
 }

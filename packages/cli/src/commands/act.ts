@@ -23,7 +23,7 @@ export function runJobCommand(ctx: CommandContext, target: string): Promise<Exit
       if (e.status === "skipped") return EXIT.REFUSED;
       return EXIT.FAILED;
     },
-    { broker: true, writes: true },
+    { broker: true, trades: true, writes: true },
   );
 }
 

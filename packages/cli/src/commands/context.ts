@@ -15,7 +15,7 @@
 import { readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import type { Logger, LogLevel } from "@tradecron/core";
-import { brokerIsShared } from "../build/brokers.js";
+import { serviceOnlyBroker } from "../build/brokers.js";
 import { describeStorage } from "../build/storage.js";
 import { ENV_VARS, readEnv } from "../config/env.js";
 import { findConfig, loadConfig } from "../config/load.js";
@@ -52,6 +52,8 @@ export interface OperationsNeed {
   broker?: boolean;
   /** It submits orders that only the service's broker can place (approvals approve). */
   submits?: boolean;
+  /** It may trade (run-job): run by the service when this process cannot have its broker. */
+  trades?: boolean;
   /** It is `status`, which can fall back to the service's status file. */
   status?: boolean;
   /** It changes something (run-job, pause-all, resume-all, approve, reject): an operator's token. */
@@ -145,14 +147,22 @@ export class CommandContext {
     });
   }
 
-  /** Where this config's running service answers: its status file's `url`, else its http block. */
-  private async serviceUrl(config: ResolvedConfig): Promise<string | null> {
+  /**
+   * Where this config's running service answers: its status file's `url`, else its http block.
+   * `live`: only a status file that says the service is up (not `stopped`) counts.
+   */
+  private async serviceUrl(config: ResolvedConfig, live = false): Promise<string | null> {
     if (config.statusFile) {
       try {
-        const snap = JSON.parse(await readFile(config.statusFile.path, "utf8")) as { url?: unknown };
+        const snap = JSON.parse(await readFile(config.statusFile.path, "utf8")) as {
+          url?: unknown;
+          state?: unknown;
+        };
+        if (live && snap.state === "stopped") return null;
         if (typeof snap.url === "string" && URL.canParse(snap.url)) return snap.url;
       } catch {}
     }
+    if (live) return null;
     const http = config.http;
     if (!http || http.port === 0) return null;
     const host = http.host === "0.0.0.0" ? "127.0.0.1" : http.host === "::" ? "::1" : http.host;
@@ -163,9 +173,13 @@ export class CommandContext {
   private async serviceOperations(
     config: ResolvedConfig,
     need: OperationsNeed,
+    live = false,
   ): Promise<RemoteOperations | string> {
-    const url = await this.serviceUrl(config);
-    if (!url) return "its address is unknown (no http block, or port 0 without a status file)";
+    const url = await this.serviceUrl(config, live);
+    if (!url)
+      return live
+        ? "no status file says the service is running"
+        : "its address is unknown (no http block, or port 0 without a status file)";
     const token =
       this.flagToken ?? tokenFromConfig(config.http, this.io.env, need.writes ? "operate" : "read");
     if (!token) return `its API at ${url} needs a token: pass --token or set TRADECRON_TOKEN`;
@@ -199,8 +213,12 @@ export class CommandContext {
     };
     if (config.storage.type === "memory")
       return viaService("memory storage lives in the service", () => direct);
-    if (need.submits && config.broker && !brokerIsShared(config.broker)) {
-      return viaService("the paper broker's account lives in the service", () => direct);
+    const serviceOnly = serviceOnlyBroker(config.broker);
+    if (need.submits && serviceOnly) return viaService(serviceOnly, () => direct);
+    if (need.trades && !direct.buildsBroker() && config.storage.type !== "file") {
+      // This process cannot have the broker (IBKR's connection is the service's): run it there when it runs.
+      const remote = await this.serviceOperations(config, need, true);
+      if (typeof remote !== "string") return { ops: remote, stopTimeoutMs: 0 };
     }
     if (config.storage.type === "file") {
       try {

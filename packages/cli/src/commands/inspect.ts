@@ -1,7 +1,7 @@
 /** The read-only commands: schedules, preview, history, status, validate. */
 
 import { type ExecutionRecord, type ExecutionStatus, FINAL_STATUSES, ValidationError } from "@tradecron/core";
-import { checkBrokerSecrets } from "../build/brokers.js";
+import { checkBroker } from "../build/brokers.js";
 import { describeStorage } from "../build/storage.js";
 import { CliError, ConfigError, EXIT, type ExitCode } from "../errors.js";
 import { describeTrigger, duration, when } from "../render/format.js";
@@ -203,7 +203,7 @@ export async function validateCommand(ctx: CommandContext): Promise<ExitCode> {
   const config = await ctx.loadConfig();
   const tokens = config.http ? httpTokens(config.http, ctx.io.env, config.file) : [];
   try {
-    checkBrokerSecrets(config.broker, ctx.io.env);
+    await checkBroker(config.broker, { env: ctx.io.env, configDir: config.dir });
   } catch (error) {
     throw error instanceof ValidationError ? new ConfigError(config.file, error.issues) : error;
   }

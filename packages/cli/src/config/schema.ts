@@ -101,17 +101,38 @@ export interface AlpacaBrokerConfig {
 }
 
 /**
- * IbkrBroker over TWS / IB Gateway: a typed extension point, not available yet (the adapter,
- * @tradecron/broker-ibkr, is not released). A config naming it is refused with a message saying
- * so; until then, give a broker factory.
+ * IbkrBroker (@tradecron/broker-ibkr) over TWS / IB Gateway. No credentials: TWS is logged in
+ * already. Its connection belongs to the service (one per client id), so commands in another
+ * process trade through the service's API.
  */
 export interface IbkrBrokerConfig {
   type: "ibkr";
-  /** TWS / IB Gateway host. */
+  /** TWS / IB Gateway host. Default 127.0.0.1. */
   host?: string;
-  /** 7497 paper TWS, 7496 live TWS, 4002 / 4001 IB Gateway. */
+  /** 7497 paper TWS (the default), 7496 live TWS, 4002 / 4001 paper / live IB Gateway. */
   port?: number;
+  /** The fixed API client id (default 101); each program on one TWS needs its own. */
   clientId?: number;
+  /** The account traded, one of the login's managed accounts (optional when it manages one). */
+  account?: string;
+  /** Currency of contracts without an override. Default USD. */
+  currency?: string;
+  /** Per-symbol contract details: `{ VOD: { primaryExchange: "LSE", currency: "GBP" } }`. */
+  contracts?: Record<
+    string,
+    {
+      conId?: number;
+      secType?: "STK";
+      exchange?: string;
+      primaryExchange?: string;
+      currency?: string;
+      ibSymbol?: string;
+    }
+  >;
+  /** What pause-all's cancel cancels: this client's orders (default) or every order of the account. */
+  cancelAll?: "client" | "global";
+  /** Name in logs and order records. Default `ibkr`. */
+  name?: string;
 }
 
 /**
@@ -290,11 +311,17 @@ export const brokerTypeSchemas = {
     updates: z.enum(["stream", "poll", "none"]).optional(),
     name: z.string().trim().min(1).max(64).optional(),
   }),
+  // Shapes only: IbkrBroker validates the values itself (its errors are mapped under `broker.`).
   ibkr: z.strictObject({
     type: z.literal("ibkr"),
     host: z.string().min(1).optional(),
     port: z.number().int().min(1).max(65535).optional(),
     clientId: z.number().int().optional(),
+    account: z.string().min(1).optional(),
+    currency: z.string().optional(),
+    contracts: z.record(z.string().min(1), z.record(z.string(), z.unknown())).optional(),
+    cancelAll: z.enum(["client", "global"]).optional(),
+    name: z.string().trim().min(1).max(64).optional(),
   }),
 };
 

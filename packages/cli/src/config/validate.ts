@@ -95,10 +95,6 @@ export interface ResolvedConfig {
   logLevel: LogLevel;
 }
 
-/** Why `broker: { type: "ibkr" }` is refused for now. */
-export const IBKR_NOT_YET =
-  "'ibkr' is not available yet: the IBKR adapter (@tradecron/broker-ibkr) is not released. Meanwhile give a broker factory: broker: ({ env }) => new YourIbkrBroker(...)";
-
 /** The path of a zod issue as people write it: `schedules[1].trigger.cron`. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   let out = "";
@@ -326,13 +322,6 @@ export function resolveConfig(
       for (const issue of error.issues)
         issues.push({ ...issue, field: issue.field.replace(/\.(\d+)(?=\.|$)/g, "[$1]") });
     }
-  }
-  if (c.broker && typeof c.broker === "object" && c.broker.type === "ibkr") {
-    issues.push({
-      field: "broker.type",
-      message: IBKR_NOT_YET,
-      code: "VALIDATION",
-    });
   }
   if (issues.length > 0) throw new ConfigError(file, issues);
 

@@ -20,7 +20,7 @@ import {
   type ScheduleRecord,
   type Scheduler,
 } from "@tradecron/core";
-import { brokerIsShared } from "../build/brokers.js";
+import { serviceOnlyBroker } from "../build/brokers.js";
 import { buildRuntime, type Runtime } from "../build/runtime.js";
 import { describeStorage } from "../build/storage.js";
 import type { ResolvedConfig } from "../config/validate.js";
@@ -39,19 +39,31 @@ import type {
 
 const RAN: ExecutionStatus[] = ["running", "succeeded", "failed", "timed_out", "cancelled"];
 
-const PAPER_IN_SERVICE =
-  "the paper broker's account lives inside the running 'tradecron start' process, so another process cannot trade on it";
-
 /** Operations on the storage itself. */
 export class DirectOperations implements Operations {
   readonly mode = "direct" as const;
   private runtime: Runtime | null = null;
 
+  /** Why only the service may trade on the configured broker (null: any process may). */
+  private readonly serviceOnly: string | null;
+
   constructor(
     private readonly config: ResolvedConfig,
     private readonly logger: Logger,
     private readonly env: Readonly<Record<string, string | undefined>> = process.env,
-  ) {}
+  ) {
+    this.serviceOnly = serviceOnlyBroker(config.broker);
+  }
+
+  /**
+   * Whether this process builds the broker when asked to: a shared one, or the paper broker (an
+   * account of this command's own). Never a second connection of a service-only broker (IBKR:
+   * TWS would refuse the service's client id, or take orders this process cannot cancel).
+   */
+  buildsBroker(): boolean {
+    const b = this.config.broker;
+    return this.serviceOnly === null || (b?.kind === "type" && b.config.type === "paper");
+  }
 
   /**
    * Opens the storage through a passive scheduler (once per process: the first call decides
@@ -75,7 +87,7 @@ export class DirectOperations implements Operations {
     }
     const runtime = await buildRuntime(this.config, {
       logger: this.logger,
-      broker: options.broker ?? false,
+      broker: (options.broker ?? false) && this.buildsBroker(),
       env: this.env,
       instanceId: `cli:${hostname()}:${process.pid}`,
     });
@@ -248,13 +260,19 @@ export class DirectOperations implements Operations {
     const schedule = await this.resolveTarget(scheduler, target);
     let warned = false;
     const warn = () => {
-      if (warned || !this.config.broker || brokerIsShared(this.config.broker)) return;
+      if (warned || this.serviceOnly === null) return;
       warned = true;
       this.logger.warn(
         { scheduleId: schedule.id },
-        `${PAPER_IN_SERVICE}: the orders of this run went to this command's own paper account (run it through the instance's API to trade on the service's: --url and --token)`,
+        `${this.serviceOnly}: the orders of this run went to this command's own paper account (run it through the instance's API to trade on the service's: --url and --token)`,
       );
     };
+    if (this.serviceOnly !== null && !this.buildsBroker()) {
+      this.logger.warn(
+        { scheduleId: schedule.id },
+        `${this.serviceOnly}: this run has no broker (its orders are refused); run it through the instance's API: --url and --token`,
+      );
+    }
     scheduler.on("order:submitted", warn);
     try {
       const execution = await scheduler.trigger(schedule.id, { actor: options.actor });
@@ -269,8 +287,7 @@ export class DirectOperations implements Operations {
     reason?: string;
     cancelOpenOrders?: boolean;
   }): Promise<PauseAllResult> {
-    const canCancel =
-      Boolean(options.cancelOpenOrders) && (!this.config.broker || brokerIsShared(this.config.broker));
+    const canCancel = Boolean(options.cancelOpenOrders) && this.serviceOnly === null;
     const scheduler = await this.open({ broker: canCancel });
     // The pause itself never waits on the broker: it is written first, whatever happens next.
     const result = await scheduler.pauseAll({
@@ -281,7 +298,7 @@ export class DirectOperations implements Operations {
     if (options.cancelOpenOrders && !canCancel) {
       throw new CliError(
         "BROKER_NOT_CONFIGURED",
-        `pause-all is in force, but open orders were NOT cancelled: ${PAPER_IN_SERVICE} (run 'pause-all --cancel-orders' through its API: --url and --token)`,
+        `pause-all is in force, but open orders were NOT cancelled: ${this.serviceOnly} (run 'pause-all --cancel-orders' through its API: --url and --token)`,
         EXIT.FAILED,
       );
     }
@@ -307,10 +324,10 @@ export class DirectOperations implements Operations {
   }
 
   async approve(ids: string[], options: { actor: string; reason?: string }): Promise<DecisionResult[]> {
-    if (this.config.broker && !brokerIsShared(this.config.broker)) {
+    if (this.serviceOnly !== null) {
       throw new CliError(
         "BROKER_NOT_CONFIGURED",
-        `cannot approve from this process: ${PAPER_IN_SERVICE}, and approving submits the order. Approve through the instance's API (--url and --token, or its http block and a status file here); 'approvals reject' works here`,
+        `cannot approve from this process: ${this.serviceOnly}, and approving submits the order. Approve through the instance's API (--url and --token, or its http block and a status file here); 'approvals reject' works here`,
         EXIT.USAGE,
         { field: "broker" },
       );
