@@ -66,6 +66,12 @@ const service: ChildProcess = spawn(process.execPath, [bin, "start", "--config",
   stdio: ["ignore", "pipe", "pipe"],
 });
 
+// The service must not outlive the demo, however the demo ends (Ctrl-C, a closed pipe, an error).
+process.on("exit", () => {
+  if (service.exitCode === null) service.kill("SIGTERM");
+});
+process.stdout.on("error", () => process.exit(1));
+
 /** The service's JSON log lines, printed as events once `live` (its notifications too, from stderr). */
 let live = false;
 let started: ((entry: Record<string, unknown>) => void) | null = null;

@@ -5,6 +5,7 @@
  * validate.ts), so a config accepts exactly what the Scheduler accepts.
  */
 
+import type { IbkrBrokerOptions } from "@tradecron/broker-ibkr";
 import type {
   Broker,
   NotifierConfig as CoreNotifierConfig,
@@ -105,35 +106,10 @@ export interface AlpacaBrokerConfig {
  * already. Its connection belongs to the service (one per client id), so commands in another
  * process trade through the service's API.
  */
-export interface IbkrBrokerConfig {
-  type: "ibkr";
-  /** TWS / IB Gateway host. Default 127.0.0.1. */
-  host?: string;
-  /** 7497 paper TWS (the default), 7496 live TWS, 4002 / 4001 paper / live IB Gateway. */
-  port?: number;
-  /** The fixed API client id (default 101); each program on one TWS needs its own. */
-  clientId?: number;
-  /** The account traded, one of the login's managed accounts (optional when it manages one). */
-  account?: string;
-  /** Currency of contracts without an override. Default USD. */
-  currency?: string;
-  /** Per-symbol contract details: `{ VOD: { primaryExchange: "LSE", currency: "GBP" } }`. */
-  contracts?: Record<
-    string,
-    {
-      conId?: number;
-      secType?: "STK";
-      exchange?: string;
-      primaryExchange?: string;
-      currency?: string;
-      ibSymbol?: string;
-    }
-  >;
-  /** What pause-all's cancel cancels: this client's orders (default) or every order of the account. */
-  cancelAll?: "client" | "global";
-  /** Name in logs and order records. Default `ibkr`. */
-  name?: string;
-}
+export type IbkrBrokerConfig = { type: "ibkr" } & Pick<
+  IbkrBrokerOptions,
+  "host" | "port" | "clientId" | "account" | "currency" | "contracts" | "cancelAll" | "name"
+>;
 
 /**
  * Broker configs by `type`: the typed extension point. A broker package adds its member here
