@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
+// Only the demo's runner is built: the config and jobs files are loaded by `tradecron` as they are.
 export default defineConfig({
-  entry: { cli: "src/cli.ts", demo: "src/demo.ts", index: "src/index.ts" },
+  entry: { demo: "src/demo.ts" },
   format: ["esm"],
   target: "node22",
   platform: "node",

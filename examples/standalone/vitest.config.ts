@@ -6,5 +6,7 @@ export default defineProject({
   test: {
     name: "example-standalone",
     include: ["src/**/*.test.ts"],
+    // The demo test runs the demo (about 20 s of a real service, twice).
+    testTimeout: 60_000,
   },
 });

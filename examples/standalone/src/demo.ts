@@ -1,15 +1,22 @@
 /**
- * `npm run demo`: about 20 seconds of the scheduler on the embedded defaults (no credentials),
- * showing fires, a failure retried with backoff, a skip, and a status summary. `--keep-running`
- * keeps the host running afterwards.
+ * `npm run demo`: about 20 seconds of `tradecron start --config demo.config.ts` on the embedded
+ * defaults (file storage, the paper broker, no credentials to set up), driven from here with the
+ * same `tradecron` commands a person would type, through the service's API: fires, a failure
+ * retried with backoff, a skip, a morning routine whose proposed trades are approved, left to
+ * expire or refused by the risk guard, an exit check that trades on its own, and a summary. While
+ * it runs, the dashboard is served; its address and a sign-in token made up for this run are
+ * printed. `--fresh` starts over, `--keep-running` keeps the service running afterwards.
  */
 
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { ScheduleInput } from "@tradecron/core";
-import { printEvents } from "./event-log.js";
-import { DEFAULT_SCHEDULES, startHost } from "./host.js";
+import { runCli } from "@tradecron/cli";
 
 const { values } = parseArgs({
   options: {
@@ -23,147 +30,241 @@ const { values } = parseArgs({
   },
 });
 const seconds = Number(values.seconds);
-const say = (text: string) => console.log(`\n== ${text}`);
-
-/** The real schedules, plus demo-speed copies that fire within the demo's 20 seconds. */
-const schedules: ScheduleInput[] = [
-  // The real 30-second exit check is left out: the demo-speed copy below stands in for it.
-  ...DEFAULT_SCHEDULES.filter((s) => s.id !== "exit-check"),
-  {
-    id: "exit-check-demo",
-    name: "Exit check (demo speed: every 2 s)",
-    job: "exit-check",
-    trigger: { every: "2s" },
-    overlap: "skip",
-  },
-  {
-    id: "snapshot-demo",
-    name: "Snapshot (demo speed: every 8 s, first attempt fails)",
-    job: "daily-snapshot",
-    trigger: { every: "8s" },
-    retry: { attempts: 3, backoff: { baseMs: "1s", factor: 2 } },
-  },
-];
-
+if (!Number.isFinite(seconds) || seconds < 1) {
+  process.stderr.write("demo: --seconds must be a number of at least 1\n");
+  process.exit(2);
+}
 const dataDir = values["data-dir"];
+const configFile = fileURLToPath(new URL("../demo.config.ts", import.meta.url));
+const bin = join(
+  dirname(createRequire(import.meta.url).resolve("@tradecron/cli/package.json")),
+  "dist",
+  "bin.js",
+);
+const say = (text: string) => process.stdout.write(`\n== ${text}\n`);
+/** Exits once everything written so far has left (a pipe is written asynchronously). */
+const exit = (code: number) => process.stdout.write("", () => process.exit(code));
+const line = (text: string) => process.stdout.write(`${text}\n`);
+const clock = () => new Date().toISOString().slice(11, 19);
+
 if (values.fresh) await rm(dataDir, { recursive: true, force: true });
-say("tradecron demo: embedded defaults (file storage, paper broker), no credentials");
-console.log(`data folder: ${dataDir}`);
-console.log("(run the demo again to see schedules and history survive; --fresh starts over)");
-const host = await startHost({
-  dataDir,
-  schedules,
-  healthPort: null,
-  statusFile: null,
-  behaviour: { slowExitCheckEvery: 4, slowExitCheckMs: 2500, flakySnapshot: true },
-  handleSignals: true,
-  // Demo speed: approvals expire after 6 s instead of 4 h, so one can be seen expiring.
-  approvalExpiry: "6s",
+say("tradecron demo: file storage and the paper broker, nothing to set up");
+line(`data folder: ${dataDir}`);
+line("(run the demo again to see schedules and history survive; --fresh starts over)");
+
+// A token for this run only: 24 random bytes, never a fixed one; the service reads it from its variable.
+const token = randomBytes(24).toString("base64url");
+const service: ChildProcess = spawn(process.execPath, [bin, "start", "--config", configFile], {
+  env: {
+    ...process.env,
+    TRADECRON_STORAGE: `file:${dataDir}`,
+    TRADECRON_STATUS_FILE: `${dataDir}.status.json`,
+    TRADECRON_HTTP_PORT: process.env.TRADECRON_HTTP_PORT ?? "0",
+    TRADECRON_LOG_LEVEL: "info",
+    TRADECRON_DEMO_TOKEN: token,
+  },
+  stdio: ["ignore", "pipe", "pipe"],
 });
-const { scheduler } = host;
+
+// The service must not outlive the demo, however the demo ends (Ctrl-C, a closed pipe, an error).
+process.on("exit", () => {
+  if (service.exitCode === null) service.kill("SIGTERM");
+});
+process.stdout.on("error", () => process.exit(1));
+
+/** The service's JSON log lines, printed as events once `live` (its notifications too, from stderr). */
+let live = false;
+let started: ((entry: Record<string, unknown>) => void) | null = null;
+const ready = new Promise<Record<string, unknown>>((resolve) => {
+  started = resolve;
+});
+const exited = new Promise<number | null>((resolve) => service.on("exit", (code) => resolve(code)));
+const stderr: string[] = [];
+createInterface({ input: service.stdout as NodeJS.ReadableStream }).on("line", (text) => {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    if (live) line(`${clock()}  ${text}`);
+    return;
+  }
+  if (entry.event === "service:started") started?.(entry);
+  const level = Number(entry.level ?? 30);
+  if (live && level >= 30) line(`${clock()}  ${level >= 40 ? "! " : ""}${String(entry.msg ?? "")}`);
+});
+createInterface({ input: service.stderr as NodeJS.ReadableStream }).on("line", (text) => {
+  stderr.push(text);
+  if (live) line(`${clock()}  notify: ${text}`);
+});
+
+let up = false;
+void exited.then((code) => {
+  if (up) return;
+  process.stderr.write(`demo: the service exited (${code}) before it started:\n${stderr.join("\n")}\n`);
+  exit(1);
+});
+const entry = await ready;
+up = true;
+const url = String(entry.url);
+const startedAt = Date.now();
+
+/** `tradecron <args>` through the service's API, printed as a person would see it. */
+async function tradecron(
+  args: string[],
+  options: { quiet?: boolean } = {},
+): Promise<{ code: number; out: string }> {
+  let out = "";
+  let err = "";
+  if (!options.quiet) line(`$ tradecron ${args.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(" ")}`);
+  const code = await runCli(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    env: { TRADECRON_URL: url, TRADECRON_TOKEN: token },
+    cwd: process.cwd(),
+  });
+  if (!options.quiet) process.stdout.write(out + err);
+  return { code, out };
+}
+
+/** A GET of the API, as JSON. */
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+say("the dashboard is served while the demo runs");
+line(`dashboard: ${String(entry.dashboard)}`);
+line(`sign-in token (this run only): ${token}`);
+line(`API: ${url} (curl -H "Authorization: Bearer <token>" ${url}/status)`);
 
 {
-  const earlier = await scheduler.listExecutions({ limit: 1000 });
+  // Fires before this service started are the earlier runs'.
+  const before = (await api<{ startedAt: string }>("/status")).startedAt;
+  const earlier = await api<{ items: { status: string; scheduledAt: string }[]; nextCursor: string | null }>(
+    `/executions?limit=1000&to=${encodeURIComponent(before)}`,
+  );
   const last = earlier.items[0];
   if (!last) {
     say("first run: the data folder was empty");
   } else {
     const counts = new Map<string, number>();
     for (const e of earlier.items) counts.set(e.status, (counts.get(e.status) ?? 0) + 1);
-    const schedules = (await scheduler.listSchedules()).length;
-    const approvals = (await scheduler.listApprovals({ limit: 1000 })).items.length;
+    const schedules = (await api<{ items: unknown[] }>("/schedules?limit=500")).items.length;
+    const approvals = (await api<{ items: unknown[] }>("/approvals?limit=1000")).items.length;
     say(
       `found ${schedules} schedules, ${earlier.items.length}${earlier.nextCursor ? "+" : ""} executions and ${approvals} approvals from earlier runs`,
     );
-    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(", ");
-    console.log(`last fire ${new Date(last.scheduledAt).toISOString()}; ${summary}`);
+    line(`last fire ${last.scheduledAt}; ${[...counts].map(([k, v]) => `${v} ${k}`).join(", ")}`);
   }
 }
 
-say("next fires of the real schedules (the demo does not wait for 09:00 New York)");
-for (const id of ["morning-routine", "daily-snapshot"]) {
-  const fires = await scheduler.preview(id, { count: 3 });
-  console.log(`${id.padEnd(16)} ${fires.map((f) => `${f.local} (${f.iso})`).join(" | ")}`);
-}
+say("the next fires of the real schedules (the demo does not wait for 09:00 New York)");
+await tradecron(["preview", "morning-routine", "-n", "3"]);
 
-say(`running for ${seconds} s: every line is an event`);
-printEvents(scheduler);
-const routine = await scheduler.trigger("morning-routine", { actor: "demo" });
-if (routine.status !== "succeeded") {
-  say(
-    `the morning routine did not run now: ${routine.status}${routine.reason ? ` (${routine.reason})` : ""}`,
-  );
-}
-say("the morning routine proposed three trades");
-for (const p of (routine.result ?? []) as { approval: string; status: string; rule: string | null }[]) {
-  const a = await scheduler.getApproval(p.approval);
-  const i = a.intent as { side: string; qty: string; symbol: string };
-  console.log(
-    `${a.id}  ${i.side} ${i.qty} ${i.symbol}  risk ${a.riskLevel}  -> ${a.status}${a.decisionReason ? ` (${a.decisionReason})` : ""}`,
-  );
-}
-const [aapl] = (await scheduler.listApprovals({ status: "pending", riskLevel: "low" })).items;
+say(`running for ${seconds} s: every line is an event the service logs`);
+live = true;
+const routine = await tradecron(["run-job", "morning-routine"]);
+if (routine.code !== 0) say("the morning routine did not run now");
+say("the morning routine proposed three trades: the risk guard refused one at once");
+const proposed = JSON.parse(
+  (
+    await tradecron(
+      ["approvals", "--status", "pending,rejected", "-s", "morning-routine", "-n", "3", "--json"],
+      { quiet: true },
+    )
+  ).out,
+) as { id: string; status: string; riskLevel: string; intent: { symbol: string } }[];
+await tradecron(["approvals", "--status", "pending,rejected", "-s", "morning-routine", "-n", "3"]);
+const aapl = proposed.find((a) => a.status === "pending" && a.intent.symbol === "AAPL");
 if (aapl) {
-  const [decision] = await scheduler.approve(aapl.id, {
-    actor: "demo-approver",
-    reason: "breakout confirmed",
-  });
-  say(`demo-approver approved ${aapl.id}: ${decision?.status}; the other pending one is left to expire`);
+  say("approve the low-risk one; the other pending one is left to expire (demo approvals last 6 s)");
+  await tradecron(["approvals", "approve", aapl.id, "--reason", "breakout confirmed"]);
 }
-await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + seconds * 1000 - Date.now())));
+live = false;
 
 say("status");
-const status = await scheduler.status();
-const t = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString().slice(11, 19));
-console.log(
-  `state ${status.state}, uptime ${Math.round(status.uptimeMs / 1000)} s, health ${scheduler.health().status}`,
-);
-console.log(
-  `${"schedule".padEnd(18)}${"last status".padEnd(13)}${"last start".padEnd(12)}${"last ok".padEnd(10)}next fire`,
-);
-for (const s of status.schedules) {
-  console.log(
-    `${s.id.padEnd(18)}${(s.paused ? "paused" : (s.lastStatus ?? "-")).padEnd(13)}${t(s.lastStartAt).padEnd(12)}${t(s.lastSuccessAt).padEnd(10)}${s.nextFireAt ? new Date(s.nextFireAt).toISOString() : "-"}`,
-  );
-}
-console.log("counters", JSON.stringify(status.counters));
+await tradecron(["status"]);
+type Status = { counters: Record<string, number> };
+const { counters } = await api<Status>("/status");
+line(`counters ${JSON.stringify(counters)}`);
 
 say("orders");
-for (const o of (await scheduler.listOrders({ limit: 20 })).items.reverse()) {
-  console.log(
-    `${o.clientOrderId}  ${o.side} ${o.filledQty}/${(o.intent as { qty?: string }).qty ?? "?"} ${o.symbol}  ${o.status}${o.avgFillPrice ? ` @ ${o.avgFillPrice}` : ""}  (${o.scheduleId})`,
+for (const o of (
+  await api<{
+    items: {
+      clientOrderId: string;
+      side: string;
+      filledQty: string;
+      symbol: string;
+      status: string;
+      avgFillPrice: string | null;
+      scheduleId: string;
+      intent: { qty?: string };
+    }[];
+  }>("/orders?limit=20")
+).items.reverse()) {
+  line(
+    `${o.clientOrderId}  ${o.side} ${o.filledQty}/${o.intent.qty ?? "?"} ${o.symbol}  ${o.status}${o.avgFillPrice ? ` @ ${o.avgFillPrice}` : ""}  (${o.scheduleId})`,
   );
 }
 say("positions and account");
-const broker = scheduler.broker;
-for (const p of (await broker?.getPositions()) ?? [])
-  console.log(`${p.symbol}  ${p.qty} @ ${p.avgEntryPrice}`);
-const account = await broker?.getAccount();
-if (account) console.log(`cash ${account.cash}, equity ${account.equity}`);
+for (const p of (
+  await api<{ items: { symbol: string; qty: string; avgEntryPrice: string }[] }>("/broker/positions")
+).items)
+  line(`${p.symbol}  ${p.qty} @ ${p.avgEntryPrice}`);
+const account = await api<{ cash: string; equity: string }>("/broker/account");
+line(`cash ${account.cash}, equity ${account.equity}`);
 say("approvals");
-for (const a of (await scheduler.listApprovals({ limit: 20 })).items.reverse()) {
-  const i = a.intent as { side: string; qty: string; symbol: string };
-  console.log(
-    `${a.id}  ${i.side} ${i.qty} ${i.symbol}  ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ""}`,
-  );
-}
+await tradecron(["approvals", "--status", "pending,approved,rejected,expired,submitted,failed", "-n", "20"]);
 
+const decided = new Set(
+  (await api<{ items: { status: string }[] }>("/approvals?limit=1000")).items.map((a) => a.status),
+);
+const wanted: [string, boolean][] = [
+  ["fires", (counters.succeeded ?? 0) > 0],
+  ["a retry", (counters.retries ?? 0) > 0],
+  ["a skip", (counters.skipped ?? 0) > 0],
+  ["an approved proposal", decided.has("submitted")],
+  ["an expired one", decided.has("expired")],
+  ["a risk-rejected one", decided.has("rejected")],
+  ["direct exits", (counters.ordersSubmitted ?? 0) > 0],
+];
+const missing = wanted.filter(([, seen]) => !seen).map(([what]) => what);
+
+say(
+  missing.length === 0
+    ? "seen: fires, a retry, a skip, an approved, an expired and a risk-rejected proposal, and direct exits"
+    : `these did not occur: ${missing.join(", ")}`,
+);
+
+say("from the demo to a service of your own: a config, a jobs file, a systemd unit, a token");
+line(
+  `alias tradecron="node ${bin}"   # in a project of yours: npm i @tradecron/core @tradecron/cli; npx tradecron`,
+);
+line("tradecron init ~/my-bot && cd ~/my-bot && tradecron start   # dashboard http://127.0.0.1:8080/ui/");
+
+const stop = async () => {
+  service.kill("SIGTERM");
+  return exited;
+};
 if (values["keep-running"]) {
-  say("--keep-running: the host keeps running; stop it with Ctrl-C");
-} else {
-  const decided = (await scheduler.listApprovals({ limit: 20 })).items.map((a) => a.status);
-  await host.stop();
-  const c = status.counters;
-  const shown =
-    c.succeeded > 0 &&
-    c.retries > 0 &&
-    c.skipped > 0 &&
-    c.ordersSubmitted > 0 &&
-    ["expired", "rejected", "submitted"].every((s) => decided.includes(s as never));
   say(
-    shown
-      ? "demo done: fires, a retry, a skip, an approved, an expired and a risk-rejected proposal, and direct exits"
-      : "demo done (some events did not occur)",
+    `--keep-running: the service keeps running (dashboard ${String(entry.dashboard)}); stop it with Ctrl-C`,
   );
-  process.exit(shown ? 0 : 1);
+  const onSignal = () => {
+    void stop().then((code) => exit(code === 0 ? 0 : 1));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+} else {
+  const code = await stop();
+  if (code !== 0) say(`the service exited with ${code}`);
+  say(missing.length === 0 && code === 0 ? "demo done" : "demo done (not everything occurred)");
+  exit(missing.length === 0 && code === 0 ? 0 : 1);
 }

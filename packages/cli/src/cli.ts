@@ -47,6 +47,11 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
     )
     .option("--json", "print JSON for scripts instead of tables")
     .option("--actor <name>", "who acts, for the audit log (env TRADECRON_ACTOR; default cli:<user>)")
+    .option(
+      "--url <url>",
+      "a running instance's API (env TRADECRON_URL): commands go through it instead of the storage",
+    )
+    .option("--token <token>", "bearer token for that API (env TRADECRON_TOKEN); its name is the audit actor")
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
@@ -54,7 +59,7 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
   program
     .command("start")
     .description(
-      "run the scheduler until SIGTERM/SIGINT: declares the config's schedules, serves /health and /status",
+      "run the scheduler until SIGTERM/SIGINT: declares the config's schedules, serves /health, /status, /metrics, the API and the dashboard",
     )
     .action((_opts, cmd: Command) => run(() => startCommand(ctxOf(cmd))));
   program
@@ -154,7 +159,7 @@ function build(io: CliIO, run: (task: () => Promise<ExitCode>) => void): Command
         if (ctx.json) ctx.printJson({ written });
         else
           ctx.print(
-            `wrote\n${written.map((w) => `  ${w}`).join("\n")}\nnext: tradecron validate, then tradecron start (or install tradecron.service)`,
+            `wrote\n${written.map((w) => `  ${w}`).join("\n")}\nnext: tradecron validate, then tradecron start (or install tradecron.service); the dashboard is http://127.0.0.1:8080/ui/, its token TRADECRON_ADMIN_TOKEN in tradecron.env`,
           );
         return EXIT.OK;
       }),

@@ -24,8 +24,10 @@ export const EXIT = {
   UNREACHABLE: 3,
   /** The schedule, job or approval named does not exist. */
   NOT_FOUND: 4,
-  /** Refused by the current state: pause-all in force, the run was skipped, the approval is not pending. */
+  /** Refused by the current state: pause-all in force, the run was skipped, the approval is not pending, rate-limited. */
   REFUSED: 5,
+  /** The running instance refused the credentials (no or unknown token) or the token's role. */
+  DENIED: 6,
   /** A bug: an unexpected error (EX_SOFTWARE). */
   INTERNAL: 70,
   /** Stopped by SIGINT before the operation finished (128 + 2). */

@@ -10,12 +10,16 @@ export type { CliIO } from "./commands/context.js";
 export { ENV_VARS } from "./config/env.js";
 export { CONFIG_NAMES, type LoadConfigOptions, loadConfig } from "./config/load.js";
 export type {
+  AlpacaBrokerConfig,
   BrokerConfig,
   BrokerConfigs,
   BrokerFactory,
   BuildContext,
+  EnvSecret,
   FileStorageConfig,
-  HealthConfig,
+  HttpConfig,
+  HttpTokenConfig,
+  IbkrBrokerConfig,
   JobConfig,
   MemoryStorageConfig,
   NotifierConfig,
@@ -29,8 +33,9 @@ export type {
   TradecronConfig,
 } from "./config/schema.js";
 export { defineConfig } from "./config/schema.js";
-export { type ResolvedConfig, resolveConfig } from "./config/validate.js";
+export { type ResolvedConfig, type ResolvedHttp, resolveConfig } from "./config/validate.js";
 export { CliError, ConfigError, EXIT, type ExitCode, exitCodeOf } from "./errors.js";
+export { ApiClient, errorFromProblem } from "./ops/api-client.js";
 export { DirectOperations } from "./ops/direct.js";
 export type {
   ApprovalQuery,
@@ -43,5 +48,6 @@ export type {
   ScheduleView,
   StatusView,
 } from "./ops/operations.js";
-export { Service, type ServiceOptions } from "./service/service.js";
+export { RemoteOperations, type RemoteOptions } from "./ops/remote.js";
+export { Service, type ServiceOptions, type StopOutcome } from "./service/service.js";
 export type { JobSnapshot, StatusSnapshot } from "./service/snapshot.js";

@@ -1,22 +1,26 @@
 /**
- * The real `tradecron` binary (dist/bin.js) in child processes, on SQLite and file storage:
- * start, /health, /status, the status file, restart, commands from a second process, bad
- * configs, init, a taken port, standby.
+ * The real `tradecron` binary (dist/bin.js) in child processes, on SQLite: start, /health,
+ * /status and the dashboard from @tradecron/http, the status file, restart, commands from a
+ * second process, bad configs, init, a taken port, standby. (File storage, where commands go
+ * through the service's API: remote.binary.test.ts.)
  */
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { FakeTws } from "@tradecron/broker-ibkr/testing";
 import { SqliteStorage } from "@tradecron/storage-sql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { testEnv, writeTestConfig } from "./fixtures.js";
+import { TOKENS, testEnv, writeTestConfig } from "./fixtures.js";
 import {
   BIN,
   cleanWork,
+  fired,
   killServices,
   requireBuilt,
   startService,
+  succeeded,
   tradecron,
   until,
   workDir,
@@ -39,14 +43,18 @@ function project(): string {
 const TICK = { id: "tick", job: "tick", trigger: { every: "1s" } };
 const MANUAL = { id: "manual", job: "manual", trigger: { every: "1h" } };
 
-async function get(port: number, path: string) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: res.status, text: await res.text() };
+async function get(port: number, path: string, token?: string) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
 }
 
 function readStatusFile(dir: string) {
   return JSON.parse(readFileSync(join(dir, "status.json"), "utf8")) as {
     state: string;
+    url: string | null;
     scheduler_started: string;
     last_heartbeat: string;
     jobs: Record<
@@ -68,23 +76,25 @@ describe("tradecron start (SQLite)", () => {
     const service = startService([], { cwd: dir, env });
     const port = (await service.started()) as number;
     expect(service.events("schedules:declared")[0]).toMatchObject({ created: ["tick", "manual"] });
-    expect(service.events("schedule:next").map((l) => l.scheduleId)).toEqual(["manual", "tick"]);
-    expect(await get(port, "/health")).toEqual({ status: 200, text: "OK\n" });
-    await service.waitFor((l) => l.event === "run:succeeded" && l.scheduleId === "tick", 10_000, "a tick");
-    expect(service.events("run:started")[0]).toMatchObject({
-      scheduleId: "tick",
-      kind: "scheduled",
-      attempt: 1,
-    });
-    const status = JSON.parse((await get(port, "/status")).text);
-    expect(status).toMatchObject({
-      state: "running",
-      storage: "sqlite",
-      url: `http://127.0.0.1:${port}`,
-      health: { status: "healthy" },
-    });
-    expect(status.jobs.tick).toMatchObject({ job: "tick", status: "succeeded" });
-    expect(status.jobs.tick.last_success).toEqual(expect.any(String));
+    // Core logs each schedule's next fire at start, once (the CLI does not repeat it).
+    const next = service.logs.filter((l) => typeof l.msg === "string" && / next fire /.test(l.msg));
+    expect(next.map((l) => l.scheduleId).sort()).toEqual(["manual", "tick"]);
+    const health = await get(port, "/health");
+    expect(health.status).toBe(200);
+    expect(health.json()).toMatchObject({ status: "healthy" });
+    await service.waitFor(succeeded("tick"), 10_000, "a tick");
+    expect(service.fired("tick")[0]).toMatchObject({ scheduleId: "tick", kind: "scheduled", attempt: 1 });
+    expect(service.logs.filter(fired("tick")).length).toBe(service.fired("tick").length);
+    // /status is the router's: it needs a token, and answers the per-schedule last and next fire.
+    expect((await get(port, "/status")).status).toBe(401);
+    const status = (await get(port, "/status", TOKENS.viewer)).json();
+    expect(status).toMatchObject({ state: "running", storage: "sqlite" });
+    const tick = status.schedules.find((x: { id: string }) => x.id === "tick");
+    expect(tick).toMatchObject({ job: "tick", lastStatus: "succeeded", lastSuccessAt: expect.any(String) });
+    expect((await get(port, "/metrics", TOKENS.viewer)).text).toMatch(
+      /^tradecron_fires_total\{kind="scheduled"\} [1-9]/m,
+    );
+    expect((await get(port, "/")).status).toBe(200); // the dashboard (after the redirect to /ui/)
     await until(
       () => readStatusFile(dir).jobs.tick?.status === "succeeded",
       8000,
@@ -93,6 +103,7 @@ describe("tradecron start (SQLite)", () => {
     const file = readStatusFile(dir);
     expect(file.scheduler_started).toEqual(expect.any(String));
     expect(file.last_heartbeat).toEqual(expect.any(String));
+    expect(file.url).toBe(`http://127.0.0.1:${port}`);
     expect(await service.stop("SIGTERM")).toBe(0);
     expect(service.events("service:stopped")).toHaveLength(1);
     const stopped = readStatusFile(dir);
@@ -110,8 +121,13 @@ describe("tradecron start (SQLite)", () => {
       unchanged: ["manual"],
       created: [],
     });
-    const rebuilt = JSON.parse((await get(port2, "/status")).text);
-    expect(rebuilt.jobs.tick.last_success).toBe(lastSuccess);
+    // Core rebuilt the last runs from storage: the status file says so at once.
+    await until(() => readStatusFile(dir).state === "running", 5000, "the new status file");
+    expect(readStatusFile(dir).jobs.tick?.last_success).toBe(lastSuccess);
+    const rebuilt = (await get(port2, "/status", TOKENS.viewer)).json();
+    expect(Date.parse(rebuilt.schedules.find((x: { id: string }) => x.id === "tick").lastSuccessAt)).toBe(
+      Date.parse(lastSuccess as string),
+    );
     expect(await again.stop("SIGINT")).toBe(0);
   });
 
@@ -124,12 +140,15 @@ describe("tradecron start (SQLite)", () => {
       }),
     });
     const port = (await service.started()) as number;
-    await service.waitFor((l) => l.event === "run:started", 10_000, "the slow job to start");
+    await service.waitFor(fired("slow"), 10_000, "the slow job to start");
     service.child.kill("SIGTERM");
     await service.waitFor((l) => l.event === "service:stopping", 5000, "stopping");
-    const health = await get(port, "/health");
+    const health = await get(port, "/health", TOKENS.viewer);
     expect(health.status).toBe(503);
-    expect(health.text).toMatch(/^UNHEALTHY: scheduler is stopping/);
+    expect(health.json()).toMatchObject({
+      status: "unhealthy",
+      reasons: [expect.stringMatching(/stopping/)],
+    });
     service.child.kill("SIGTERM");
     expect(await service.exited).toBe(143);
     expect(service.events("service:forced")).toHaveLength(1);
@@ -192,8 +211,8 @@ describe("tradecron start (SQLite)", () => {
       ],
       [
         "wrong-type.ts",
-        `export default { jobs: {}, storage: { type: "sqlite", path: "./tc.db" }, health: { port: "80" } };`,
-        /health\.port: /,
+        `export default { jobs: {}, storage: { type: "sqlite", path: "./tc.db" }, http: { port: "80" } };`,
+        /http\.port: /,
       ],
       [
         "bad-cron.ts",
@@ -230,26 +249,6 @@ describe("tradecron start (SQLite)", () => {
     expect(await stored(dir)).toEqual(before);
   });
 
-  it("with file storage, commands explain that they must go through the running instance; status reads the status file", async () => {
-    const dir = project();
-    const env = testEnv([MANUAL], { T_STORAGE: "file" });
-    const service = startService([], { cwd: dir, env });
-    await service.started();
-    const run = await tradecron(["run-job", "manual"], { cwd: dir, env });
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(
-      /held by a running instance\. File storage has a single writer, so commands must go through that instance's HTTP API/,
-    );
-    const status = await tradecron(["status"], { cwd: dir, env });
-    expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/service: running, healthy, heartbeat/);
-    expect(status.stdout).toContain("this is its status file");
-    await service.stop();
-    // With the service stopped the folder is free, and the same command works on it directly.
-    const direct = await tradecron(["run-job", "manual"], { cwd: dir, env });
-    expect(direct.code).toBe(0);
-  });
-
   it("exits 3 without touching storage when the health port is taken", async () => {
     const dir = project();
     const blocker = createServer();
@@ -257,12 +256,25 @@ describe("tradecron start (SQLite)", () => {
     const port = (blocker.address() as { port: number }).port;
     const result = await tradecron(["start"], {
       cwd: dir,
-      env: testEnv([MANUAL], { TRADECRON_HEALTH_PORT: String(port) }),
+      env: testEnv([MANUAL], { TRADECRON_HTTP_PORT: String(port) }),
     });
     blocker.close();
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/cannot serve \/health on 127\.0\.0\.1:\d+/);
+    expect(result.stderr).toMatch(/cannot serve HTTP on 127\.0\.0\.1:\d+/);
     expect(existsSync(join(dir, "tc.db"))).toBe(false);
+  });
+
+  it("exits 2 without touching storage when a token's variable is missing or too short, naming it", async () => {
+    const dir = project();
+    const env = testEnv([MANUAL], { T_VIEWER: "short" });
+    delete (env as Record<string, string | undefined>).T_TOKEN;
+    const result = await tradecron(["start"], { cwd: dir, env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("http.tokens[0].env: T_TOKEN is not set (the token of 'ops')");
+    expect(result.stderr).toContain("http.tokens[1].env: T_VIEWER must hold at least 16 characters");
+    expect(result.stderr).not.toContain("short");
+    expect(existsSync(join(dir, "tc.db"))).toBe(false);
+    expect((await tradecron(["validate"], { cwd: dir, env })).code).toBe(2);
   });
 
   it("stands by with SCHEDULER_ENABLED=false: declares nothing, fires nothing, reports degraded", async () => {
@@ -270,10 +282,47 @@ describe("tradecron start (SQLite)", () => {
     const service = startService([], { cwd: dir, env: testEnv([TICK], { SCHEDULER_ENABLED: "false" }) });
     const port = (await service.started()) as number;
     expect(service.events("scheduler:standby")).toHaveLength(1);
-    expect((await get(port, "/health")).text).toBe("OK (degraded: scheduler is paused)\n");
+    const health = await get(port, "/health", TOKENS.viewer);
+    expect(health.status).toBe(200);
+    expect(health.json()).toMatchObject({ status: "degraded", reasons: ["scheduler is paused"] });
     await service.stop();
     expect((await stored(dir)).schedules).toEqual([]);
-    expect(service.events("run:started")).toEqual([]);
+    expect(service.fired()).toEqual([]);
+  });
+});
+
+describe("tradecron start with an IBKR broker (a fake TWS speaking the socket protocol)", () => {
+  it("connects once, as the service; run-job of a trading job from a shell runs in the service, over its connection", async () => {
+    const tws = await FakeTws.start();
+    tws.setPrice("SPY", "500");
+    try {
+      const dir = project();
+      const env = testEnv([{ id: "buy", job: "buy", trigger: { every: "1h" } }], {
+        T_BROKER: "ibkr",
+        T_IBKR_PORT: String(tws.port),
+      });
+      const service = startService([], { cwd: dir, env });
+      await service.started();
+      const run = await tradecron(["run-job", "buy", "--json"], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      const e = JSON.parse(run.stdout).execution;
+      expect(e).toMatchObject({ status: "succeeded", actor: "ops" }); // the token's name: it ran in the service
+      const orders = tws.orders();
+      expect(orders).toHaveLength(1);
+      expect(tws.clientIds()).toEqual([7]); // the shell opened no second connection
+      // Without the service's API at hand, the shell runs it without a broker (never a second client id 7).
+      const alone = await tradecron(["run-job", "buy", "--json"], { cwd: dir, env: { ...env, T_TOKEN: "" } });
+      expect(alone.stderr).toContain("the IBKR connection belongs to the running 'tradecron start' process");
+      expect(JSON.parse(alone.stdout).execution.result).toMatchObject({
+        status: "rejected",
+        reason: expect.stringContaining("no broker is configured"),
+      });
+      expect(tws.orders()).toHaveLength(1);
+      expect(tws.clientIds()).toEqual([7]);
+      expect(await service.stop()).toBe(0);
+    } finally {
+      await tws.close();
+    }
   });
 });
 
@@ -289,11 +338,28 @@ describe("tradecron init", () => {
     expect(unit).toContain("Restart=on-failure");
     expect(unit).toContain(`ExecStart=${process.execPath} ${BIN} start --config ${app}/tradecron.config.ts`);
     expect((await tradecron(["init", "app"], { cwd: dir })).code).toBe(2); // never over existing files
+    // A token of its own in the private env file (read by the unit, and by the config in a shell).
+    const envFile = readFileSync(join(app, "tradecron.env"), "utf8");
+    const token = /^TRADECRON_ADMIN_TOKEN=([A-Za-z0-9_-]{40,})$/m.exec(envFile)?.[1] as string;
+    expect(token).toEqual(expect.any(String));
+    expect(statSync(join(app, "tradecron.env")).mode & 0o077).toBe(0);
+    const other = await tradecron(["init", "other"], { cwd: dir });
+    expect(other.code).toBe(0);
+    expect(readFileSync(join(dir, "other", "tradecron.env"), "utf8")).not.toContain(token);
     const valid = await tradecron(["validate"], { cwd: app });
-    expect(valid.stdout).toMatch(/ok \(3 job\(s\), 3 schedule\(s\), storage sqlite/);
-    const service = startService([], { cwd: app, env: { TRADECRON_HEALTH_PORT: "0" } });
+    expect(valid.stdout).toMatch(
+      /ok \(3 job\(s\), 3 schedule\(s\), storage sqlite \S+tradecron\.db, broker paper, http 127\.0\.0\.1:8080\/ with 1 token\(s\)\)/,
+    );
+    const service = startService([], { cwd: app, env: { TRADECRON_HTTP_PORT: "0" } });
     const port = (await service.started()) as number;
     expect((await get(port, "/health")).status).toBe(200);
+    const signIn = await fetch(`http://127.0.0.1:${port}/auth/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: `http://127.0.0.1:${port}` },
+      body: JSON.stringify({ token }),
+    });
+    expect(signIn.status).toBe(201);
+    expect(await signIn.json()).toMatchObject({ name: "admin", role: "admin" });
     expect(service.events("schedules:declared")[0]).toMatchObject({
       created: ["daily-snapshot", "exit-check", "weekly-report"],
     });

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config/load.js";
 import { resolveConfig } from "../src/config/validate.js";
 import { ConfigError } from "../src/errors.js";
-import { cleanWork, workDir, write } from "./helpers.js";
+import { cleanWork, configIssues, workDir, write } from "./helpers.js";
 
 const dir = workDir();
 afterAll(() => cleanWork(dir));
@@ -35,7 +35,16 @@ describe("config: what a valid file gives", () => {
       ["report", "weekly"],
     ]);
     expect(c.schedules[0]?.trigger).toEqual({ cron: "35 16 * * *", timezone: "UTC" });
-    expect(c.health).toEqual({ port: 8080, host: "127.0.0.1" });
+    expect(c.http).toEqual({
+      port: 8080,
+      host: "127.0.0.1",
+      basePath: "",
+      tokens: [],
+      dashboard: true,
+      publicHealth: true,
+      publicMetrics: false,
+      rateLimits: {},
+    });
     expect(c.scheduler).toMatchObject({ enabled: true, stopTimeoutMs: 30_000, removeUndeclared: true });
     expect(c.notifiers).toEqual([{ type: "console" }]);
   });
@@ -57,8 +66,8 @@ describe("config: every problem names the file and the field", () => {
     expect(await issuesOf(`export default { ${JOBS}, schedulers: {} };`)).toEqual([
       ["", "unknown key(s): schedulers"],
     ]);
-    expect(await issuesOf(`export default { ${JOBS}, health: { prot: 80 } };`)).toEqual([
-      ["health", expect.stringContaining("")],
+    expect(await issuesOf(`export default { ${JOBS}, http: { prot: 80 } };`)).toEqual([
+      ["http", expect.stringContaining("prot")],
     ]);
     const nested = await issuesOf(
       `export default { ${JOBS}, schedules: [{ id: "a", job: "snap", trigger: { cron: "* * * * *" }, retries: 3 }] };`,
@@ -161,7 +170,7 @@ describe("config: the environment", () => {
     expect(c.logLevel).toBe("info");
   });
 
-  it("lets TRADECRON_* win over the aliases, and overrides storage, health and the status file", () => {
+  it("lets TRADECRON_* win over the aliases, and overrides storage, http and the status file", () => {
     const c = resolveConfig(
       base,
       "/x/c.ts",
@@ -169,16 +178,16 @@ describe("config: the environment", () => {
         TRADECRON_ENABLED: "true",
         SCHEDULER_ENABLED: "false",
         TRADECRON_STORAGE: "sqlite:./here.db",
-        TRADECRON_HEALTH_PORT: "0",
+        TRADECRON_HTTP_PORT: "0",
         TRADECRON_STATUS_FILE: "off",
       },
       { cwd: "/run" },
     );
     expect(c.scheduler.enabled).toBe(true);
     expect(c.storage).toEqual({ type: "sqlite", path: "/run/here.db" });
-    expect(c.health).toEqual({ port: 0, host: "127.0.0.1" });
+    expect(c.http).toMatchObject({ port: 0, host: "127.0.0.1" });
     expect(c.statusFile).toBeNull();
-    expect(resolveConfig(base, "/x/c.ts", { TRADECRON_HEALTH_PORT: "off" }).health).toBeNull();
+    expect(resolveConfig(base, "/x/c.ts", { TRADECRON_HTTP_PORT: "off" }).http).toBeNull();
   });
 
   it("builds notifiers with core's notifierFromConfig: a missing secret is a config error, the webhook is never doubled", () => {
@@ -212,7 +221,7 @@ describe("config: the environment", () => {
     const error = (() => {
       try {
         resolveConfig(base, "/x/c.ts", {
-          TRADECRON_HEALTH_PORT: "http",
+          TRADECRON_HTTP_PORT: "http",
           SCHEDULER_WEBHOOK_URL: "not a url secret-token",
         });
       } catch (e) {
@@ -221,7 +230,99 @@ describe("config: the environment", () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     expect(error?.file).toBe("environment");
-    expect(error?.issues.map((i) => i.field)).toEqual(["SCHEDULER_WEBHOOK_URL", "TRADECRON_HEALTH_PORT"]);
+    expect(error?.issues.map((i) => i.field)).toEqual(["SCHEDULER_WEBHOOK_URL", "TRADECRON_HTTP_PORT"]);
     expect(error?.describe()).not.toContain("secret-token");
+  });
+});
+
+describe("config: the broker and notifier types", () => {
+  const base = { jobs: {} };
+  const problems = configIssues;
+
+  it("alpaca: paper by default, keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY or the variables named, never written in the file", async () => {
+    const c = resolveConfig(
+      { ...base, broker: { type: "alpaca", baseUrl: "http://127.0.0.1:1" } },
+      "/x/c.ts",
+      {},
+    );
+    expect(c.broker).toEqual({ kind: "type", config: { type: "alpaca", baseUrl: "http://127.0.0.1:1" } });
+    const { createBroker } = await import("../src/build/brokers.js");
+    const ctx = {
+      configDir: "/x",
+      env: { APCA_API_KEY_ID: "PKTESTKEY0001", APCA_API_SECRET_KEY: "s".repeat(40) },
+    };
+    const broker = await createBroker(c.broker as never, ctx);
+    expect(broker.name).toBe("alpaca");
+    expect(JSON.stringify(broker)).not.toContain("s".repeat(40));
+    // Missing keys name the field and the variable, and are a config error of the file at start.
+    const missing = await createBroker(c.broker as never, { configDir: "/x", env: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect((missing as { issues: { field: string; message: string }[] }).issues).toEqual([
+      expect.objectContaining({ field: "broker.keyId", message: "APCA_API_KEY_ID is not set" }),
+      expect.objectContaining({ field: "broker.secretKey", message: "APCA_API_SECRET_KEY is not set" }),
+    ]);
+    const named = resolveConfig(
+      { ...base, broker: { type: "alpaca", keyId: { env: "MY_KEY" }, secretKey: { env: "MY_SECRET" } } },
+      "/x/c.ts",
+      {},
+    );
+    const other = await createBroker(named.broker as never, { configDir: "/x", env: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect((other as { issues: { message: string }[] }).issues.map((i) => i.message)).toEqual([
+      "MY_KEY is not set",
+      "MY_SECRET is not set",
+    ]);
+    expect(
+      problems(() =>
+        resolveConfig(
+          { ...base, broker: { type: "alpaca", keyId: "PK123", streamUrl: "http://x" } },
+          "/x/c.ts",
+          {},
+        ),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^broker\.keyId: /),
+      expect.stringMatching(/^broker\.streamUrl: must be a ws\(s\) URL/),
+    ]);
+  });
+
+  it("ibkr: @tradecron/broker-ibkr's IbkrBroker, its options checked by it under broker., its connection the service's", async () => {
+    const { createBroker, serviceOnlyBroker } = await import("../src/build/brokers.js");
+    const c = resolveConfig({ ...base, broker: { type: "ibkr", port: 4002, clientId: 7 } }, "/x/c.ts", {});
+    const broker = await createBroker(c.broker as never, { configDir: "/x", env: {} });
+    expect(broker.name).toBe("ibkr");
+    expect(broker.isConnected()).toBe(false); // built, not connected
+    expect(serviceOnlyBroker(c.broker)).toMatch(
+      /IBKR connection belongs to the running 'tradecron start' process/,
+    );
+    const bad = resolveConfig({ ...base, broker: { type: "ibkr", currency: "usd" } }, "/x/c.ts", {});
+    const error = await createBroker(bad.broker as never, { configDir: "/x", env: {} }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as { issues: { field: string }[] }).issues.map((i) => i.field)).toEqual([
+      "broker.currency",
+    ]);
+    expect(
+      problems(() => resolveConfig({ ...base, broker: { type: "ibkr", password: "x" } }, "/x/c.ts", {})),
+    ).toEqual([expect.stringMatching(/^broker: unknown key\(s\): password/)]);
+  });
+
+  it("email: @tradecron/notify-email's type, checked like core's (a missing secret names the entry)", () => {
+    const email = { type: "email", from: "bot@example.com", to: "ops@example.com" };
+    expect(
+      resolveConfig({ ...base, notifiers: [email] }, "/x/c.ts", {
+        TRADECRON_SMTP_URL: "smtp://127.0.0.1:2525",
+      }).notifiers,
+    ).toEqual([email]);
+    expect(problems(() => resolveConfig({ ...base, notifiers: [email] }, "/x/c.ts", {}))).toEqual([
+      expect.stringMatching(/^notifiers\[0\]\.url: .*TRADECRON_SMTP_URL/),
+    ]);
+    expect(
+      problems(() =>
+        resolveConfig({ ...base, notifiers: [{ ...email, smtp: { host: "h", prot: 1 } }] }, "/x/c.ts", {}),
+      ),
+    ).toEqual([expect.stringMatching(/^notifiers\[0\]\.smtp/)]);
   });
 });

@@ -3,6 +3,7 @@
  * by each test (storage, schedules as JSON, stop deadline, lease), so one file serves every case.
  */
 
+import { randomBytes } from "node:crypto";
 import { write } from "./helpers.js";
 
 const CONFIG = `
@@ -24,7 +25,10 @@ const storage =
 
 export default {
   storage,
-  broker: env.T_BROKER === "factory" ? () => { const b = new PaperBroker({ initialCash: 100000 }); b.setPrice("SPY", 500); return b; } : { type: "paper", prices: { SPY: 500 } },
+  broker:
+    env.T_BROKER === "factory" ? () => { const b = new PaperBroker({ initialCash: 100000 }); b.setPrice("SPY", 500); return b; }
+    : env.T_BROKER === "ibkr" ? { type: "ibkr", port: Number(env.T_IBKR_PORT), clientId: 7 }
+    : { type: "paper", prices: { SPY: 500 } },
   notifiers: [],
   jobs: {
     tick: async (ctx) => ({ at: ctx.fire.scheduledAt }),
@@ -36,7 +40,15 @@ export default {
   },
   schedules: JSON.parse(env.T_SCHEDULES ?? "[]"),
   scheduler: { stopTimeout: env.T_STOP ?? "10s", lease: env.T_LEASE ?? "30s" },
-  health: { port: 0 },
+  http: {
+    port: 0,
+    // The tests run jobs through the API more often than the default 10 a minute per token.
+    rateLimits: { triggersPerMinute: 1000 },
+    tokens: [
+      { name: "ops", role: "operator", env: "T_TOKEN" },
+      { name: "watcher", role: "viewer", env: "T_VIEWER" },
+    ],
+  },
   statusFile: "./status.json",
   log: { level: "info" },
 };
@@ -55,10 +67,21 @@ export type TestSchedule = {
   [k: string]: unknown;
 };
 
-/** The environment of a test service. */
+/** The API tokens of the test services, made up for this run. */
+export const TOKENS = {
+  operator: randomBytes(16).toString("hex"),
+  viewer: randomBytes(16).toString("hex"),
+};
+
+/** The environment of a test service (its tokens included; commands given it find them too). */
 export function testEnv(
   schedules: TestSchedule[],
   extra: Record<string, string> = {},
 ): Record<string, string> {
-  return { T_SCHEDULES: JSON.stringify(schedules), ...extra };
+  return {
+    T_SCHEDULES: JSON.stringify(schedules),
+    T_TOKEN: TOKENS.operator,
+    T_VIEWER: TOKENS.viewer,
+    ...extra,
+  };
 }

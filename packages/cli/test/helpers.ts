@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll } from "vitest";
+import { ConfigError } from "../src/errors.js";
 
 export const packageDir = fileURLToPath(new URL("..", import.meta.url));
 export const BIN = join(packageDir, "dist", "bin.js");
@@ -101,6 +102,24 @@ export function tradecron(
 /** One JSON log line of the service. */
 export type LogLine = Record<string, unknown> & { msg?: string; event?: string };
 
+/** Matches core's line of a run that started: `fired <id> (<kind>, attempt <n>)`. */
+export const fired =
+  (scheduleId?: string) =>
+  (l: LogLine): boolean =>
+    typeof l.executionId === "string" &&
+    typeof l.msg === "string" &&
+    l.msg.startsWith("fired ") &&
+    (scheduleId === undefined || l.scheduleId === scheduleId);
+
+/** Matches core's line of a run that succeeded: `<id> succeeded in <n> ms`. */
+export const succeeded =
+  (scheduleId?: string) =>
+  (l: LogLine): boolean =>
+    typeof l.executionId === "string" &&
+    typeof l.msg === "string" &&
+    / succeeded in \d+ ms$/.test(l.msg) &&
+    (scheduleId === undefined || l.scheduleId === scheduleId);
+
 /** A running `tradecron start`. */
 export class ServiceProcess {
   readonly logs: LogLine[] = [];
@@ -173,10 +192,15 @@ export class ServiceProcess {
     });
   }
 
-  /** Waits for `service:started` and returns the health port (null when off). */
+  /** Waits for `service:started` and returns the HTTP port (null when off). */
   async started(timeoutMs = 15_000): Promise<number | null> {
     const line = await this.waitFor((l) => l.event === "service:started", timeoutMs, "service:started");
-    return (line.healthPort as number | null) ?? null;
+    return (line.httpPort as number | null) ?? null;
+  }
+
+  /** Core's log lines of runs that started (`fired <id> (...)`), of one schedule or all. */
+  fired(scheduleId?: string): LogLine[] {
+    return this.logs.filter(fired(scheduleId));
   }
 
   /** Sends `signal` and waits for the exit code. */
@@ -266,4 +290,15 @@ export function usePostgres(): void {
     admin = null;
     await pool?.end();
   });
+}
+
+/** The `field: message` of every issue of the ConfigError `fn` throws (none when it does not throw). */
+export function configIssues(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues.map((i) => `${i.field}: ${i.message}`);
+    throw error;
+  }
+  return [];
 }

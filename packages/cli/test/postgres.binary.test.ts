@@ -10,11 +10,13 @@ import { type TestSchedule, testEnv, writeTestConfig } from "./fixtures.js";
 import {
   cleanWork,
   dropSchema,
+  fired,
   killServices,
   PG_URL,
   requireBuilt,
   type ServiceProcess,
   startService,
+  succeeded,
   tradecron,
   uniqueSchema,
   until,
@@ -108,23 +110,27 @@ describe("tradecron on PostgreSQL", () => {
       actor: "ops-bob",
       status: "succeeded",
     });
-    await service.waitFor((l) => l.event === "run:succeeded" && l.scheduleId === "tick", 10_000, "a tick");
+    await service.waitFor(succeeded("tick"), 10_000, "a tick");
 
     const pause = await p.run(["pause-all", "--reason", "broker outage", "--actor", "ops-bob"]);
     expect(pause.code).toBe(0);
     expect(pause.stdout).toMatch(/^pause-all is in force \(by ops-bob/);
-    await service.waitFor((l) => l.event === "scheduler:paused-all", 5000, "the service to see pause-all");
-    const firesAtPause = service.events("run:started").length;
+    await service.waitFor(
+      (l) => typeof l.msg === "string" && l.msg.startsWith("emergency pause-all by ops-bob"),
+      5000,
+      "the service to see pause-all",
+    );
+    const firesAtPause = service.fired().length;
     const refused = await p.run(["run-job", "manual"]);
     expect(refused.code).toBe(5);
     expect(refused.stderr).toContain("pause-all is in force");
     await new Promise((r) => setTimeout(r, 2500));
-    expect(service.events("run:started").length).toBe(firesAtPause);
+    expect(service.fired().length).toBe(firesAtPause);
     const status = await p.run(["status"]);
     expect(status.stdout).toMatch(/^pause-all: ON since .* by ops-bob \(broker outage\)/);
 
     expect((await p.run(["resume-all"])).code).toBe(0);
-    await until(() => service.events("run:started").length > firesAtPause, 5000, "fires to resume");
+    await until(() => service.fired().length > firesAtPause, 5000, "fires to resume");
     const audit = await (async () => {
       const storage = await p.storage();
       try {
@@ -139,40 +145,58 @@ describe("tradecron on PostgreSQL", () => {
     expect(await service.stop()).toBe(0);
   });
 
-  it("approvals from the shell: list, reject, approve (refused for the paper broker, done with a broker the shell reaches)", async () => {
+  it("approvals from the shell: list, reject, approve (the paper broker's through the service's API, a shared broker's directly)", async () => {
     const p = pgProject([PROPOSE]);
     const service = p.start();
     await service.started();
-    expect((await p.run(["run-job", "propose"])).code).toBe(0);
-    expect((await p.run(["run-job", "propose"])).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect((await p.run(["run-job", "propose"])).code).toBe(0);
     const list = JSON.parse((await p.run(["approvals", "--json"])).stdout) as {
       id: string;
       status: string;
     }[];
-    expect(list.map((a) => a.status)).toEqual(["pending", "pending"]);
-    const [first, second] = list.map((a) => a.id) as [string, string];
+    expect(list.map((a) => a.status)).toEqual(["pending", "pending", "pending"]);
+    const [first, second, third] = list.map((a) => a.id) as [string, string, string];
 
-    const paper = await p.run(["approvals", "approve", first]);
-    expect(paper.code).toBe(2);
-    expect(paper.stderr).toContain(
+    // The paper account lives in the service: without a token for its API, approving is refused.
+    const refused = await p.run(["approvals", "approve", first], { T_TOKEN: "" });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
       "the paper broker's account lives inside the running 'tradecron start' process",
     );
+    expect(refused.stderr).toContain("needs a token: pass --token or set TRADECRON_TOKEN");
 
     const reject = await p.run(["approvals", "reject", first, "--reason", "too late in the day"]);
     expect(reject.code).toBe(0);
     expect((await p.run(["approvals", "reject", first])).code).toBe(5);
     expect((await p.run(["approvals", "reject", "ap-unknown"])).code).toBe(4);
 
-    const approve = await p.run(["approvals", "approve", second, "--json"], { T_BROKER: "factory" });
-    expect(approve.code).toBe(0);
-    expect(JSON.parse(approve.stdout)).toEqual([
+    // With the config's token at hand, approve goes through the service (url from its status file).
+    const viaApi = await p.run(["approvals", "approve", second, "--json"]);
+    expect(viaApi.code, viaApi.stderr).toBe(0);
+    expect(JSON.parse(viaApi.stdout)).toEqual([
       expect.objectContaining({ id: second, ok: true, status: "submitted" }),
     ]);
-    const after = JSON.parse((await p.run(["approvals", "--status", "rejected,submitted", "--json"])).stdout);
-    expect(after.map((a: { status: string; decidedBy: string }) => [a.status, a.decidedBy]).sort()).toEqual([
-      ["rejected", expect.stringMatching(/^cli:/)],
-      ["submitted", expect.stringMatching(/^cli:/)],
+    // A broker the shell reaches (a factory) is approved from the shell itself.
+    const direct = await p.run(["approvals", "approve", third, "--json"], { T_BROKER: "factory" });
+    expect(direct.code, direct.stderr).toBe(0);
+    expect(JSON.parse(direct.stdout)).toEqual([
+      expect.objectContaining({ id: third, ok: true, status: "submitted" }),
     ]);
+    const after = JSON.parse((await p.run(["approvals", "--status", "rejected,submitted", "--json"])).stdout);
+    const decided = new Map(
+      after.map((a: { id: string; status: string; decidedBy: string }) => [a.id, [a.status, a.decidedBy]]),
+    );
+    expect(decided.get(first)).toEqual(["rejected", expect.stringMatching(/^cli:/)]);
+    expect(decided.get(second)).toEqual(["submitted", "ops"]); // the token's name
+    expect(decided.get(third)).toEqual(["submitted", expect.stringMatching(/^cli:/)]);
+    // The order of the API's approval was placed by the service's own paper account.
+    const orders = await fetch(
+      `${JSON.parse((await p.run(["status", "--json"])).stdout).service.snapshot.url}/orders`,
+      {
+        headers: { authorization: `Bearer ${p.env.T_TOKEN}` },
+      },
+    ).then((r) => r.json() as Promise<{ items: { approvalId: string }[] }>);
+    expect(orders.items.map((o) => o.approvalId)).toContain(second);
     await service.stop();
   });
 
@@ -182,7 +206,7 @@ describe("tradecron on PostgreSQL", () => {
     });
     const service = p.start();
     await service.started();
-    const started = await service.waitFor((l) => l.event === "run:started", 10_000, "the slow job to start");
+    const started = await service.waitFor(fired("slow"), 10_000, "the slow job to start");
     const stopAt = Date.now();
     expect(await service.stop("SIGTERM")).toBe(0);
     expect(Date.now() - stopAt).toBeLessThan(15_000);
@@ -195,34 +219,40 @@ describe("tradecron on PostgreSQL", () => {
     }
   });
 
-  // Expected to fail until core's graceful stop hands unfinished fires over (issue 9, item 0, being
-  // fixed in core now): today a run still going at the stop deadline is recorded cancelled with
-  // reason "shutdown", which is final, so the other instance never takes it over and the fire is
-  // lost. When core hands it over, this test passes and vitest reports it: turn it into \`it\`.
-  it.fails("SIGTERM with a job longer than the deadline, a second instance running: the fire is handed over, never lost", async () => {
+  it("SIGTERM with a job longer than the deadline, a second instance running: the fire is handed over, never lost", async () => {
     const p = pgProject([{ id: "slow", job: "slow", trigger: { every: "2s" }, data: { ms: 5000 } }], {
       T_STOP: "500ms",
       T_LEASE: "2s",
     });
     const a = p.start({ TRADECRON_INSTANCE_ID: "a" });
     await a.started();
-    const started = await a.waitFor((l) => l.event === "run:started", 10_000, "the slow job to start on a");
+    const started = await a.waitFor(fired("slow"), 10_000, "the slow job to start on a");
     const b = p.start({ TRADECRON_INSTANCE_ID: "b" });
     await b.started();
+    const stopAt = Date.now();
     expect(await a.stop("SIGTERM")).toBe(0);
+    // a exits at its deadline without cancelling the run (nothing recorded cancelled) ...
+    expect(Date.now() - stopAt).toBeLessThan(5000);
+    expect(a.events("service:handed-over")[0]).toMatchObject({ scheduleIds: ["slow"] });
     const storage = await p.storage();
     try {
-      let final: string | undefined;
+      let final: Awaited<ReturnType<typeof storage.getExecution>> = null;
       await until(
         async () => {
           const e = await storage.getExecution(started.executionId as string);
-          final = e && e.status !== "running" && e.status !== "claimed" ? e.status : undefined;
-          return final !== undefined;
+          final = e && e.status !== "running" && e.status !== "claimed" ? e : null;
+          return final !== null;
         },
         20_000,
         "the fire to end",
       );
-      expect(final).toBe("succeeded");
+      // ... and b takes it over once the lease lapses: the same fire, its second attempt, finished.
+      expect(final).toMatchObject({
+        status: "succeeded",
+        instanceId: "b",
+        attempts: 2,
+        result: { attempt: 2 },
+      });
     } finally {
       await storage.close();
     }

@@ -5,6 +5,12 @@
  * @packageDocumentation
  */
 
+/** The API's types generated from its OpenAPI document by openapi-typescript (for openapi-fetch clients). */
+export type {
+  components as ApiComponents,
+  operations as ApiOperations,
+  paths as ApiPaths,
+} from "../generated/api.js";
 export type { AnyRoute, ApiDeps, ApiRequest, ApiResult, Method, RouteDef, RouteSpec } from "./api/route.js";
 export { eventEnvelopeSchema, jsonRoutes, type RouteTableOptions, streamRoutes } from "./api/routes.js";
 export { Authenticator, type AuthHeaders, type AuthOutcome } from "./auth/authenticator.js";

@@ -1,14 +1,15 @@
 /**
  * The notifiers a config names: entries of core's notifier config, built by core's
  * `notifierFromConfig`, or the user's own objects. NOTIFIER_TYPES is the extension point: a
- * notifier package's type (`emailNotifierType` from @tradecron/notify-email) is added here.
+ * notifier package's type is added here (`email`, from @tradecron/notify-email).
  */
 
 import { CORE_NOTIFIER_TYPES, type Notifier, type NotifierType, notifierFromConfig } from "@tradecron/core";
+import { emailNotifierType } from "@tradecron/notify-email";
 import type { ResolvedConfig } from "../config/validate.js";
 
-/** The notifier types a config may name. */
-export const NOTIFIER_TYPES: readonly NotifierType[] = CORE_NOTIFIER_TYPES;
+/** The notifier types a config may name: core's (console, webhook, slack, discord, telegram) and email. */
+export const NOTIFIER_TYPES: readonly NotifierType[] = [...CORE_NOTIFIER_TYPES, emailNotifierType];
 
 /** Builds one entry (throws core's ValidationError naming `field` for a bad one, or a missing secret). */
 export function createNotifier(

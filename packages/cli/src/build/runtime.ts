@@ -4,8 +4,16 @@
  * instance, so it fires nothing and takes nothing over) to act on the shared storage.
  */
 
-import { type Broker, type Logger, PaperBroker, Scheduler, type Storage } from "@tradecron/core";
+import {
+  type Broker,
+  type Logger,
+  PaperBroker,
+  Scheduler,
+  type Storage,
+  ValidationError,
+} from "@tradecron/core";
 import type { ResolvedConfig } from "../config/validate.js";
+import { ConfigError } from "../errors.js";
 import { createBroker } from "./brokers.js";
 import { createNotifiers } from "./notifiers.js";
 import { createStorage } from "./storage.js";
@@ -34,7 +42,14 @@ export async function buildRuntime(config: ResolvedConfig, options: RuntimeOptio
   const storage = await createStorage(config.storage, options.logger);
   const broker =
     options.broker !== false && config.broker
-      ? await createBroker(config.broker, { env: options.env ?? process.env, configDir: config.dir })
+      ? await createBroker(config.broker, {
+          env: options.env ?? process.env,
+          configDir: config.dir,
+          logger: options.logger,
+        }).catch((error: unknown) => {
+          // A missing key (APCA_API_KEY_ID ...) is a config problem: exit 2, naming the file and field.
+          throw error instanceof ValidationError ? new ConfigError(config.file, error.issues) : error;
+        })
       : null;
   const instanceId = options.instanceId ?? config.scheduler.instanceId;
   const scheduler = new Scheduler({

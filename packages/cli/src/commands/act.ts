@@ -8,20 +8,23 @@ import type { CommandContext } from "./context.js";
 
 /** `tradecron run-job <schedule-or-job>`: 0 succeeded, 1 failed/timed out/cancelled, 5 skipped. */
 export function runJobCommand(ctx: CommandContext, target: string): Promise<ExitCode> {
-  return ctx.withOperations(async (ops) => {
-    const { scheduleId, execution: e } = await ops.runJob(target, { actor: ctx.actor });
-    if (ctx.json) ctx.printJson({ scheduleId, execution: e });
-    else {
-      const detail = e.error ? `: ${e.error.message}` : e.reason ? ` (${e.reason})` : "";
-      ctx.print(
-        `${scheduleId}: ${e.status}${detail} after ${e.attempts} attempt(s), ${duration(e.startedAt, e.endedAt)} [execution ${e.id}]`,
-      );
-      if (e.result !== null && e.status === "succeeded") ctx.print(`result: ${JSON.stringify(e.result)}`);
-    }
-    if (e.status === "succeeded") return EXIT.OK;
-    if (e.status === "skipped") return EXIT.REFUSED;
-    return EXIT.FAILED;
-  });
+  return ctx.withOperations(
+    async (ops) => {
+      const { scheduleId, execution: e } = await ops.runJob(target, { actor: ctx.actor });
+      if (ctx.json) ctx.printJson({ scheduleId, execution: e });
+      else {
+        const detail = e.error ? `: ${e.error.message}` : e.reason ? ` (${e.reason})` : "";
+        ctx.print(
+          `${scheduleId}: ${e.status}${detail} after ${e.attempts} attempt(s), ${duration(e.startedAt, e.endedAt)} [execution ${e.id}]`,
+        );
+        if (e.result !== null && e.status === "succeeded") ctx.print(`result: ${JSON.stringify(e.result)}`);
+      }
+      if (e.status === "succeeded") return EXIT.OK;
+      if (e.status === "skipped") return EXIT.REFUSED;
+      return EXIT.FAILED;
+    },
+    { broker: true, trades: true, writes: true },
+  );
 }
 
 /** `tradecron pause-all`. */
@@ -29,37 +32,43 @@ export function pauseAllCommand(
   ctx: CommandContext,
   options: { reason?: string; cancelOrders?: boolean },
 ): Promise<ExitCode> {
-  return ctx.withOperations(async (ops) => {
-    const result = await ops.pauseAll({
-      actor: ctx.actor,
-      ...(options.reason ? { reason: options.reason } : {}),
-      cancelOpenOrders: options.cancelOrders === true,
-    });
-    if (ctx.json) ctx.printJson(result);
-    else {
-      ctx.print(
-        `pause-all is in force (by ${result.control.pausedBy} at ${when(result.control.pausedAt)}): no schedule fires on any instance until resume-all`,
-      );
-      if (result.cancelledOrders)
+  return ctx.withOperations(
+    async (ops) => {
+      const result = await ops.pauseAll({
+        actor: ctx.actor,
+        ...(options.reason ? { reason: options.reason } : {}),
+        cancelOpenOrders: options.cancelOrders === true,
+      });
+      if (ctx.json) ctx.printJson(result);
+      else {
         ctx.print(
-          `open orders cancelled: ${result.cancelledOrders.cancelled}, failed: ${result.cancelledOrders.failed.length}`,
+          `pause-all is in force (by ${result.control.pausedBy} at ${when(result.control.pausedAt)}): no schedule fires on any instance until resume-all`,
         );
-    }
-    return result.cancelledOrders && result.cancelledOrders.failed.length > 0 ? EXIT.FAILED : EXIT.OK;
-  });
+        if (result.cancelledOrders)
+          ctx.print(
+            `open orders cancelled: ${result.cancelledOrders.cancelled}, failed: ${result.cancelledOrders.failed.length}`,
+          );
+      }
+      return result.cancelledOrders && result.cancelledOrders.failed.length > 0 ? EXIT.FAILED : EXIT.OK;
+    },
+    { broker: options.cancelOrders === true, writes: true },
+  );
 }
 
 /** `tradecron resume-all`. */
 export function resumeAllCommand(ctx: CommandContext): Promise<ExitCode> {
-  return ctx.withOperations(async (ops) => {
-    const control = await ops.resumeAll({ actor: ctx.actor });
-    if (ctx.json) ctx.printJson({ control });
-    else
-      ctx.print(
-        "pause-all lifted: schedules fire again (missed fires follow each schedule's misfire policy)",
-      );
-    return EXIT.OK;
-  });
+  return ctx.withOperations(
+    async (ops) => {
+      const control = await ops.resumeAll({ actor: ctx.actor });
+      if (ctx.json) ctx.printJson({ control });
+      else
+        ctx.print(
+          "pause-all lifted: schedules fire again (missed fires follow each schedule's misfire policy)",
+        );
+      return EXIT.OK;
+    },
+    { writes: true },
+  );
 }
 
 const APPROVAL_STATUSES = new Set<ApprovalStatus>([
@@ -147,22 +156,25 @@ export function decideCommand(
   ids: string[],
   options: { reason?: string },
 ): Promise<ExitCode> {
-  return ctx.withOperations(async (ops) => {
-    const o = { actor: ctx.actor, ...(options.reason ? { reason: options.reason } : {}) };
-    const results = decision === "approve" ? await ops.approve(ids, o) : await ops.reject(ids, o);
-    if (ctx.json) ctx.printJson(results);
-    else
-      ctx.print(
-        table(
-          ["ID", "OK", "STATUS", "DETAIL"],
-          results.map((r) => [
-            r.id,
-            r.ok ? "yes" : "no",
-            r.status ?? "-",
-            r.reason ?? (r.brokerOrderId ? `order ${r.brokerOrderId}` : ""),
-          ]),
-        ),
-      );
-    return decisionExit(results);
-  });
+  return ctx.withOperations(
+    async (ops) => {
+      const o = { actor: ctx.actor, ...(options.reason ? { reason: options.reason } : {}) };
+      const results = decision === "approve" ? await ops.approve(ids, o) : await ops.reject(ids, o);
+      if (ctx.json) ctx.printJson(results);
+      else
+        ctx.print(
+          table(
+            ["ID", "OK", "STATUS", "DETAIL"],
+            results.map((r) => [
+              r.id,
+              r.ok ? "yes" : "no",
+              r.status ?? "-",
+              r.reason ?? (r.brokerOrderId ? `order ${r.brokerOrderId}` : ""),
+            ]),
+          ),
+        );
+      return decisionExit(results);
+    },
+    { submits: decision === "approve", writes: true },
+  );
 }

@@ -1,10 +1,12 @@
 /** The read-only commands: schedules, preview, history, status, validate. */
 
-import { type ExecutionRecord, type ExecutionStatus, FINAL_STATUSES } from "@tradecron/core";
+import { type ExecutionRecord, type ExecutionStatus, FINAL_STATUSES, ValidationError } from "@tradecron/core";
+import { checkBroker } from "../build/brokers.js";
 import { describeStorage } from "../build/storage.js";
-import { CliError, EXIT, type ExitCode } from "../errors.js";
+import { CliError, ConfigError, EXIT, type ExitCode } from "../errors.js";
 import { describeTrigger, duration, when } from "../render/format.js";
 import { table } from "../render/table.js";
+import { httpTokens } from "../service/http-auth.js";
 import type { CommandContext } from "./context.js";
 
 const lastRunText = (e: ExecutionRecord | null) =>
@@ -131,66 +133,81 @@ export function historyCommand(
 
 /** `tradecron status`. */
 export function statusCommand(ctx: CommandContext): Promise<ExitCode> {
-  return ctx.withOperations(async (ops) => {
-    const s = await ops.status();
-    if (ctx.json) {
-      ctx.printJson(s);
-      return EXIT.OK;
-    }
-    const c = s.control;
-    ctx.print(
-      `pause-all: ${c.pausedAll ? `ON${c.pausedAt ? ` since ${when(c.pausedAt)}` : ""}${c.pausedBy ? ` by ${c.pausedBy}` : ""}${c.reason ? ` (${c.reason})` : ""}` : "off"}`,
-    );
-    ctx.print(`approvals pending: ${s.approvalsPending}`);
-    if (s.service) {
-      const snap = s.service.snapshot;
-      const beat = typeof snap.last_heartbeat === "string" ? Date.parse(snap.last_heartbeat) : Number.NaN;
-      const age = Number.isFinite(beat) ? ` ${Math.round((Date.now() - beat) / 1000)} s ago` : "";
-      const health = (snap.health as { status?: string } | undefined)?.status ?? "?";
+  return ctx.withOperations(
+    async (ops) => {
+      const s = await ops.status();
+      if (ctx.json) {
+        ctx.printJson(s);
+        return EXIT.OK;
+      }
+      const c = s.control;
       ctx.print(
-        `service: ${String(snap.state ?? "?")}, ${health}, heartbeat${age} (instance ${String(snap.instance_id ?? "?")}, ${s.service.path})`,
+        `pause-all: ${c.pausedAll ? `ON${c.pausedAt ? ` since ${when(c.pausedAt)}` : ""}${c.pausedBy ? ` by ${c.pausedBy}` : ""}${c.reason ? ` (${c.reason})` : ""}` : "off"}`,
       );
-    }
-    if (s.source === "status-file") {
-      ctx.print("(storage is held by the running instance: this is its status file)");
-      return EXIT.OK;
-    }
-    ctx.print("");
-    ctx.print(
-      table(
-        ["SCHEDULE", "JOB", "STATE", "NEXT FIRE", "LAST RUN", "LAST SUCCESS"],
-        s.schedules.map((r) => [
-          r.id,
-          r.job,
-          !r.enabled ? "disabled" : r.paused ? "paused" : "active",
-          r.next ? `${when(r.next.at)}${r.next.skip ? ` (skip: ${r.next.skip})` : ""}` : "-",
-          lastRunText(r.lastRun),
-          when(r.lastSuccessAt),
-        ]),
-      ),
-    );
-    if (s.active.length > 0) {
+      ctx.print(`approvals pending: ${s.approvalsPending}`);
+      if (s.service) {
+        const snap = s.service.snapshot;
+        const beat = typeof snap.last_heartbeat === "string" ? Date.parse(snap.last_heartbeat) : Number.NaN;
+        const age = Number.isFinite(beat) ? ` ${Math.round((Date.now() - beat) / 1000)} s ago` : "";
+        const health = (snap.health as { status?: string } | undefined)?.status ?? "?";
+        ctx.print(
+          `service: ${String(snap.state ?? "?")}, ${health}, heartbeat${age} (instance ${String(snap.instance_id ?? "?")}, ${s.service.path})`,
+        );
+      }
+      if (s.source === "status-file") {
+        ctx.print(
+          "(storage is held by the running instance and its API cannot be used from here: this is its status file)",
+        );
+        return EXIT.OK;
+      }
       ctx.print("");
       ctx.print(
         table(
-          ["RUNNING", "SCHEDULED", "STATUS", "INSTANCE", "LEASE UNTIL"],
-          s.active.map((e) => [
-            e.scheduleId,
-            when(e.scheduledAt),
-            e.status,
-            e.instanceId,
-            when(e.leaseExpiresAt),
+          ["SCHEDULE", "JOB", "STATE", "NEXT FIRE", "LAST RUN", "LAST SUCCESS"],
+          s.schedules.map((r) => [
+            r.id,
+            r.job,
+            !r.enabled ? "disabled" : r.paused ? "paused" : "active",
+            r.next ? `${when(r.next.at)}${r.next.skip ? ` (skip: ${r.next.skip})` : ""}` : "-",
+            lastRunText(r.lastRun),
+            when(r.lastSuccessAt),
           ]),
         ),
       );
-    }
-    return EXIT.OK;
-  });
+      if (s.active.length > 0) {
+        ctx.print("");
+        ctx.print(
+          table(
+            ["RUNNING", "SCHEDULED", "STATUS", "INSTANCE", "LEASE UNTIL"],
+            s.active.map((e) => [
+              e.scheduleId,
+              when(e.scheduledAt),
+              e.status,
+              e.instanceId,
+              when(e.leaseExpiresAt),
+            ]),
+          ),
+        );
+      }
+      return EXIT.OK;
+    },
+    { status: true },
+  );
 }
 
-/** `tradecron validate`: loads and checks the config without touching storage. */
+/**
+ * `tradecron validate`: loads and checks the config without touching storage, including what
+ * `start` reads from the environment (the HTTP tokens, a broker's keys).
+ */
 export async function validateCommand(ctx: CommandContext): Promise<ExitCode> {
   const config = await ctx.loadConfig();
+  const tokens = config.http ? httpTokens(config.http, ctx.io.env, config.file) : [];
+  try {
+    await checkBroker(config.broker, { env: ctx.io.env, configDir: config.dir });
+  } catch (error) {
+    throw error instanceof ValidationError ? new ConfigError(config.file, error.issues) : error;
+  }
+  const http = config.http;
   const summary = {
     file: config.file,
     storage: describeStorage(config.storage),
@@ -198,11 +215,12 @@ export async function validateCommand(ctx: CommandContext): Promise<ExitCode> {
     schedules: config.schedules.map((s) => s.id),
     broker: config.broker ? (config.broker.kind === "factory" ? "factory" : config.broker.config.type) : null,
     enabled: config.scheduler.enabled,
+    http: http ? { listen: `${http.host}:${http.port}${http.basePath || "/"}`, tokens: tokens.length } : null,
   };
   if (ctx.json) ctx.printJson({ ok: true, ...summary });
   else
     ctx.print(
-      `${config.file}: ok (${summary.jobs.length} job(s), ${summary.schedules.length} schedule(s), storage ${summary.storage}${summary.broker ? `, broker ${summary.broker}` : ""})`,
+      `${config.file}: ok (${summary.jobs.length} job(s), ${summary.schedules.length} schedule(s), storage ${summary.storage}${summary.broker ? `, broker ${summary.broker}` : ""}${summary.http ? `, http ${summary.http.listen} with ${summary.http.tokens} token(s)` : ""})`,
     );
   return EXIT.OK;
 }

@@ -1,8 +1,9 @@
 /**
  * `tradecron start`: runs the service until SIGTERM or SIGINT, then stops gracefully within the
- * deadline; a second signal forces the exit (143 or 130). A stray promise rejection in a job is
- * logged and the service goes on; an uncaught exception is logged, the service stops (short
- * deadline) and exits 1 so the supervisor restarts it.
+ * deadline, handing runs still going at the deadline over to another instance (the process ends
+ * right away, see Service.stop); a second signal forces the exit (143 or 130). A stray promise
+ * rejection in a job is logged and the service goes on; an uncaught exception is logged, the
+ * service stops and exits 1 so the supervisor restarts it.
  */
 
 import { EXIT, type ExitCode } from "../errors.js";
@@ -17,8 +18,9 @@ export async function startCommand(ctx: CommandContext): Promise<ExitCode> {
   const service = await Service.start({ config, logger, env: ctx.io.env });
   return new Promise<ExitCode>((resolve) => {
     let signals = 0;
-    const stop = (reason: string, code: ExitCode, timeoutNote = "") => {
-      void service.stop(reason + timeoutNote).then(
+    const stop = (reason: string, code: ExitCode) => {
+      // Resolving ends the process (bin.ts exits with the code): a hand-over needs exactly that.
+      void service.stop(reason, { handOver: true }).then(
         () => resolve(code),
         (error: unknown) => {
           logger.error({ err: error }, "stop failed");

@@ -6,7 +6,7 @@
  */
 
 import { isValidTimeZone, type LogLevel, type ValidationIssue } from "@tradecron/core";
-import type { HealthConfig, StorageConfig } from "./schema.js";
+import type { HttpConfig, StorageConfig } from "./schema.js";
 
 /** One variable: its names (first wins) and the config field it sets. */
 export interface EnvVar {
@@ -48,15 +48,16 @@ export const ENV_VARS = {
     field: "storage.url",
     description: "PostgreSQL connection string when the config gives none",
   },
-  healthPort: {
-    names: ["TRADECRON_HEALTH_PORT"],
-    field: "health.port",
-    description: "health server port, `off` to disable",
+  httpPort: {
+    names: ["TRADECRON_HTTP_PORT"],
+    field: "http.port",
+    description:
+      "port of /health, /status, /metrics, the API and the dashboard; `0` any free port, `off` none",
   },
-  healthHost: {
-    names: ["TRADECRON_HEALTH_HOST"],
-    field: "health.host",
-    description: "health server address",
+  httpHost: {
+    names: ["TRADECRON_HTTP_HOST"],
+    field: "http.host",
+    description: "address the HTTP server binds",
   },
   statusFile: {
     names: ["TRADECRON_STATUS_FILE"],
@@ -83,6 +84,16 @@ export const ENV_VARS = {
     field: "--actor",
     description: "who a command acts as, in the audit log (default `cli:<user>`)",
   },
+  url: {
+    names: ["TRADECRON_URL"],
+    field: "--url",
+    description: "a running instance's API (`http://127.0.0.1:8080`): commands go through it",
+  },
+  token: {
+    names: ["TRADECRON_TOKEN"],
+    field: "--token",
+    description: "the bearer token commands send to that API (its name is the audit actor)",
+  },
 } as const satisfies Record<string, EnvVar>;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -103,7 +114,7 @@ export interface EnvOverrides {
   webhook?: { url: string; secret?: string };
   storage?: StorageConfig;
   databaseUrl?: string;
-  health?: HealthConfig | false;
+  http?: Pick<HttpConfig, "port" | "host"> | false;
   statusFile?: string | false;
   logLevel?: LogLevel;
   instanceId?: string;
@@ -158,19 +169,19 @@ export function envOverrides(env: Env): { overrides: EnvOverrides; issues: Valid
   }
   const db = readEnv(env, ENV_VARS.databaseUrl);
   if (db) o.databaseUrl = db.value;
-  const port = readEnv(env, ENV_VARS.healthPort);
-  const host = readEnv(env, ENV_VARS.healthHost);
+  const port = readEnv(env, ENV_VARS.httpPort);
+  const host = readEnv(env, ENV_VARS.httpHost);
   // Port 0 is "any free port", so only the words turn the server off.
-  if (port && /^(off|false|no)$/i.test(port.value)) o.health = false;
+  if (port && /^(off|false|no)$/i.test(port.value)) o.http = false;
   else if (port || host) {
-    const health: HealthConfig = {};
+    const http: Pick<HttpConfig, "port" | "host"> = {};
     if (port) {
       const n = Number(port.value);
-      if (Number.isInteger(n) && n >= 0 && n <= 65535) health.port = n;
+      if (Number.isInteger(n) && n >= 0 && n <= 65535) http.port = n;
       else bad(port.name, "expected a port number 0-65535, or off");
     }
-    if (host) health.host = host.value;
-    o.health = health;
+    if (host) http.host = host.value;
+    o.http = http;
   }
   const status = readEnv(env, ENV_VARS.statusFile);
   if (status) o.statusFile = FALSE.test(status.value) ? false : status.value;

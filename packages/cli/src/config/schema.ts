@@ -5,10 +5,12 @@
  * validate.ts), so a config accepts exactly what the Scheduler accepts.
  */
 
+import type { IbkrBrokerOptions } from "@tradecron/broker-ibkr";
 import type {
   Broker,
   NotifierConfig as CoreNotifierConfig,
   JobHandler,
+  Logger,
   LogLevel,
   Notifier,
   RiskLimits,
@@ -67,13 +69,57 @@ export interface PaperBrokerConfig {
   prices?: Record<string, string | number>;
 }
 
+/** A secret read from an environment variable: `{ env: "NAME" }` (never the value itself in a config file). */
+export interface EnvSecret {
+  env: string;
+}
+
 /**
- * Broker configs by `type`: the typed extension point. A broker package adds its member by
- * module augmentation (`declare module "@tradecron/cli" { interface BrokerConfigs { alpaca: ... } }`)
- * and its factory to `BROKER_TYPES` in build/brokers.ts.
+ * AlpacaBroker (@tradecron/broker-alpaca) over Alpaca's Trading API v2. The keys come from the
+ * environment: `APCA_API_KEY_ID` and `APCA_API_SECRET_KEY` (the names Alpaca's own SDKs read),
+ * or the variables named here.
+ */
+export interface AlpacaBrokerConfig {
+  type: "alpaca";
+  /** Paper trading. Default true; `false` trades with real money on api.alpaca.markets. */
+  paper?: boolean;
+  /** Variable holding the API key id. Default `{ env: "APCA_API_KEY_ID" }`. */
+  keyId?: EnvSecret;
+  /** Variable holding the API secret. Default `{ env: "APCA_API_SECRET_KEY" }`. */
+  secretKey?: EnvSecret;
+  /** REST base URL (a proxy, a local fake). Default the paper or live host. */
+  baseUrl?: string;
+  /** trade_updates websocket URL. Default `<baseUrl as ws(s)>/stream`. */
+  streamUrl?: string;
+  /** Market data base URL. Default data.alpaca.markets. */
+  dataUrl?: string;
+  /** Market data feed of the latest-trade price source. Default `iex`. */
+  feed?: "iex" | "sip" | "delayed_sip";
+  /** How order updates arrive: own the stream (default), poll over REST, or none. */
+  updates?: "stream" | "poll" | "none";
+  /** Name in logs and order records. Default `alpaca`. */
+  name?: string;
+}
+
+/**
+ * IbkrBroker (@tradecron/broker-ibkr) over TWS / IB Gateway. No credentials: TWS is logged in
+ * already. Its connection belongs to the service (one per client id), so commands in another
+ * process trade through the service's API.
+ */
+export type IbkrBrokerConfig = { type: "ibkr" } & Pick<
+  IbkrBrokerOptions,
+  "host" | "port" | "clientId" | "account" | "currency" | "contracts" | "cancelAll" | "name"
+>;
+
+/**
+ * Broker configs by `type`: the typed extension point. A broker package adds its member here
+ * (or by module augmentation: `declare module "@tradecron/cli" { interface BrokerConfigs { ... } }`),
+ * its schema to `brokerTypeSchemas` below and its factory to `BROKER_TYPES` in build/brokers.ts.
  */
 export interface BrokerConfigs {
   paper: PaperBrokerConfig;
+  alpaca: AlpacaBrokerConfig;
+  ibkr: IbkrBrokerConfig;
 }
 
 /** What a broker factory receives. */
@@ -82,6 +128,8 @@ export interface BuildContext {
   env: Readonly<Record<string, string | undefined>>;
   /** Folder of the config file (relative paths are resolved against it). */
   configDir: string;
+  /** The service's logger (the broker's own lines go through it). */
+  logger?: Logger;
 }
 
 /** A function that makes the broker: the escape hatch for any broker the CLI does not know by name. */
@@ -119,14 +167,49 @@ export interface SchedulerConfig {
   stopTimeout?: number | string;
   /** Remove schedules an earlier start declared that the config no longer has. Default true. */
   removeUndeclared?: boolean;
+  /**
+   * What a graceful stop does with handlers still running at `stopTimeout`: `hand-over` (default)
+   * exits without cancelling them, so their lease lapses and another instance (or this one after
+   * its restart) takes them over with the same idempotency key, as after a crash; `cancel` aborts
+   * them and records them cancelled (reason `shutdown`). Memory storage always cancels.
+   */
+  atStopTimeout?: "hand-over" | "cancel";
 }
 
-/** The health server of seed 004. */
-export interface HealthConfig {
-  /** Port; 0 picks a free one. Default 8080. */
+/**
+ * One bearer token of the HTTP API. The token is read from an environment variable, never
+ * written in the config: `{ name: "alice", role: "operator", env: "TRADECRON_ALICE_TOKEN" }`.
+ */
+export interface HttpTokenConfig {
+  /** Who acts with it: the audit actor of everything done with this token. */
+  name: string;
+  /** `viewer` reads; `operator` also approves, rejects, pauses, runs now; `admin` also changes schedules. */
+  role: "viewer" | "operator" | "admin";
+  /** Variable holding the token (at least 16 characters: `openssl rand -base64 32`). */
+  env?: string;
+  /** Or: variable holding the token's SHA-256 in hex, so the token itself is not on this machine. */
+  sha256Env?: string;
+}
+
+/**
+ * What `tradecron start` serves over HTTP (@tradecron/http): `/health`, `/status`, `/metrics`,
+ * the REST API, the event stream and the dashboard, all from one router.
+ */
+export interface HttpConfig {
+  /** Port; 0 picks a free one (logged, and written to the status file). Default 8080. */
   port?: number;
-  /** Address to bind. Default 127.0.0.1 (for the local supervisor and monitoring). */
+  /** Address to bind. Default 127.0.0.1: this machine only. */
   host?: string;
+  /** Path the router is mounted at (`/scheduler`). Default `/`. */
+  basePath?: string;
+  /** The API's bearer tokens. None: the API, `/status`, `/metrics` and the dashboard refuse every caller. */
+  tokens?: HttpTokenConfig[];
+  /** Serve the dashboard under `<basePath>/ui/`. Default true. */
+  dashboard?: boolean;
+  /** Endpoints that answer without a token. Default `{ health: true, metrics: false }`. */
+  public?: { health?: boolean; metrics?: boolean };
+  /** Per token (sign-in: per address), per minute. Default the router's: 120 changes, 10 manual runs, 10 sign-ins. */
+  rateLimits?: { mutationsPerMinute?: number; triggersPerMinute?: number; signInsPerMinute?: number };
 }
 
 /** The status file of seed 004. */
@@ -152,8 +235,8 @@ export interface TradecronConfig {
   /** The schedules to declare at start (created, updated, left alone or removed to match). */
   schedules?: ScheduleConfig[];
   scheduler?: SchedulerConfig;
-  /** `false` turns it off. Default `{ port: 8080, host: "127.0.0.1" }`. */
-  health?: HealthConfig | false;
+  /** `false` turns it off. Default `{ port: 8080, host: "127.0.0.1", basePath: "/" }` (no tokens). */
+  http?: HttpConfig | false;
   /** A path, an object, or `false` (the default: no status file). */
   statusFile?: string | StatusFileConfig | false;
   log?: { level?: LogLevel };
@@ -178,6 +261,11 @@ const storageSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("memory") }),
 ]);
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const envName = z.string().regex(ENV_NAME, "must be an environment variable name");
+const envSecret = z.strictObject({ env: envName });
+const httpUrl = z.url({ protocol: /^https?$/, message: "must be an http(s) URL" });
+
 /** The schema of each named broker type (kept in step with BROKER_TYPES in build/brokers.ts). */
 export const brokerTypeSchemas = {
   paper: z.strictObject({
@@ -187,18 +275,68 @@ export const brokerTypeSchemas = {
     allowShort: z.boolean().optional(),
     prices: z.record(z.string().min(1), z.union([z.string(), z.number()])).optional(),
   }),
+  alpaca: z.strictObject({
+    type: z.literal("alpaca"),
+    paper: z.boolean().optional(),
+    keyId: envSecret.optional(),
+    secretKey: envSecret.optional(),
+    baseUrl: httpUrl.optional(),
+    streamUrl: z.url({ protocol: /^wss?$/, message: "must be a ws(s) URL" }).optional(),
+    dataUrl: httpUrl.optional(),
+    feed: z.enum(["iex", "sip", "delayed_sip"]).optional(),
+    updates: z.enum(["stream", "poll", "none"]).optional(),
+    name: z.string().trim().min(1).max(64).optional(),
+  }),
+  // Shapes only: IbkrBroker validates the values itself (its errors are mapped under `broker.`).
+  ibkr: z.strictObject({
+    type: z.literal("ibkr"),
+    host: z.string().min(1).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    clientId: z.number().int().optional(),
+    account: z.string().min(1).optional(),
+    currency: z.string().optional(),
+    contracts: z.record(z.string().min(1), z.record(z.string(), z.unknown())).optional(),
+    cancelAll: z.enum(["client", "global"]).optional(),
+    name: z.string().trim().min(1).max(64).optional(),
+  }),
 };
 
-const brokerSchema = z.union([fn("broker factory"), z.discriminatedUnion("type", [brokerTypeSchemas.paper])]);
+const brokerSchema = z.union([
+  fn("broker factory"),
+  z.discriminatedUnion("type", [brokerTypeSchemas.paper, brokerTypeSchemas.alpaca, brokerTypeSchemas.ibkr]),
+]);
 
 // Typed entries are checked by core's notifierFromConfig afterwards (validate.ts): its schemas own the fields.
 const notifierSchema = z.union([
   z.looseObject({ type: z.string().min(1) }),
   z.custom<Notifier>((v) => typeof v === "object" && v !== null && isFunction((v as Notifier).notify), {
     message:
-      "a notifier is { type: 'console' | 'webhook' | 'slack' | 'discord' | 'telegram', ... } or an object with notify()",
+      "a notifier is { type: 'console' | 'webhook' | 'slack' | 'discord' | 'telegram' | 'email', ... } or an object with notify()",
   }),
 ]);
+
+const tokenSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9 _.@:-]{0,99}$/,
+        "must be 1-100 characters of letters, digits, space and _ . @ : -",
+      ),
+    role: z.enum(["viewer", "operator", "admin"]),
+    env: envName.optional(),
+    sha256Env: envName.optional(),
+  })
+  .refine((t) => (t.env === undefined) !== (t.sha256Env === undefined), {
+    message: "give exactly one of env (the token's variable) and sha256Env (its SHA-256's variable)",
+    path: ["env"],
+  });
+
+const perMinute = z.number().int().min(1).max(1_000_000);
+
+const basePath = z
+  .string()
+  .regex(/^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?\/?$/, "must be a path such as / or /scheduler");
 
 const jobSchema = z.union([
   fn("a job handler"),
@@ -224,14 +362,28 @@ export const configSchema = z.strictObject({
       approvalExpiry: duration.optional(),
       stopTimeout: duration.optional(),
       removeUndeclared: z.boolean().optional(),
+      atStopTimeout: z.enum(["hand-over", "cancel"]).optional(),
     })
     .optional(),
-  health: z
+  http: z
     .union([
       z.literal(false),
       z.strictObject({
         port: z.number().int().min(0).max(65535).optional(),
         host: z.string().min(1).optional(),
+        basePath: basePath.optional(),
+        tokens: z.array(tokenSchema).max(1000).optional(),
+        dashboard: z.boolean().optional(),
+        public: z
+          .strictObject({ health: z.boolean().optional(), metrics: z.boolean().optional() })
+          .optional(),
+        rateLimits: z
+          .strictObject({
+            mutationsPerMinute: perMinute.optional(),
+            triggersPerMinute: perMinute.optional(),
+            signInsPerMinute: perMinute.optional(),
+          })
+          .optional(),
       }),
     ])
     .optional(),

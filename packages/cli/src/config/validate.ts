@@ -23,7 +23,13 @@ import type { z } from "zod";
 import { createNotifier } from "../build/notifiers.js";
 import { ConfigError } from "../errors.js";
 import { type EnvOverrides, envOverrides } from "./env.js";
-import { type BrokerConfigs, type BrokerFactory, configSchema, type NotifierConfig } from "./schema.js";
+import {
+  type BrokerConfigs,
+  type BrokerFactory,
+  configSchema,
+  type HttpTokenConfig,
+  type NotifierConfig,
+} from "./schema.js";
 
 /** Storage with its paths made absolute and its connection string found. */
 export type ResolvedStorage =
@@ -36,6 +42,21 @@ export type ResolvedStorage =
 export type ResolvedBroker =
   | { kind: "type"; config: BrokerConfigs[keyof BrokerConfigs] }
   | { kind: "factory"; create: BrokerFactory };
+
+/** The HTTP server's settings, defaults filled in. */
+export interface ResolvedHttp {
+  port: number;
+  host: string;
+  /** Where the router is mounted: `""` for the root, else `/scheduler` (no trailing slash). */
+  basePath: string;
+  /** The tokens' names, roles and variables (read by `tradecron start`, see service/http-auth.ts). */
+  tokens: HttpTokenConfig[];
+  dashboard: boolean;
+  publicHealth: boolean;
+  publicMetrics: boolean;
+  /** The router's rate limits, as given (the router fills in its defaults). */
+  rateLimits: { mutationsPerMinute?: number; triggersPerMinute?: number; signInsPerMinute?: number };
+}
 
 /** A job to register. */
 export interface ResolvedJob {
@@ -66,8 +87,10 @@ export interface ResolvedConfig {
     approvalExpiryMs: number | undefined;
     stopTimeoutMs: number;
     removeUndeclared: boolean;
+    atStopTimeout: "hand-over" | "cancel";
   };
-  health: { port: number; host: string } | null;
+  /** The HTTP server (@tradecron/http), or null when off. */
+  http: ResolvedHttp | null;
   statusFile: { path: string; intervalMs: number } | null;
   logLevel: LogLevel;
 }
@@ -85,9 +108,9 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 type ZodIssue = z.ZodError["issues"][number];
 
 /**
- * zod's issues as ValidationIssues. A union (`health: false | { port, host }`) that failed reports
+ * zod's issues as ValidationIssues. A union (`http: false | { port, host, ... }`) that failed reports
  * the branch that got furthest into the value (the one whose issues have the longest paths), so
- * `health: { port: "80" }` reads `health.port: expected number`, not `health: Invalid input`.
+ * `http: { port: "80" }` reads `http.port: expected number`, not `http: Invalid input`.
  */
 function zodIssues(issues: readonly ZodIssue[], prefix: readonly PropertyKey[] = []): ValidationIssue[] {
   return issues.flatMap((issue): ValidationIssue[] => {
@@ -302,7 +325,8 @@ export function resolveConfig(
   }
   if (issues.length > 0) throw new ConfigError(file, issues);
 
-  const health = o.health ?? c.health;
+  const http =
+    o.http === false || (o.http === undefined && c.http === false) ? null : { ...(c.http || {}), ...o.http };
   const status = o.statusFile !== undefined ? o.statusFile : c.statusFile;
   const statusBase = o.statusFile !== undefined ? cwd : dir;
   const statusPath = typeof status === "string" ? status : status ? status.path : null;
@@ -328,8 +352,20 @@ export function resolveConfig(
       approvalExpiryMs,
       stopTimeoutMs,
       removeUndeclared: c.scheduler?.removeUndeclared ?? true,
+      atStopTimeout: c.scheduler?.atStopTimeout ?? "hand-over",
     },
-    health: health === false ? null : { port: health?.port ?? 8080, host: health?.host ?? "127.0.0.1" },
+    http: http
+      ? {
+          port: http.port ?? 8080,
+          host: http.host ?? "127.0.0.1",
+          basePath: (http.basePath ?? "/").replace(/\/+$/, ""),
+          tokens: http.tokens ?? [],
+          dashboard: http.dashboard ?? true,
+          publicHealth: http.public?.health ?? true,
+          publicMetrics: http.public?.metrics ?? false,
+          rateLimits: http.rateLimits ?? {},
+        }
+      : null,
     statusFile:
       statusPath === null
         ? null

@@ -1,5 +1,6 @@
 /** `tradecron init`: writes the starter files into a folder, never over existing ones unless forced. */
 
+import { randomBytes } from "node:crypto";
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { CliError, EXIT } from "../errors.js";
@@ -33,7 +34,8 @@ export async function initProject(options: InitOptions): Promise<string[]> {
     ["tradecron.config.ts", configTemplate(options.storage)],
     ["jobs.ts", jobsTemplate()],
     ["tradecron.service", unitTemplate({ ...options.unit, dir })],
-    ["tradecron.env", envTemplate(options.storage)],
+    // A token of this project's own: 32 random bytes, never a fixed one, only in the private file.
+    ["tradecron.env", envTemplate(options.storage, randomBytes(32).toString("base64url"))],
   ];
   if (!options.force) {
     const taken: string[] = [];

@@ -8,7 +8,8 @@
 export type InitStorage = "file" | "sqlite" | "postgres";
 
 const STORAGE_LINES: Record<InitStorage, string> = {
-  file: `  // One process per folder: commands go through the running instance (HTTP API, coming).
+  file: `  // One process per folder: while it runs, commands go through its API (url in the status file,
+  // token from tradecron.env).
   storage: { type: "file", dir: "./tradecron-data" },`,
   sqlite: `  // Commands (run-job, pause-all, approvals ...) open the same file while the service runs.
   storage: { type: "sqlite", path: "./tradecron.db" },`,
@@ -24,6 +25,12 @@ export function configTemplate(storage: InitStorage): string {
 // the switches (TRADECRON_ENABLED, TRADECRON_TIMEZONE, TRADECRON_WEBHOOK_URL, ...).
 import type { TradecronConfig } from "@tradecron/cli";
 import { dailySnapshot, exitCheck, weeklyReport } from "./jobs";
+
+// Secrets (the API token, a database URL) live in tradecron.env: the systemd unit reads it, and
+// this line does when you run tradecron in a shell here (variables already set win).
+try {
+  process.loadEnvFile(\`\${__dirname}/tradecron.env\`);
+} catch {}
 
 const config: TradecronConfig = {
 ${STORAGE_LINES[storage]}
@@ -48,8 +55,15 @@ ${STORAGE_LINES[storage]}
     { id: "exit-check", job: "exit-check", trigger: { every: "30s" }, marketHoursOnly: true },
     { id: "weekly-report", job: "weekly-report", trigger: { cron: "0 21 * * 0", timezone: "UTC" } },
   ],
+  // Running handlers get 30 s to finish at a stop; then they are handed over to the next instance.
   scheduler: { stopTimeout: "30s" },
-  health: { port: 8080, host: "127.0.0.1" },
+  // /health (public), /status, /metrics, the API and the dashboard (http://127.0.0.1:8080/ui/).
+  // Each token comes from a variable; its name is the audit actor of what is done with it.
+  http: {
+    port: 8080,
+    host: "127.0.0.1",
+    tokens: [{ name: "admin", role: "admin", env: "TRADECRON_ADMIN_TOKEN" }],
+  },
   statusFile: "./logs/scheduler_status.json",
 };
 
@@ -120,8 +134,9 @@ ExecStart=${o.node} ${o.bin} start --config ${o.dir}/tradecron.config.ts
 # A crash or a failed start is restarted; 'systemctl stop' (exit 0) is not.
 Restart=on-failure
 RestartSec=5s
-# SIGTERM to tradecron only: running jobs get scheduler.stopTimeout (30 s) to finish, then
-# systemd waits up to TimeoutStopSec before SIGKILL. Keep TimeoutStopSec above stopTimeout.
+# SIGTERM to tradecron only: running jobs get scheduler.stopTimeout (30 s) to finish, then are
+# handed over (tradecron exits; the next instance takes them over after their lease). systemd
+# waits up to TimeoutStopSec before SIGKILL: keep it above stopTimeout.
 KillMode=mixed
 KillSignal=SIGTERM
 TimeoutStopSec=45s
@@ -136,9 +151,15 @@ WantedBy=multi-user.target
 `;
 }
 
-/** tradecron.env: the environment file the unit reads (secrets stay out of the config). */
-export function envTemplate(storage: InitStorage): string {
+/**
+ * tradecron.env: the environment file the unit reads (secrets stay out of the config), with an
+ * admin token for the API and dashboard made up for this project (`token`: random, never a fixed one).
+ */
+export function envTemplate(storage: InitStorage, token: string): string {
   return `# tradecron.env: read by the systemd unit (EnvironmentFile). Keep it private (chmod 600).
+# The API and dashboard token (sign in at http://127.0.0.1:8080/ui/); made up by 'tradecron init'.
+# A new one: openssl rand -base64 32
+TRADECRON_ADMIN_TOKEN=${token}
 # TRADECRON_ENABLED=true            # false: this instance fires nothing (standby)
 # TRADECRON_TIMEZONE=UTC            # zone of cron schedules that name none
 # TRADECRON_WEBHOOK_URL=https://example.invalid/notify

@@ -11,25 +11,23 @@ import { hostname } from "node:os";
 import {
   type ApprovalRecord,
   type ControlRecord,
-  DECLARED_TAG,
   type DecisionResult,
   type ExecutionRecord,
   type ExecutionStatus,
   type Logger,
   NotFoundError,
   type Page,
-  planDeclaration,
   type ScheduleRecord,
   type Scheduler,
 } from "@tradecron/core";
-import { brokerIsShared } from "../build/brokers.js";
+import { serviceOnlyBroker } from "../build/brokers.js";
 import { buildRuntime, type Runtime } from "../build/runtime.js";
 import { describeStorage } from "../build/storage.js";
 import type { ResolvedConfig } from "../config/validate.js";
 import { CliError, EXIT } from "../errors.js";
+import { declaredEntries } from "./declared.js";
 import type {
   ApprovalQuery,
-  DeclaredState,
   HistoryQuery,
   Operations,
   PauseAllResult,
@@ -41,35 +39,55 @@ import type {
 
 const RAN: ExecutionStatus[] = ["running", "succeeded", "failed", "timed_out", "cancelled"];
 
-const PAPER_IN_SERVICE =
-  "the paper broker's account lives inside the running 'tradecron start' process, so another process cannot trade on it";
-
 /** Operations on the storage itself. */
 export class DirectOperations implements Operations {
   readonly mode = "direct" as const;
   private runtime: Runtime | null = null;
 
+  /** Why only the service may trade on the configured broker (null: any process may). */
+  private readonly serviceOnly: string | null;
+
   constructor(
     private readonly config: ResolvedConfig,
     private readonly logger: Logger,
     private readonly env: Readonly<Record<string, string | undefined>> = process.env,
-  ) {}
+  ) {
+    this.serviceOnly = serviceOnlyBroker(config.broker);
+  }
 
-  /** Opens the storage through a passive scheduler (once per process). */
+  /**
+   * Whether this process builds the broker when asked to: a shared one, or the paper broker (an
+   * account of this command's own). Never a second connection of a service-only broker (IBKR:
+   * TWS would refuse the service's client id, or take orders this process cannot cancel).
+   */
+  buildsBroker(): boolean {
+    const b = this.config.broker;
+    return this.serviceOnly === null || (b?.kind === "type" && b.config.type === "paper");
+  }
+
+  /**
+   * Opens the storage through a passive scheduler (once per process: the first call decides
+   * whether the broker is built). Throws a CliError with code STORAGE_LOCKED when a running
+   * instance holds a file store.
+   */
+  async connect(options: { broker?: boolean } = {}): Promise<Scheduler> {
+    return this.open(options);
+  }
+
   private async open(options: { broker?: boolean } = {}): Promise<Scheduler> {
     if (this.runtime) return this.runtime.scheduler;
     const s = this.config.storage;
     if (s.type === "memory") {
       throw new CliError(
         "VALIDATION",
-        "memory storage lives and dies inside the 'tradecron start' process: commands need sqlite or postgres storage (or, with @tradecron/http, the instance's API)",
+        "memory storage lives and dies inside the 'tradecron start' process: commands need sqlite or postgres storage, or the instance's API (--url and --token, or its http block and a status file here)",
         EXIT.USAGE,
         { field: "storage.type" },
       );
     }
     const runtime = await buildRuntime(this.config, {
       logger: this.logger,
-      broker: options.broker ?? false,
+      broker: (options.broker ?? false) && this.buildsBroker(),
       env: this.env,
       instanceId: `cli:${hostname()}:${process.pid}`,
     });
@@ -83,7 +101,7 @@ export class DirectOperations implements Operations {
       if (e.code === "STORAGE_LOCKED") {
         throw new CliError(
           "STORAGE_LOCKED",
-          `${describeStorage(s)} is held by a running instance. File storage has a single writer, so commands must go through that instance's HTTP API (coming with @tradecron/http); until then stop the service for this command, or use sqlite or postgres storage, which commands open while the service runs. (${e.message ?? ""})`,
+          `${describeStorage(s)} is held by a running instance. File storage has a single writer, so commands go through that instance's HTTP API: give its address and a token (--url and --token, or TRADECRON_URL and TRADECRON_TOKEN), or let the config's http block and status file say where it is. (${e.message ?? ""})`,
           EXIT.UNREACHABLE,
           { field: "storage", cause: error },
         );
@@ -113,39 +131,13 @@ export class DirectOperations implements Operations {
   async schedules(): Promise<ScheduleView[]> {
     const scheduler = await this.open();
     const stored = await scheduler.listSchedules();
-    const plan = planDeclaration(
-      stored,
-      this.config.schedules,
-      { tag: DECLARED_TAG, removeMissing: false },
-      scheduler.clock.now(),
-    );
-    const steps = new Map(plan.map((s) => [s.id, s]));
     const views: ScheduleView[] = [];
-    for (const record of stored) {
-      const step = steps.get(record.id);
-      let declared: DeclaredState = record.tags.includes(DECLARED_TAG) ? "undeclared" : "external";
-      if (step?.action === "unchanged") declared = "in_sync";
-      if (step?.action === "update") declared = "differs";
+    for (const e of declaredEntries(stored, this.config.schedules, scheduler.clock.now())) {
       views.push({
-        schedule: record,
-        id: record.id,
-        declared,
-        changed: step?.action === "update" ? step.changed : [],
-        next: await this.nextFire(scheduler, record.id),
-        lastRun: await this.lastRun(scheduler, record.id),
+        ...e,
+        next: e.schedule ? await this.nextFire(scheduler, e.id) : null,
+        lastRun: e.schedule ? await this.lastRun(scheduler, e.id) : null,
       });
-    }
-    for (const step of plan) {
-      if (step.action === "create") {
-        views.push({
-          schedule: null,
-          id: step.id,
-          declared: "missing",
-          changed: [],
-          next: null,
-          lastRun: null,
-        });
-      }
     }
     return views;
   }
@@ -268,13 +260,19 @@ export class DirectOperations implements Operations {
     const schedule = await this.resolveTarget(scheduler, target);
     let warned = false;
     const warn = () => {
-      if (warned || !this.config.broker || brokerIsShared(this.config.broker)) return;
+      if (warned || this.serviceOnly === null) return;
       warned = true;
       this.logger.warn(
         { scheduleId: schedule.id },
-        `${PAPER_IN_SERVICE}: the orders of this run went to this command's own paper account`,
+        `${this.serviceOnly}: the orders of this run went to this command's own paper account (run it through the instance's API to trade on the service's: --url and --token)`,
       );
     };
+    if (this.serviceOnly !== null && !this.buildsBroker()) {
+      this.logger.warn(
+        { scheduleId: schedule.id },
+        `${this.serviceOnly}: this run has no broker (its orders are refused); run it through the instance's API: --url and --token`,
+      );
+    }
     scheduler.on("order:submitted", warn);
     try {
       const execution = await scheduler.trigger(schedule.id, { actor: options.actor });
@@ -289,8 +287,7 @@ export class DirectOperations implements Operations {
     reason?: string;
     cancelOpenOrders?: boolean;
   }): Promise<PauseAllResult> {
-    const canCancel =
-      Boolean(options.cancelOpenOrders) && (!this.config.broker || brokerIsShared(this.config.broker));
+    const canCancel = Boolean(options.cancelOpenOrders) && this.serviceOnly === null;
     const scheduler = await this.open({ broker: canCancel });
     // The pause itself never waits on the broker: it is written first, whatever happens next.
     const result = await scheduler.pauseAll({
@@ -301,7 +298,7 @@ export class DirectOperations implements Operations {
     if (options.cancelOpenOrders && !canCancel) {
       throw new CliError(
         "BROKER_NOT_CONFIGURED",
-        `pause-all is in force, but open orders were NOT cancelled: ${PAPER_IN_SERVICE} (cancel them through its API)`,
+        `pause-all is in force, but open orders were NOT cancelled: ${this.serviceOnly} (run 'pause-all --cancel-orders' through its API: --url and --token)`,
         EXIT.FAILED,
       );
     }
@@ -327,10 +324,10 @@ export class DirectOperations implements Operations {
   }
 
   async approve(ids: string[], options: { actor: string; reason?: string }): Promise<DecisionResult[]> {
-    if (this.config.broker && !brokerIsShared(this.config.broker)) {
+    if (this.serviceOnly !== null) {
       throw new CliError(
         "BROKER_NOT_CONFIGURED",
-        `cannot approve from this process: ${PAPER_IN_SERVICE}, and approving submits the order. Approve through the instance's API (coming with @tradecron/http); 'approvals reject' works here`,
+        `cannot approve from this process: ${this.serviceOnly}, and approving submits the order. Approve through the instance's API (--url and --token, or its http block and a status file here); 'approvals reject' works here`,
         EXIT.USAGE,
         { field: "broker" },
       );

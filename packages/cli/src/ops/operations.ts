@@ -1,7 +1,7 @@
 /**
  * What the commands do, as one interface with two implementations: {@link DirectOperations} acts
  * on the storage itself (SQLite, PostgreSQL; FileStorage only while no instance holds its lock),
- * and the remote one (phase 2) calls a running instance's HTTP API (@tradecron/http). Commands
+ * and {@link RemoteOperations} calls a running instance's HTTP API (@tradecron/http). Commands
  * only render what comes back, so both give the same tables and the same `--json`.
  */
 
@@ -29,7 +29,9 @@ export type DeclaredState =
   /** Stored with the declaration tag but no longer declared: `tradecron start` will remove it. */
   | "undeclared"
   /** Not from the config (created through the API). */
-  | "external";
+  | "external"
+  /** No config to compare with (a remote command run without one). */
+  | "unknown";
 
 /** A schedule as `tradecron schedules` lists it. */
 export interface ScheduleView {

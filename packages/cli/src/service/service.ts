@@ -1,11 +1,13 @@
 /**
  * `tradecron start`: the long-running process. Builds the scheduler from the config, declares the
  * config's schedules (created, updated, left alone or removed to match, safe when several
- * instances start at once), serves /health and /status, keeps the status file, logs what happens,
- * and stops gracefully: running handlers get the stop deadline to finish.
+ * instances start at once), serves @tradecron/http (/health, /status, /metrics, the API, the
+ * dashboard), keeps the status file, logs what core does not, and stops gracefully: running
+ * handlers get the stop deadline to finish, then are handed over (or cancelled).
  *
- * The order matters: the port is bound before storage is touched (a taken port changes nothing),
- * and schedules are declared before the loop starts (no fire of an outdated schedule).
+ * The order matters: the tokens are read and the port is bound before storage is touched (a bad
+ * token or a taken port changes nothing), and schedules are declared before the loop starts (no
+ * fire of an outdated schedule).
  */
 
 import { basename } from "node:path";
@@ -14,15 +16,17 @@ import {
   declareSchedules,
   type Logger,
   type Scheduler,
+  type SchedulerEventName,
   type Storage,
 } from "@tradecron/core";
 import { buildRuntime } from "../build/runtime.js";
 import { describeStorage } from "../build/storage.js";
 import type { ResolvedConfig } from "../config/validate.js";
 import { CliError, EXIT } from "../errors.js";
-import { logEvents, logNextFires } from "./event-log.js";
-import { type HealthServer, startHealthServer } from "./health-server.js";
-import { LastRuns } from "./last-runs.js";
+import { type EventHandlers, listen, logEvents } from "./event-log.js";
+import { httpTokens } from "./http-auth.js";
+import type { HttpServer } from "./http-server.js";
+import { LastSkips } from "./last-skips.js";
 import { statusSnapshot } from "./snapshot.js";
 import { StatusFile } from "./status-file.js";
 
@@ -33,48 +37,73 @@ export interface ServiceOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** How a stop ended. */
+export interface StopOutcome {
+  /**
+   * Schedules whose runs were still going at the deadline and were handed over: nothing was
+   * cancelled, and the caller must end the process now (their leases then lapse and another
+   * instance takes them over). Empty when everything finished, or was cancelled.
+   */
+  handedOver: string[];
+}
+
+/** Events after which the status file is rewritten. */
+const RUN_EVENTS: SchedulerEventName[] = [
+  "run:started",
+  "run:retrying",
+  "run:succeeded",
+  "run:failed",
+  "run:timed-out",
+  "run:cancelled",
+  "run:skipped",
+  "fire:handed-over",
+  "scheduler:paused-all",
+  "scheduler:resumed-all",
+];
+
+/**
+ * How long core's stop may wait when the service hands over at its own deadline: long enough that
+ * core never cancels first (the process ends at the deadline instead).
+ */
+const HAND_OVER_CORE_WAIT_MS = 7 * 24 * 3_600_000;
+
 /** A running `tradecron start`. */
 export class Service {
-  private stopping: Promise<void> | null = null;
-  private readonly keepAlive: NodeJS.Timeout;
+  private stopping: Promise<StopOutcome> | null = null;
 
   private constructor(
     readonly scheduler: Scheduler,
     private readonly storage: Storage,
     private readonly logger: Logger,
     private readonly config: ResolvedConfig,
-    /** The health server, when configured. */
-    readonly health: HealthServer | null,
+    /** The HTTP server, when configured. */
+    readonly http: HttpServer | null,
     private readonly statusFile: StatusFile | null,
     private readonly unfollow: () => void,
     /** What the start's declaration did (null in standby). */
     readonly declared: DeclareReport | null,
-  ) {
-    // The scheduler's own timers may not hold the event loop; this one does until stop().
-    this.keepAlive = setInterval(() => {}, 1 << 30);
-  }
+  ) {}
 
   /** Starts the service. Throws a CliError (or ConfigError) when it cannot. */
   static async start(options: ServiceOptions): Promise<Service> {
     const { config, logger } = options;
-    const { scheduler, storage } = await buildRuntime(config, { logger, env: options.env ?? process.env });
-    let lastRuns = new LastRuns();
-    let health: HealthServer | null = null;
-    const url = () => (health ? `http://${health.address.address}:${health.address.port}` : null);
-    const snapshot = () => statusSnapshot(scheduler, lastRuns, url());
-    if (config.health) {
+    const env = options.env ?? process.env;
+    const tokens = config.http ? httpTokens(config.http, env, config.file) : [];
+    const { scheduler, storage } = await buildRuntime(config, { logger, env });
+    const lastSkips = new LastSkips();
+    let http: HttpServer | null = null;
+    const snapshot = () => statusSnapshot(scheduler, lastSkips, http?.url ?? null);
+    if (config.http) {
       try {
-        health = await startHealthServer(
-          { health: () => scheduler.health(), status: snapshot },
-          config.health.port,
-          config.health.host,
-        );
+        // Loaded here, not at the top: only `start` needs Express and the router.
+        const { startHttpServer } = await import("./http-server.js");
+        http = await startHttpServer(scheduler, config.http, tokens, logger);
       } catch (error) {
         throw new CliError(
           "VALIDATION",
-          `cannot serve /health on ${config.health.host}:${config.health.port}: ${(error as Error).message} (set health.port, TRADECRON_HEALTH_PORT, or health: false)`,
+          `cannot serve HTTP on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set http.port, TRADECRON_HTTP_PORT, or http: false)`,
           EXIT.UNREACHABLE,
-          { field: "health.port", cause: error },
+          { field: "http.port", cause: error },
         );
       }
     }
@@ -105,31 +134,32 @@ export class Service {
           "scheduler disabled (scheduler.enabled / TRADECRON_ENABLED / SCHEDULER_ENABLED is false): this instance fires nothing",
         );
       }
-      lastRuns = await LastRuns.fromStorage(
-        scheduler,
-        (await scheduler.listSchedules()).map((s) => s.id),
-      );
       const statusFile = config.statusFile
         ? new StatusFile(config.statusFile.path, snapshot, logger, config.statusFile.intervalMs)
         : null;
-      const stopFollowing = lastRuns.follow(scheduler, () => statusFile?.request());
-      const stopLogging = logEvents(scheduler, logger);
+      const rewrite: EventHandlers = {};
+      for (const name of RUN_EVENTS) rewrite[name] = () => statusFile?.request();
+      const unfollow = [
+        lastSkips.follow(scheduler),
+        listen(scheduler, rewrite),
+        logEvents(scheduler, logger),
+      ];
+      // Core logs each schedule's next fire as it starts, and keeps Node alive until stop().
       await scheduler.start();
       await statusFile?.start();
+      http?.ready();
       const service = new Service(
         scheduler,
         storage,
         logger,
         config,
-        health,
+        http,
         statusFile,
         () => {
-          stopFollowing();
-          stopLogging();
+          for (const off of unfollow) off();
         },
         declared,
       );
-      await logNextFires(scheduler, logger);
       logger.info(
         {
           event: "service:started",
@@ -137,47 +167,93 @@ export class Service {
           storage: where,
           config: config.file,
           enabled: config.scheduler.enabled,
-          health: health ? `${url()}/health` : null,
-          healthPort: health?.address.port ?? null,
+          url: http?.url ?? null,
+          dashboard: http?.dashboardUrl ?? null,
+          httpPort: http?.address.port ?? null,
           statusFile: config.statusFile?.path ?? null,
         },
-        "tradecron started",
+        http ? `tradecron started; API at ${http.url}` : "tradecron started",
       );
       return service;
     } catch (error) {
       await scheduler.stop({ timeoutMs: 0 }).catch(() => {});
       await storage.close().catch(() => {});
-      await health?.close();
+      await http?.close();
       throw error;
     }
   }
 
   /**
-   * Stops gracefully: no new fires, running handlers get the stop deadline to finish (then they
-   * are cancelled and recorded), the status file gets its last write, the storage is closed.
-   * /health answers 503 "stopping" meanwhile. Idempotent.
+   * Stops gracefully: no new fires, running handlers get `scheduler.stopTimeout` to finish, the
+   * status file gets its last write, the HTTP server and the storage are closed. `/health`
+   * answers 503 "stopping" meanwhile. Idempotent.
+   *
+   * At the deadline, handlers still running are cancelled (recorded `cancelled`, reason
+   * `shutdown`), unless `handOver` is set, the config says `atStopTimeout: "hand-over"` (the
+   * default) and the storage outlives the process: then this resolves at the deadline with the
+   * schedules still running in `handedOver`, without cancelling them or closing anything, and
+   * **the caller must end the process at once**. Their leases then lapse and another instance
+   * (or this one after its restart) takes them over, with the same idempotency key, as after a
+   * crash, so a rolling deploy never cancels a 20-minute job. `tradecron start` does exactly this.
    */
-  stop(reason = "stop"): Promise<void> {
-    this.stopping ??= (async () => {
-      const deadlineMs = this.config.scheduler.stopTimeoutMs;
-      this.logger.info(
-        { event: "service:stopping", reason, running: this.scheduler.runningCount, deadlineMs },
-        `stopping (${reason}); running handlers have ${deadlineMs} ms to finish`,
-      );
-      try {
-        await this.scheduler.stop({ timeoutMs: deadlineMs });
-      } catch (error) {
-        this.logger.error({ err: error }, "the scheduler did not stop cleanly");
-      }
-      await this.statusFile?.stop();
-      this.unfollow();
-      await this.health?.close();
-      await this.storage
-        .close()
-        .catch((error: unknown) => this.logger.error({ err: error }, "closing the storage failed"));
-      clearInterval(this.keepAlive);
-      this.logger.info({ event: "service:stopped", reason }, "tradecron stopped");
-    })();
+  stop(reason = "stop", options: { handOver?: boolean } = {}): Promise<StopOutcome> {
+    this.stopping ??= this.doStop(reason, options.handOver === true);
     return this.stopping;
+  }
+
+  private async doStop(reason: string, handOverAsked: boolean): Promise<StopOutcome> {
+    const deadlineMs = this.config.scheduler.stopTimeoutMs;
+    const handOver =
+      handOverAsked &&
+      this.config.scheduler.atStopTimeout === "hand-over" &&
+      this.config.storage.type !== "memory";
+    this.logger.info(
+      { event: "service:stopping", reason, running: this.scheduler.runningCount, deadlineMs },
+      `stopping (${reason}); running handlers have ${deadlineMs} ms to finish${handOver ? ", then are handed over" : ""}`,
+    );
+    const stopped = this.scheduler.stop({ timeoutMs: handOver ? HAND_OVER_CORE_WAIT_MS : deadlineMs }).then(
+      () => true,
+      (error: unknown) => {
+        this.logger.error({ err: error }, "the scheduler did not stop cleanly");
+        return true;
+      },
+    );
+    if (handOver) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), deadlineMs);
+      });
+      const finished = await Promise.race([stopped, deadline]);
+      clearTimeout(timer);
+      if (!finished) {
+        const running = (await this.scheduler.status()).schedules
+          .filter((s) => s.running > 0)
+          .map((s) => s.id);
+        if (running.length > 0) {
+          this.logger.warn(
+            {
+              event: "service:handed-over",
+              reason,
+              scheduleIds: running,
+              leaseMs: this.config.scheduler.leaseMs,
+            },
+            `stop deadline (${deadlineMs} ms) reached with ${running.join(", ")} still running: exiting without cancelling; another instance takes them over once their lease lapses (${this.config.scheduler.leaseMs} ms)`,
+          );
+          await this.statusFile?.stop();
+          return { handedOver: running };
+        }
+        await stopped;
+      }
+    } else {
+      await stopped;
+    }
+    await this.statusFile?.stop();
+    this.unfollow();
+    await this.http?.close();
+    await this.storage
+      .close()
+      .catch((error: unknown) => this.logger.error({ err: error }, "closing the storage failed"));
+    this.logger.info({ event: "service:stopped", reason }, "tradecron stopped");
+    return { handedOver: [] };
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import type { Scheduler } from "@tradecron/core";
-import type { LastRuns } from "./last-runs.js";
+import type { LastSkips } from "./last-skips.js";
 
 const iso = (t: number | null | undefined): string | null =>
   t === null || t === undefined ? null : new Date(t).toISOString();
@@ -35,7 +35,7 @@ export interface StatusSnapshot {
   storage: string;
   paused_all: boolean;
   paused_all_by: string | null;
-  /** Where this instance serves /health and /status (commands will find its HTTP API here). */
+  /** Where this instance serves its HTTP API (with the base path): commands on this machine find it here. */
   url: string | null;
   health: { status: string; reasons: string[] };
   approvals_pending: number;
@@ -43,25 +43,29 @@ export interface StatusSnapshot {
   jobs: Record<string, JobSnapshot>;
 }
 
-/** Builds the snapshot from the scheduler's status and the last runs. */
+/**
+ * Builds the snapshot from the scheduler's status (its per-schedule last runs are rebuilt from
+ * storage at start by core) and the last skips. `status` is `running` while a run of the schedule
+ * is in progress on this instance, else the last run's final status.
+ */
 export async function statusSnapshot(
   scheduler: Scheduler,
-  lastRuns: LastRuns,
+  lastSkips: LastSkips,
   url: string | null = null,
 ): Promise<StatusSnapshot> {
   const status = await scheduler.status();
   const health = scheduler.health();
   const jobs: Record<string, JobSnapshot> = {};
   for (const s of status.schedules) {
-    const r = lastRuns.get(s.id);
+    const skip = lastSkips.get(s.id);
     jobs[s.id] = {
       job: s.job,
-      last_start: iso(r.lastStartAt),
-      last_end: iso(r.lastEndAt),
-      status: r.status,
-      last_success: iso(r.lastSuccessAt),
+      last_start: iso(s.lastStartAt),
+      last_end: iso(s.lastEndAt),
+      status: s.running > 0 ? "running" : s.lastStatus,
+      last_success: iso(s.lastSuccessAt),
       next_fire: iso(s.nextFireAt),
-      last_skip: r.lastSkip ? { at: iso(r.lastSkip.at), reason: r.lastSkip.reason } : null,
+      last_skip: skip ? { at: iso(skip.at), reason: skip.reason } : null,
       running: s.running,
       enabled: s.enabled,
       paused: s.paused,
