@@ -2,7 +2,8 @@
 // The repository as a newcomer finds it (part of `npm test`):
 // - every Markdown link, every `path/like/this.ts` in backticks and every bare `NAME.md` in a
 //   tracked Markdown file points at a file or folder that exists in the repository;
-// - no run's data folder (tradecron-data/, .tradecron-data/) is committed, and git ignores them.
+// - no run's data folder (tradecron-data/, .tradecron-data/) is committed, and git ignores them;
+// - every tracked shell script (.ci/run, *.sh) parses (`bash -n`): CI cannot start otherwise.
 //
 // Usage: node scripts/check-repo.mjs   (prints one line per failure, then "N passed, N failed")
 
@@ -67,6 +68,12 @@ for (const probe of [
   ".tradecron-data/demo/tradecron-store.json",
 ]) {
   check(git(["check-ignore", "-q", "--no-index", probe]).status === 0, `.gitignore does not ignore ${probe}`);
+}
+
+// A shell script that does not parse fails CI in its first second, before any test runs.
+for (const file of tracked.filter((f) => f === ".ci/run" || f.endsWith(".sh"))) {
+  const res = spawnSync("bash", ["-n", file], { cwd: root, encoding: "utf8" });
+  check(res.status === 0, `${file} does not parse: ${(res.stderr || "").trim()}`);
 }
 
 for (const f of failures) process.stderr.write(`check-repo: ${f}\n`);
