@@ -24,7 +24,11 @@ export type SkipReason =
 export interface SchedulerEvents {
   "scheduler:started": { instanceId: string; at: number };
   "scheduler:stopping": { instanceId: string; at: number; running: number };
-  "scheduler:stopped": { instanceId: string; at: number };
+  /**
+   * Stopped. `cancelled` / `handedOver`: executions whose handler was still running at the stop
+   * deadline, recorded cancelled or handed over (`stop({ atDeadline })`).
+   */
+  "scheduler:stopped": { instanceId: string; at: number; cancelled: string[]; handedOver: string[] };
   "scheduler:paused": { at: number };
   "scheduler:resumed": { at: number };
   "scheduler:paused-all": { at: number; actor: string; reason: string | null };

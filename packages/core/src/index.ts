@@ -96,6 +96,8 @@ export {
   type ScheduleListInput,
   Scheduler,
   type SchedulerOptions,
+  type StopOptions,
+  type StopResult,
 } from "./scheduler/scheduler.js";
 export type {
   Counters,

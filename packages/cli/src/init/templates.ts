@@ -135,8 +135,8 @@ ExecStart=${o.node} ${o.bin} start --config ${o.dir}/tradecron.config.ts
 Restart=on-failure
 RestartSec=5s
 # SIGTERM to tradecron only: running jobs get scheduler.stopTimeout (30 s) to finish, then are
-# handed over (tradecron exits; the next instance takes them over after their lease). systemd
-# waits up to TimeoutStopSec before SIGKILL: keep it above stopTimeout.
+# handed over (their attempt given back; the next instance takes them over). systemd waits up to
+# TimeoutStopSec before SIGKILL: keep it above stopTimeout + 10 s.
 KillMode=mixed
 KillSignal=SIGTERM
 TimeoutStopSec=45s

@@ -40,9 +40,10 @@ export interface ServiceOptions {
 /** How a stop ended. */
 export interface StopOutcome {
   /**
-   * Schedules whose runs were still going at the deadline and were handed over: nothing was
-   * cancelled, and the caller must end the process now (their leases then lapse and another
-   * instance takes them over). Empty when everything finished, or was cancelled.
+   * Schedules whose runs were still going at the deadline and were handed over (core's
+   * `stop({ atDeadline: "hand-over" })`): nothing was recorded cancelled, the attempt was given
+   * back, and another instance takes them over (at once when the handler gave up on its aborted
+   * signal, after the lease otherwise). Empty when everything finished, or was cancelled.
    */
   handedOver: string[];
 }
@@ -60,12 +61,6 @@ const RUN_EVENTS: SchedulerEventName[] = [
   "scheduler:paused-all",
   "scheduler:resumed-all",
 ];
-
-/**
- * How long core's stop may wait when the service hands over at its own deadline: long enough that
- * core never cancels first (the process ends at the deadline instead).
- */
-const HAND_OVER_CORE_WAIT_MS = 7 * 24 * 3_600_000;
 
 /** A running `tradecron start`. */
 export class Service {
@@ -190,11 +185,11 @@ export class Service {
    *
    * At the deadline, handlers still running are cancelled (recorded `cancelled`, reason
    * `shutdown`), unless `handOver` is set, the config says `atStopTimeout: "hand-over"` (the
-   * default) and the storage outlives the process: then this resolves at the deadline with the
-   * schedules still running in `handedOver`, without cancelling them or closing anything, and
-   * **the caller must end the process at once**. Their leases then lapse and another instance
-   * (or this one after its restart) takes them over, with the same idempotency key, as after a
-   * crash, so a rolling deploy never cancels a 20-minute job. `tradecron start` does exactly this.
+   * default) and the storage outlives the process: then core hands them over (their signal is
+   * aborted, nothing is recorded, the attempt is given back and the lease expired once the handler
+   * gave up), so another instance (or this one after its restart) runs them with the same
+   * idempotency key and a rolling deploy never cancels a 20-minute job. `tradecron start` asks
+   * for exactly this.
    */
   stop(reason = "stop", options: { handOver?: boolean } = {}): Promise<StopOutcome> {
     this.stopping ??= this.doStop(reason, options.handOver === true);
@@ -211,41 +206,27 @@ export class Service {
       { event: "service:stopping", reason, running: this.scheduler.runningCount, deadlineMs },
       `stopping (${reason}); running handlers have ${deadlineMs} ms to finish${handOver ? ", then are handed over" : ""}`,
     );
-    const stopped = this.scheduler.stop({ timeoutMs: handOver ? HAND_OVER_CORE_WAIT_MS : deadlineMs }).then(
-      () => true,
-      (error: unknown) => {
-        this.logger.error({ err: error }, "the scheduler did not stop cleanly");
-        return true;
-      },
-    );
-    if (handOver) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), deadlineMs);
-      });
-      const finished = await Promise.race([stopped, deadline]);
-      clearTimeout(timer);
-      if (!finished) {
-        const running = (await this.scheduler.status()).schedules
-          .filter((s) => s.running > 0)
-          .map((s) => s.id);
-        if (running.length > 0) {
-          this.logger.warn(
-            {
-              event: "service:handed-over",
-              reason,
-              scheduleIds: running,
-              leaseMs: this.config.scheduler.leaseMs,
-            },
-            `stop deadline (${deadlineMs} ms) reached with ${running.join(", ")} still running: exiting without cancelling; another instance takes them over once their lease lapses (${this.config.scheduler.leaseMs} ms)`,
-          );
-          await this.statusFile?.stop();
-          return { handedOver: running };
-        }
-        await stopped;
-      }
-    } else {
-      await stopped;
+    let handedOverIds: string[] = [];
+    const onStopped = (e: { handedOver: string[] }) => {
+      handedOverIds = e.handedOver;
+    };
+    this.scheduler.on("scheduler:stopped", onStopped);
+    await this.scheduler
+      .stop({ timeoutMs: deadlineMs, atDeadline: handOver ? "hand-over" : "cancel" })
+      .catch((error: unknown) => this.logger.error({ err: error }, "the scheduler did not stop cleanly"));
+    this.scheduler.off("scheduler:stopped", onStopped);
+    const handedOver = await this.scheduleIdsOf(handedOverIds);
+    if (handedOver.length > 0) {
+      this.logger.warn(
+        {
+          event: "service:handed-over",
+          reason,
+          scheduleIds: handedOver,
+          executionIds: handedOverIds,
+          leaseMs: this.config.scheduler.leaseMs,
+        },
+        `stop deadline (${deadlineMs} ms) reached with ${handedOver.join(", ")} still running: handed over without cancelling; another instance takes them over (at once if the handler gave up, else after its lease of ${this.config.scheduler.leaseMs} ms)`,
+      );
     }
     await this.statusFile?.stop();
     this.unfollow();
@@ -254,6 +235,17 @@ export class Service {
       .close()
       .catch((error: unknown) => this.logger.error({ err: error }, "closing the storage failed"));
     this.logger.info({ event: "service:stopped", reason }, "tradecron stopped");
-    return { handedOver: [] };
+    return { handedOver };
+  }
+
+  /** The schedules of executions (for the hand-over log line), in order, without repeats. */
+  private async scheduleIdsOf(executionIds: readonly string[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const id of executionIds) {
+      const e = await this.storage.getExecution(id).catch(() => null);
+      const scheduleId = e?.scheduleId ?? id;
+      if (!ids.includes(scheduleId)) ids.push(scheduleId);
+    }
+    return ids;
   }
 }

@@ -31,6 +31,12 @@ export class Run {
   handedOver = false;
   /** True once its handler was started (by {@link executeRun}); until then it can be handed over unstarted. */
   started = false;
+  /**
+   * @internal The current attempt's handler promise. An aborted attempt is decided at once, but
+   * the handler may still be running: a hand-over at stop's deadline waits for this before it
+   * lets another instance take the fire (a reference, so keeping it costs a fire nothing).
+   */
+  handler: Promise<unknown> | null = null;
   /** Settles with the final record (null when the outcome could not be stored). */
   readonly done: Promise<ExecutionRecord | null>;
   /** @internal Aborts the attempt in progress, if any (a direct call: cheaper than an abort listener per attempt). */
@@ -207,6 +213,7 @@ function runAttempt(
     } catch (error) {
       pending = Promise.reject(error);
     }
+    run.handler = pending;
     pending.then(
       (value) => {
         late("resolved");

@@ -172,6 +172,24 @@ const optionsSchema = z.strictObject({
 });
 
 /** Who did something, for the audit log. */
+/** Options of {@link Scheduler.stop}. */
+export interface StopOptions {
+  /** How long running handlers get to finish (a duration; default 30 s). */
+  timeoutMs?: number | string;
+  /** Close the storage once stopped (default false: it is the host's, maybe shared). */
+  closeStorage?: boolean;
+  /** What happens to handlers still running at the deadline: `cancel` (default) or `hand-over`. */
+  atDeadline?: "cancel" | "hand-over";
+}
+
+/** What {@link Scheduler.stop} did at its deadline (in the `scheduler:stopped` event). */
+export interface StopResult {
+  /** Executions whose handler was still running at the deadline and was recorded cancelled. */
+  cancelled: string[];
+  /** Executions whose handler was still running at the deadline and was handed over. */
+  handedOver: string[];
+}
+
 export interface ActorOptions {
   /** Name of the person or system acting. Default `system`. */
   actor?: string;
@@ -394,6 +412,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   private readonly trust = new TrustReport();
   /** Counters of each schedule since this instance started (from the events). */
   private readonly perSchedule = new Map<string, ScheduleCounters>();
+  /** The trading side's periodic work in progress (approvals, broker reconnect), if any. */
+  private tradingMaintenance: Promise<void> | null = null;
   /** Fires whose claim was sent and whose start (or hand-over) is not decided yet. */
   private readonly claiming = new InFlight();
   /** Holds the process open while started (option `keepAlive`) and while stopping. */
@@ -1499,9 +1519,18 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
    * call (a claim still on its way back from storage included) runs to its end within `timeoutMs`
    * (default 30 s) and is recorded; buffered fires and runs waiting between retry attempts are
    * handed over (their lease expires at once, so another instance, or this one after a restart,
-   * takes them over). At the deadline, handlers still running have their signal aborted and are
-   * recorded as cancelled (reason `shutdown`), and fires not started yet are handed over unstarted.
+   * takes them over). At the deadline, fires not started yet are handed over unstarted, and
+   * handlers still running have their signal aborted and then, by `atDeadline`:
    *
+   * - `"cancel"` (the default): they are recorded as cancelled (reason `shutdown`), final;
+   * - `"hand-over"` (a rolling deploy on a shared storage): nothing is recorded; once the handler
+   *   has given up (its promise settled, at most 10 s after the deadline) the lease is expired at
+   *   once, else left to lapse, and the attempt it was in is given back, so another instance takes
+   *   the fire over and runs it again as the same attempt, with the same idempotency key (a deploy
+   *   consumes no retry). Use it only where another instance (or this host after its restart)
+   *   shares the storage: on a MemoryStorage nobody else can take the fire.
+   *
+   * The `scheduler:stopped` event lists the execution ids cancelled and handed over at the deadline.
    * It resolves only when nothing of this scheduler is running any more or will touch the storage
    * (outcomes written, hand-overs written, background work done), so a host may close the storage
    * right after; only storage writes that hang are not waited for longer than 10 s past the
@@ -1509,9 +1538,13 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
    * host's and may be shared by other schedulers, unless `closeStorage: true`. It always resolves,
    * even with `keepAlive: false`: it holds the process open while it waits. Idempotent.
    */
-  async stop(options: { timeoutMs?: number; closeStorage?: boolean } = {}): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
     const o = parseInput(
-      z.strictObject({ timeoutMs: durationSchema.default(30_000), closeStorage: z.boolean().default(false) }),
+      z.strictObject({
+        timeoutMs: durationSchema.default(30_000),
+        closeStorage: z.boolean().default(false),
+        atDeadline: z.enum(["cancel", "hand-over"]).default("cancel"),
+      }),
       options,
       "scheduler",
       "",
@@ -1524,7 +1557,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (this.starting) await this.starting.catch(() => {});
     if (this.stopping) return this.stopping;
     this.keepAlive.hold("stop");
-    this.stopping = this.doStop(o.timeoutMs, o.closeStorage).finally(() => {
+    this.stopping = this.doStop(o.timeoutMs, o.closeStorage, o.atDeadline).finally(() => {
       this.stopping = null;
       this.keepAlive.release("stop");
     });
@@ -1536,7 +1569,12 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     return [...[...this.runs].map((r) => r.done), ...this.claiming.promises, ...this.tasks];
   }
 
-  private async doStop(timeoutMs: number, closeStorage: boolean): Promise<void> {
+  private async doStop(
+    timeoutMs: number,
+    closeStorage: boolean,
+    atDeadline: "cancel" | "hand-over",
+  ): Promise<void> {
+    const result: StopResult = { cancelled: [], handedOver: [] };
     const now = this.clock.now();
     this.lifecycle = "stopping";
     this.emitSafe("scheduler:stopping", { instanceId: this.instanceId, at: now, running: this.runs.size });
@@ -1554,12 +1592,20 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     // The deadline: unstarted fires (and claims that come back from now on) are handed over,
     // handlers still running are aborted and recorded as cancelled.
     this.stopCutoff = true;
+    const handingOver: Promise<void>[] = [];
     for (const run of [...this.runs]) {
       if (run.handedOver || run.phase === "done") continue;
       if (!run.started) run.cancel(SHUTDOWN_HANDOVER);
       else if (run.phase === "backoff") await this.handOver(run);
-      else run.cancel("shutdown");
+      else if (atDeadline === "hand-over") {
+        result.handedOver.push(run.execution.id);
+        handingOver.push(this.handOverRunning(run));
+      } else {
+        result.cancelled.push(run.execution.id);
+        run.cancel("shutdown");
+      }
     }
+    await Promise.all(handingOver);
     const drained = await settleUntil(this.clock, this.clock.now() + STOP_GRACE_MS, () => this.inFlight());
     if (!drained) {
       this.reportError(
@@ -1588,7 +1634,48 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     if (closeStorage) await this.storage.close();
     const at = this.clock.now();
     this.logger.info({ instanceId: this.instanceId }, "scheduler stopped");
-    this.emitSafe("scheduler:stopped", { instanceId: this.instanceId, at });
+    this.emitSafe("scheduler:stopped", { instanceId: this.instanceId, at, ...result });
+  }
+
+  /**
+   * Hands over a run whose handler is still running at stop's deadline (`atDeadline:
+   * "hand-over"`): its outcome is not recorded here, its signal is aborted, and the attempt is given
+   * back. The lease is expired at once only after the handler settled, so the fire never runs on
+   * two instances at the same time; a handler that ignores its signal leaves the lease to lapse.
+   */
+  private async handOverRunning(run: Run): Promise<void> {
+    run.handedOver = true;
+    const attempts = run.execution.attempts;
+    run.cancel("handed_over");
+    let handlerDone = run.handler === null;
+    const handler = run.handler?.then(
+      () => {
+        handlerDone = true;
+      },
+      () => {
+        handlerDone = true;
+      },
+    );
+    const settled = await settleUntil(this.clock, this.clock.now() + STOP_GRACE_MS, () =>
+      handlerDone || !handler ? [] : [handler],
+    );
+    const e = run.execution;
+    try {
+      const updated = await this.storage.updateExecution(e.id, this.instanceId, {
+        attempts: Math.max(0, attempts - 1),
+        ...(settled ? { leaseExpiresAt: this.clock.now() } : {}),
+      });
+      this.storageOk();
+      if (updated) {
+        this.logger.info(
+          { executionId: e.id, scheduleId: e.scheduleId, handlerSettled: settled },
+          `${e.scheduleId}: still running at the stop deadline; handed over (${settled ? "lease expired now" : "its lease lapses"})`,
+        );
+        this.emitSafe("fire:handed-over", { execution: updated, reason: "shutdown" });
+      }
+    } catch (error) {
+      this.storageFailed(error, `handing over ${e.id}`);
+    }
   }
 
   /**
@@ -1800,7 +1887,15 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     if (this.canFire()) {
       await this.takeOver(now);
-      await this.trading.maintain();
+      // Off the maintenance turn: a broker connect can take its own timeout (TWS's is seconds), and
+      // the next turn renews the leases of running handlers; waiting for it would let them lapse.
+      if (this.tradingMaintenance === null) {
+        const task = this.trading.maintain().finally(() => {
+          this.tradingMaintenance = null;
+        });
+        this.tradingMaintenance = task;
+        this.background(task, "trading maintenance");
+      }
     }
   }
 

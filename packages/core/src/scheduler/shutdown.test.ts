@@ -221,7 +221,7 @@ describe("stop() called from within the claim", () => {
   it("still sees the claim as in flight and runs the fire to its end", async () => {
     const clock = new TestClock("2026-01-05T14:30:00Z");
     const memory = new MemoryStorage();
-    let stopped: Promise<void> | null = null;
+    let stopped: Promise<unknown> | null = null;
     const { scheduler } = setup({
       clock,
       storage: new Proxy(memory, {
@@ -409,5 +409,134 @@ describe("stop() hands over what it does not finish", () => {
     expect((await storage.listOrders({ limit: 10 })).items).toEqual([]);
     expect(await broker.getOpenOrders()).toEqual([]);
     await scheduler.stop();
+  });
+});
+
+/** What the stop did at its deadline, from its `scheduler:stopped` event. */
+function stoppedEvent(events: ReturnType<typeof setup>["events"]) {
+  const [stopped] = events.of("scheduler:stopped");
+  return { cancelled: stopped?.cancelled, handedOver: stopped?.handedOver };
+}
+
+describe("stop() with atDeadline: hand-over (a rolling deploy)", () => {
+  it("records nothing for a handler running at the deadline; another instance runs the fire as the same attempt", async () => {
+    const clock = new TestClock("2026-01-05T14:30:00Z");
+    const memory = new MemoryStorage();
+    const a = setup({ clock, storage: memory, instanceId: "a", leaseMs: 60_000 });
+    const b = setup({ clock, storage: memory, instanceId: "b", leaseMs: 60_000 });
+    const ran: { instance: string; attempt: number; aborted: boolean }[] = [];
+    for (const [name, s] of [
+      ["a", a.scheduler],
+      ["b", b.scheduler],
+    ] as const) {
+      // A 20-minute job that gives up when its signal aborts (as a well-behaved handler does).
+      s.register("refresh", async (ctx) => {
+        const entry = { instance: name, attempt: ctx.fire.attempt, aborted: false };
+        ran.push(entry);
+        await new Promise<void>((resolve, reject) => {
+          const timer = clock.setTimeout(resolve, 20 * 60_000);
+          ctx.signal.addEventListener("abort", () => {
+            clock.clearTimeout(timer);
+            entry.aborted = true;
+            reject(ctx.signal.reason);
+          });
+        });
+        return `refreshed on ${name}`;
+      });
+    }
+    // One attempt only: a hand-over that consumed an attempt would fail the fire without running it.
+    await a.scheduler.createSchedule({ id: "refresh", job: "refresh", trigger: { at: T }, retry: 1 });
+    await a.scheduler.start();
+    await clock.advanceTo(T);
+    expect(ran).toEqual([{ instance: "a", attempt: 1, aborted: false }]);
+    await b.scheduler.start();
+    const stopped = a.scheduler.stop({ timeoutMs: 1000, atDeadline: "hand-over" });
+    await clock.advance(1000);
+    await stopped;
+    const result = stoppedEvent(a.events);
+    const [execution] = (await memory.listExecutions({ scheduleId: "refresh", limit: 10 })).items;
+    expect(result).toEqual({ cancelled: [], handedOver: [execution?.id] });
+    expect(ran[0]?.aborted).toBe(true);
+    expect(a.events.of("run:cancelled")).toEqual([]);
+    expect(execution).toMatchObject({ status: "running", instanceId: "a", attempts: 0 });
+    // The handler gave up, so the lease was expired at once: B takes it over at its next
+    // maintenance turn (a third of its lease), not after A's 60 s lease.
+    expect(execution?.leaseExpiresAt).toBeLessThanOrEqual(clock.now());
+    await clock.advance(21_000);
+    expect(ran.slice(1)).toEqual([{ instance: "b", attempt: 1, aborted: false }]);
+    await clock.advance(20 * 60_000);
+    const final = await memory.getExecution(execution?.id as string);
+    expect(final).toMatchObject({
+      status: "succeeded",
+      instanceId: "b",
+      attempts: 1,
+      result: "refreshed on b",
+    });
+    await b.scheduler.stop();
+  });
+
+  it("leaves the lease to lapse when the handler ignores its signal, so the fire never runs on two instances at once", async () => {
+    const clock = new TestClock("2026-01-05T14:30:00Z");
+    const memory = new MemoryStorage();
+    const a = setup({ clock, storage: memory, instanceId: "a", leaseMs: 60_000 });
+    const b = setup({ clock, storage: memory, instanceId: "b", leaseMs: 60_000 });
+    let active = 0;
+    let maxActive = 0;
+    const starts: string[] = [];
+    for (const [name, s] of [
+      ["a", a.scheduler],
+      ["b", b.scheduler],
+    ] as const) {
+      s.register("stubborn", async () => {
+        starts.push(name);
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, 30_000));
+        active--;
+      });
+    }
+    await a.scheduler.createSchedule({ id: "stubborn", job: "stubborn", trigger: { at: T }, retry: 1 });
+    await a.scheduler.start();
+    await b.scheduler.start();
+    await clock.advanceTo(T);
+    const stopped = a.scheduler.stop({ timeoutMs: 1000, atDeadline: "hand-over" });
+    await clock.advance(1000 + 10_000); // the deadline, then the 10 s grace for the handler
+    await stopped;
+    const result = stoppedEvent(a.events);
+    expect(result.handedOver).toHaveLength(1);
+    const [execution] = (await memory.listExecutions({ scheduleId: "stubborn", limit: 10 })).items;
+    // Not expired early: A's handler is still going.
+    expect(execution?.leaseExpiresAt).toBeGreaterThan(clock.now());
+    expect(starts).toEqual(["a"]);
+    await clock.advance(120_000);
+    expect(starts).toEqual(["a", "b"]);
+    expect(maxActive).toBe(1);
+    const final = await memory.getExecution(execution?.id as string);
+    expect(final).toMatchObject({ status: "succeeded", instanceId: "b", attempts: 1 });
+    await b.scheduler.stop();
+  });
+
+  it("cancels by default, and says so in the stopped event", async () => {
+    const clock = new TestClock("2026-01-05T14:30:00Z");
+    const { scheduler, storage, events } = setup({ clock });
+    scheduler.register("slow", async (ctx) => {
+      await new Promise<void>((resolve) => {
+        const t = clock.setTimeout(resolve, 60_000);
+        ctx.signal.addEventListener("abort", () => {
+          clock.clearTimeout(t);
+          resolve();
+        });
+      });
+    });
+    await scheduler.createSchedule({ id: "slow", job: "slow", trigger: { at: T } });
+    await scheduler.start();
+    await clock.advanceTo(T);
+    const stopped = scheduler.stop({ timeoutMs: 500 });
+    await clock.advance(500);
+    await stopped;
+    const result = stoppedEvent(events);
+    const [execution] = (await storage.listExecutions({ scheduleId: "slow", limit: 10 })).items;
+    expect(result).toEqual({ cancelled: [execution?.id], handedOver: [] });
+    expect(execution).toMatchObject({ status: "cancelled", reason: "shutdown" });
   });
 });
