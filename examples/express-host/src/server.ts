@@ -103,7 +103,9 @@ export async function startExpressHost(options: ExpressHostOptions = {}): Promis
         router.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        await scheduler.stop();
+        // A deploy restarts the host on the same storage: a job still running at the deadline is
+        // handed over to it (or to another instance) rather than recorded cancelled.
+        await scheduler.stop({ atDeadline: storage.name === "memory" ? "cancel" : "hand-over" });
         await storage.close();
       })();
       return stopping;
