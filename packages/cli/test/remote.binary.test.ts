@@ -114,6 +114,7 @@ describe("commands through the service's API (file storage held by the service)"
       iso: expect.any(String),
       local: expect.any(String),
       skip: null,
+      marketSkip: null,
     });
 
     const status = await run(["status"]);

@@ -896,6 +896,8 @@ export interface components {
             local: string;
             /** @description Why it would be skipped (market_closed, paused, ...); null: it runs */
             skip: string | null;
+            /** @description The calendar's reason alone, also while paused: what the fire does once resumed; null: it runs */
+            marketSkip: string | null;
             /** @description The holiday, early close or session hours behind a market_closed skip */
             skipDetail: string | null;
         };

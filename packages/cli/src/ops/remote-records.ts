@@ -82,7 +82,13 @@ export function scheduleRecord(s: Schemas["Schedule"]): ScheduleRecord {
 
 /** A previewed fire. */
 export function previewFire(f: Schemas["PreviewFire"]): PreviewFire {
-  return { at: ms(f.at), iso: f.at, local: f.local, skip: f.skip as SkipReason | null };
+  return {
+    at: ms(f.at),
+    iso: f.at,
+    local: f.local,
+    skip: f.skip as SkipReason | null,
+    marketSkip: f.marketSkip as SkipReason | null,
+  };
 }
 
 /** The emergency switch, from the controls the API answers. */

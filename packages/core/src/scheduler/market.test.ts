@@ -43,6 +43,16 @@ describe("market-aware schedules", () => {
       ["2025-12-24 15:00:00", "market_closed"],
       ["2025-12-24 16:00:00", "market_closed"],
     ]);
+    // Paused, every fire says "paused"; the calendar's own reason is still there for once resumed.
+    await scheduler.pauseSchedule("exits");
+    const paused = await scheduler.preview("exits", { count: 2, from: "2025-12-26T14:30:00Z" });
+    expect(paused.map((p) => [p.local, p.skip, p.marketSkip])).toEqual([
+      ["2025-12-26 10:00:00", "paused", null],
+      ["2025-12-26 11:00:00", "paused", null],
+    ]);
+    const pausedHoliday = await scheduler.preview("exits", { count: 1, from: "2025-12-25T14:30:00Z" });
+    expect(pausedHoliday.map((p) => [p.skip, p.marketSkip])).toEqual([["paused", "market_closed"]]);
+    await scheduler.resumeSchedule("exits");
     await scheduler.start();
     await clock.advanceTo("2025-12-26T15:30:00Z"); // through Christmas Day into Friday 10:30 ET
     expect(fired).toEqual(["2025-12-26T15:00:00.000Z"]); // Friday 10:00 ET is the first open hour

@@ -201,7 +201,13 @@ export interface PreviewFire {
   iso: string;
   /** Wall time in the schedule's zone, `YYYY-MM-DD HH:mm:ss`. */
   local: string;
+  /** Why this fire would not run now (disabled, paused, paused-all first, then the calendar's reason), or null. */
   skip: SkipReason | null;
+  /**
+   * The calendar's reason alone (a holiday, an early close, outside hours), also while the
+   * schedule or everything is paused: what the fire does once resumed. Null when it would run.
+   */
+  marketSkip: SkipReason | null;
 }
 
 /** Result of {@link Scheduler.backfill}. */
@@ -2280,12 +2286,16 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
           : null;
     // Fires beyond the Date range cannot be formatted (or reached): the preview ends before them.
     const fires = nextFires(trigger, o.from ?? this.clock.now(), o.count).filter((at) => at <= MAX_INSTANT);
-    return fires.map((at) => ({
-      at,
-      iso: new Date(at).toISOString(),
-      local: formatLocal(toLocal(zone, at)),
-      skip: reason ?? this.marketSkip(record, at)?.reason ?? null,
-    }));
+    return fires.map((at) => {
+      const marketSkip = this.marketSkip(record, at)?.reason ?? null;
+      return {
+        at,
+        iso: new Date(at).toISOString(),
+        local: formatLocal(toLocal(zone, at)),
+        skip: reason ?? marketSkip,
+        marketSkip,
+      };
+    });
   }
 
   // ------------------------------------------------------------------------------------------

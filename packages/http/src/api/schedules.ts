@@ -42,6 +42,7 @@ async function previewOf(
       at: iso(f.at),
       local: f.local,
       skip: f.skip,
+      marketSkip: f.marketSkip,
       skipDetail: marketSkipDetail(record, f.at),
     })),
   };

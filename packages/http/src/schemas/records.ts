@@ -199,6 +199,10 @@ export const previewFireSchema = z
       .string()
       .nullable()
       .meta({ description: "Why it would be skipped (market_closed, paused, ...); null: it runs" }),
+    marketSkip: z.string().nullable().meta({
+      description:
+        "The calendar's reason alone, also while paused: what the fire does once resumed; null: it runs",
+    }),
     skipDetail: z
       .string()
       .nullable()

@@ -87,6 +87,9 @@ export function PreviewStrip({ fires, label }: { fires: PreviewFire[]; label: st
           {f.skip ? (
             <span class="preview-why">
               skipped: {f.skip.replaceAll("_", " ")}
+              {f.marketSkip && f.marketSkip !== f.skip
+                ? `, and once resumed ${f.marketSkip.replaceAll("_", " ")}`
+                : ""}
               {f.skipDetail ? ` — ${f.skipDetail}` : ""}
             </span>
           ) : (
