@@ -36,17 +36,32 @@ export class PruneQueue {
    * them, skipping any that are gone.
    */
   take(prune: ExecutionPrune, load: () => readonly ProtectionInput[]): string[] {
+    if (this.needsLoad(prune)) this.fill(prune, load());
+    return this.next(prune);
+  }
+
+  /**
+   * True if the next {@link PruneQueue.next} for `prune` needs the schedule's executions first
+   * (for storages that load them asynchronously: `if (q.needsLoad(p)) q.fill(p, await load())`).
+   * Checks `prune` (a ValidationError names the field).
+   */
+  needsLoad(prune: ExecutionPrune): boolean {
     checkPrune(prune);
-    let queue = this.queues.get(prune.scheduleId);
-    if (queue && !this.reusable(queue, prune)) queue = undefined;
-    if (!queue) {
-      queue = this.build(prune, load());
-      if (queue.ids.length === 0) {
-        this.queues.delete(prune.scheduleId);
-        return [];
-      }
-      this.queues.set(prune.scheduleId, queue);
-    }
+    const queue = this.queues.get(prune.scheduleId);
+    return !queue || !this.reusable(queue, prune);
+  }
+
+  /** (Re)builds the queue of `prune.scheduleId` from all of that schedule's executions. */
+  fill(prune: ExecutionPrune, records: readonly ProtectionInput[]): void {
+    const queue = this.build(prune, records);
+    if (queue.ids.length === 0) this.queues.delete(prune.scheduleId);
+    else this.queues.set(prune.scheduleId, queue);
+  }
+
+  /** The next up to `prune.limit` queued ids, oldest first (empty when nothing is queued). */
+  next(prune: ExecutionPrune): string[] {
+    const queue = this.queues.get(prune.scheduleId);
+    if (!queue || !this.reusable(queue, prune)) return [];
     const out = queue.ids.slice(queue.next, queue.next + prune.limit);
     queue.next += out.length;
     if (queue.next >= queue.ids.length) this.queues.delete(prune.scheduleId);
