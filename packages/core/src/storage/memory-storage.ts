@@ -558,15 +558,18 @@ export class MemoryStorage implements Storage {
   // --- retention ---
 
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
-    const byInstant = this.fires.get(prune.scheduleId);
-    const ids = this.pruneQueue.take(prune, () => {
+    if (this.pruneQueue.needsLoad(prune)) {
+      // Read in slices, yielding between them: a schedule may have a million executions.
       const records: ExecutionRecord[] = [];
-      for (const id of byInstant?.values() ?? []) {
+      let n = 0;
+      for (const id of this.fires.get(prune.scheduleId)?.values() ?? []) {
         const e = this.executions.get(id);
         if (e) records.push(e);
+        if (++n % 65_536 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
-      return records;
-    });
+      await this.pruneQueue.fillInSlices(prune, records);
+    }
+    const ids = this.pruneQueue.next(prune);
     let deleted = 0;
     for (const id of ids) {
       const record = this.executions.get(id);

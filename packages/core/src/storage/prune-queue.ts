@@ -58,6 +58,51 @@ export class PruneQueue {
     else this.queues.set(prune.scheduleId, queue);
   }
 
+  /**
+   * As {@link PruneQueue.fill}, in slices of {@link FILL_SLICE} records with a yield to the event
+   * loop between them, so building the queue of a million executions never holds up a fire.
+   */
+  async fillInSlices(prune: ExecutionPrune, records: readonly ProtectionInput[]): Promise<void> {
+    // The protected ids of the whole are the protected ids of the slices' protected ones.
+    const winners: ProtectionInput[] = [];
+    const keep = prune.keepLast ?? 0;
+    const newest = new MinHeap(keep);
+    for (let i = 0; i < records.length; i += FILL_SLICE) {
+      const slice = records.slice(i, i + FILL_SLICE);
+      const ids = protectedExecutionIds(slice);
+      for (const r of slice) {
+        if (ids.has(r.id)) winners.push(r);
+        if (keep > 0) newest.offer(r.scheduledAt);
+      }
+      await yieldToLoop();
+    }
+    const protectedIds = protectedExecutionIds(winners);
+    const empty = { keepLast: prune.keepLast, before: prune.before, ids: [], next: 0 };
+    if (keep > 0 && records.length <= keep) {
+      this.queues.delete(prune.scheduleId);
+      return;
+    }
+    const cutoff = keep > 0 ? newest.min : Number.POSITIVE_INFINITY;
+    const picked: ProtectionInput[] = [];
+    let sorted = true;
+    for (let i = 0; i < records.length; i += FILL_SLICE) {
+      const end = Math.min(records.length, i + FILL_SLICE);
+      for (let j = i; j < end; j++) {
+        const r = records[j] as ProtectionInput;
+        if (r.scheduledAt < cutoff && executionPrunable(r, Number.POSITIVE_INFINITY, prune, protectedIds)) {
+          const last = picked[picked.length - 1];
+          if (last && last.scheduledAt > r.scheduledAt) sorted = false;
+          picked.push(r);
+        }
+      }
+      await yieldToLoop();
+    }
+    if (!sorted) picked.sort((a, b) => a.scheduledAt - b.scheduledAt);
+    const queue: Queue = { ...empty, ids: picked.map((r) => r.id) };
+    if (queue.ids.length === 0) this.queues.delete(prune.scheduleId);
+    else this.queues.set(prune.scheduleId, queue);
+  }
+
   /** The next up to `prune.limit` queued ids, oldest first (empty when nothing is queued). */
   next(prune: ExecutionPrune): string[] {
     const queue = this.queues.get(prune.scheduleId);
@@ -94,5 +139,55 @@ export class PruneQueue {
     );
     picked.sort((a, b) => a.scheduledAt - b.scheduledAt);
     return { keepLast: prune.keepLast, before: prune.before, ids: picked.map((r) => r.id), next: 0 };
+  }
+}
+
+/** Records handled between two yields while a queue is built in slices. */
+const FILL_SLICE = 16_384;
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The `size` largest numbers offered, as a binary min-heap: `min` is the size-th largest. */
+class MinHeap {
+  private readonly heap: Float64Array;
+  private count = 0;
+
+  constructor(private readonly size: number) {
+    this.heap = new Float64Array(Math.max(0, size));
+  }
+
+  get min(): number {
+    return this.count < this.size ? Number.NEGATIVE_INFINITY : (this.heap[0] as number);
+  }
+
+  offer(value: number): void {
+    if (this.size === 0) return;
+    const h = this.heap;
+    if (this.count < this.size) {
+      let i = this.count++;
+      h[i] = value;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if ((h[parent] as number) <= (h[i] as number)) break;
+        [h[parent], h[i]] = [h[i] as number, h[parent] as number];
+        i = parent;
+      }
+      return;
+    }
+    if (value <= (h[0] as number)) return;
+    h[0] = value;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < this.count && (h[l] as number) < (h[m] as number)) m = l;
+      if (r < this.count && (h[r] as number) < (h[m] as number)) m = r;
+      if (m === i) return;
+      [h[m], h[i]] = [h[i] as number, h[m] as number];
+      i = m;
+    }
   }
 }
