@@ -99,6 +99,15 @@ export interface SchedulerEvents {
   /** `detail`: what the adapter told about the change (reason, channels, data lost), if anything. */
   "broker:connected": { broker: string; at: number; detail?: BrokerConnectionDetail };
   "broker:disconnected": { broker: string; at: number; detail?: BrokerConnectionDetail };
+  /** A retention pass deleted old history (counts per record type; passes that delete nothing are silent). */
+  "retention:pruned": {
+    at: number;
+    executions: number;
+    approvals: number;
+    orders: number;
+    audit: number;
+    durationMs: number;
+  };
 }
 
 /** Event names. */
@@ -145,6 +154,7 @@ const EVENT_NAME_SET: Record<SchedulerEventName, true> = {
   "order:updated": true,
   "broker:connected": true,
   "broker:disconnected": true,
+  "retention:pruned": true,
 };
 
 /** Every {@link SchedulerEventName}, in the order of {@link SchedulerEvents}. */

@@ -81,6 +81,15 @@ export {
 export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
+export {
+  DEFAULT_RETENTION,
+  Retention,
+  type RetentionCounts,
+  type RetentionDeps,
+  type RetentionOptions,
+  type RetentionPolicy,
+  resolveRetention,
+} from "./scheduler/retention.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
 export type { ScheduleCounters } from "./scheduler/schedule-counters.js";
 export {
@@ -108,6 +117,19 @@ export type {
 } from "./scheduler/status.js";
 export { checkLimit, decodeCursor, encodeCursor, pageOf } from "./storage/cursor.js";
 export { MemoryStorage, type MemoryStorageOptions } from "./storage/memory-storage.js";
+export {
+  checkPrune,
+  type ExecutionPrune,
+  executionPrunable,
+  MAX_PRUNE_LIMIT,
+  PRUNABLE_APPROVAL_STATUSES,
+  PRUNABLE_EXECUTION_STATUSES,
+  PRUNABLE_ORDER_STATUSES,
+  type ProtectionInput,
+  protectedExecutionIds,
+  type RecordPrune,
+} from "./storage/prune.js";
+export { PruneQueue } from "./storage/prune-queue.js";
 export { approvalMatcher, auditMatcher, orderMatcher } from "./storage/query-match.js";
 export {
   type ApprovalRecord,
@@ -124,6 +146,7 @@ export {
   type Page,
   type RiskLevel,
   type ScheduleRecord,
+  type ScheduleRetention,
 } from "./storage/records.js";
 export type {
   ApprovalQuery,

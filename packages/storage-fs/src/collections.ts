@@ -24,7 +24,10 @@ import {
   type OrderRecord,
   orderMatcher,
   type Page,
+  PRUNABLE_APPROVAL_STATUSES,
+  PRUNABLE_ORDER_STATUSES,
   pageOf,
+  type RecordPrune,
 } from "@tradecron/core";
 import { AppendLog } from "./append-log.js";
 import { APPROVALS_FILE, AUDIT_FILE, ORDERS_FILE } from "./layout.js";
@@ -105,6 +108,19 @@ class KeyedLog<T> {
     const durable = this.log.durable(seq);
     this.compactIfNeeded();
     return durable;
+  }
+
+  /**
+   * Deletes the records of `keys` (retention): the log is rewritten with one line per remaining
+   * record, atomically (the append log's temp file + fsync + rename), so a kill -9 leaves the old
+   * log or the new one. Resolves when durable.
+   */
+  remove(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.map.delete(key);
+    return this.log.requestRewrite(() => ({
+      text: [...this.map.values()].map((r) => `{"op":"put","rec":${JSON.stringify(r)}}\n`).join(""),
+      lines: this.map.size,
+    }));
   }
 
   private compactIfNeeded(): void {
@@ -214,6 +230,23 @@ export class ApprovalStore {
     return item.record;
   }
 
+  /** Deletes up to `limit` final approvals created before `before` and not in `referenced`. */
+  async prune(prune: RecordPrune, referenced: ReadonlySet<string>): Promise<number> {
+    const picked: ApprovalRecord[] = [];
+    for (const a of this.log.map.values()) {
+      if (picked.length >= prune.limit) break;
+      if (!PRUNABLE_APPROVAL_STATUSES.includes(a.status) || a.createdAt >= prune.before) continue;
+      if (!referenced.has(a.id)) picked.push(a);
+    }
+    if (picked.length === 0) {
+      await this.log.settled();
+      return 0;
+    }
+    for (const a of picked) this.count(a, -1);
+    await this.log.remove(picked.map((a) => a.id));
+    return picked.length;
+  }
+
   async listExpired(now: number, limit: number): Promise<ApprovalRecord[]> {
     const out: ApprovalRecord[] = [];
     for (const id of this.pending) {
@@ -248,6 +281,31 @@ export class OrderStore {
 
   async upsert(order: OrderRecord): Promise<void> {
     await this.log.put([snapshot(order)]);
+  }
+
+  /** Ids of approvals an order the broker may still change refers to (retention keeps them). */
+  openApprovalIds(): Set<string> {
+    const out = new Set<string>();
+    for (const o of this.log.map.values()) {
+      if (o.approvalId !== null && !PRUNABLE_ORDER_STATUSES.includes(o.status)) out.add(o.approvalId);
+    }
+    return out;
+  }
+
+  /** Deletes up to `limit` final orders last updated before `before`. */
+  async prune(prune: RecordPrune): Promise<number> {
+    const picked: string[] = [];
+    for (const o of this.log.map.values()) {
+      if (picked.length >= prune.limit) break;
+      if (PRUNABLE_ORDER_STATUSES.includes(o.status) && o.updatedAt < prune.before)
+        picked.push(o.clientOrderId);
+    }
+    if (picked.length === 0) {
+      await this.log.settled();
+      return 0;
+    }
+    await this.log.remove(picked);
+    return picked.length;
   }
 
   async get(clientOrderId: string): Promise<OrderRecord | null> {
@@ -302,6 +360,26 @@ export class AuditStore {
     this.entries.push(record);
     await this.log.durable(this.log.append(json));
     return record;
+  }
+
+  /**
+   * Deletes up to `limit` entries older than `before`, oldest first, never the newest (its `seq` is
+   * where the next one continues). The log is rewritten without them, atomically.
+   */
+  async prune(prune: RecordPrune): Promise<number> {
+    let count = 0;
+    const max = Math.min(prune.limit, this.entries.length - 1);
+    while (count < max && (this.entries[count] as AuditEntry).at < prune.before) count++;
+    if (count === 0) {
+      if (!this.log.idle) await this.log.drain();
+      return 0;
+    }
+    this.entries.splice(0, count);
+    await this.log.requestRewrite(() => ({
+      text: this.entries.map((e) => `${JSON.stringify(e)}\n`).join(""),
+      lines: this.entries.length,
+    }));
+    return count;
   }
 
   async list(query: AuditQuery): Promise<Page<AuditEntry>> {

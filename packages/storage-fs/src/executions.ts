@@ -24,12 +24,15 @@ import {
   decodeCursor,
   EXECUTION_PATCH_KEYS,
   type ExecutionPatch,
+  type ExecutionPrune,
   type ExecutionQuery,
   type ExecutionRecord,
   type ExecutionStatus,
   encodeCursor,
   type FireKind,
   type Page,
+  type ProtectionInput,
+  PruneQueue,
   type ScheduleSummary,
   SummaryBuilder,
   ValidationError,
@@ -134,6 +137,8 @@ export class ExecutionStore {
   private rotating = false;
   private maintenance: Promise<void> = Promise.resolve();
   private closed = false;
+  /** What retention deletes next, per schedule (core's PruneQueue). */
+  private readonly pruneQueue = new PruneQueue();
 
   private constructor(
     private readonly dir: string,
@@ -306,6 +311,8 @@ export class ExecutionStore {
       if (line.op === "del") {
         const gone = this.dropActive(line.id);
         if (gone && isOwnFire(gone.kind)) released.add(gone.scheduleId);
+        // A final record of this log that retention deleted (never the last fire: see prune.ts).
+        if (!gone) this.dropFinal(this.tail, line.id);
       }
       // A fire already sealed is a log a crash left behind after its seal committed: skip it.
       else if (!this.inSegments(line.rec.scheduleId, line.rec.scheduledAt)) {
@@ -380,6 +387,16 @@ export class ExecutionStore {
       if (set.size === 0) this.activeBySchedule.delete(prev.scheduleId);
     }
     return prev;
+  }
+
+  /** Forgets a final record of `mem` (pruned). */
+  private dropFinal(mem: Memtable, id: string): boolean {
+    const f = mem.finals.get(id);
+    if (!f) return false;
+    mem.finals.delete(id);
+    const key = fireKey(f.record.scheduleId, f.record.scheduledAt);
+    if (mem.fires.get(key) === id) mem.fires.delete(key);
+    return true;
   }
 
   /** Applies a stored version of a record (a new claim, an update, or a replayed line). */
@@ -906,13 +923,18 @@ export class ExecutionStore {
   }
 
   /** Merges `sources` into one new segment, committed by the checkpoint. */
-  private async merge(sources: Segment[]): Promise<void> {
+  private async merge(sources: Segment[], drop?: ReadonlySet<string>): Promise<number> {
     const no = this.nextNo++;
     const rows: SegmentRow[] = [];
+    let dropped = 0;
     for (const s of sources) {
       const buf = await s.readAllLines();
       const { off, at, status, kind, sched } = s.index;
       for (let r = 0; r < s.rows; r++) {
+        if (drop?.has(s.idAt(r))) {
+          dropped++;
+          continue;
+        }
         rows.push({
           id: s.idAt(r),
           scheduleId: s.scheduleIdAt(sched[r] as number),
@@ -924,13 +946,25 @@ export class ExecutionStore {
       }
     }
     await yieldToLoop();
+    const merged = new Set(sources.map((s) => s.no));
+    if (rows.length === 0) {
+      // Everything pruned: the sources are retired without a successor.
+      await this.writeCheckpoint({
+        ...this.checkpoint,
+        nextNo: this.nextNo,
+        segments: this.segments.map((s) => s.no).filter((n) => !merged.has(n)),
+        retired: [...merged],
+      });
+      this.segments = this.segments.filter((s) => !merged.has(s.no));
+      await this.retireSources(sources);
+      return dropped;
+    }
     rows.sort(compareRows);
     await yieldToLoop();
     const built = buildSegment(rows);
     await yieldToLoop();
     await writeFileSynced(this.segPath(no, "jsonl", true), built.data);
     await writeFileSynced(this.segPath(no, "idx", true), built.index);
-    const merged = new Set(sources.map((s) => s.no));
     await this.writeCheckpoint({
       ...this.checkpoint,
       nextNo: this.nextNo,
@@ -941,12 +975,124 @@ export class ExecutionStore {
     await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
     const segment = await Segment.open(this.dir, no, built.index);
     this.segments = [...this.segments.filter((s) => !merged.has(s.no)), segment];
+    await this.retireSources(sources);
+    return dropped;
+  }
+
+  private async retireSources(sources: Segment[]): Promise<void> {
     for (const s of sources) {
       s.retire();
       await unlink(s.dataPath).catch(() => {});
       await unlink(s.indexPath).catch(() => {});
     }
     await fsyncDir(this.dir);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // retention (rules: core's prune.ts)
+
+  /**
+   * Deletes up to `prune.limit` final executions of one schedule. Records of the live log get a
+   * `del` line (group commit, like a released claim); sealed ones are removed by rewriting their
+   * segment without them, committed by the checkpoint exactly as a merge is (so a kill -9 at any
+   * point leaves either the old segment or the new one, never a kept record lost). Records being
+   * sealed right now are rewritten out of their segment once the seal committed.
+   */
+  async pruneExecutions(prune: ExecutionPrune): Promise<number> {
+    this.liveLog();
+    if (this.pruneQueue.needsLoad(prune))
+      this.pruneQueue.fill(prune, await this.pruneInputs(prune.scheduleId));
+    const ids = this.pruneQueue.next(prune);
+    const inLog: string[] = [];
+    const sealed = new Set<string>();
+    for (const id of ids) {
+      if (this.active.has(id)) continue;
+      if (this.dropFinal(this.tail, id)) inLog.push(id);
+      // Sealed, or being sealed: the seal runs in the maintenance queue, before the rewrite below.
+      else sealed.add(id);
+    }
+    const logged =
+      inLog.length > 0 ? this.write(inLog.map((id) => JSON.stringify({ op: "del", id }))) : undefined;
+    let deleted = inLog.length;
+    if (sealed.size > 0) {
+      deleted += await new Promise<number>((resolve, reject) => {
+        this.maintenance = this.maintenance.then(async () => {
+          try {
+            let n = 0;
+            // Located now: a merge may have moved them since they were queued.
+            for (const segment of [...this.segments]) {
+              const here = new Set<string>();
+              for (const id of sealed) if (segment.findId(id) >= 0) here.add(id);
+              if (here.size > 0) n += await this.merge([segment], here);
+            }
+            resolve(n);
+          } catch (error) {
+            reject(this.ctx.fail(error));
+          }
+        });
+      });
+    }
+    await logged;
+    return deleted;
+  }
+
+  /**
+   * What the prune rule needs of each of the schedule's executions. Sealed rows come from the
+   * segment indexes (no record read): succeeded, failed and timed-out rows are runs; skipped rows
+   * never started; a cancelled row is a run only if its handler had started, which only the
+   * record says, so the cancelled rows newer than the latest certain run are read (as
+   * scheduleSummaries does), and older ones cannot be the latest run anyway.
+   */
+  private async pruneInputs(scheduleId: string): Promise<ProtectionInput[]> {
+    const out: ProtectionInput[] = [];
+    for (const id of this.activeBySchedule.get(scheduleId) ?? []) {
+      const e = this.active.get(id);
+      if (e) out.push(e);
+    }
+    for (const mem of this.memtables())
+      for (const f of mem.finals.values()) if (f.record.scheduleId === scheduleId) out.push(f.record);
+    let latestRun = Number.NEGATIVE_INFINITY;
+    for (const e of out)
+      if (e.startedAt !== null && !isActiveStatus(e.status)) latestRun = Math.max(latestRun, e.scheduledAt);
+    const cancelled: { segment: Segment; row: number; input: ProtectionInput }[] = [];
+    for (const segment of this.segments) {
+      const k = segment.findSchedule(scheduleId);
+      if (k < 0) continue;
+      const { at, status, kind, schedStart } = segment.index;
+      for (let r = schedStart[k] as number; r < (schedStart[k + 1] as number); r++) {
+        const st = EXECUTION_STATUSES[status[r] as number] as ExecutionStatus;
+        const when = at[r] as number;
+        const run = st === "succeeded" || st === "failed" || st === "timed_out";
+        const input = {
+          id: segment.idAt(r),
+          scheduledAt: when,
+          kind: FIRE_KINDS[kind[r] as number] as FireKind,
+          status: st,
+          startedAt: run ? when : null,
+        };
+        if (run) latestRun = Math.max(latestRun, when);
+        if (st === "cancelled") cancelled.push({ segment, row: r, input });
+        out.push(input);
+      }
+    }
+    const unsure = cancelled.filter((c) => c.input.scheduledAt > latestRun);
+    for (const c of unsure) {
+      const [record] = await c.segment.readRows([c.row]);
+      c.input.startedAt = record?.startedAt ?? null;
+    }
+    return out;
+  }
+
+  /** Schedule ids with executions, ascending, after `after`, at most `limit`. */
+  executionScheduleIds(after: string | null, limit: number): string[] {
+    const ids = new Set<string>();
+    for (const e of this.active.values()) ids.add(e.scheduleId);
+    for (const mem of this.memtables()) for (const f of mem.finals.values()) ids.add(f.record.scheduleId);
+    for (const s of this.segments) for (let k = 0; k < s.index.schedules; k++) ids.add(s.scheduleIdAt(k));
+    return [...ids]
+      .filter((id) => after === null || id > after)
+      .sort()
+      .slice(0, checkLimit(limit));
   }
 
   // ------------------------------------------------------------------------------------------

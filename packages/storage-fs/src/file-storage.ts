@@ -21,6 +21,7 @@ import type {
   ClaimResult,
   ControlRecord,
   ExecutionPatch,
+  ExecutionPrune,
   ExecutionQuery,
   ExecutionRecord,
   FireClaim,
@@ -28,13 +29,14 @@ import type {
   OrderQuery,
   OrderRecord,
   Page,
+  RecordPrune,
   ScheduleRecord,
   ScheduleSummary,
   Storage,
   StorageChange,
   StorageIssue,
 } from "@tradecron/core";
-import { ValidationError } from "@tradecron/core";
+import { checkPrune, ValidationError } from "@tradecron/core";
 import { StoreEngine } from "./engine.js";
 import { ioError, storageError } from "./errors.js";
 import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
@@ -459,6 +461,38 @@ export class FileStorage implements Storage {
   /** See {@link Storage.listAudit}. */
   async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {
     return (await this.engine()).audit.list(query);
+  }
+
+  // --- retention (rules: core's prune.ts) ---------------------------------------------------
+
+  /** See {@link Storage.pruneExecutions}: a `del` line for logged records, a segment rewrite for sealed ones. */
+  async pruneExecutions(prune: ExecutionPrune): Promise<number> {
+    checkPrune(prune);
+    return (await this.engine()).executions.pruneExecutions(prune);
+  }
+
+  /** See {@link Storage.executionScheduleIds}. */
+  async executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
+    return (await this.engine()).executions.executionScheduleIds(after, limit);
+  }
+
+  /** See {@link Storage.pruneApprovals}: the approvals log is rewritten without them, atomically. */
+  async pruneApprovals(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    const e = await this.engine();
+    return e.approvals.prune(prune, e.orders.openApprovalIds());
+  }
+
+  /** See {@link Storage.pruneOrders}: the orders log is rewritten without them, atomically. */
+  async pruneOrders(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    return (await this.engine()).orders.prune(prune);
+  }
+
+  /** See {@link Storage.pruneAudit}: the audit log is rewritten without them, atomically. */
+  async pruneAudit(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    return (await this.engine()).audit.prune(prune);
   }
 
   // --- change notification -------------------------------------------------------------------

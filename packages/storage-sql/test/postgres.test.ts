@@ -94,8 +94,10 @@ describe("PostgresStorage migrations", () => {
       await holder.query("COMMIT");
       expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
       for (const c of children) expect(c.of("opened")).toHaveLength(1);
-      const versions = await holder.query("SELECT version FROM tradecron.migrations");
-      expect(versions.rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+      const versions = await holder.query("SELECT version FROM tradecron.migrations ORDER BY version");
+      expect(versions.rows).toEqual(
+        Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })),
+      );
       const tables = await holder.query(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'tradecron' ORDER BY tablename",
       );
@@ -118,8 +120,8 @@ describe("PostgresStorage migrations", () => {
     const first = await store();
     const second = await store({ schema: first.schema });
     await second.insertSchedule(makeSchedule({ id: "after-reopen" }));
-    const rows = await adminPool().query(`SELECT version FROM "${first.schema}".migrations`);
-    expect(rows.rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+    const rows = await adminPool().query(`SELECT version FROM "${first.schema}".migrations ORDER BY version`);
+    expect(rows.rows).toEqual(Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
   });
 
   it("refuses a schema migrated by a newer version with STORAGE_VERSION naming the table", async () => {

@@ -5,7 +5,7 @@
 
 import { z } from "zod";
 import { hasCalendar } from "../calendar/registry.js";
-import type { JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { JsonValue, ScheduleRecord, ScheduleRetention } from "../storage/records.js";
 import { type RiskLimits, riskLimitsSchema } from "../trading/risk.js";
 import {
   addIssue,
@@ -33,6 +33,12 @@ const NO_TAGS: string[] = Object.freeze([]) as unknown as string[];
 
 /** Schedule ids: short, URL- and file-name-safe. */
 export const SCHEDULE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/** A schedule's own retention of its executions (see {@link ScheduleInput.retention}). */
+export const scheduleRetentionSchema = z.strictObject({
+  maxAge: positiveDurationSchema.nullable().optional(),
+  keepLast: z.number().int().min(0).max(1_000_000_000).nullable().optional(),
+});
 
 /** The fields a schedule input may carry (all but `job` and `trigger` optional). */
 export const scheduleInputSchema = z.strictObject({
@@ -65,6 +71,7 @@ export const scheduleInputSchema = z.strictObject({
       if (!hasCalendar(v)) addIssue(ctx, "UNKNOWN_CALENDAR", `unknown calendar '${v}' (register it first)`);
     })
     .optional(),
+  retention: scheduleRetentionSchema.nullable().optional(),
 });
 
 /** What `createSchedule` accepts. */
@@ -116,6 +123,12 @@ export interface ScheduleInput {
   marketHoursOnly?: boolean;
   /** Calendar for `marketHoursOnly` (XNYS, XLON, or one you registered). Default XNYS. */
   calendar?: string;
+  /**
+   * How long this schedule's final executions are kept, overriding the scheduler's `retention`
+   * field by field: `maxAge` (ms or '90d'), `keepLast` (a count). A field left out follows the
+   * scheduler; null switches that limit off for this schedule. See docs/retention.md.
+   */
+  retention?: { maxAge?: number | string | null; keepLast?: number | null } | null;
 }
 
 /** What `updateSchedule` accepts: any subset of the input fields except the id. */
@@ -209,11 +222,23 @@ export function buildScheduleRecord(
     requireBrokerConnection: p.requireBrokerConnection ?? false,
     marketHoursOnly: p.marketHoursOnly ?? false,
     calendar: p.calendar ?? "XNYS",
+    retention: storedRetention(p.retention),
     firesSince: !previous || triggerChanged || reEnabled ? now : previous.firesSince,
     revision: previous ? previous.revision + 1 : 1,
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
   };
+}
+
+/** The record form of a retention override: only the fields given, null when there is none. */
+function storedRetention(
+  r: z.output<typeof scheduleRetentionSchema> | null | undefined,
+): ScheduleRetention | null {
+  if (!r) return null;
+  const out: ScheduleRetention = {};
+  if (r.maxAge !== undefined) out.maxAgeMs = r.maxAge;
+  if (r.keepLast !== undefined) out.keepLast = r.keepLast;
+  return Object.keys(out).length === 0 ? null : out;
 }
 
 /** The input that reproduces a stored record (used to merge updates before re-validating). */
@@ -237,5 +262,11 @@ export function recordToInput(record: ScheduleRecord): ScheduleInput {
     requireBrokerConnection: record.requireBrokerConnection ?? false,
     marketHoursOnly: record.marketHoursOnly ?? false,
     calendar: record.calendar ?? "XNYS",
+    retention: record.retention
+      ? {
+          ...(record.retention.maxAgeMs !== undefined && { maxAge: record.retention.maxAgeMs }),
+          ...(record.retention.keepLast !== undefined && { keepLast: record.retention.keepLast }),
+        }
+      : null,
   };
 }

@@ -68,6 +68,7 @@ import { InFlight, settleUntil } from "./in-flight.js";
 import { fireIdempotencyKey, type JobDefinition, type JobHandler } from "./job.js";
 import { KeepAlive } from "./keep-alive.js";
 import { planFires } from "./planner.js";
+import { Retention, type RetentionCounts, type RetentionOptions, resolveRetention } from "./retention.js";
 import { executeRun, Run, type RunnerDeps } from "./runner.js";
 import { countEvent, newScheduleCounters, type ScheduleCounters } from "./schedule-counters.js";
 import {
@@ -142,6 +143,11 @@ export interface SchedulerOptions {
    * the process while it waits either way, so it always resolves.
    */
   keepAlive?: boolean;
+  /**
+   * How long the stored history is kept (executions, approvals, orders, audit), pruned in the
+   * background; `false` keeps everything. Default `DEFAULT_RETENTION`. See docs/retention.md.
+   */
+  retention?: RetentionOptions | false;
 }
 
 const optionsSchema = z.strictObject({
@@ -169,6 +175,8 @@ const optionsSchema = z.strictObject({
     .array(z.custom<Notifier>((v) => typeof v === "object" && v !== null && "notify" in v))
     .optional(),
   keepAlive: z.boolean().optional(),
+  // Checked field by field by resolveRetention, so an error names the field inside the policy.
+  retention: z.union([z.literal(false), z.looseObject({})]).optional(),
 });
 
 /** Who did something, for the audit log. */
@@ -455,6 +463,8 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   /** Broker, risk guard, order desk and approval queue. */
   private readonly trading: Trading;
   private readonly notifier: NotifierHub;
+  /** Prunes the stored history in the background (retention.ts). */
+  private readonly retention: Retention;
 
   constructor(options: SchedulerOptions = {}) {
     super();
@@ -516,6 +526,26 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
       },
       (id) => this.states.get(id)?.record ?? null,
     );
+    this.retention = new Retention(
+      {
+        storage: this.storage,
+        clock: this.clock,
+        logger: this.logger,
+        schedules: () => [...this.states.values()].map((st) => st.record),
+        nextFireAt: () => this.queue.peek()?.at ?? null,
+        emit: (payload) => this.emitSafe("retention:pruned", payload),
+        reportError: (error, context) => this.reportError(error, context),
+      },
+      resolveRetention(o.retention),
+    );
+  }
+
+  /**
+   * Runs one retention pass now and resolves with what it deleted (null when retention is off or
+   * the storage cannot prune); the background passes run on their own. See docs/retention.md.
+   */
+  prune(): Promise<RetentionCounts | null> {
+    return this.retention.runOnce();
   }
 
   /**
@@ -1491,6 +1521,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.lastSyncAt = this.startedAt;
     this.armAll();
     this.scheduleMaintenance();
+    this.retention.start();
     this.logger.info({ instanceId: this.instanceId, schedules: this.states.size }, "scheduler started");
     logNextFires(this.logger, this.scheduleStatuses(), (s) => this.whyNoFire(s));
     this.emitSafe("scheduler:started", { instanceId: this.instanceId, at: this.startedAt });
@@ -1587,6 +1618,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     this.disarmAll();
     this.unwatch?.();
     this.unwatch = null;
+    const retentionStopped = this.retention.stop();
     // Buffered fires have not started: hand them over now. Runs between attempts, likewise (a run
     // that fails during the wait is handed over as it starts its backoff: `onBackoff`).
     for (const run of [...this.runs]) {
@@ -1624,6 +1656,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     }
     if (this.maintenanceTimer !== null) this.clock.clearTimeout(this.maintenanceTimer);
     this.maintenanceTimer = null;
+    await retentionStopped;
     await this.trading.stop();
     if (timeoutMs > 0) {
       // Give queued notifications (a failure, a pause) a bounded chance to leave before exit.
@@ -1866,6 +1899,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const now = this.clock.now();
     this.heartbeatAt = now;
     if (this.timer === null && this.canFire()) this.scheduleTimer();
+    if (this.lifecycle !== "stopping") this.retention.tick();
     // A run writing its outcome is about to let go of its lease: renewing it would only race that write.
     const mine = [...this.runs].filter((r) => r.phase !== "done" && r.phase !== "finishing" && !r.handedOver);
     if (mine.length > 0) {

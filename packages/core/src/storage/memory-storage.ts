@@ -7,6 +7,9 @@
 
 import { ConflictError, NotFoundError } from "../errors.js";
 import { checkLimit, pageOf } from "./cursor.js";
+import type { ExecutionPrune, RecordPrune } from "./prune.js";
+import { checkPrune, PRUNABLE_APPROVAL_STATUSES, PRUNABLE_ORDER_STATUSES } from "./prune.js";
+import { PruneQueue } from "./prune-queue.js";
 import { approvalMatcher, auditMatcher, orderMatcher } from "./query-match.js";
 import type {
   ApprovalRecord,
@@ -99,6 +102,10 @@ export class MemoryStorage implements Storage {
   private readonly approvalCounts = new Map<ApprovalStatus, number>();
   private readonly orders = new Map<string, OrderRecord>();
   private readonly audit: AuditEntry[] = [];
+  /** The last audit `seq` handed out: never reused, also after the oldest entries were pruned. */
+  private auditSeq = 0;
+  /** What retention deletes next, per schedule (see prune-queue.ts). */
+  private readonly pruneQueue = new PruneQueue();
   private readonly listeners = new Set<(change: StorageChange) => void>();
   /** Stored records that failed their checks when last read, by subject and id. */
   private readonly invalid = new Map<string, StorageIssue>();
@@ -529,7 +536,7 @@ export class MemoryStorage implements Storage {
       subjectType: entry.subjectType,
       subjectId: entry.subjectId,
       details: copyJson(entry.details),
-      seq: this.audit.length + 1,
+      seq: ++this.auditSeq,
     });
     this.audit.push(stored);
     return stored;
@@ -546,6 +553,79 @@ export class MemoryStorage implements Storage {
       limit,
       query.cursor,
     );
+  }
+
+  // --- retention ---
+
+  async pruneExecutions(prune: ExecutionPrune): Promise<number> {
+    if (this.pruneQueue.needsLoad(prune)) {
+      // Read in slices, yielding between them: a schedule may have a million executions.
+      const records: ExecutionRecord[] = [];
+      let n = 0;
+      for (const id of this.fires.get(prune.scheduleId)?.values() ?? []) {
+        const e = this.executions.get(id);
+        if (e) records.push(e);
+        if (++n % 65_536 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await this.pruneQueue.fillInSlices(prune, records);
+    }
+    const ids = this.pruneQueue.next(prune);
+    let deleted = 0;
+    for (const id of ids) {
+      const record = this.executions.get(id);
+      if (!record || this.active.has(id)) continue;
+      this.executions.delete(id);
+      this.finalOrder.delete(id);
+      this.unindex(record);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of this.fires.keys()) if (after === null || id > after) out.push(id);
+    return out.sort().slice(0, checkLimit(limit));
+  }
+
+  async pruneApprovals(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    const referenced = new Set<string>();
+    for (const o of this.orders.values()) {
+      if (o.approvalId !== null && !PRUNABLE_ORDER_STATUSES.includes(o.status)) referenced.add(o.approvalId);
+    }
+    let deleted = 0;
+    for (const a of this.approvals.values()) {
+      if (deleted >= prune.limit) break;
+      if (!PRUNABLE_APPROVAL_STATUSES.includes(a.status) || a.createdAt >= prune.before) continue;
+      if (referenced.has(a.id)) continue;
+      this.approvals.delete(a.id);
+      this.countApproval(a.status, -1);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async pruneOrders(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    let deleted = 0;
+    for (const o of this.orders.values()) {
+      if (deleted >= prune.limit) break;
+      if (!PRUNABLE_ORDER_STATUSES.includes(o.status) || o.updatedAt >= prune.before) continue;
+      this.orders.delete(o.clientOrderId);
+      deleted++;
+    }
+    return deleted;
+  }
+
+  async pruneAudit(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    // Oldest first, and never the newest (the log stays a log of something).
+    let count = 0;
+    const max = Math.min(prune.limit, this.audit.length - 1);
+    while (count < max && (this.audit[count] as AuditEntry).at < prune.before) count++;
+    this.audit.splice(0, count);
+    return count;
   }
 
   watch(listener: (change: StorageChange) => void): () => void {

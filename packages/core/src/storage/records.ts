@@ -53,12 +53,28 @@ export interface ScheduleRecord {
    * changes and when the schedule is enabled again (fires while disabled are not owed).
    */
   firesSince: number;
+  /**
+   * How long this schedule's final executions are kept, overriding the scheduler's retention
+   * policy field by field; null or absent: the scheduler's policy.
+   */
+  retention?: ScheduleRetention | null;
   /** Optimistic-concurrency revision, 1 on creation, +1 on every update. */
   revision: number;
   /** Creation instant. */
   createdAt: number;
   /** Last update instant. */
   updatedAt: number;
+}
+
+/**
+ * A schedule's own retention of its executions. A field left out follows the scheduler's policy;
+ * null switches that limit off for this schedule.
+ */
+export interface ScheduleRetention {
+  /** Final executions older than this (by `scheduledAt`, in ms) may be deleted; null: any age is kept. */
+  maxAgeMs?: number | null;
+  /** The newest this many executions are kept whatever their age; null: no count floor. */
+  keepLast?: number | null;
 }
 
 /** Lifecycle of one fire. `claimed` waits to start (buffered); the last five are final. */

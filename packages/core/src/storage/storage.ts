@@ -14,6 +14,7 @@
  * - Failures throw a {@link StorageError} (or a ConflictError/NotFoundError where stated).
  */
 
+import type { ExecutionPrune, RecordPrune } from "./prune.js";
 import type {
   ApprovalRecord,
   ApprovalStatus,
@@ -287,9 +288,29 @@ export interface Storage {
   listOrders(query: OrderQuery): Promise<Page<OrderRecord>>;
 
   // --- audit --------------------------------------------------------------------------------
-  /** Appends an entry; the storage assigns `seq`. Entries are never changed or deleted. */
+  /**
+   * Appends an entry; the storage assigns `seq` (never reused, also after a prune). Entries are
+   * never changed; only retention deletes them ({@link Storage.pruneAudit}), oldest first.
+   */
   appendAudit(entry: Omit<AuditEntry, "seq">): Promise<AuditEntry>;
   listAudit(query: AuditQuery): Promise<Page<AuditEntry>>;
+
+  // --- retention (optional capability; every tradecron storage has it) -----------------------
+  // The rules every prune keeps are in `prune.ts`: final records only, at most `limit` per call,
+  // nothing that lastFireAt, scheduleSummaries or a pending approval or open order relies on.
+  /** Deletes up to `limit` final executions of one schedule that `prune` selects; returns how many. */
+  pruneExecutions?(prune: ExecutionPrune): Promise<number>;
+  /**
+   * Ids of schedules that have executions, ascending, after `after` (null: from the start), at
+   * most `limit`: how retention finds the history of schedules that were removed.
+   */
+  executionScheduleIds?(after: string | null, limit: number): Promise<string[]>;
+  /** Deletes up to `limit` final approvals created before `before` that no open order references. */
+  pruneApprovals?(prune: RecordPrune): Promise<number>;
+  /** Deletes up to `limit` final orders last updated before `before`. */
+  pruneOrders?(prune: RecordPrune): Promise<number>;
+  /** Deletes up to `limit` audit entries older than `before`, oldest first, never the newest. */
+  pruneAudit?(prune: RecordPrune): Promise<number>;
 
   // --- trust (optional capability) ----------------------------------------------------------
   /**

@@ -32,6 +32,7 @@ export function makeSchedule(overrides: Partial<ScheduleRecord> = {}): ScheduleR
     requireBrokerConnection: false,
     marketHoursOnly: false,
     calendar: "XNYS",
+    retention: null,
     firesSince: now,
     revision: 1,
     createdAt: now,

@@ -175,6 +175,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION ${n.notifyFunction}('approval')`,
     ],
   },
+  {
+    version: 2,
+    name: "retention",
+    up: (n) => [
+      // A schedule's own retention override, next to its other policies. Adding a nullable column
+      // without a default is a catalog change only: no table rewrite, however many schedules.
+      `ALTER TABLE ${n.schedules} ADD COLUMN retention jsonb`,
+      // Retention's prune queries: the latest success of a schedule is one seek however long it
+      // has been failing (partial, so it never competes with the fire path's indexes); open
+      // orders of an approval and final orders by age are index lookups.
+      `CREATE INDEX ${n.index("executions_success_idx")} ON ${n.executions} (schedule_id, scheduled_at)
+        WHERE status = 'succeeded'`,
+      `CREATE INDEX ${n.index("orders_approval_idx")} ON ${n.orders} (approval_id)`,
+      `CREATE INDEX ${n.index("orders_status_time_idx")} ON ${n.orders} (status, updated_at)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -19,7 +19,9 @@ import {
   ConflictError,
   type ControlRecord,
   checkLimit,
+  checkPrune,
   type ExecutionPatch,
+  type ExecutionPrune,
   type ExecutionQuery,
   type ExecutionRecord,
   type FireClaim,
@@ -28,6 +30,10 @@ import {
   type OrderQuery,
   type OrderRecord,
   type Page,
+  PRUNABLE_APPROVAL_STATUSES,
+  PRUNABLE_EXECUTION_STATUSES,
+  PRUNABLE_ORDER_STATUSES,
+  type RecordPrune,
   type ScheduleRecord,
   type ScheduleSummary,
   type Storage,
@@ -71,6 +77,7 @@ import {
   type PgNames,
   type PostgresStatements,
   pgNames,
+  postgresPruneStatements,
   postgresStatements,
   transitionApprovalSql,
 } from "./statements.js";
@@ -867,6 +874,79 @@ export class PostgresStorage implements Storage {
       encodeRow(AUDIT, entry, codec, "seq"),
     );
     return decodeRow<AuditEntry>(AUDIT, res.rows[0] as Record<string, unknown>, codec);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // retention (rules: core's prune.ts; each call is one bounded DELETE in the background lane)
+
+  private prunes: ReturnType<typeof postgresPruneStatements> | null = null;
+
+  private get pruneSql(): ReturnType<typeof postgresPruneStatements> {
+    this.prunes ??= postgresPruneStatements(this.names, {
+      executions: PRUNABLE_EXECUTION_STATUSES,
+      approvals: PRUNABLE_APPROVAL_STATUSES,
+      orders: PRUNABLE_ORDER_STATUSES,
+    });
+    return this.prunes;
+  }
+
+  async pruneExecutions(prune: ExecutionPrune): Promise<number> {
+    checkPrune(prune);
+    const res = await this.query(
+      "pruneExecutions",
+      "executions",
+      this.pruneSql.pruneExecutions,
+      [prune.scheduleId, prune.before ?? null, prune.keepLast ? prune.keepLast : null, prune.limit],
+      Lane.Background,
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
+    const res = await this.query<{ id: string }>(
+      "executionScheduleIds",
+      "executions",
+      this.pruneSql.executionScheduleIds,
+      [after, checkLimit(limit)],
+      Lane.Background,
+    );
+    return res.rows.map((r) => r.id);
+  }
+
+  async pruneApprovals(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    const res = await this.query(
+      "pruneApprovals",
+      "approvals",
+      this.pruneSql.pruneApprovals,
+      [prune.before, prune.limit],
+      Lane.Background,
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async pruneOrders(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    const res = await this.query(
+      "pruneOrders",
+      "orders",
+      this.pruneSql.pruneOrders,
+      [prune.before, prune.limit],
+      Lane.Background,
+    );
+    return res.rowCount ?? 0;
+  }
+
+  async pruneAudit(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    const res = await this.query(
+      "pruneAudit",
+      "audit",
+      this.pruneSql.pruneAudit,
+      [prune.before, prune.limit],
+      Lane.Background,
+    );
+    return res.rowCount ?? 0;
   }
 
   async listAudit(query: AuditQuery): Promise<Page<AuditEntry>> {

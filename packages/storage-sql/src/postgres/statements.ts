@@ -392,3 +392,69 @@ export function listAuditSql(
     .lt("at", q.to);
   return list(n.audit, w, { keyColumn: "seq", idColumn: "seq", keyIsUnique: true }, q.cursor, limit);
 }
+
+// --- retention ---------------------------------------------------------------------------------
+
+/** A list of our own status constants as SQL literals (never user input). */
+function literals(values: readonly string[]): string {
+  return values.map((v) => `'${v.replace(/'/g, "''")}'`).join(", ");
+}
+
+/**
+ * The retention statements (see core's `prune.ts` for the rules). Each deletes one bounded batch,
+ * picked by a subselect with LIMIT and `FOR UPDATE SKIP LOCKED`: a prune never waits for a row
+ * another transaction holds (two instances pruning at once split the work), and it holds its own
+ * row locks only for one short autocommit statement.
+ */
+export function postgresPruneStatements(
+  n: PgNames,
+  s: { executions: readonly string[]; approvals: readonly string[]; orders: readonly string[] },
+) {
+  const e = n.executions;
+  /** The latest execution of schedule $1 matching `cond` (walks an index backwards). */
+  const latest = (cond: string) =>
+    `coalesce((SELECT id FROM ${e} WHERE schedule_id = $1 AND ${cond} ORDER BY scheduled_at DESC LIMIT 1), '')`;
+  const own = "kind IN ('scheduled', 'catchup')";
+  return {
+    /**
+     * $1 schedule, $2 before (NULL: any age), $3 keepLast (NULL: no floor), $4 limit. Kept always:
+     * active rows, the newest $3, and what lastFireAt and scheduleSummaries read (latest own fire,
+     * latest final own fire, latest ended run, latest success).
+     */
+    pruneExecutions: `DELETE FROM ${e} WHERE id IN (
+      SELECT id FROM ${e}
+      WHERE schedule_id = $1 AND status IN (${literals(s.executions)})
+        AND ($2::bigint IS NULL OR scheduled_at < $2::bigint)
+        AND ($3::int IS NULL OR scheduled_at < (SELECT scheduled_at FROM ${e} WHERE schedule_id = $1
+          ORDER BY scheduled_at DESC LIMIT 1 OFFSET greatest($3::int - 1, 0)))
+        AND id NOT IN (${latest(own)}, ${latest(`${own} AND NOT ${ACTIVE}`)},
+          ${latest(`started_at IS NOT NULL AND NOT ${ACTIVE}`)}, ${latest("status = 'succeeded'")})
+      ORDER BY scheduled_at LIMIT $4
+      FOR UPDATE SKIP LOCKED)`,
+    /** Distinct schedule ids after $1 (NULL: from the start), at most $2: a loose index scan. */
+    executionScheduleIds: `WITH RECURSIVE ids(id, n) AS (
+        SELECT (SELECT min(schedule_id) FROM ${e} WHERE $1::text IS NULL OR schedule_id > $1::text), 1
+        UNION ALL
+        SELECT (SELECT min(schedule_id) FROM ${e} WHERE schedule_id > ids.id), ids.n + 1
+        FROM ids WHERE ids.id IS NOT NULL AND ids.n < $2::int)
+      SELECT id FROM ids WHERE id IS NOT NULL`,
+    /** $1 before, $2 limit. Never one an order that is not final references. */
+    pruneApprovals: `DELETE FROM ${n.approvals} WHERE id IN (
+      SELECT a.id FROM ${n.approvals} a
+      WHERE a.status IN (${literals(s.approvals)}) AND a.created_at < $1
+        AND NOT EXISTS (SELECT 1 FROM ${n.orders} o
+          WHERE o.approval_id = a.id AND o.status NOT IN (${literals(s.orders)}))
+      ORDER BY a.created_at LIMIT $2
+      FOR UPDATE OF a SKIP LOCKED)`,
+    /** $1 before, $2 limit. */
+    pruneOrders: `DELETE FROM ${n.orders} WHERE client_order_id IN (
+      SELECT client_order_id FROM ${n.orders}
+      WHERE status IN (${literals(s.orders)}) AND updated_at < $1 ORDER BY updated_at LIMIT $2
+      FOR UPDATE SKIP LOCKED)`,
+    /** $1 before, $2 limit. Oldest first; never the newest entry. */
+    pruneAudit: `DELETE FROM ${n.audit} WHERE seq IN (
+      SELECT seq FROM ${n.audit}
+      WHERE at < $1 AND seq < (SELECT max(seq) FROM ${n.audit}) ORDER BY seq LIMIT $2
+      FOR UPDATE SKIP LOCKED)`,
+  };
+}

@@ -73,6 +73,7 @@ export const SCHEDULES = shape("schedules", {
   overlap: "text",
   retry: "json",
   timeoutMs: "int",
+  retention: "json",
   firesSince: "int",
   revision: "int",
   createdAt: "int",

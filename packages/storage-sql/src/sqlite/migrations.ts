@@ -181,6 +181,21 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ...changeTriggers(n, "approvals", "approval", (row) => `${row}.id`),
     ],
   },
+  {
+    version: 2,
+    name: "retention",
+    up: (n) => [
+      // A schedule's own retention override (JSON), next to its other policies.
+      `ALTER TABLE ${n.schedules} ADD COLUMN retention TEXT`,
+      // Retention's prune queries: the latest success of a schedule is one seek however long it
+      // has been failing; open orders of an approval, final orders by age, are index lookups.
+      // (Partial, so it never competes with the active-fires index on the fire path.)
+      `CREATE INDEX ${n.index("executions_success_idx")} ON ${n.executions} (schedule_id, scheduled_at)
+        WHERE status = 'succeeded'`,
+      `CREATE INDEX ${n.index("orders_approval_idx")} ON ${n.orders} (approval_id)`,
+      `CREATE INDEX ${n.index("orders_status_time_idx")} ON ${n.orders} (status, updated_at)`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

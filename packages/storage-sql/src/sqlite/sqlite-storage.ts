@@ -22,8 +22,10 @@ import {
   ConflictError,
   type ControlRecord,
   checkLimit,
+  checkPrune,
   EXECUTION_PATCH_KEYS,
   type ExecutionPatch,
+  type ExecutionPrune,
   type ExecutionQuery,
   type ExecutionRecord,
   type FireClaim,
@@ -32,6 +34,10 @@ import {
   type OrderQuery,
   type OrderRecord,
   type Page,
+  PRUNABLE_APPROVAL_STATUSES,
+  PRUNABLE_EXECUTION_STATUSES,
+  PRUNABLE_ORDER_STATUSES,
+  type RecordPrune,
   type ScheduleRecord,
   type ScheduleSummary,
   type Storage,
@@ -72,6 +78,7 @@ import {
   type SqliteNames,
   type SqliteStatements,
   sqliteNames,
+  sqlitePruneStatements,
   sqliteStatements,
   transitionApprovalSql,
   updateExecutionSql,
@@ -170,6 +177,7 @@ export class SqliteStorage implements Storage {
   private readonly options: z.output<typeof optionsSchema>;
   private readonly names: SqliteNames;
   private readonly sql: SqliteStatements;
+  private readonly pruneSql: ReturnType<typeof sqlitePruneStatements>;
   private readonly logger: Logger;
   private db: Database.Database | null = null;
   private writes: GroupCommit | null = null;
@@ -186,6 +194,11 @@ export class SqliteStorage implements Storage {
     this.tablePrefix = this.options.tablePrefix;
     this.names = sqliteNames(this.tablePrefix);
     this.sql = sqliteStatements(this.names);
+    this.pruneSql = sqlitePruneStatements(this.names, {
+      executions: PRUNABLE_EXECUTION_STATUSES,
+      approvals: PRUNABLE_APPROVAL_STATUSES,
+      orders: PRUNABLE_ORDER_STATUSES,
+    });
     this.checks = new RowChecks("sqlite", {
       schedules: `${this.path}: ${this.names.display("schedules")}`,
       control: `${this.path}: ${this.names.display("control")}`,
@@ -716,6 +729,59 @@ export class SqliteStorage implements Storage {
         (e) => String(e.seq).padStart(16, "0"),
       );
     });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // retention (rules: core's prune.ts; each call is one bounded DELETE in a group commit)
+
+  async pruneExecutions(prune: ExecutionPrune): Promise<number> {
+    checkPrune(prune);
+    return this.write(
+      "pruneExecutions",
+      "executions",
+      () =>
+        this.prepare(this.pruneSql.pruneExecutions).run({
+          schedule: prune.scheduleId,
+          before: prune.before ?? null,
+          keep: prune.keepLast ? prune.keepLast : null,
+          limit: prune.limit,
+        }).changes,
+    );
+  }
+
+  executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
+    return this.read("executionScheduleIds", "executions", () =>
+      this.all(this.pruneSql.executionScheduleIds, { after, limit: checkLimit(limit) }).map(
+        (r) => r.id as string,
+      ),
+    );
+  }
+
+  async pruneApprovals(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    return this.write(
+      "pruneApprovals",
+      "approvals",
+      () => this.prepare(this.pruneSql.pruneApprovals).run(prune.before, prune.limit).changes,
+    );
+  }
+
+  async pruneOrders(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    return this.write(
+      "pruneOrders",
+      "orders",
+      () => this.prepare(this.pruneSql.pruneOrders).run(prune.before, prune.limit).changes,
+    );
+  }
+
+  async pruneAudit(prune: RecordPrune): Promise<number> {
+    checkPrune(prune);
+    return this.write(
+      "pruneAudit",
+      "audit",
+      () => this.prepare(this.pruneSql.pruneAudit).run(prune.before, prune.limit).changes,
+    );
   }
 
   // ------------------------------------------------------------------------------------------

@@ -299,3 +299,67 @@ export function listAuditSql(
     .lt("at", q.to);
   return list(n.audit, w, { keyColumn: "seq", idColumn: "seq", keyIsUnique: true }, q.cursor, limit);
 }
+
+// --- retention ---------------------------------------------------------------------------------
+
+/** A list of our own status constants as SQL literals (never user input). */
+function literals(values: readonly string[]): string {
+  return values.map((v) => `'${v.replace(/'/g, "''")}'`).join(", ");
+}
+
+/**
+ * The retention statements (see core's `prune.ts` for the rules). Each deletes one bounded batch
+ * picked by a subselect with LIMIT, so a prune holds the write lock only for its batch.
+ */
+export function sqlitePruneStatements(
+  n: SqliteNames,
+  s: { executions: readonly string[]; approvals: readonly string[]; orders: readonly string[] },
+) {
+  const e = n.executions;
+  const final = literals(s.executions);
+  /** The latest execution of the schedule matching `cond` (walks the fire-key index backwards). */
+  const latest = (cond: string) =>
+    `coalesce((SELECT id FROM ${e} WHERE schedule_id = @schedule AND ${cond} ORDER BY scheduled_at DESC LIMIT 1), '')`;
+  const own = "kind IN ('scheduled', 'catchup')";
+  return {
+    /**
+     * Named parameters: schedule, before (NULL: any age), keep (keepLast, NULL: no floor), limit.
+     * Kept always: active rows, the newest `keep`, and the rows lastFireAt and scheduleSummaries
+     * read (latest own fire, latest final own fire, latest ended run, latest success).
+     */
+    pruneExecutions: `DELETE FROM ${e} WHERE id IN (
+      SELECT id FROM ${e}
+      WHERE schedule_id = @schedule AND status IN (${final})
+        AND (@before IS NULL OR scheduled_at < @before)
+        AND (@keep IS NULL OR scheduled_at < (SELECT scheduled_at FROM ${e} WHERE schedule_id = @schedule
+          ORDER BY scheduled_at DESC LIMIT 1 OFFSET @keep - 1))
+        AND id NOT IN (${latest(own)}, ${latest(`${own} AND NOT ${ACTIVE}`)},
+          ${latest(`started_at IS NOT NULL AND NOT ${ACTIVE}`)}, ${latest("status = 'succeeded'")})
+      ORDER BY scheduled_at LIMIT @limit)`,
+    /**
+     * Distinct schedule ids after @after (NULL: from the start), at most @limit: a loose index scan, one
+     * index seek per id however long each history is.
+     */
+    executionScheduleIds: `WITH RECURSIVE ids(id, n) AS (
+        SELECT (SELECT min(schedule_id) FROM ${e} WHERE @after IS NULL OR schedule_id > @after), 1
+        UNION ALL
+        SELECT (SELECT min(schedule_id) FROM ${e} WHERE schedule_id > ids.id), ids.n + 1
+        FROM ids WHERE ids.id IS NOT NULL AND ids.n < @limit)
+      SELECT id FROM ids WHERE id IS NOT NULL`,
+    /** Parameters: before, limit. Never one an order that is not final references. */
+    pruneApprovals: `DELETE FROM ${n.approvals} WHERE id IN (
+      SELECT a.id FROM ${n.approvals} a
+      WHERE a.status IN (${literals(s.approvals)}) AND a.created_at < ?
+        AND NOT EXISTS (SELECT 1 FROM ${n.orders} o
+          WHERE o.approval_id = a.id AND o.status NOT IN (${literals(s.orders)}))
+      ORDER BY a.created_at LIMIT ?)`,
+    /** Parameters: before, limit. */
+    pruneOrders: `DELETE FROM ${n.orders} WHERE client_order_id IN (
+      SELECT client_order_id FROM ${n.orders}
+      WHERE status IN (${literals(s.orders)}) AND updated_at < ? ORDER BY updated_at LIMIT ?)`,
+    /** Parameters: before, limit. Oldest first; never the newest entry. */
+    pruneAudit: `DELETE FROM ${n.audit} WHERE seq IN (
+      SELECT seq FROM ${n.audit}
+      WHERE at < ? AND seq < (SELECT max(seq) FROM ${n.audit}) ORDER BY seq LIMIT ?)`,
+  };
+}

@@ -1,0 +1,312 @@
+// Does pruning a million executions move fire lateness? For each storage: seed N old executions
+// (older than the policy's 30 days), then run a steady firing load twice on the same store:
+// once with retention off, once while a retention pass prunes the whole backlog, and compare
+// the lateness of the fires (handler start minus due instant).
+//
+//   node bench/retention.bench.mjs [--rows 1000000] [--file-rows 20000] [--seconds 10]
+//                                  [--only memory,sqlite,postgres,file]
+//
+// Needs the built packages (`pnpm run build`); PostgreSQL at TRADECRON_BENCH_PG (default
+// postgres://postgres@127.0.0.1:5432/test), in a fresh schema dropped afterwards.
+//
+// The load: 50 schedules `every: "1s"`, their anchors spread over the second (50 fires/s), each
+// handler returning at once. Retention: the defaults (`executions: { maxAge: "30d", keepLast:
+// 100 }`, batches of 500), the pass started with `scheduler.prune()` after a 2 s warm-up.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { MemoryStorage, Scheduler } from "@tradecron/core";
+import { FileStorage } from "@tradecron/storage-fs";
+import { PostgresStorage, SqliteStorage } from "@tradecron/storage-sql";
+import Database from "better-sqlite3";
+import pg from "pg";
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string", default: "1000000" },
+    "file-rows": { type: "string", default: "20000" },
+    seconds: { type: "string", default: "10" },
+    only: { type: "string", default: "memory,sqlite,postgres,file" },
+  },
+});
+const ROWS = Number(args.rows);
+const FILE_ROWS = Number(args["file-rows"]);
+const SECONDS = Number(args.seconds);
+const PG_URL = process.env.TRADECRON_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
+const DAY = 86_400_000;
+const LOAD = 50;
+
+const now = Date.now();
+/** The i-th seeded execution: succeeded, 60 days old and more, of the schedule `history`. */
+function seedRow(i) {
+  const at = now - 60 * DAY - (ROWS - i) * 30_000;
+  return {
+    id: `h-${i}`,
+    scheduleId: "history",
+    job: "job-a",
+    scheduledAt: at,
+    kind: "scheduled",
+    status: "succeeded",
+    reason: null,
+    attempts: 1,
+    claimedAt: at,
+    startedAt: at,
+    endedAt: at + 20,
+    instanceId: "seed",
+    leaseExpiresAt: null,
+    actor: null,
+    error: null,
+    result: { ok: true },
+    details: null,
+    idempotencyKey: `history@${at}`,
+  };
+}
+
+const pct = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN;
+const fmt = (n) => (Number.isFinite(n) ? n.toFixed(2) : "n/a");
+
+/** Runs the load on `storage` for `seconds` (and until `during` resolves); returns lateness stats. */
+async function runLoad(storage, retention, during) {
+  const lateness = [];
+  const scheduler = new Scheduler({ storage, retention, instanceId: "bench" });
+  scheduler.register("tick", (ctx) => {
+    lateness.push(performance.timeOrigin + performance.now() - ctx.fire.scheduledAt);
+  });
+  const base = Math.ceil(Date.now() / 1000) * 1000;
+  for (let i = 0; i < LOAD; i++) {
+    const id = `load-${i}`;
+    if (await storage.getSchedule(id)) await scheduler.removeSchedule(id);
+    await scheduler.createSchedule({ id, job: "tick", trigger: { every: "1s", anchor: base + i * 20 } });
+  }
+  await scheduler.start();
+  await new Promise((r) => setTimeout(r, 2000));
+  lateness.length = 0;
+  const t0 = Date.now();
+  let pruned = null;
+  let pruneMs = null;
+  const work = during?.(scheduler).then((result) => {
+    pruned = result;
+    pruneMs = Date.now() - t0;
+  });
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  await work;
+  const ms = Date.now() - t0;
+  await scheduler.stop();
+  const sorted = [...lateness].sort((a, b) => a - b);
+  return {
+    fires: sorted.length,
+    ms,
+    p50: pct(sorted, 0.5),
+    p99: pct(sorted, 0.99),
+    max: sorted.at(-1),
+    pruned,
+    pruneMs,
+  };
+}
+
+async function measure(name, rows, make, seed) {
+  const { storage, cleanup } = await make();
+  try {
+    const t = Date.now();
+    await seed(storage);
+    const seedMs = Date.now() - t;
+    const off = await runLoad(storage, false);
+    const on = await runLoad(storage, { executions: { maxAge: "30d", keepLast: 100 } }, (s) => s.prune());
+    const left = (await storage.listExecutions({ scheduleId: "history", limit: 1000 })).items.length;
+    return { name, rows, seedMs, off, on, left };
+  } finally {
+    await cleanup();
+  }
+}
+
+const results = [];
+const only = new Set(args.only.split(","));
+
+if (only.has("memory")) {
+  results.push(
+    await measure(
+      "memory",
+      ROWS,
+      async () => ({ storage: new MemoryStorage({ maxExecutions: ROWS * 2 }), cleanup: async () => {} }),
+      async (storage) => {
+        for (let i = 0; i < ROWS; i++) await storage.claimFire({ execution: seedRow(i) });
+      },
+    ),
+  );
+}
+
+const EXEC_COLUMNS = [
+  "id",
+  "schedule_id",
+  "job",
+  "scheduled_at",
+  "kind",
+  "status",
+  "reason",
+  "attempts",
+  "claimed_at",
+  "started_at",
+  "ended_at",
+  "instance_id",
+  "lease_expires_at",
+  "actor",
+  "error",
+  "result",
+  "details",
+  "idempotency_key",
+];
+
+if (only.has("sqlite")) {
+  const dir = mkdtempSync(join(tmpdir(), "tc-retention-bench-"));
+  const path = join(dir, "bench.db");
+  results.push(
+    await measure(
+      "sqlite",
+      ROWS,
+      async () => {
+        // Seeded through a side connection in one transaction (the storage's claims would take
+        // minutes for a million rows), then opened by the storage.
+        const s = new SqliteStorage({ path });
+        await s.open();
+        await s.close();
+        const db = new Database(path);
+        const insert = db.prepare(
+          `INSERT INTO executions (${EXEC_COLUMNS.join(", ")}) VALUES (${EXEC_COLUMNS.map(() => "?").join(", ")})`,
+        );
+        db.transaction(() => {
+          for (let i = 0; i < ROWS; i++) {
+            const r = seedRow(i);
+            insert.run(
+              r.id,
+              r.scheduleId,
+              r.job,
+              r.scheduledAt,
+              r.kind,
+              r.status,
+              null,
+              1,
+              r.claimedAt,
+              r.startedAt,
+              r.endedAt,
+              r.instanceId,
+              null,
+              null,
+              null,
+              JSON.stringify(r.result),
+              null,
+              r.idempotencyKey,
+            );
+          }
+        })();
+        db.close();
+        const storage = new SqliteStorage({ path });
+        await storage.open();
+        return {
+          storage,
+          cleanup: async () => {
+            await storage.close();
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      },
+      async () => {},
+    ),
+  );
+}
+
+if (only.has("postgres")) {
+  const schema = `retention_bench_${process.pid}`;
+  const admin = new pg.Pool({ connectionString: PG_URL, max: 1 });
+  try {
+    results.push(
+      await measure(
+        "postgres",
+        ROWS,
+        async () => {
+          const storage = new PostgresStorage({ connectionString: PG_URL, schema });
+          await storage.open();
+          const t = `"${schema}".executions`;
+          await admin.query(
+            `INSERT INTO ${t} (${EXEC_COLUMNS.join(", ")})
+             SELECT 'h-' || i, 'history', 'job-a', $1::bigint - ($2::bigint - i) * 30000, 'scheduled', 'succeeded', NULL, 1,
+               $1::bigint - ($2::bigint - i) * 30000, $1::bigint - ($2::bigint - i) * 30000,
+               $1::bigint - ($2::bigint - i) * 30000 + 20, 'seed', NULL, NULL, NULL, '{"ok":true}'::jsonb, NULL,
+               'history@' || i
+             FROM generate_series(0, $2::bigint - 1) AS i`,
+            [now - 60 * DAY, ROWS],
+          );
+          await admin.query(`ANALYZE ${t}`);
+          return {
+            storage,
+            cleanup: async () => {
+              await storage.close();
+              await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+            },
+          };
+        },
+        async () => {},
+      ),
+    );
+  } catch (error) {
+    results.push({ name: "postgres", error: String(error) });
+  } finally {
+    await admin.end();
+  }
+}
+
+if (only.has("file")) {
+  const dir = mkdtempSync(join(tmpdir(), "tc-retention-bench-fs-"));
+  const savedRows = ROWS;
+  results.push(
+    await measure(
+      "file",
+      FILE_ROWS,
+      async () => {
+        const storage = new FileStorage({ dir });
+        await storage.open();
+        return {
+          storage,
+          cleanup: async () => {
+            await storage.close();
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      },
+      async (storage) => {
+        const batch = [];
+        for (let i = savedRows - FILE_ROWS; i < savedRows; i++) {
+          batch.push(storage.claimFire({ execution: seedRow(i) }));
+          if (batch.length >= 1000) await Promise.all(batch.splice(0));
+        }
+        await Promise.all(batch);
+      },
+    ),
+  );
+}
+
+console.log(
+  `Machine: ${process.arch}, Node ${process.version}; load ${LOAD} schedules every 1 s; ${SECONDS} s per run; ${new Date().toISOString()}\n`,
+);
+console.log(
+  "| storage | executions seeded | retention | fires | p50 ms | p99 ms | max ms | pruned | prune time |",
+);
+console.log("|---|--:|---|--:|--:|--:|--:|--:|--:|");
+for (const r of results) {
+  if (r.error) {
+    console.log(`| ${r.name} | n/a (${r.error}) | | | | | | | |`);
+    continue;
+  }
+  const row = (label, x) =>
+    `| ${r.name} | ${r.rows.toLocaleString("en-US")} | ${label} | ${x.fires} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.max)} | ${x.pruned ? x.pruned.executions.toLocaleString("en-US") : ""} | ${x.pruneMs === null ? "" : `${(x.pruneMs / 1000).toFixed(1)} s`} |`;
+  console.log(row("off", r.off));
+  console.log(row("pruning", r.on));
+}
+console.log("");
+for (const r of results)
+  if (!r.error)
+    console.log(
+      `${r.name}: seeded in ${(r.seedMs / 1000).toFixed(1)} s; ${r.left} executions of the pruned schedule left`,
+    );

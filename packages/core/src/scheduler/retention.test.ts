@@ -1,0 +1,189 @@
+/**
+ * The retention role inside a scheduler: the policy and its validation, per-schedule overrides,
+ * background passes on the injected clock, the one-off prune, and failures as events.
+ */
+
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../errors.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import type { ExecutionRecord } from "../storage/records.js";
+import type { Storage } from "../storage/storage.js";
+import { makeExecution } from "../testing/fixtures.js";
+import { DEFAULT_RETENTION, resolveRetention } from "./retention.js";
+import { Scheduler } from "./scheduler.js";
+import { setup } from "./test-helpers.js";
+
+const DAY = 86_400_000;
+
+/** Stores `count` succeeded executions of `scheduleId`, one a minute, ending `ageMs` before `now`. */
+async function history(storage: Storage, scheduleId: string, count: number, now: number, ageMs: number) {
+  const made: ExecutionRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = now - ageMs - (count - i) * 60_000;
+    const e = makeExecution({
+      scheduleId,
+      scheduledAt: at,
+      status: "succeeded",
+      startedAt: at,
+      endedAt: at + 5,
+    });
+    await storage.claimFire({ execution: e });
+    made.push(e);
+  }
+  return made;
+}
+
+async function countOf(storage: Storage, scheduleId: string): Promise<number> {
+  return (await storage.listExecutions({ scheduleId, limit: 1000 })).items.length;
+}
+
+describe("retention policy", () => {
+  it("fills in the documented defaults and takes durations as the SDK parses them", () => {
+    expect(resolveRetention(undefined)).toEqual(DEFAULT_RETENTION);
+    const p = resolveRetention({
+      executions: { maxAge: "7d", keepLast: null },
+      audit: { maxAge: null },
+      interval: "5m",
+    });
+    expect(p?.executions).toEqual({ maxAgeMs: 7 * DAY, keepLast: null });
+    expect(p?.audit.maxAgeMs).toBeNull();
+    expect(p?.orders.maxAgeMs).toBe(365 * DAY);
+    expect(p?.intervalMs).toBe(300_000);
+    expect(resolveRetention(false)).toBeNull();
+  });
+
+  it("rejects a bad policy at construction, naming the field", () => {
+    const bad = [
+      [{ executions: { maxAge: "soon" } }, "options.retention.executions.maxAge"],
+      [{ executions: { keepLast: -1 } }, "options.retention.executions.keepLast"],
+      [{ batchSize: 0 }, "options.retention.batchSize"],
+      [{ interval: 0 }, "options.retention.interval"],
+      [{ approvals: { keepLast: 3 } }, "options.retention.approvals.keepLast"],
+    ] as const;
+    for (const [retention, field] of bad) {
+      let error: unknown;
+      try {
+        new Scheduler({ retention: retention as never });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(retention)).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).field).toBe(field);
+    }
+  });
+
+  it("validates a schedule's own retention and stores it with the schedule", async () => {
+    const { scheduler, storage } = setup();
+    scheduler.register("job", async () => {});
+    await expect(
+      scheduler.createSchedule({ job: "job", trigger: { every: "1m" }, retention: { keepLast: 1.5 } }),
+    ).rejects.toMatchObject({ field: "retention.keepLast" });
+    const s = await scheduler.createSchedule({
+      id: "kept",
+      job: "job",
+      trigger: { every: "1m" },
+      retention: { maxAge: "365d" },
+    });
+    expect(s.retention).toEqual({ maxAgeMs: 365 * DAY });
+    expect((await storage.getSchedule("kept"))?.retention).toEqual({ maxAgeMs: 365 * DAY });
+    const plain = await scheduler.createSchedule({ id: "plain", job: "job", trigger: { every: "1m" } });
+    expect(plain.retention).toBeNull();
+  });
+});
+
+describe("retention in the scheduler", () => {
+  it("prunes in the background soon after start, honours overrides, and reports what it deleted", async () => {
+    const storage = new MemoryStorage();
+    const { scheduler, clock, events } = setup({
+      storage,
+      retention: { executions: { maxAge: "1d", keepLast: 10 }, batchSize: 7 },
+    });
+    scheduler.register("job", async () => {});
+    await scheduler.createSchedule({ id: "plain", job: "job", trigger: { cron: "0 0 1 1 *" } });
+    await scheduler.createSchedule({
+      id: "own",
+      job: "job",
+      trigger: { cron: "0 0 1 1 *" },
+      retention: { maxAge: null, keepLast: 30 },
+    });
+    const now = clock.now();
+    await history(storage, "plain", 50, now, 2 * DAY);
+    await history(storage, "own", 50, now, 2 * DAY);
+    await history(storage, "removed", 20, now, 2 * DAY); // a removed schedule: the scheduler's policy
+    await history(storage, "recent", 20, now, 0);
+    await scheduler.start();
+    expect(events.of("retention:pruned")).toHaveLength(0);
+    await clock.advance(60_000);
+    for (let i = 0; i < 50 && events.of("retention:pruned").length === 0; i++)
+      await new Promise((r) => setImmediate(r));
+    expect(events.of("retention:pruned")).toHaveLength(1);
+    expect(events.of("retention:pruned")[0]).toMatchObject({
+      executions: 40 + 20 + 10,
+      approvals: 0,
+      audit: 0,
+    });
+    expect(await countOf(storage, "plain")).toBe(10);
+    expect(await countOf(storage, "own")).toBe(30);
+    expect(await countOf(storage, "removed")).toBe(10);
+    expect(await countOf(storage, "recent")).toBe(20);
+    // A one-off pass finds nothing more; passes that delete nothing are silent.
+    expect(await scheduler.prune()).toEqual({ executions: 0, approvals: 0, orders: 0, audit: 0 });
+    expect(events.of("retention:pruned")).toHaveLength(1);
+    await scheduler.stop();
+  });
+
+  it("keeps everything with retention: false", async () => {
+    const storage = new MemoryStorage();
+    const { scheduler, clock } = setup({ storage, retention: false });
+    await history(storage, "old", 200, clock.now(), 400 * DAY);
+    await scheduler.start();
+    await clock.advance(2 * 3_600_000);
+    expect(await scheduler.prune()).toBeNull();
+    expect(await countOf(storage, "old")).toBe(200);
+    await scheduler.stop();
+  });
+
+  it("turns a failing prune into scheduler:error and carries on firing", async () => {
+    const storage = new MemoryStorage();
+    storage.pruneExecutions = async () => {
+      throw new Error("disk on fire");
+    };
+    const { scheduler, clock, events } = setup({ storage });
+    let runs = 0;
+    scheduler.register("job", async () => {
+      runs++;
+    });
+    await scheduler.createSchedule({ id: "s", job: "job", trigger: { every: "1m" } });
+    await history(storage, "s", 150, clock.now(), 60 * DAY);
+    await scheduler.start();
+    await clock.advance(60_000);
+    for (let i = 0; i < 50 && events.of("scheduler:error").length === 0; i++)
+      await new Promise((r) => setImmediate(r));
+    expect(events.of("scheduler:error").map((e) => e.context)).toContain("retention");
+    await clock.advance(120_000);
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(scheduler.state).toBe("running");
+    await scheduler.stop();
+  });
+
+  it("stop() ends a pass between batches instead of waiting for the whole history", async () => {
+    const storage = new MemoryStorage();
+    let calls = 0;
+    const prune = storage.pruneExecutions.bind(storage);
+    storage.pruneExecutions = async (p) => {
+      calls++;
+      return prune(p);
+    };
+    const { scheduler, clock } = setup({ storage, retention: { batchSize: 1 } });
+    await history(storage, "s", 300, clock.now(), 60 * DAY);
+    await scheduler.start();
+    await clock.advance(60_000);
+    await new Promise((r) => setImmediate(r));
+    await scheduler.stop();
+    const after = calls;
+    expect(after).toBeLessThan(200);
+    expect(await countOf(storage, "s")).toBeGreaterThan(100);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls).toBe(after);
+  });
+});
