@@ -123,6 +123,13 @@ export {
   type RiskLevel,
   type ScheduleRecord,
 } from "./storage/records.js";
+export {
+  checkStoredScheduleState,
+  committedState,
+  type ScheduleStateRecord,
+  type StateCommit,
+  storedScheduleStateProblem,
+} from "./storage/schedule-state.js";
 export type {
   ApprovalQuery,
   AuditQuery,
