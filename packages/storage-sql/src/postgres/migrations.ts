@@ -175,6 +175,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         FOR EACH ROW EXECUTE FUNCTION ${n.notifyFunction}('approval')`,
     ],
   },
+  // Version 2 is taken by another change in flight (execution retention); renumber at merge if
+  // it lands after this one. Versions only need to increase, so a gap is harmless.
+  {
+    version: 3,
+    name: "schedule state",
+    up: (n) => [
+      // One row per schedule, apart from its executions (which retention may delete); the
+      // foreign key deletes it with its schedule, and a commit locks the schedule row (FOR KEY
+      // SHARE) so a concurrent delete never leaves a state behind.
+      `CREATE TABLE ${n.scheduleState} (
+        schedule_id text COLLATE "C" PRIMARY KEY REFERENCES ${n.schedules} (id) ON DELETE CASCADE,
+        value jsonb NOT NULL,
+        revision integer NOT NULL,
+        execution_id text NOT NULL,
+        updated_at bigint NOT NULL,
+        extra jsonb
+      )`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */
