@@ -235,7 +235,7 @@ export function stateTests(describe: (name: string, fn: () => void) => void, tes
       value.list.push(3);
       const read = await storage.getScheduleState("st-copy");
       try {
-        (read as { value: { list: number[] } }).value.list.push(4);
+        (read as unknown as { value: { list: number[] } }).value.list.push(4);
       } catch {
         // frozen records throw in strict mode; either way the store must be unaffected
       }
