@@ -133,6 +133,15 @@ export async function crashScenario(storages: CrashStorages): Promise<void> {
   expect(fire).toMatchObject({ status: "succeeded", instanceId: "b" });
   expect(fire?.attempts).toBeGreaterThanOrEqual(2);
   expect(await handle.state()).toMatchObject({ invested: "100", executions: 1, lastPeriod: "2026-01-05" });
+  // Core's schedule state, committed once by the takeover's succeeded outcome (A's attempt
+  // committed nothing); the run's result is the summary alone.
+  expect(await b.getScheduleState(handle.scheduleId)).toMatchObject({
+    revision: 1,
+    executionId: fire?.id,
+    value: { invested: "100", executions: 1 },
+  });
+  expect(fire?.result).toMatchObject({ recipe: "autoInvest", outcome: "executed" });
+  expect(fire?.result).not.toHaveProperty("state");
   // One order per leg at the broker: leg 0 was not placed twice.
   expect(Object.fromEntries((await paper.getPositions()).map((p) => [p.symbol, p.qty]))).toEqual({
     VTI: "0.5",

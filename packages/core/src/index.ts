@@ -148,6 +148,13 @@ export {
   type ScheduleRecord,
   type ScheduleRetention,
 } from "./storage/records.js";
+export {
+  checkStoredScheduleState,
+  committedState,
+  type ScheduleStateRecord,
+  type StateCommit,
+  storedScheduleStateProblem,
+} from "./storage/schedule-state.js";
 export type {
   ApprovalQuery,
   AuditQuery,

@@ -10,14 +10,14 @@
  */
 
 import { mkdir, readdir, unlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { StorageChange } from "@tradecron/core";
 import { fsyncDir } from "./atomic-write.js";
 import { ApprovalStore, AuditStore, OrderStore } from "./collections.js";
 import { ioError, storageError } from "./errors.js";
 import { ExecutionStore } from "./executions.js";
 import { openManifest, type StoreManifest } from "./format.js";
-import { EXECUTIONS_DIR, isTempName, LOCK_FILE } from "./layout.js";
+import { EXECUTIONS_DIR, isTempName, LOCK_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
 import { StoreLock } from "./lock.js";
 import { Quarantine, type QuarantineReport } from "./quarantine.js";
 import { ScheduleStore } from "./schedules.js";
@@ -81,6 +81,16 @@ export class StoreEngine {
         mergeMaxBytes: options.mergeMaxBytes,
         inlineCommits: options.inlineCommits,
       });
+      // States of schedules deleted by a process that died before it removed their state. A
+      // schedule file quarantined by this open keeps its state: a person may restore the file.
+      const quarantined = new Set(
+        engine.quarantine.reports
+          .filter((r) => dirname(r.path) === join(dir, SCHEDULES_DIR))
+          .map((r) => scheduleIdOf(basename(r.path))),
+      );
+      await engine.executions.deleteStates(
+        engine.executions.states.ids().filter((id) => !engine.schedules.has(id) && !quarantined.has(id)),
+      );
       engine.approvals = await ApprovalStore.open(dir, ctx);
       engine.orders = await OrderStore.open(dir, ctx);
       engine.audit = await AuditStore.open(dir, ctx);

@@ -93,6 +93,8 @@ export async function settleExecutionFiles(dir: string, quarantine: Quarantine):
     const c = classifyExecutionFile(name);
     const path = join(dir, name);
     if (c.kind === "checkpoint") hasCheckpoint = true;
+    else if (c.kind === "state")
+      continue; // read by the schedule states (schedule-states.ts)
     else if (c.kind === "temp") await unlink(path).catch(() => {});
     else if (c.kind === "log") logs.push(c.no);
     else if (c.kind === "segment-data" || c.kind === "segment-index") {

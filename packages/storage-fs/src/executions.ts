@@ -20,7 +20,9 @@
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
+  ConflictError,
   checkLimit,
+  committedState,
   decodeCursor,
   EXECUTION_PATCH_KEYS,
   type ExecutionPatch,
@@ -33,7 +35,9 @@ import {
   type Page,
   type ProtectionInput,
   PruneQueue,
+  type ScheduleStateRecord,
   type ScheduleSummary,
+  type StateCommit,
   SummaryBuilder,
   ValidationError,
 } from "@tradecron/core";
@@ -62,6 +66,7 @@ import {
   isOwnFire,
   snapshot,
 } from "./records.js";
+import { ScheduleStates, stateLineProblem } from "./schedule-states.js";
 import { Segment, SegmentLoadProblem } from "./segment.js";
 import { buildSegment, compareRows, type SegmentRow } from "./segment-index.js";
 
@@ -117,9 +122,11 @@ function putLine(json: string): string {
 
 function logLineProblem(v: unknown): string | null {
   if (!v || typeof v !== "object") return "not a JSON object";
-  const line = v as { op?: unknown; rec?: unknown; id?: unknown };
-  if (line.op === "put") return executionProblem(line.rec);
+  const line = v as { op?: unknown; rec?: unknown; id?: unknown; state?: unknown; scheduleId?: unknown };
+  if (line.op === "put") return executionProblem(line.rec) ?? stateLineProblem(line.state);
   if (line.op === "del") return typeof line.id === "string" ? null : "del without an id";
+  if (line.op === "unstate")
+    return typeof line.scheduleId === "string" ? null : "unstate without a scheduleId";
   return `unknown op ${String(line.op)}`;
 }
 
@@ -139,6 +146,8 @@ export class ExecutionStore {
   private closed = false;
   /** What retention deletes next, per schedule (core's PruneQueue). */
   private readonly pruneQueue = new PruneQueue();
+  /** Committed schedule states (their lines ride in this log; see schedule-states.ts). */
+  states!: ScheduleStates;
 
   private constructor(
     private readonly dir: string,
@@ -176,6 +185,7 @@ export class ExecutionStore {
       lastFire: {},
     };
     const store = new ExecutionStore(dir, ctx, options, cp);
+    store.states = await ScheduleStates.open(dir, ctx.quarantine);
     store.nextNo = Math.max(cp.nextNo, maxSeen + 1);
     const loaded: Segment[] = [];
     for (const no of live) {
@@ -306,8 +316,20 @@ export class ExecutionStore {
   private async replayLog(no: number, released: Set<string>): Promise<number> {
     const path = join(this.dir, logFileName(no));
     const log = await recoverLog(path, this.ctx.quarantine, logLineProblem);
+    // State lines of logs the state file already covers are not applied again.
+    const states = no > this.states.through;
     for (const value of log?.values ?? []) {
-      const line = value as { op: "put"; rec: ExecutionRecord } | { op: "del"; id: string };
+      const line = value as
+        | { op: "put"; rec: ExecutionRecord; state?: unknown }
+        | { op: "del"; id: string }
+        | { op: "unstate"; scheduleId: string };
+      if (line.op === "unstate") {
+        if (states) this.states.delete(line.scheduleId);
+        continue;
+      }
+      if (line.op === "put" && line.state !== undefined && states) {
+        this.states.set((line.state as { scheduleId: string }).scheduleId, deepFreeze(line.state));
+      }
       if (line.op === "del") {
         const gone = this.dropActive(line.id);
         if (gone && isOwnFire(gone.kind)) released.add(gone.scheduleId);
@@ -348,7 +370,7 @@ export class ExecutionStore {
       this.rotating = true;
       const swapped = await this.swapLogs();
       this.rotating = false;
-      this.enqueue(() => this.seal(swapped.old, swapped.lastFire, swapped.carried));
+      this.enqueue(() => this.seal(swapped.old, swapped.lastFire, swapped.carried, swapped.states));
       return;
     }
     if (rewriteCheckpoint) await this.writeCheckpoint({ ...this.checkpoint, nextNo: this.nextNo });
@@ -544,17 +566,36 @@ export class ExecutionStore {
     return { claimed: true, execution: record };
   }
 
-  /** Applies `patch` if `instanceId` still holds the execution. */
+  /**
+   * Applies `patch` if `instanceId` still holds the execution; with `state`, commits the
+   * schedule's state in the same log line (see Storage.updateExecution). `scheduleExists` says
+   * whether the schedule is still stored (the state of a deleted one is not written).
+   */
   async updateExecution(
     id: string,
     instanceId: string,
     patch: ExecutionPatch,
+    state?: StateCommit,
+    scheduleExists: (scheduleId: string) => boolean = () => true,
   ): Promise<ExecutionRecord | null> {
     this.liveLog();
     const current = this.active.get(id);
     if (!current || current.instanceId !== instanceId) {
       await this.settled();
       return null;
+    }
+    // Decided synchronously, before anything changes: a conflict writes neither.
+    let committed: ScheduleStateRecord | null = null;
+    if (state !== undefined && scheduleExists(current.scheduleId)) {
+      const revision = this.states.revision(current.scheduleId);
+      if (revision !== state.expectedRevision) {
+        throw new ConflictError(
+          "REVISION_CONFLICT",
+          `the state of schedule '${current.scheduleId}' is at revision ${revision}, not ${state.expectedRevision}`,
+          { field: "state", details: { current: revision, expected: state.expectedRevision } },
+        );
+      }
+      committed = deepFreeze(committedState(current.scheduleId, id, structuredClone(state)));
     }
     const next: Record<string, unknown> = { ...current };
     for (const key of EXECUTION_PATCH_KEYS) if (key in patch) next[key] = patch[key];
@@ -566,8 +607,30 @@ export class ExecutionStore {
     }
     const { json, record } = snapshot(next as unknown as ExecutionRecord);
     this.applyPut(record, json);
-    await this.write([putLine(json)]);
+    if (committed) {
+      this.states.set(committed.scheduleId, committed);
+      // One line: the outcome and the state reach the disk together or not at all.
+      await this.write([`{"op":"put","rec":${json},"state":${JSON.stringify(committed)}}`]);
+    } else {
+      await this.write([putLine(json)]);
+    }
     return record;
+  }
+
+  /** The committed state of a schedule (durable), checked; throws `STORAGE_CORRUPT`. */
+  async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+    this.liveLog();
+    await this.settled();
+    return this.states.get(scheduleId);
+  }
+
+  /** Removes the states of these schedules (deleted ones), durably. */
+  async deleteStates(scheduleIds: readonly string[]): Promise<void> {
+    const lines: string[] = [];
+    for (const id of scheduleIds) {
+      if (this.states.delete(id)) lines.push(JSON.stringify({ op: "unstate", scheduleId: id }));
+    }
+    if (lines.length > 0) await this.write(lines);
   }
 
   /** Extends the leases `instanceId` still holds; returns their ids. */
@@ -821,7 +884,7 @@ export class ExecutionStore {
   private async rotate(): Promise<void> {
     const swapped = await this.swapLogs();
     this.rotating = false;
-    await this.seal(swapped.old, swapped.lastFire, swapped.carried);
+    await this.seal(swapped.old, swapped.lastFire, swapped.carried, swapped.states);
   }
 
   /**
@@ -833,6 +896,7 @@ export class ExecutionStore {
     old: Memtable;
     lastFire: Map<string, number>;
     carried: Promise<void>;
+    states: Map<string, unknown>;
   }> {
     const no = this.nextNo++;
     const log = await AppendLog.open(join(this.dir, logFileName(no)), {
@@ -844,12 +908,19 @@ export class ExecutionStore {
     this.tail = { logs: [no], log, carried: this.active.size, finals: new Map(), fires: new Map() };
     this.sealing = old;
     const lastFire = new Map(this.lastFire);
+    // The states as of the end of the old logs: what the seal compacts into the state file.
+    const states = this.states.snapshot();
     let carried = 0;
     for (const record of this.active.values()) carried = log.append(putLine(JSON.stringify(record)));
-    return { old, lastFire, carried: log.durable(carried) };
+    return { old, lastFire, carried: log.durable(carried), states };
   }
 
-  private async seal(mem: Memtable, lastFire: Map<string, number>, carried: Promise<void>): Promise<void> {
+  private async seal(
+    mem: Memtable,
+    lastFire: Map<string, number>,
+    carried: Promise<void>,
+    states: Map<string, unknown>,
+  ): Promise<void> {
     // The sealed logs must be durable, and so must the carried-forward active records in the new
     // log, before the checkpoint says the old logs are no longer needed.
     if (mem.log) await mem.log.close();
@@ -864,6 +935,8 @@ export class ExecutionStore {
       await writeFileSynced(this.segPath(through, "idx", true), built.index);
       segments.push(through);
     }
+    // Before the checkpoint lets the old logs go: the states their lines hold must be in the file.
+    await this.states.compact(states, through);
     // The commit point: one atomic replace (its folder fsync also makes the .pending names durable).
     const checkpoint: Checkpoint = {
       ...this.checkpoint,

@@ -31,7 +31,9 @@ import type {
   Page,
   RecordPrune,
   ScheduleRecord,
+  ScheduleStateRecord,
   ScheduleSummary,
+  StateCommit,
   Storage,
   StorageChange,
   StorageIssue,
@@ -303,6 +305,9 @@ export class FileStorage implements Storage {
   async deleteSchedule(id: string): Promise<boolean> {
     const e = await this.engine();
     const existed = await e.schedules.delete(id);
+    // After the schedule file is gone: a crash in between leaves an orphan state, which the
+    // next open removes (a state never outlives its schedule into a new one of the same id).
+    await e.executions.deleteStates([id]);
     if (existed) e.notify({ type: "schedule", id });
     return existed;
   }
@@ -333,8 +338,18 @@ export class FileStorage implements Storage {
     id: string,
     instanceId: string,
     patch: ExecutionPatch,
+    state?: StateCommit,
   ): Promise<ExecutionRecord | null> {
-    return (await this.engine()).executions.updateExecution(id, instanceId, patch);
+    const e = await this.engine();
+    if (state === undefined) return e.executions.updateExecution(id, instanceId, patch);
+    return e.executions.updateExecution(id, instanceId, patch, state, (scheduleId) =>
+      e.schedules.has(scheduleId),
+    );
+  }
+
+  /** See {@link Storage.getScheduleState}: kept in the execution log and `executions/schedule-state.json`. */
+  async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+    return (await this.engine()).executions.getScheduleState(scheduleId);
   }
 
   /** See {@link Storage.renewLeases}. */
@@ -522,6 +537,7 @@ export class FileStorage implements Storage {
     if (control !== null) {
       out.push({ subject: "control", id: null, kind: "invalid", reason: control, where: controlPath });
     }
+    out.push(...e.executions.states.issues());
     for (const r of e.quarantine.reports) {
       if (r.kind === "torn-tail" || r.path === controlPath) continue;
       const id = dirname(r.path) === join(e.dir, SCHEDULES_DIR) ? scheduleIdOf(basename(r.path)) : null;

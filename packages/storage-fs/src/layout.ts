@@ -8,7 +8,8 @@
  *   LOCK                   owner of the single-writer lock (pid, host, since) while a process has it open
  *   control.json           the emergency switch
  *   schedules/<id>.json    one pretty-printed file per schedule
- *   executions/            log-<n>.jsonl (recent changes), seg-<n>.jsonl + seg-<n>.idx (sealed), checkpoint.json
+ *   executions/            log-<n>.jsonl (recent changes), seg-<n>.jsonl + seg-<n>.idx (sealed), checkpoint.json,
+ *                          schedule-state.json (schedule states as of the last seal)
  *   approvals.jsonl        change log of approvals (compacted when mostly superseded)
  *   orders.jsonl           change log of orders (same)
  *   audit.jsonl            the audit log, one entry per line
@@ -28,6 +29,11 @@ export const SCHEDULES_DIR = "schedules";
 export const EXECUTIONS_DIR = "executions";
 /** The execution checkpoint (inside {@link EXECUTIONS_DIR}). */
 export const CHECKPOINT_FILE = "checkpoint.json";
+/**
+ * The schedule states as of the last sealed log (inside {@link EXECUTIONS_DIR}); later commits
+ * are in the logs, each in the line of the outcome that committed it.
+ */
+export const STATE_FILE = "schedule-state.json";
 /** Approvals change log. */
 export const APPROVALS_FILE = "approvals.jsonl";
 /** Orders change log. */
@@ -96,6 +102,7 @@ export function segmentName(n: number): string {
 /** Classifies a name found in the executions folder. */
 export type ExecutionFileKind =
   | { kind: "checkpoint" }
+  | { kind: "state" }
   | { kind: "log"; no: number }
   | { kind: "segment-data"; no: number; pending: boolean }
   | { kind: "segment-index"; no: number; pending: boolean }
@@ -108,6 +115,7 @@ const SEG_RE = /^seg-(\d{12})\.(jsonl|idx)(\.pending)?$/;
 /** What a file in the executions folder is, judged by its name. */
 export function classifyExecutionFile(name: string): ExecutionFileKind {
   if (name === CHECKPOINT_FILE) return { kind: "checkpoint" };
+  if (name === STATE_FILE) return { kind: "state" };
   if (isTempName(name)) return { kind: "temp" };
   const log = LOG_RE.exec(name);
   if (log) return { kind: "log", no: Number(log[1]) };

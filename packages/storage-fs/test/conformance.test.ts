@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Storage } from "@tradecron/core";
 import { storageConformance } from "@tradecron/core/testing";
@@ -28,6 +28,27 @@ function tamper(options: FileStorageOptions) {
         const path = join(options.dir, "schedules", `${id}.json`);
         const record = JSON.parse(await readFile(path, "utf8"));
         await writeFile(path, JSON.stringify({ ...record, retry: "lots" }, null, 2));
+      }),
+    // The state is in a log line (the commit's) or, once sealed, in schedule-state.json: damage both.
+    corruptState: (storage: Storage, id: string) =>
+      reopened(storage, async () => {
+        const dir = join(options.dir, "executions");
+        for (const name of await readdir(dir)) {
+          const path = join(dir, name);
+          if (name === "schedule-state.json") {
+            const file = JSON.parse(await readFile(path, "utf8"));
+            if (file.states[id]) file.states[id].updatedAt = "yesterday";
+            await writeFile(path, JSON.stringify(file));
+          } else if (/^log-\d+\.jsonl$/.test(name)) {
+            const lines = (await readFile(path, "utf8")).split("\n").map((line) => {
+              if (!line.includes('"state"')) return line;
+              const v = JSON.parse(line);
+              if (v.state?.scheduleId === id) v.state.updatedAt = "yesterday";
+              return JSON.stringify(v);
+            });
+            await writeFile(path, lines.join("\n"));
+          }
+        }
       }),
   };
 }

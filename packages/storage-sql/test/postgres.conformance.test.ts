@@ -24,5 +24,12 @@ storageConformance({ describe, it }, async () => {
       );
       return storage;
     },
+    corruptState: async (storage, id) => {
+      await adminPool().query(
+        `UPDATE "${schema}".schedule_state SET value = '{"n":1}', updated_at = 9e15 WHERE schedule_id = $1`,
+        [id],
+      );
+      return storage;
+    },
   };
 });

@@ -9,7 +9,8 @@ import { Scheduler, type StorageChange, StorageError, ValidationError } from "@t
 import { makeApproval, makeAudit, makeExecution, makeSchedule } from "@tradecron/core/testing";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { PG_SCHEMA_VERSION, PostgresStorage, type PostgresStorageOptions } from "../src/index.js";
+import { PostgresStorage, type PostgresStorageOptions } from "../src/index.js";
+import { PG_MIGRATIONS } from "../src/postgres/migrations.js";
 import { listAuditSql, listExecutionsSql, pgNames } from "../src/postgres/statements.js";
 import { requireBuilt, spawnChild, until } from "./helpers/children.js";
 import { adminPool, dropSchema, PG_URL, uniqueSchema, usePostgres } from "./helpers/pg.js";
@@ -95,19 +96,18 @@ describe("PostgresStorage migrations", () => {
       expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
       for (const c of children) expect(c.of("opened")).toHaveLength(1);
       const versions = await holder.query("SELECT version FROM tradecron.migrations ORDER BY version");
-      expect(versions.rows).toEqual(
-        Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })),
-      );
+      expect(versions.rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version })));
       const tables = await holder.query(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'tradecron' ORDER BY tablename",
       );
-      expect(tables.rows.map((r) => r.tablename)).toEqual([
+      expect(tables.rows.map((r) => r.tablename).sort()).toEqual([
         "approvals",
         "audit",
         "control",
         "executions",
         "migrations",
         "orders",
+        "schedule_state",
         "schedules",
       ]);
     } finally {
@@ -121,7 +121,7 @@ describe("PostgresStorage migrations", () => {
     const second = await store({ schema: first.schema });
     await second.insertSchedule(makeSchedule({ id: "after-reopen" }));
     const rows = await adminPool().query(`SELECT version FROM "${first.schema}".migrations ORDER BY version`);
-    expect(rows.rows).toEqual(Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
+    expect(rows.rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version })));
   });
 
   it("refuses a schema migrated by a newer version with STORAGE_VERSION naming the table", async () => {

@@ -32,5 +32,9 @@ storageConformance({ describe, it }, async () => {
       byHand(path, `UPDATE schedules SET retry = '"lots"' WHERE id = ?`, id);
       return storage;
     },
+    corruptState: async (storage, id) => {
+      byHand(path, "UPDATE schedule_state SET revision = -1 WHERE schedule_id = ?", id);
+      return storage;
+    },
   };
 });

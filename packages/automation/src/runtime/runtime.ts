@@ -1,42 +1,33 @@
 /**
- * The recipes' port to the two core capabilities they need and core does not have yet (issue 13,
- * "Core capability they need"): per-schedule state committed atomically with a run's outcome, and
- * group approval. Every use of either goes through {@link RecipeRuntime}; nothing else in this
- * package reads or writes recipe state or approves a plan.
+ * The recipes' port to the two core capabilities they need (issue 13, "Core capability they
+ * need"): per-schedule state committed atomically with a run's outcome, and group approval.
+ * Every use of either goes through {@link RecipeRuntime}; nothing else in this package reads or
+ * writes recipe state or approves a plan.
  *
- * TEMPORARY (phase 1). {@link createRuntime} implements the port over what core has today:
+ * State is core's schedule state (phase 2): `loadState` is `ctx.state`, `commit` stages the next
+ * state with `ctx.setState` and returns the summary as the run's result, `peekState` reads
+ * `scheduler.getScheduleState`. Core commits the staged state in the same storage write that
+ * records the run as succeeded, fenced by the claim; a failed, retried or taken-over attempt
+ * commits nothing, so the next attempt reads the state of the last committed run: nothing is
+ * lost, nothing applied twice.
  *
- * - State rides in the run's result. A handler returns `{ summary, state: { seq, value } }`; core
- *   stores that result in the same write that marks the run `succeeded`, in every storage, so the
- *   state is committed atomically with the outcome exactly as `ctx.setState` will be. A failed,
- *   retried or taken-over attempt stores no result, so the next attempt reads the state of the
- *   last succeeded run: nothing is lost, nothing applied twice. Reading it is a query for the
- *   schedule's latest succeeded executions (the highest `seq` wins, so a backfilled older fire
- *   does not roll the state back); with MemoryStorage, which is one process by construction,
- *   the last committed state is also cached from `run:succeeded` events, because its listing is
- *   a scan.
- * - A group is the approvals one fire proposed: proposed one by one with `ctx.propose` and
- *   decided together with `scheduler.approve` / `scheduler.reject` on all of them. Decisions are
- *   per approval underneath, so "all or none" holds for the decision but not for the outcome: the
- *   risk guard re-checks each approved order and may refuse one of them.
- *
- * Phase 2 replaces this file: `loadState` returns `ctx.state`, `commit` calls `ctx.setState(next)`
- * and returns the summary alone, `peekState` reads core's stored schedule state, `summaryOf`
- * reads the result as the summary, and the group methods call `ctx.proposeGroup`,
- * `scheduler.approveGroup` and `scheduler.rejectGroup`.
+ * TEMPORARY (phase 1) for groups: a group is the approvals one fire proposed, proposed one by one
+ * with `ctx.propose` and decided together with `scheduler.approve` / `scheduler.reject` on all
+ * of them. Decisions are per approval underneath, so "all or none" holds for the decision but not
+ * for the outcome: the risk guard re-checks each approved order and may refuse one of them. The
+ * group methods will call `ctx.proposeGroup`, `scheduler.approveGroup` and `scheduler.rejectGroup`
+ * once core has group approval.
  */
 
-import {
-  type ApprovalRecord,
-  type DecisionResult,
-  type ExecutionRecord,
-  type JobContext,
-  type JsonValue,
-  MemoryStorage,
-  type OrderIntentInput,
-  type ProposalOutcome,
-  type RiskLevel,
-  type Scheduler,
+import type {
+  ApprovalRecord,
+  DecisionResult,
+  JobContext,
+  JsonValue,
+  OrderIntentInput,
+  ProposalOutcome,
+  RiskLevel,
+  Scheduler,
 } from "@tradecron/core";
 import { PlanNotFoundError } from "../errors.js";
 import type { RunSummary } from "./summary.js";
@@ -80,87 +71,27 @@ export interface RecipeRuntime {
   ): Promise<DecisionResult[]>;
 }
 
-interface Envelope {
-  summary: RunSummary;
-  state: { seq: number; value: JsonValue };
-}
-
-function envelopeOf(result: JsonValue | null | undefined): Envelope | null {
-  if (!result || typeof result !== "object" || Array.isArray(result)) return null;
-  const state = (result as { state?: unknown }).state;
-  const summary = (result as { summary?: unknown }).summary;
-  if (!state || typeof state !== "object" || typeof (state as { seq?: unknown }).seq !== "number")
-    return null;
-  if (!summary || typeof summary !== "object") return null;
-  return result as unknown as Envelope;
-}
-
-/** Succeeded runs read when looking for the latest state (a backfill may have added older ones). */
-const STATE_SCAN = 20;
-
-type Committed = { seq: number; value: JsonValue };
-
-/**
- * Last committed state per schedule, per MemoryStorage: every scheduler sharing one (as tests of
- * takeover do) feeds and reads the same cache, so none of them reads a state another has replaced.
- */
-const memoryCaches = new WeakMap<MemoryStorage, Map<string, Committed>>();
-
-class Phase1Runtime implements RecipeRuntime {
-  private readonly cache: Map<string, Committed> | null;
-  /** The seq each attempt read (keyed by its context), so its commit is the next one. */
-  private readonly readSeq = new WeakMap<JobContext, number>();
-
-  constructor(private readonly scheduler: Scheduler) {
-    const storage = scheduler.storage;
-    if (storage instanceof MemoryStorage) {
-      this.cache = memoryCaches.get(storage) ?? new Map();
-      memoryCaches.set(storage, this.cache);
-    } else {
-      this.cache = null;
-    }
-    scheduler.on("run:succeeded", ({ execution }) => this.observe(execution));
-  }
-
-  private observe(execution: ExecutionRecord): void {
-    if (!this.cache) return;
-    const env = envelopeOf(execution.result);
-    if (!env) return;
-    const known = this.cache.get(execution.scheduleId);
-    if (!known || env.state.seq > known.seq) this.cache.set(execution.scheduleId, env.state);
-  }
-
-  private async latest(scheduleId: string): Promise<Committed | null> {
-    const cached = this.cache?.get(scheduleId);
-    if (cached) return cached;
-    const page = await this.scheduler.listExecutions({ scheduleId, status: "succeeded", limit: STATE_SCAN });
-    let best: Committed | null = null;
-    for (const e of page.items) {
-      const env = envelopeOf(e.result);
-      if (env && (best === null || env.state.seq > best.seq)) best = env.state;
-    }
-    if (best && this.cache) this.cache.set(scheduleId, best);
-    return best;
-  }
+class CoreRuntime implements RecipeRuntime {
+  constructor(private readonly scheduler: Scheduler) {}
 
   async loadState(ctx: JobContext): Promise<JsonValue | null> {
-    const latest = await this.latest(ctx.fire.scheduleId);
-    this.readSeq.set(ctx, latest?.seq ?? 0);
-    return latest?.value ?? null;
+    return ctx.state;
   }
 
   commit(ctx: JobContext, next: JsonValue, summary: RunSummary): unknown {
-    const seq = (this.readSeq.get(ctx) ?? 0) + 1;
-    const envelope: Envelope = { summary, state: { seq, value: next } };
-    return envelope;
+    ctx.setState(next);
+    return summary;
   }
 
   async peekState(scheduleId: string): Promise<JsonValue | null> {
-    return (await this.latest(scheduleId))?.value ?? null;
+    return (await this.scheduler.getScheduleState(scheduleId))?.value ?? null;
   }
 
   summaryOf(result: JsonValue | null): RunSummary | null {
-    return envelopeOf(result)?.summary ?? null;
+    if (!result || typeof result !== "object" || Array.isArray(result)) return null;
+    return typeof (result as { outcome?: unknown }).outcome === "string"
+      ? (result as unknown as RunSummary)
+      : null;
   }
 
   async proposeGroup(ctx: JobContext, intents: OrderIntentInput[], meta: GroupMeta): Promise<GroupProposal> {
@@ -209,7 +140,7 @@ const runtimes = new WeakMap<Scheduler, RecipeRuntime>();
 export function runtimeFor(scheduler: Scheduler): RecipeRuntime {
   let runtime = runtimes.get(scheduler);
   if (!runtime) {
-    runtime = new Phase1Runtime(scheduler);
+    runtime = new CoreRuntime(scheduler);
     runtimes.set(scheduler, runtime);
   }
   return runtime;

@@ -33,6 +33,20 @@ export interface JobContext<TData = JsonValue | null> {
   readonly schedule: ScheduleRecord;
   /** The schedule's `data`. */
   readonly data: TData;
+  /**
+   * The schedule's state as of its last committed run (null before the first commit): a copy,
+   * read when this attempt started. A retried or taken-over attempt sees the same committed state
+   * again, because a failed, timed-out or cancelled attempt commits nothing.
+   */
+  readonly state: JsonValue | null;
+  /**
+   * Stages `next` as the schedule's new state. It is committed only if this attempt succeeds, in
+   * the same storage write that records the succeeded outcome (the last call wins); a run that
+   * lost its claim or whose state another run replaced meanwhile commits nothing. Throws a
+   * ValidationError `INVALID_DATA` (field `state`) for a value that is not plain JSON of at most
+   * 64 KiB, and StateError `NOT_RUNNING` once the attempt has ended.
+   */
+  setState(next: JsonValue | null): void;
   /** Aborted on timeout, cancellation (overlap `cancel_previous`), shutdown, or a lost lease. */
   readonly signal: AbortSignal;
   /** Logger bound to the schedule and fire. */

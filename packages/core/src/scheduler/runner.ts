@@ -6,12 +6,22 @@
  */
 
 import pRetry, { AbortError } from "p-retry";
-import { errorCode, RunCancelledError, RunTimeoutError, TradecronError, toError } from "../errors.js";
+import {
+  ConflictError,
+  errorCode,
+  RunCancelledError,
+  RunTimeoutError,
+  StateError,
+  TradecronError,
+  toError,
+} from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
 import type { ExecutionError, ExecutionRecord, JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { ScheduleStateRecord, StateCommit } from "../storage/schedule-state.js";
 import type { ExecutionPatch, Storage } from "../storage/storage.js";
 import { type Clock, sleep } from "../time/clock.js";
+import { jsonDataSchema, parseInput } from "../validation.js";
 import { fireInfo, type JobContext, type JobDefinition } from "./job.js";
 import { backoffDelay, isRetryable, requestedDelay } from "./retry.js";
 import type { Counters } from "./status.js";
@@ -125,18 +135,49 @@ export function toExecutionError(error: unknown): ExecutionError {
 /** The context fields the runner fills; the scheduler adds the trading ones. */
 export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit">;
 
+/** One attempt's view of the schedule state: what it read, and what it staged with `setState`. */
+interface AttemptState {
+  read: ScheduleStateRecord | null;
+  staged: { value: JsonValue | null } | null;
+  /** False once the attempt was decided: a late `setState` must not change what is committed. */
+  open: boolean;
+}
+
+/** Reads the committed state for the next attempt (each attempt reads it afresh). */
+async function readAttemptState(run: Run, deps: RunnerDeps): Promise<AttemptState> {
+  const read = await deps.storage.getScheduleState(run.execution.scheduleId);
+  return { read, staged: null, open: true };
+}
+
 function createContext(
   run: Run,
   schedule: ScheduleRecord,
   signal: () => AbortSignal,
   deps: RunnerDeps,
+  state: AttemptState,
 ): BaseJobContext {
   const execution = run.execution;
   let logger: Logger | null = null;
+  let copy: { value: JsonValue | null } | null = null;
   return {
     fire: fireInfo(execution),
     schedule,
     data: schedule.data,
+    // A copy, made on first read: the handler may change it and stage it, whatever the storage hands out.
+    get state() {
+      copy ??= { value: state.read === null ? null : structuredClone(state.read.value) };
+      return copy.value;
+    },
+    setState(next: JsonValue | null) {
+      const value = parseInput(jsonDataSchema, next, "scheduler", "state", "state") as JsonValue;
+      if (!state.open) {
+        throw new StateError(
+          "NOT_RUNNING",
+          `scheduler: setState after the attempt of ${execution.id} ended; nothing was staged`,
+        );
+      }
+      state.staged = { value: structuredClone(value) };
+    },
     get signal() {
       return signal();
     },
@@ -158,6 +199,7 @@ function runAttempt(
   schedule: ScheduleRecord,
   job: JobDefinition,
   deps: RunnerDeps,
+  state: AttemptState,
 ): Promise<unknown> {
   return new Promise<unknown>((resolve, reject) => {
     let decided = false;
@@ -178,6 +220,7 @@ function runAttempt(
       decided = true;
       if (timer !== null) deps.clock.clearTimeout(timer);
       run.abortAttempt = null;
+      state.open = false;
       fn();
     };
     // An aborted attempt is final: the handler may still be running, so another attempt could overlap it.
@@ -201,7 +244,7 @@ function runAttempt(
     }
     // Object.assign keeps the base context's lazy logger getter.
     const ctx: JobContext = Object.assign(
-      createContext(run, schedule, signal, deps),
+      createContext(run, schedule, signal, deps, state),
       deps.contextExtras(run, schedule),
     );
     const late = (outcome: "resolved" | "rejected") => {
@@ -247,16 +290,43 @@ async function retryAttempts(
   }
 }
 
-/** Writes an outcome if this instance still holds the execution. */
-async function store(run: Run, patch: ExecutionPatch, deps: RunnerDeps): Promise<ExecutionRecord | null> {
+/** Thrown by the storage when the state a run read was replaced before it committed. */
+function isStateConflict(error: unknown): error is ConflictError {
+  return error instanceof ConflictError && error.code === "REVISION_CONFLICT" && error.field === "state";
+}
+
+/**
+ * Writes an outcome (with the state to commit, if any) if this instance still holds the
+ * execution. A state conflict is returned, not reported: the caller records the run as failed.
+ */
+async function store(
+  run: Run,
+  patch: ExecutionPatch,
+  deps: RunnerDeps,
+  state?: StateCommit,
+): Promise<ExecutionRecord | null | ConflictError> {
   try {
-    const updated = await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch);
+    const updated =
+      state === undefined
+        ? await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch)
+        : await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch, state);
     if (updated) run.execution = updated;
     return updated;
   } catch (error) {
+    if (state !== undefined && isStateConflict(error)) return error;
     deps.emit("scheduler:error", { error: toError(error), context: `storing execution ${run.execution.id}` });
     return null;
   }
+}
+
+/** {@link store} without a state: never a conflict. */
+async function storePatch(
+  run: Run,
+  patch: ExecutionPatch,
+  deps: RunnerDeps,
+): Promise<ExecutionRecord | null> {
+  const result = await store(run, patch, deps);
+  return result instanceof ConflictError ? null : result;
 }
 
 /**
@@ -279,6 +349,8 @@ export async function executeRun(
   deps.emit("run:started", { execution: run.execution, attempt });
 
   let outcome: { ok: true; value: unknown } | { ok: false; error: Error };
+  /** The state view of the latest attempt: a succeeded outcome commits what it staged. */
+  let lastState: AttemptState | null = null;
   if (attempt > policy.attempts) {
     outcome = {
       ok: false,
@@ -297,7 +369,7 @@ export async function executeRun(
       const delayMs = Math.max(backoffDelay(policy.backoff, attempt + 1, deps.random), requestedDelay(error));
       attempt += 1;
       counters.retries++;
-      const updated = await store(run, { attempts: attempt }, deps);
+      const updated = await storePatch(run, { attempts: attempt }, deps);
       if (!updated) {
         run.cancel("lease_lost");
         return false;
@@ -312,11 +384,17 @@ export async function executeRun(
     // The first attempt runs outside p-retry: most runs succeed at once, and p-retry's set-up costs
     // more than a short handler. A failure (or an abort) is handed to p-retry as its own first
     // attempt, so every retry decision is still p-retry's.
+    const attemptOnce = async () => {
+      lastState = null;
+      const state = await readAttemptState(run, deps);
+      lastState = state;
+      return runAttempt(run, schedule, job, deps, state);
+    };
     let failed = false;
     let firstError: unknown;
     let value: unknown;
     try {
-      value = await runAttempt(run, schedule, job, deps);
+      value = await attemptOnce();
     } catch (error) {
       failed = true;
       firstError = error;
@@ -327,7 +405,7 @@ export async function executeRun(
       let replay = failed;
       outcome = await retryAttempts(
         () => {
-          if (!replay) return runAttempt(run, schedule, job, deps);
+          if (!replay) return attemptOnce();
           replay = false;
           return Promise.reject(firstError);
         },
@@ -347,9 +425,14 @@ export async function executeRun(
 
   const endedAt = clock.now();
   run.phase = "finishing";
-  let final: ExecutionRecord | null;
+  let final: ExecutionRecord | null = null;
   if (outcome.ok) {
-    final = await store(
+    // Assigned in the attempt closure, which the compiler does not follow.
+    const view = lastState as AttemptState | null;
+    const commit: StateCommit | undefined = view?.staged
+      ? { value: view.staged.value, expectedRevision: view.read?.revision ?? 0, at: endedAt }
+      : undefined;
+    const stored = await store(
       run,
       {
         status: "succeeded",
@@ -359,13 +442,30 @@ export async function executeRun(
         leaseExpiresAt: null,
       },
       deps,
+      commit,
     );
+    if (stored instanceof ConflictError) {
+      // Another run committed the schedule's state after this one read it (overlap `allow`):
+      // committing would lose that update, so this run fails and commits nothing.
+      outcome = {
+        ok: false,
+        error: new ConflictError(
+          "REVISION_CONFLICT",
+          `the schedule's state changed while the run ran (it read revision ${commit?.expectedRevision ?? 0}); nothing was committed`,
+          { field: "state", cause: stored, details: stored.details },
+        ),
+      };
+    } else {
+      final = stored;
+    }
+  }
+  if (outcome.ok) {
     if (final) {
       counters.succeeded++;
       deps.emit("run:succeeded", { execution: final, durationMs: endedAt - startedAt });
     }
   } else if (run.cancelReason !== null) {
-    final = await store(
+    final = await storePatch(
       run,
       {
         status: "cancelled",
@@ -380,7 +480,7 @@ export async function executeRun(
     counters.cancelled++;
     deps.emit("run:cancelled", { execution: final ?? run.execution, reason: run.cancelReason });
   } else if (outcome.error instanceof RunTimeoutError) {
-    final = await store(
+    final = await storePatch(
       run,
       {
         status: "timed_out",
@@ -396,7 +496,7 @@ export async function executeRun(
       deps.emit("run:timed-out", { execution: final, timeoutMs: schedule.timeoutMs ?? 0 });
     }
   } else {
-    final = await store(
+    final = await storePatch(
       run,
       {
         status: "failed",

@@ -44,6 +44,7 @@ import type {
   RiskLevel,
   ScheduleRecord,
 } from "../storage/records.js";
+import type { ScheduleStateRecord } from "../storage/schedule-state.js";
 import type { ScheduleSummary, Storage, StorageChange } from "../storage/storage.js";
 import { isCorruptRecord, storedControlProblem, storedScheduleProblem } from "../storage/stored-records.js";
 import { type Clock, clockSchema, sleep, systemClock } from "../time/clock.js";
@@ -2347,6 +2348,17 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const e = await this.storage.getExecution(id);
     if (!e) throw new NotFoundError("NOT_FOUND", `execution '${id}' not found`, { field: "id" });
     return e;
+  }
+
+  /**
+   * The schedule's committed state (what its handlers read as `ctx.state`): the value, its
+   * revision (+1 per commit), the execution that committed it and when; null before the first
+   * commit or once the schedule was removed. StorageError `STORAGE_CORRUPT` if the stored state
+   * fails its checks.
+   */
+  async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+    scheduleId = idOf(scheduleId, "scheduleId");
+    return this.storage.getScheduleState(scheduleId);
   }
 
   /** Approvals, newest first, filtered by status, risk level and schedule, with a cursor. */

@@ -24,6 +24,19 @@ storageConformance({ describe, it }, async () => ({
     );
     return storage;
   },
+  // The only way in is a commit through the contract: one with an instant no clock gives.
+  corruptState: async (storage, id) => {
+    const current = await storage.getScheduleState(id);
+    const e = makeExecution({ scheduleId: id });
+    await storage.claimFire({ execution: e });
+    await storage.updateExecution(
+      e.id,
+      e.instanceId,
+      { status: "succeeded", endedAt: 1, leaseExpiresAt: null },
+      { value: { ok: true }, expectedRevision: current?.revision ?? 0, at: Number.NaN },
+    );
+    return storage;
+  },
 }));
 
 describe("MemoryStorage", () => {

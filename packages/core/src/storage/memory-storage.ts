@@ -21,6 +21,12 @@ import type {
   Page,
   ScheduleRecord,
 } from "./records.js";
+import {
+  checkStoredScheduleState,
+  committedState,
+  type ScheduleStateRecord,
+  type StateCommit,
+} from "./schedule-state.js";
 import type {
   ApprovalQuery,
   AuditQuery,
@@ -98,6 +104,8 @@ export class MemoryStorage implements Storage {
   /** Active execution ids by schedule: one id, or a set when several are active (rare). */
   private readonly activeBySchedule = new Map<string, string | Set<string>>();
   private readonly lastFire = new Map<string, number>();
+  /** Committed schedule state, by schedule id (its own map: evicting executions never drops it). */
+  private readonly states = new Map<string, ScheduleStateRecord>();
   private readonly approvals = new Map<string, ApprovalRecord>();
   private readonly approvalCounts = new Map<ApprovalStatus, number>();
   private readonly orders = new Map<string, OrderRecord>();
@@ -200,7 +208,9 @@ export class MemoryStorage implements Storage {
 
   async deleteSchedule(id: string): Promise<boolean> {
     const existed = this.schedules.delete(id);
+    this.states.delete(id);
     this.invalid.delete(`schedule:${id}`);
+    this.invalid.delete(`state:${id}`);
     if (existed) this.notify({ type: "schedule", id });
     return existed;
   }
@@ -272,15 +282,52 @@ export class MemoryStorage implements Storage {
     id: string,
     instanceId: string,
     patch: ExecutionPatch,
+    state?: StateCommit,
   ): Promise<ExecutionRecord | null> {
     const current = this.executions.get(id);
     if (!current || current.instanceId !== instanceId || !this.active.has(id)) return null;
+    // Checked before anything changes, so a conflict writes neither the outcome nor the state.
+    const nextState =
+      state && this.schedules.has(current.scheduleId) ? this.stateAfter(current, state) : null;
     const copy: Record<string, unknown> = { ...current };
     for (const key of EXECUTION_PATCH_KEYS) if (key in patch) copy[key] = patch[key];
     const next = Object.freeze(copy) as unknown as ExecutionRecord;
     this.executions.set(id, next);
+    if (nextState) this.states.set(current.scheduleId, nextState);
     if (next.status !== "claimed" && next.status !== "running") this.deactivate(next);
     return next;
+  }
+
+  /** The state record `commit` makes of the schedule's state, or ConflictError if it moved on. */
+  private stateAfter(execution: ExecutionRecord, commit: StateCommit): ScheduleStateRecord {
+    const revision = this.states.get(execution.scheduleId)?.revision ?? 0;
+    if (revision !== commit.expectedRevision) {
+      throw new ConflictError(
+        "REVISION_CONFLICT",
+        `the state of schedule '${execution.scheduleId}' is at revision ${revision}, not ${commit.expectedRevision}`,
+        { field: "state", details: { current: revision, expected: commit.expectedRevision } },
+      );
+    }
+    return deepFreeze(
+      committedState(execution.scheduleId, execution.id, { ...commit, value: copyJson(commit.value) }),
+    );
+  }
+
+  async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+    const record = this.states.get(scheduleId);
+    if (!record) return null;
+    const key = `state:${scheduleId}`;
+    try {
+      const checked = checkStoredScheduleState(this.name, scheduleId, record);
+      this.invalid.delete(key);
+      return checked;
+    } catch (error) {
+      if (isCorruptRecord(error)) {
+        const reason = String((error.details as { reason?: unknown } | undefined)?.reason ?? error.message);
+        this.invalid.set(key, { subject: "state", id: scheduleId, kind: "invalid", reason, where: "memory" });
+      }
+      throw error;
+    }
   }
 
   private activate(record: ExecutionRecord): void {

@@ -28,6 +28,7 @@ import type {
   RiskLevel,
   ScheduleRecord,
 } from "./records.js";
+import type { ScheduleStateRecord, StateCommit } from "./schedule-state.js";
 
 /** A request to claim one fire. */
 export interface FireClaim {
@@ -130,7 +131,7 @@ export interface AuditQuery {
  */
 export interface StorageIssue {
   /** What it is: a record type, or `file` for a file that holds no one record (a damaged log). */
-  subject: "schedule" | "control" | "execution" | "approval" | "order" | "audit" | "file";
+  subject: "schedule" | "control" | "execution" | "approval" | "order" | "audit" | "state" | "file";
   /** The record's id when known (the schedule id), else null. */
   id: string | null;
   /** `invalid`: stored but failing its checks; `quarantined`: moved aside (FileStorage). */
@@ -192,7 +193,7 @@ export interface Storage {
   getSchedule(id: string): Promise<ScheduleRecord | null>;
   /** Every valid schedule, ordered by id. Invalid ones are left out and listed by {@link Storage.issues}. */
   listSchedules(): Promise<ScheduleRecord[]>;
-  /** Deletes a schedule (its executions stay). Returns false if it did not exist. */
+  /** Deletes a schedule and its state (its executions stay). Returns false if it did not exist. */
   deleteSchedule(id: string): Promise<boolean>;
 
   // --- control ------------------------------------------------------------------------------
@@ -213,8 +214,25 @@ export interface Storage {
    * Applies `patch` if `instanceId` still holds the execution (status `claimed` or `running`,
    * same instanceId). Returns the updated record, or null if the holder lost it (taken over or
    * final): the caller must then discard its outcome.
+   *
+   * With `state` (the scheduler passes it only with a `succeeded` patch), the schedule's state
+   * record is replaced in the same atomic write: both are written or neither. A lost holder gets
+   * null and writes neither; a stored state no longer at `state.expectedRevision` writes neither
+   * and throws ConflictError `REVISION_CONFLICT` (field `state`); a schedule that no longer
+   * exists gets the patch and no state. See {@link StateCommit}.
    */
-  updateExecution(id: string, instanceId: string, patch: ExecutionPatch): Promise<ExecutionRecord | null>;
+  updateExecution(
+    id: string,
+    instanceId: string,
+    patch: ExecutionPatch,
+    state?: StateCommit,
+  ): Promise<ExecutionRecord | null>;
+  /**
+   * The schedule's committed state, or null before its first commit (and after the schedule was
+   * deleted: {@link Storage.deleteSchedule} deletes its state too). A stored state failing
+   * `checkStoredScheduleState` throws StorageError `STORAGE_CORRUPT`.
+   */
+  getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null>;
   /**
    * Extends the lease of every listed execution `instanceId` still holds (status `claimed` or
    * `running`) to `leaseExpiresAt`. Returns the ids it still holds; the others were lost.

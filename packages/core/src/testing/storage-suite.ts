@@ -17,6 +17,7 @@ import type { ApprovalRecord, ExecutionRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { makeApproval, makeAudit, makeExecution, makeOrder, makeSchedule } from "./fixtures.js";
 import { retentionTests } from "./storage-suite-retention.js";
+import { stateTests } from "./storage-suite-state.js";
 import { trustTests } from "./storage-suite-trust.js";
 
 /** The describe/it pair of the caller's test runner. */
@@ -46,6 +47,11 @@ export interface StoreHandle {
    * returns the storage to read it through. Enables the tests of invalid stored schedules.
    */
   corruptSchedule?: (storage: Storage, id: string) => Promise<Storage>;
+  /**
+   * Damages the stored state of schedule `id` so it fails its checks and returns the storage to
+   * read it through (the test closes it when it is not the same one). Enables the state check test.
+   */
+  corruptState?: (storage: Storage, id: string) => Promise<Storage>;
 }
 
 /** Options of {@link storageConformance}. */
@@ -662,6 +668,7 @@ export function storageConformance(
 
   trustTests(describe, test);
   retentionTests(describe, test);
+  stateTests(describe, test);
 
   describe("storage conformance: reopen", () => {
     test("keeps acknowledged writes across a reopen", async ({ storage, reopen }) => {

@@ -191,6 +191,23 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       `CREATE INDEX ${n.index("orders_status_time_idx")} ON ${n.orders} (status, updated_at)`,
     ],
   },
+  {
+    version: 3,
+    name: "schedule state",
+    up: (n) => [
+      // One row per schedule, apart from its executions (which retention may delete); the
+      // foreign key deletes it with its schedule, and a commit locks the schedule row (FOR KEY
+      // SHARE) so a concurrent delete never leaves a state behind.
+      `CREATE TABLE ${n.scheduleState} (
+        schedule_id text COLLATE "C" PRIMARY KEY REFERENCES ${n.schedules} (id) ON DELETE CASCADE,
+        value jsonb NOT NULL,
+        revision integer NOT NULL,
+        execution_id text NOT NULL,
+        updated_at bigint NOT NULL,
+        extra jsonb
+      )`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

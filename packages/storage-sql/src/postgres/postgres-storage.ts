@@ -35,7 +35,9 @@ import {
   PRUNABLE_ORDER_STATUSES,
   type RecordPrune,
   type ScheduleRecord,
+  type ScheduleStateRecord,
   type ScheduleSummary,
+  type StateCommit,
   type Storage,
   type StorageChange,
   StorageError,
@@ -63,6 +65,7 @@ import {
   SCHEDULES,
   toColumnObject,
 } from "../shared/rows.js";
+import { StateRowChecks, stateConflict } from "../shared/state-rows.js";
 import { summaryOf } from "../shared/summaries.js";
 import { RowChecks } from "../shared/trust.js";
 import { toPage } from "../shared/where.js";
@@ -215,6 +218,21 @@ interface UpdateRequest {
   patch: ExecutionPatch;
 }
 
+/** One element of the `updateExecutions` recordset: the patch's columns and the fields it sets. */
+function patchRow({ id, instanceId, patch }: UpdateRequest): Record<string, unknown> {
+  const row: Record<string, unknown> = { id, instance_id: instanceId };
+  const fields: string[] = [];
+  // Only the fields a holder may change: a stray `scheduleId` in a patch must not move the fire.
+  for (const field of Object.keys(PATCH_FIELDS)) {
+    const value = (patch as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    fields.push(field);
+    row[field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+  }
+  row.fields = fields;
+  return row;
+}
+
 /** Storage on PostgreSQL (pg, pooled). Several instances on one database run every fire once. */
 export class PostgresStorage implements Storage {
   /** Backend name for logs and errors. */
@@ -252,6 +270,7 @@ export class PostgresStorage implements Storage {
   private readonly actives: Batcher<string, ExecutionRecord[]>;
   private readonly lastFires: Batcher<string, number | null>;
   private readonly checks: RowChecks;
+  private readonly stateChecks: StateRowChecks;
 
   constructor(options: PostgresStorageOptions) {
     const o = parseOptions(optionsSchema, options, "postgres");
@@ -263,6 +282,8 @@ export class PostgresStorage implements Storage {
       schedules: this.names.display("schedules"),
       control: this.names.display("control"),
     });
+    // jsonb comes back parsed by the driver's type parser.
+    this.stateChecks = new StateRowChecks("postgres", this.names.display("schedule_state"), (raw) => raw);
     this.prepared = o.preparedStatements;
     this.pollIntervalMs = o.pollIntervalMs;
     this.applicationName = o.applicationName;
@@ -453,6 +474,7 @@ export class PostgresStorage implements Storage {
   async deleteSchedule(id: string): Promise<boolean> {
     const res = await this.query("deleteSchedule", "schedules", this.sql.deleteSchedule, [id]);
     this.checks.forget(id);
+    this.stateChecks.forget(id);
     return res.rowCount === 1;
   }
 
@@ -472,7 +494,7 @@ export class PostgresStorage implements Storage {
 
   /** See {@link Storage.issues}: schedule and control rows that failed their checks when last read. */
   issues(): StorageIssue[] {
-    return this.checks.issues();
+    return [...this.checks.issues(), ...this.stateChecks.issues()];
   }
 
   // ------------------------------------------------------------------------------------------
@@ -572,9 +594,38 @@ export class PostgresStorage implements Storage {
     id: string,
     instanceId: string,
     patch: ExecutionPatch,
+    state?: StateCommit,
   ): Promise<ExecutionRecord | null> {
     if (!this.opened) await this.open();
-    return this.updates.submit({ id, instanceId, patch });
+    if (state === undefined) return this.updates.submit({ id, instanceId, patch });
+    // Not batched: its own statement writes the outcome and the state together, or neither.
+    const res = await this.query(
+      "updateExecution",
+      "schedule_state",
+      this.sql.updateExecutionWithState,
+      [
+        JSON.stringify([patchRow({ id, instanceId, patch })]),
+        id,
+        instanceId,
+        JSON.stringify(state.value),
+        state.expectedRevision,
+        state.at,
+      ],
+      Lane.Background,
+    );
+    const { state_held: held, ...row } = res.rows[0] as Record<string, unknown>;
+    if (row.id !== null && row.id !== undefined) return this.decodeExecution(row);
+    if (held === 0) return null;
+    const execution = await this.getExecution(id);
+    throw stateConflict(execution?.scheduleId ?? "?", state.expectedRevision);
+  }
+
+  /** See {@link Storage.getScheduleState}: a row failing its checks throws `STORAGE_CORRUPT`. */
+  async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+    const res = await this.query("getScheduleState", "schedule_state", this.sql.getScheduleState, [
+      scheduleId,
+    ]);
+    return this.stateChecks.check(scheduleId, res.rows[0]);
   }
 
   /** Applies a batch of fenced patches; an id seen twice waits for the next round (order kept). */
@@ -593,20 +644,7 @@ export class PostgresStorage implements Storage {
           round.push(i);
         }
       }
-      const rows = round.map((i) => {
-        const { id, instanceId, patch } = batch[i] as UpdateRequest;
-        const row: Record<string, unknown> = { id, instance_id: instanceId };
-        const fields: string[] = [];
-        // Only the fields a holder may change: a stray `scheduleId` in a patch must not move the fire.
-        for (const field of Object.keys(PATCH_FIELDS)) {
-          const value = (patch as Record<string, unknown>)[field];
-          if (value === undefined) continue;
-          fields.push(field);
-          row[field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
-        }
-        row.fields = fields;
-        return row;
-      });
+      const rows = round.map((i) => patchRow(batch[i] as UpdateRequest));
       try {
         const res = await this.query(
           "updateExecution",

@@ -36,6 +36,8 @@ export interface PgNames {
   orders: string;
   audit: string;
   migrations: string;
+  /** Per-schedule state committed with a run's outcome (schema version 3). */
+  scheduleState: string;
   /** The trigger function that sends change notifications. */
   notifyFunction: string;
   /** The LISTEN/NOTIFY channel: `<schema>.<prefix>changes` (at most 63 bytes). */
@@ -62,6 +64,7 @@ export function pgNames(schema: string, prefix: string): PgNames {
     orders: table("orders"),
     audit: table("audit"),
     migrations: table("migrations"),
+    scheduleState: table("schedule_state"),
     notifyFunction: table("notify_change"),
     channel: `${schema}.${prefix}changes`,
     migrationLock: [digest.readInt32BE(0), digest.readInt32BE(4)],
@@ -155,6 +158,7 @@ export function postgresStatements(n: PgNames) {
     scheduleRevision: `SELECT revision FROM ${n.schedules} WHERE id = $1`,
     getSchedule: `SELECT * FROM ${n.schedules} WHERE id = $1`,
     listSchedules: `SELECT * FROM ${n.schedules} ORDER BY id`,
+    /** The schedule's state goes with it (the state table's foreign key cascades). */
     deleteSchedule: `DELETE FROM ${n.schedules} WHERE id = $1`,
     /** What a watcher compares after missing notifications. */
     scheduleRevisions: `SELECT id, revision FROM ${n.schedules}`,
@@ -191,6 +195,42 @@ export function postgresStatements(n: PgNames) {
       FROM jsonb_to_recordset($1::jsonb) AS x(id text, instance_id text, fields jsonb, ${patchDefs})
       WHERE e.id = x.id AND e.instance_id = x.instance_id AND e.${ACTIVE}
       RETURNING e.*`,
+    // --- schedule state -----------------------------------------------------------------------
+    /** $1 schedule id. */
+    getScheduleState: `SELECT * FROM ${n.scheduleState} WHERE schedule_id = $1`,
+    /**
+     * A fenced execution patch and its schedule's state in one statement, so one atomic write:
+     * `held` locks the execution if $3 (instance) still holds it; `sched` locks its schedule row
+     * against a concurrent delete (none: the schedule is gone and only the patch is written);
+     * `st` writes the state compare-and-set on the revision the run read ($5, 0: none yet); `e`
+     * applies the patch only when the state was written or is not wanted. One row back:
+     * `state_held` (0: the claim was lost) and the updated execution (all null: not written, so
+     * with state_held 1 the state had moved on).
+     * $1: jsonb array of one patch row (as updateExecutions), $2 execution id, $3 instance,
+     * $4 value (jsonb text), $5 expected revision, $6 commit instant.
+     */
+    updateExecutionWithState: `WITH held AS (
+        SELECT id, schedule_id FROM ${n.executions}
+        WHERE id = $2 AND instance_id = $3 AND ${ACTIVE} FOR UPDATE
+      ), sched AS (
+        SELECT s.id FROM ${n.schedules} AS s JOIN held ON s.id = held.schedule_id FOR KEY SHARE OF s
+      ), st AS (
+        INSERT INTO ${n.scheduleState} AS t (schedule_id, value, revision, execution_id, updated_at)
+        SELECT sched.id, $4::jsonb, $5::integer + 1, $2, $6::bigint FROM sched
+        WHERE $5::integer = 0 OR EXISTS (SELECT 1 FROM ${n.scheduleState} WHERE schedule_id = sched.id)
+        ON CONFLICT (schedule_id) DO UPDATE SET value = EXCLUDED.value, revision = EXCLUDED.revision,
+          execution_id = EXCLUDED.execution_id, updated_at = EXCLUDED.updated_at
+        WHERE t.revision = $5::integer
+        RETURNING t.schedule_id
+      ), e AS (
+        UPDATE ${n.executions} AS e SET
+        ${patchSet}
+        FROM jsonb_to_recordset($1::jsonb) AS x(id text, instance_id text, fields jsonb, ${patchDefs})
+        WHERE e.id = x.id AND e.id IN (SELECT id FROM held)
+          AND (NOT EXISTS (SELECT 1 FROM sched) OR EXISTS (SELECT 1 FROM st))
+        RETURNING e.*
+      )
+      SELECT (SELECT count(*) FROM held)::int AS state_held, e.* FROM (SELECT 1) AS one LEFT JOIN e ON true`,
     /** $1 instance, $2 ids, $3 new lease expiry. */
     renewLeases: `UPDATE ${n.executions} SET lease_expires_at = $3
       WHERE id = ANY($2::text[]) AND instance_id = $1 AND ${ACTIVE} RETURNING id`,

@@ -196,6 +196,24 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       `CREATE INDEX ${n.index("orders_status_time_idx")} ON ${n.orders} (status, updated_at)`,
     ],
   },
+  {
+    version: 3,
+    name: "schedule state",
+    up: (n) => [
+      // One row per schedule, apart from its executions (which retention may delete).
+      `CREATE TABLE ${n.scheduleState} (
+        schedule_id TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        execution_id TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        extra TEXT
+      ) STRICT`,
+      // Deleting a schedule deletes its state in the same statement, whoever deletes it.
+      `CREATE TRIGGER ${n.index("schedules_delete_state")} AFTER DELETE ON ${n.schedules} BEGIN
+        DELETE FROM ${n.scheduleState} WHERE schedule_id = OLD.id; END`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -39,7 +39,9 @@ import {
   PRUNABLE_ORDER_STATUSES,
   type RecordPrune,
   type ScheduleRecord,
+  type ScheduleStateRecord,
   type ScheduleSummary,
+  type StateCommit,
   type Storage,
   type StorageChange,
   StorageError,
@@ -65,6 +67,7 @@ import {
   ORDERS,
   SCHEDULES,
 } from "../shared/rows.js";
+import { StateRowChecks, stateConflict } from "../shared/state-rows.js";
 import { summaryOf } from "../shared/summaries.js";
 import { RowChecks } from "../shared/trust.js";
 import { toPage } from "../shared/where.js";
@@ -187,6 +190,7 @@ export class SqliteStorage implements Storage {
   private readonly watchers = new Set<(change: StorageChange) => void>();
   private poller: SqliteChangePoller | null = null;
   private readonly checks: RowChecks;
+  private readonly stateChecks: StateRowChecks;
 
   constructor(options: SqliteStorageOptions) {
     this.options = parseOptions(optionsSchema, options, "sqlite");
@@ -203,6 +207,11 @@ export class SqliteStorage implements Storage {
       schedules: `${this.path}: ${this.names.display("schedules")}`,
       control: `${this.path}: ${this.names.display("control")}`,
     });
+    this.stateChecks = new StateRowChecks(
+      "sqlite",
+      `${this.path}: ${this.names.display("schedule_state")}`,
+      (raw) => JSON.parse(raw as string),
+    );
     this.logger = this.options.logger ?? silentLogger;
     this.watch = this.options.watchIntervalMs === false ? undefined : (listener) => this.addWatcher(listener);
   }
@@ -412,6 +421,8 @@ export class SqliteStorage implements Storage {
   deleteSchedule(id: string): Promise<boolean> {
     return this.write("deleteSchedule", "schedules", () => {
       this.checks.forget(id);
+      this.stateChecks.forget(id);
+      // The schema's delete trigger removes the schedule's state in the same statement.
       return this.prepare(this.sql.deleteSchedule).run(id).changes === 1;
     });
   }
@@ -436,7 +447,7 @@ export class SqliteStorage implements Storage {
 
   /** See {@link Storage.issues}: schedule and control rows that failed their checks when last read. */
   issues(): StorageIssue[] {
-    return this.checks.issues();
+    return [...this.checks.issues(), ...this.stateChecks.issues()];
   }
 
   // ------------------------------------------------------------------------------------------
@@ -466,7 +477,12 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  updateExecution(id: string, instanceId: string, patch: ExecutionPatch): Promise<ExecutionRecord | null> {
+  updateExecution(
+    id: string,
+    instanceId: string,
+    patch: ExecutionPatch,
+    state?: StateCommit,
+  ): Promise<ExecutionRecord | null> {
     const columns: string[] = [];
     const values: unknown[] = [];
     // Only the fields a holder may change: a stray `scheduleId` in a patch must not move the fire.
@@ -476,10 +492,50 @@ export class SqliteStorage implements Storage {
       columns.push(column.column);
       values.push(encodeValue(column.kind, value, codec));
     }
-    return this.write("updateExecution", "executions", () => {
-      const row = this.updateStatement(columns).get(...values, id, instanceId) as Row | undefined;
-      return row ? this.decodeExecution(row) : null;
-    });
+    if (state === undefined) {
+      return this.write("updateExecution", "executions", () => {
+        const row = this.updateStatement(columns).get(...values, id, instanceId) as Row | undefined;
+        return row ? this.decodeExecution(row) : null;
+      });
+    }
+    // In a savepoint: a state conflict throws, which rolls the execution patch back with it.
+    return this.write(
+      "updateExecution",
+      "executions",
+      () => {
+        const row = this.updateStatement(columns).get(...values, id, instanceId) as Row | undefined;
+        if (!row) return null;
+        const execution = this.decodeExecution(row);
+        this.commitState(execution, state);
+        return execution;
+      },
+      true,
+    );
+  }
+
+  /** Writes the state of `execution`'s schedule (inside the execution's write), or throws a conflict. */
+  private commitState(execution: ExecutionRecord, state: StateCommit): void {
+    const scheduleId = execution.scheduleId;
+    if (!this.get(this.sql.scheduleExists, scheduleId)) return;
+    const value = JSON.stringify(state.value);
+    const changes =
+      state.expectedRevision === 0
+        ? this.prepare(this.sql.insertScheduleState).run(scheduleId, value, execution.id, state.at).changes
+        : this.prepare(this.sql.updateScheduleState).run(
+            value,
+            execution.id,
+            state.at,
+            scheduleId,
+            state.expectedRevision,
+          ).changes;
+    if (changes !== 1) throw stateConflict(scheduleId, state.expectedRevision);
+  }
+
+  /** See {@link Storage.getScheduleState}: a row failing its checks throws `STORAGE_CORRUPT`. */
+  getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+    return this.read("getScheduleState", "schedule_state", () =>
+      this.stateChecks.check(scheduleId, this.get(this.sql.getScheduleState, scheduleId)),
+    );
   }
 
   renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {

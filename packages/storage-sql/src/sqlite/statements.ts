@@ -28,6 +28,8 @@ export interface SqliteNames {
   audit: string;
   changes: string;
   migrations: string;
+  /** Per-schedule state committed with a run's outcome (schema version 3). */
+  scheduleState: string;
   /** Quoted name of an index or trigger (`<prefix><name>`). */
   index(name: string): string;
   /** Display name of a table for error messages. */
@@ -47,6 +49,7 @@ export function sqliteNames(prefix: string): SqliteNames {
     audit: q("audit"),
     changes: q("changes"),
     migrations: q("migrations"),
+    scheduleState: q("schedule_state"),
     index: q,
     display: (name) => `${prefix}${name}`,
   };
@@ -90,6 +93,21 @@ export function sqliteStatements(n: SqliteNames) {
     listSchedules: `SELECT * FROM ${n.schedules} ORDER BY id`,
     deleteSchedule: `DELETE FROM ${n.schedules} WHERE id = ?`,
     scheduleIds: `SELECT id FROM ${n.schedules}`,
+
+    // --- schedule state -----------------------------------------------------------------------
+    getScheduleState: `SELECT * FROM ${n.scheduleState} WHERE schedule_id = ?`,
+    /** Whether the schedule still exists: the state of a deleted schedule is not written. */
+    scheduleExists: `SELECT 1 AS found FROM ${n.schedules} WHERE id = ?`,
+    /** The first commit: no row changed means another commit came first (a conflict). */
+    insertScheduleState: `INSERT INTO ${n.scheduleState} (schedule_id, value, revision, execution_id, updated_at)
+      VALUES (?, ?, 1, ?, ?) ON CONFLICT (schedule_id) DO NOTHING`,
+    /**
+     * A later commit, compare-and-set on the revision the run read. Parameters: value, execution,
+     * at, schedule, expected revision. No row changed: a conflict.
+     */
+    updateScheduleState: `UPDATE ${n.scheduleState}
+      SET value = ?, revision = revision + 1, execution_id = ?, updated_at = ?
+      WHERE schedule_id = ? AND revision = ?`,
 
     // --- control ------------------------------------------------------------------------------
     getControl: `SELECT * FROM ${n.control} WHERE id = 1`,
