@@ -9,7 +9,8 @@ import { Scheduler, type StorageChange, StorageError, ValidationError } from "@t
 import { makeApproval, makeAudit, makeExecution, makeSchedule } from "@tradecron/core/testing";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { PG_SCHEMA_VERSION, PostgresStorage, type PostgresStorageOptions } from "../src/index.js";
+import { PostgresStorage, type PostgresStorageOptions } from "../src/index.js";
+import { PG_MIGRATIONS } from "../src/postgres/migrations.js";
 import { listAuditSql, listExecutionsSql, pgNames } from "../src/postgres/statements.js";
 import { requireBuilt, spawnChild, until } from "./helpers/children.js";
 import { adminPool, dropSchema, PG_URL, uniqueSchema, usePostgres } from "./helpers/pg.js";
@@ -95,7 +96,7 @@ describe("PostgresStorage migrations", () => {
       expect(await Promise.all(children.map((c) => c.exited))).toEqual([0, 0]);
       for (const c of children) expect(c.of("opened")).toHaveLength(1);
       const versions = await holder.query("SELECT version FROM tradecron.migrations");
-      expect(versions.rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+      expect(versions.rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version })));
       const tables = await holder.query(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'tradecron' ORDER BY tablename",
       );
@@ -119,7 +120,7 @@ describe("PostgresStorage migrations", () => {
     const second = await store({ schema: first.schema });
     await second.insertSchedule(makeSchedule({ id: "after-reopen" }));
     const rows = await adminPool().query(`SELECT version FROM "${first.schema}".migrations`);
-    expect(rows.rows).toEqual([{ version: PG_SCHEMA_VERSION }]);
+    expect(rows.rows).toEqual(PG_MIGRATIONS.map((m) => ({ version: m.version })));
   });
 
   it("refuses a schema migrated by a newer version with STORAGE_VERSION naming the table", async () => {

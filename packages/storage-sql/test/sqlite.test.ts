@@ -10,7 +10,8 @@ import { fireIdempotencyKey, Scheduler, ValidationError } from "@tradecron/core"
 import { makeApproval, makeAudit, makeExecution, makeSchedule } from "@tradecron/core/testing";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { SQLITE_SCHEMA_VERSION, SqliteStorage, type SqliteStorageOptions } from "../src/index.js";
+import { SqliteStorage, type SqliteStorageOptions } from "../src/index.js";
+import { SQLITE_MIGRATIONS } from "../src/sqlite/migrations.js";
 import { listAuditSql, listExecutionsSql, sqliteNames } from "../src/sqlite/statements.js";
 import { type Child, requireBuilt, spawnChild, until } from "./helpers/children.js";
 import { useTempDir } from "./helpers/sqlite.js";
@@ -170,9 +171,9 @@ describe("SqliteStorage with several processes", () => {
       expect(racers.flatMap((c) => c.of("opened"))).toHaveLength(2);
       const db = new Database(path, { readonly: true });
       try {
-        expect(db.prepare("SELECT version FROM migrations").all()).toEqual([
-          { version: SQLITE_SCHEMA_VERSION },
-        ]);
+        expect(db.prepare("SELECT version FROM migrations").all()).toEqual(
+          SQLITE_MIGRATIONS.map((m) => ({ version: m.version })),
+        );
       } finally {
         db.close();
       }
