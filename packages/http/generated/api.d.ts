@@ -1020,8 +1020,8 @@ export interface components {
             decisionReason: string | null;
             brokerOrderId: string | null;
             error: components["schemas"]["ErrorInfo"] | null;
-            /** @description The approval group it is decided with (null: proposed on its own) */
-            groupId: string | null;
+            /** @description The approval group it is decided with (absent: proposed on its own) */
+            groupId?: string;
         };
         PendingCount: {
             pending: number;

@@ -170,7 +170,7 @@ export function approvalDto(a: ApprovalRecord): ApprovalDto {
     decisionReason: a.decisionReason,
     brokerOrderId: a.brokerOrderId,
     error: errorDto(a.error),
-    groupId: a.groupId ?? null,
+    ...(a.groupId !== undefined ? { groupId: a.groupId } : {}),
   };
 }
 

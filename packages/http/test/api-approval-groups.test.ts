@@ -7,7 +7,7 @@ type Group = {
   id: string;
   status: string;
   counts: Record<string, number>;
-  members: { id: string; status: string; groupId: string | null; intentIndex: number }[];
+  members: { id: string; status: string; groupId?: string; intentIndex: number }[];
 };
 type Decision = {
   group: Group;

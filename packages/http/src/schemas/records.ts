@@ -150,8 +150,8 @@ export const approvalSchema = z
     error: errorInfo.nullable(),
     groupId: z
       .string()
-      .nullable()
-      .meta({ description: "The approval group it is decided with (null: proposed on its own)" }),
+      .optional()
+      .meta({ description: "The approval group it is decided with (absent: proposed on its own)" }),
   })
   .meta({ id: "Approval" });
 
