@@ -55,16 +55,15 @@ function snake(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
-function shape(
-  table: string,
-  spec: Record<string, ColumnKind>,
-  optional: readonly string[] = [],
-): TableShape {
+/** Record fields (`table.field`) that are absent, not null, when their column is null. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(["approvals.groupId"]);
+
+function shape(table: string, spec: Record<string, ColumnKind>): TableShape {
   const columns = Object.entries(spec).map(([field, kind]) => ({
     field,
     column: snake(field),
     kind,
-    ...(optional.includes(field) ? { optional: true as const } : {}),
+    ...(OPTIONAL_FIELDS.has(`${table}.${field}`) ? { optional: true as const } : {}),
   }));
   return { table, columns, known: new Set(Object.keys(spec)) };
 }
@@ -122,33 +121,29 @@ export const EXECUTIONS = shape("executions", {
 } satisfies Partial<Record<keyof ExecutionRecord, ColumnKind>>);
 
 /** Columns of the `approvals` table. */
-export const APPROVALS = shape(
-  "approvals",
-  {
-    id: "text",
-    scheduleId: "text",
-    executionId: "text",
-    fireKey: "text",
-    intentIndex: "int",
-    clientOrderId: "text",
-    intent: "json",
-    status: "text",
-    riskLevel: "text",
-    rationale: "text",
-    confidence: "float",
-    supportingData: "json",
-    createdAt: "int",
-    expiresAt: "int",
-    decidedAt: "int",
-    decidedBy: "text",
-    decisionReason: "text",
-    brokerOrderId: "text",
-    error: "json",
-    // Added by migration 4 ("approval groups"); absent on approvals proposed on their own.
-    groupId: "text",
-  } satisfies Partial<Record<keyof ApprovalRecord, ColumnKind>>,
-  ["groupId"],
-);
+export const APPROVALS = shape("approvals", {
+  id: "text",
+  scheduleId: "text",
+  executionId: "text",
+  fireKey: "text",
+  intentIndex: "int",
+  clientOrderId: "text",
+  intent: "json",
+  status: "text",
+  riskLevel: "text",
+  rationale: "text",
+  confidence: "float",
+  supportingData: "json",
+  createdAt: "int",
+  expiresAt: "int",
+  decidedAt: "int",
+  decidedBy: "text",
+  decisionReason: "text",
+  brokerOrderId: "text",
+  error: "json",
+  // Added by migration 4 ("approval groups"); absent on approvals proposed on their own.
+  groupId: "text",
+} satisfies Partial<Record<keyof ApprovalRecord, ColumnKind>>);
 
 /** Columns of the `orders` table. */
 export const ORDERS = shape("orders", {
