@@ -39,6 +39,8 @@ export type ErrorCode =
   | "BROKER_NOT_CONFIGURED"
   | "RISK_REJECTED"
   | "APPROVAL_NOT_PENDING"
+  | "APPROVAL_GROUP_NOT_PENDING"
+  | "APPROVAL_IN_GROUP"
   | "NOTIFIER";
 
 /** Options shared by every tradecron error constructor. */

@@ -5,6 +5,7 @@
 
 import type { BrokerConnectionDetail } from "./broker/broker.js";
 import type { ApprovalRecord, ExecutionRecord, OrderRecord, ScheduleRecord } from "./storage/records.js";
+import type { ApprovalGroup } from "./trading/approval-group.js";
 
 /** Why a fire did not run. */
 export type SkipReason =
@@ -84,6 +85,21 @@ export interface SchedulerEvents {
   "approval:decided": { approval: ApprovalRecord; decision: "approved" | "rejected"; actor: string };
   /** A pending approval passed its expiry undecided. */
   "approval:expired": { approval: ApprovalRecord };
+  /** A group of proposed orders waits for one decision (each member also raised `approval:requested`). */
+  "approval-group:requested": { group: ApprovalGroup };
+  /**
+   * A group was approved or rejected as a unit: by a person, or at proposal by the risk guard as
+   * `risk-guard` (each member also raised `approval:decided`). On approval its orders are
+   * submitted next, in proposal order; `order:submitted` and `order:rejected` tell each outcome.
+   */
+  "approval-group:decided": {
+    group: ApprovalGroup;
+    decision: "approved" | "rejected";
+    actor: string;
+    reason: string | null;
+  };
+  /** A pending group passed its expiry undecided: every member expired together. */
+  "approval-group:expired": { group: ApprovalGroup };
   /** An order reached the broker (or was found there already: submits are idempotent). */
   "order:submitted": { order: OrderRecord };
   /** The risk guard or the broker refused an order. */
@@ -149,6 +165,9 @@ const EVENT_NAME_SET: Record<SchedulerEventName, true> = {
   "approval:requested": true,
   "approval:decided": true,
   "approval:expired": true,
+  "approval-group:requested": true,
+  "approval-group:decided": true,
+  "approval-group:expired": true,
   "order:submitted": true,
   "order:rejected": true,
   "order:updated": true,

@@ -78,7 +78,14 @@ export {
   declareSchedules,
   planDeclaration,
 } from "./scheduler/declare.js";
-export type { FireInfo, JobContext, JobHandler, ProposalOutcome, SubmitOutcome } from "./scheduler/job.js";
+export type {
+  FireInfo,
+  JobContext,
+  JobHandler,
+  ProposalOutcome,
+  ProposeGroupOptions,
+  SubmitOutcome,
+} from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
 export {
@@ -199,6 +206,16 @@ export {
   zoneOffset,
 } from "./time/zone.js";
 export {
+  APPROVAL_GROUP_ID,
+  type ApprovalGroup,
+  type ApprovalGroupStatus,
+  approvalGroupIdOf,
+  groupOf,
+  groupStatusOf,
+  MAX_GROUP_SIZE,
+  storedGroupIdProblem,
+} from "./trading/approval-group.js";
+export {
   ApprovalQueue,
   type ApprovalQueueDeps,
   approvalIdOf,
@@ -206,6 +223,7 @@ export {
   type DecisionResult,
   type ProposeResult,
 } from "./trading/approval-queue.js";
+export type { GroupDecision, GroupProposal } from "./trading/group-approvals.js";
 export {
   type DeskRequest,
   type MarketHours,

@@ -361,6 +361,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/approval-groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One approval group: its members in proposal order and its derived status */
+        get: operations["getApprovalGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approval-groups/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve every order of a group at once, then submit them in order (each risk re-checked) */
+        post: operations["approveApprovalGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/approval-groups/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject every order of a group at once */
+        post: operations["rejectApprovalGroup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/orders": {
         parameters: {
             query?: never;
@@ -971,6 +1022,8 @@ export interface components {
             decisionReason: string | null;
             brokerOrderId: string | null;
             error: components["schemas"]["ErrorInfo"] | null;
+            /** @description The approval group it is decided with (absent: proposed on its own) */
+            groupId?: string;
         };
         PendingCount: {
             pending: number;
@@ -989,6 +1042,47 @@ export interface components {
             brokerOrderId?: string | null;
         };
         DecisionResults: {
+            results: components["schemas"]["DecisionResult"][];
+        };
+        ApprovalGroup: {
+            id: string;
+            scheduleId: string;
+            executionId: string;
+            fireKey: string;
+            /**
+             * @description Derived from the members': pending while all wait; approved once approved (members then approved, submitted or failed); rejected or expired when all are; mixed otherwise
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "expired" | "mixed";
+            /**
+             * @description The highest of its members
+             * @enum {string}
+             */
+            riskLevel: "low" | "medium" | "high";
+            /**
+             * Format: date-time
+             * @description An instant, ISO 8601 in UTC
+             * @example 2026-01-05T14:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description An instant, ISO 8601 in UTC
+             * @example 2026-01-05T14:30:00.000Z
+             */
+            expiresAt: string;
+            decidedAt: string | null;
+            decidedBy: string | null;
+            decisionReason: string | null;
+            /** @description Members by status */
+            counts: {
+                [key: string]: number;
+            };
+            /** @description In proposal order */
+            members: components["schemas"]["Approval"][];
+        };
+        GroupDecision: {
+            group: components["schemas"]["ApprovalGroup"];
             results: components["schemas"]["DecisionResult"][];
         };
         OrderPage: {
@@ -2421,6 +2515,8 @@ export interface operations {
                 status?: string;
                 riskLevel?: string;
                 scheduleId?: string;
+                /** @description Members of this approval group only */
+                groupId?: string;
                 /** @description Page size, 1-1000 (default 50) */
                 limit?: string;
                 /** @description nextCursor of the previous page */
@@ -2740,6 +2836,188 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DecisionResults"];
+                };
+            };
+            /** @description No or unknown credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or the CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the caller's token exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An error, as RFC 9457 problem details with the SDK error's code and field */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApprovalGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalGroup"];
+                };
+            };
+            /** @description No or unknown credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or the CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An error, as RFC 9457 problem details with the SDK error's code and field */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approveApprovalGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why (written to the audit log) */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Decided: the group and one result per member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDecision"];
+                };
+            };
+            /** @description No or unknown credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role may not do this, or the CSRF token is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit of the caller's token exceeded */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An error, as RFC 9457 problem details with the SDK error's code and field */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rejectApprovalGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why (written to the audit log) */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Decided: the group and one result per member */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDecision"];
                 };
             };
             /** @description No or unknown credentials */

@@ -170,6 +170,7 @@ export function approvalDto(a: ApprovalRecord): ApprovalDto {
     decisionReason: a.decisionReason,
     brokerOrderId: a.brokerOrderId,
     error: errorDto(a.error),
+    ...(a.groupId !== undefined ? { groupId: a.groupId } : {}),
   };
 }
 

@@ -164,4 +164,42 @@ describe("the dashboard in Chromium", () => {
     );
     expect(cspErrors).toEqual([]);
   }, 60_000);
+
+  it("shows a group's orders together and approves the group with one click", async () => {
+    await host.request("POST", "/schedules", {
+      body: { id: "rebalance", job: "plan", trigger: { cron: "0 0 1 1 *", timezone: "UTC" } },
+    });
+    const run = await host.request<{ result: { groupId: string } }>("POST", "/schedules/rebalance/trigger", {
+      as: "operator",
+      body: { wait: true },
+    });
+    const groupId = run.body.result.groupId;
+    await nav("Schedules").click();
+    await nav(/Approvals/).click();
+    const card = page.locator(`[data-approval-group='${groupId}']`);
+    await card.waitFor();
+    await expect(card.locator("[data-approval]").count()).resolves.toBe(2);
+    await expect(card.textContent()).resolves.toContain("rebalance: drift 6%");
+    // Its members are not offered for single selection: the group is decided as a unit.
+    await expect(page.locator("[aria-label='Proposals'] [data-approval]").count()).resolves.toBe(0);
+    await shot("approval-group");
+    await card.getByLabel("Reason for the group decision (audit log)").fill("plan checked");
+    await card.getByRole("button", { name: "Approve group" }).click();
+    await page.getByRole("status").filter({ hasText: "Group approved (2 orders)" }).waitFor();
+    const group = await host.request<{ status: string; decidedBy: string; counts: Record<string, number> }>(
+      "GET",
+      `/approval-groups/${groupId}`,
+      { as: "viewer" },
+    );
+    expect(group.body).toMatchObject({ status: "approved", decidedBy: "ada", counts: { submitted: 2 } });
+    const audit = await host.request<{ items: { actor: string; action: string; subjectId: string }[] }>(
+      "GET",
+      "/audit?subjectType=approval_group",
+      { as: "viewer" },
+    );
+    expect(audit.body.items.map((e) => `${e.actor} ${e.action} ${e.subjectId}`)).toContain(
+      `ada approval_group.approve ${groupId}`,
+    );
+    expect(cspErrors).toEqual([]);
+  }, 60_000);
 });

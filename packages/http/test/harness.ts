@@ -113,6 +113,16 @@ export async function startHost(options: HostOptions = {}): Promise<TestHost> {
       });
       return { proposed: 1 };
     },
+    plan: async (ctx) => {
+      const group = await ctx.proposeGroup(
+        [
+          { symbol: "MSFT", side: "buy", qty: 1 },
+          { symbol: "AAPL", side: "buy", qty: 2 },
+        ],
+        { rationale: "rebalance: drift 6%", riskLevel: "medium" },
+      );
+      return { groupId: group.groupId };
+    },
     fail: async () => {
       throw new Error("boom");
     },

@@ -247,6 +247,31 @@ export class ApprovalStore {
     return picked.length;
   }
 
+  /**
+   * All-or-none compare-and-set of a group: checked and applied in memory without yielding (no
+   * other call interleaves), written as one `recs` line, so a kill -9 keeps every member's new
+   * state or none of it.
+   */
+  async transitionGroup(
+    groupId: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
+  ): Promise<ApprovalRecord[] | null> {
+    const members = [...this.log.map.values()].filter((a) => a.groupId === groupId);
+    if (members.length === 0 || members.some((a) => a.status !== from)) {
+      await this.log.settled();
+      return null;
+    }
+    members.sort((a, b) => a.intentIndex - b.intentIndex);
+    const items = members.map((current) => snapshot({ ...current, ...patch, id: current.id, groupId }));
+    for (const [i, item] of items.entries()) {
+      this.count(members[i] as ApprovalRecord, -1);
+      this.count(item.record, 1);
+    }
+    await this.log.put(items);
+    return items.map((i) => i.record);
+  }
+
   async listExpired(now: number, limit: number): Promise<ApprovalRecord[]> {
     const out: ApprovalRecord[] = [];
     for (const id of this.pending) {

@@ -444,6 +444,18 @@ export class FileStorage implements Storage {
     return next;
   }
 
+  /** See {@link Storage.transitionApprovalGroup}. */
+  async transitionApprovalGroup(
+    groupId: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
+  ): Promise<ApprovalRecord[] | null> {
+    const e = await this.engine();
+    const next = await e.approvals.transitionGroup(groupId, from, patch);
+    for (const a of next ?? []) e.notify({ type: "approval", id: a.id });
+    return next;
+  }
+
   /** See {@link Storage.listExpiredApprovals}. */
   async listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
     return (await this.engine()).approvals.listExpired(now, limit);

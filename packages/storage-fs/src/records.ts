@@ -18,6 +18,7 @@ import type {
   OrderRecord,
   RiskLevel,
 } from "@tradecron/core";
+import { storedGroupIdProblem } from "@tradecron/core";
 
 /**
  * Freezes a value and everything inside it. Indexed and for-in loops rather than Object.values:
@@ -115,7 +116,7 @@ export function approvalProblem(v: unknown): string | null {
   if (!APPROVAL_STATUSES.includes(v.status as ApprovalStatus)) return `unknown status ${String(v.status)}`;
   if (!RISK_LEVELS.includes(v.riskLevel as RiskLevel)) return `unknown risk level ${String(v.riskLevel)}`;
   if (!isNum(v.createdAt) || !isNum(v.expiresAt)) return "createdAt or expiresAt is not a number";
-  return null;
+  return storedGroupIdProblem(v.groupId);
 }
 
 /** Null if `v` looks like an order record, else why not. */

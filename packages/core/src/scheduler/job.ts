@@ -11,6 +11,7 @@ import type {
   OrderRecord,
   ScheduleRecord,
 } from "../storage/records.js";
+import type { GroupProposal } from "../trading/group-approvals.js";
 
 /** Identity of the fire being run. */
 export interface FireInfo {
@@ -68,6 +69,28 @@ export interface JobContext<TData = JsonValue | null> {
    * rejections are returned, not thrown.
    */
   submit(intent: OrderIntentInput): Promise<SubmitOutcome>;
+  /**
+   * Proposes `intents` as one approval group (a rebalance plan): one approval per intent, each
+   * carrying the group id, decided as a unit with `scheduler.approveGroup` / `rejectGroup` and
+   * expiring together. Intents take the next positions of the fire, so the group, its approvals
+   * and their client order ids are the same on every attempt (idempotent like `propose`). When
+   * the risk guard refuses any intent at proposal, the whole group is stored as rejected (all or
+   * none): `status` is `rejected` and each outcome says why. Works whether or not the schedule
+   * requires approval. Throws a ValidationError naming the field (`intents.2.qty`).
+   */
+  proposeGroup(intents: OrderIntentInput[], options?: ProposeGroupOptions): Promise<GroupProposal>;
+}
+
+/** Options of `ctx.proposeGroup`: metadata for the whole group. */
+export interface ProposeGroupOptions {
+  /** Rationale of every member that has none of its own. */
+  rationale?: string;
+  /** Risk level of every member (overrides theirs). */
+  riskLevel?: "low" | "medium" | "high";
+  /** Supporting data of every member that has none of its own. */
+  supportingData?: JsonValue;
+  /** How long the group stays pending (ms or a duration such as `'30m'`); default the schedule's approval expiry. */
+  expiresIn?: number | string;
 }
 
 /** What `propose` returns. */

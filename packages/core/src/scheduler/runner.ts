@@ -105,7 +105,10 @@ export interface RunnerDeps {
   random: () => number;
   emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
   /** The trading fields of the context (broker, propose, submit). */
-  contextExtras(run: Run, schedule: ScheduleRecord): Pick<JobContext, "broker" | "propose" | "submit">;
+  contextExtras(
+    run: Run,
+    schedule: ScheduleRecord,
+  ): Pick<JobContext, "broker" | "propose" | "submit" | "proposeGroup">;
   /** Called after each run's outcome is decided (stored or not). */
   onSettled(run: Run, schedule: ScheduleRecord): void;
   /** Called when a run starts waiting between attempts (shutdown hands such runs over). */
@@ -133,7 +136,7 @@ export function toExecutionError(error: unknown): ExecutionError {
 }
 
 /** The context fields the runner fills; the scheduler adds the trading ones. */
-export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit">;
+export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit" | "proposeGroup">;
 
 /** One attempt's view of the schedule state: what it read, and what it staged with `setState`. */
 interface AttemptState {

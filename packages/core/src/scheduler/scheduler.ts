@@ -49,7 +49,9 @@ import type { ScheduleSummary, Storage, StorageChange } from "../storage/storage
 import { isCorruptRecord, storedControlProblem, storedScheduleProblem } from "../storage/stored-records.js";
 import { type Clock, clockSchema, sleep, systemClock } from "../time/clock.js";
 import { localParts, toLocal } from "../time/zone.js";
+import type { ApprovalGroup } from "../trading/approval-group.js";
 import type { DecisionResult } from "../trading/approval-queue.js";
+import type { GroupDecision } from "../trading/group-approvals.js";
 import type { MarketHours, PriceSource } from "../trading/order-desk.js";
 import { type RiskLimits, type RiskRule, riskLimitsSchema } from "../trading/risk.js";
 import { DEFAULT_APPROVAL_EXPIRY_MS, Trading, type TradingNotice } from "../trading/trading.js";
@@ -260,8 +262,16 @@ const approvalListSchema = z.strictObject({
   status: z.union([approvalStatusEnum, z.array(approvalStatusEnum)]).optional(),
   riskLevel: z.union([riskEnum, z.array(riskEnum)]).optional(),
   scheduleId: z.string().min(1).optional(),
+  executionId: z.string().min(1).optional(),
+  groupId: z.string().min(1).max(200).optional(),
   limit: z.number().int().min(1).max(1000).default(50),
   cursor: z.string().nullable().optional(),
+});
+const groupDecisionSchema = z.strictObject({
+  groupId: z.string().min(1).max(200),
+  actor: z.string().trim().min(1).max(200),
+  reason: z.string().max(1000).optional(),
+  allowRemovedSchedule: z.boolean().default(false),
 });
 const decisionSchema = z.strictObject({
   ids: z
@@ -313,6 +323,9 @@ export interface ApprovalListInput {
   status?: ApprovalStatus | ApprovalStatus[];
   riskLevel?: RiskLevel | RiskLevel[];
   scheduleId?: string;
+  executionId?: string;
+  /** Members of this approval group only. */
+  groupId?: string;
   limit?: number;
   cursor?: string | null;
 }
@@ -2404,6 +2417,42 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   ): Promise<DecisionResult[]> {
     const o = parseInput(decisionSchema, { ...options, ids }, "scheduler");
     return this.trading.approvals.reject(o.ids, o.actor, o.reason ?? null);
+  }
+
+  /**
+   * An approval group: its members in proposal order and the status derived from theirs.
+   * NotFoundError if no approval belongs to `groupId`.
+   */
+  async getApprovalGroup(groupId: string): Promise<ApprovalGroup> {
+    return this.trading.groups.get(idOf(groupId, "groupId"));
+  }
+
+  /**
+   * Approves every member of a group as one unit (all or none) as `actor`, then submits their
+   * orders in proposal order, each re-checked by the risk guard; results per member in order. The
+   * decision is one atomic write: ConflictError `APPROVAL_GROUP_NOT_PENDING` when any member is
+   * not pending (decided, expired) or the group has expired, and then nothing changes. A member
+   * refused after approval (risk re-check, broker) is `failed` and reported in its result; the
+   * others still go. A group whose schedule was removed is rejected unless `allowRemovedSchedule`.
+   */
+  async approveGroup(
+    groupId: string,
+    options: ActorOptions & { reason?: string; allowRemovedSchedule?: boolean },
+  ): Promise<GroupDecision> {
+    const o = parseInput(groupDecisionSchema, { ...options, groupId }, "scheduler");
+    return this.trading.groups.approve(o.groupId, o.actor, o.reason ?? null, {
+      allowRemovedSchedule: o.allowRemovedSchedule,
+    });
+  }
+
+  /** Rejects every member of a group as one unit as `actor`; the same errors as {@link Scheduler.approveGroup}. */
+  async rejectGroup(groupId: string, options: ActorOptions & { reason?: string }): Promise<GroupDecision> {
+    const o = parseInput(
+      groupDecisionSchema.omit({ allowRemovedSchedule: true }),
+      { ...options, groupId },
+      "scheduler",
+    );
+    return this.trading.groups.reject(o.groupId, o.actor, o.reason ?? null);
   }
 
   /** Orders placed through this scheduler's storage, newest first. */

@@ -544,6 +544,27 @@ export class MemoryStorage implements Storage {
     return next;
   }
 
+  async transitionApprovalGroup(
+    groupId: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
+  ): Promise<ApprovalRecord[] | null> {
+    // Synchronous from the check to the last set: no other call interleaves, so it is all or none.
+    const members = [...this.approvals.values()].filter((a) => a.groupId === groupId);
+    if (members.length === 0 || members.some((a) => a.status !== from)) return null;
+    const updated = members
+      .sort((a, b) => a.intentIndex - b.intentIndex)
+      .map((current) => {
+        const next = deepFreeze(structuredClone({ ...current, ...patch, id: current.id, groupId }));
+        this.approvals.set(current.id, next);
+        this.countApproval(current.status, -1);
+        this.countApproval(next.status, 1);
+        return next;
+      });
+    for (const a of updated) this.notify({ type: "approval", id: a.id });
+    return updated;
+  }
+
   async listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
     return [...this.approvals.values()]
       .filter((a) => a.status === "pending" && a.expiresAt <= now)

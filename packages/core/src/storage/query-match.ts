@@ -19,7 +19,8 @@ export function approvalMatcher(query: ApprovalQuery): (a: ApprovalRecord) => bo
     (!statuses || statuses.has(a.status)) &&
     (!risks || risks.has(a.riskLevel)) &&
     (query.scheduleId === undefined || a.scheduleId === query.scheduleId) &&
-    (query.executionId === undefined || a.executionId === query.executionId);
+    (query.executionId === undefined || a.executionId === query.executionId) &&
+    (query.groupId === undefined || a.groupId === query.groupId);
 }
 
 /** A predicate selecting the orders an {@link OrderQuery} asks for (cursor and limit aside). */

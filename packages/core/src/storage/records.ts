@@ -184,6 +184,11 @@ export interface ApprovalRecord {
   /** Set once submitted: the broker's order id. */
   brokerOrderId: string | null;
   error: ExecutionError | null;
+  /**
+   * The approval group it belongs to (see `ctx.proposeGroup`): its members are decided, and
+   * expire, together. Absent for an approval proposed on its own.
+   */
+  groupId?: string;
 }
 
 /** An order sent (or being sent) to a broker, keyed by its client order id. */

@@ -97,6 +97,8 @@ export interface ApprovalQuery {
   riskLevel?: RiskLevel | RiskLevel[];
   scheduleId?: string;
   executionId?: string;
+  /** Members of this approval group only. */
+  groupId?: string;
   limit: number;
   cursor?: string | null;
 }
@@ -296,6 +298,18 @@ export interface Storage {
     from: ApprovalStatus,
     patch: Partial<Omit<ApprovalRecord, "id">>,
   ): Promise<ApprovalRecord | null>;
+  /**
+   * All-or-none compare-and-set on an approval group: applies `patch` to every approval whose
+   * `groupId` is `groupId`, in one atomic write, only if every one of them is in status `from`.
+   * Returns the updated members ordered by `intentIndex`, or null (and changes nothing) when the
+   * group has no member or any member is in another status. Of two callers racing, one wins.
+   * `id` and `groupId` in `patch` are ignored.
+   */
+  transitionApprovalGroup(
+    groupId: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
+  ): Promise<ApprovalRecord[] | null>;
   /** Pending approvals whose `expiresAt` <= `now`, oldest first, at most `limit`. */
   listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]>;
 

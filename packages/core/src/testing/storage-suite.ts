@@ -16,6 +16,7 @@ import { ConflictError, NotFoundError, TradecronError } from "../errors.js";
 import type { ApprovalRecord, ExecutionRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { makeApproval, makeAudit, makeExecution, makeOrder, makeSchedule } from "./fixtures.js";
+import { groupTests } from "./storage-suite-groups.js";
 import { retentionTests } from "./storage-suite-retention.js";
 import { stateTests } from "./storage-suite-state.js";
 import { trustTests } from "./storage-suite-trust.js";
@@ -669,6 +670,7 @@ export function storageConformance(
   trustTests(describe, test);
   retentionTests(describe, test);
   stateTests(describe, test);
+  groupTests(describe, test);
 
   describe("storage conformance: reopen", () => {
     test("keeps acknowledged writes across a reopen", async ({ storage, reopen }) => {

@@ -14,6 +14,7 @@ import type { Counters } from "../scheduler/status.js";
 import type { ApprovalRecord, ApprovalStatus, JsonValue } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
+import { groupOf } from "./approval-group.js";
 import type { OrderDesk } from "./order-desk.js";
 import type { RiskRule } from "./risk.js";
 
@@ -53,7 +54,14 @@ export interface ApprovalQueueDeps {
   /** Counts orders refused (a proposal the risk guard rejects at once is one). */
   counters: Pick<Counters, "ordersRejected">;
   emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
-  audit(actor: string, action: string, subjectId: string, details: JsonValue | null): Promise<void>;
+  /** Writes an audit entry about an approval (or, with `subjectType`, about an approval group). */
+  audit(
+    actor: string,
+    action: string,
+    subjectId: string,
+    details: JsonValue | null,
+    subjectType?: "approval" | "approval_group",
+  ): Promise<void>;
   /** Schedule-specific risk rules by schedule id (null schedule: none). */
   rulesFor(scheduleId: string | null): readonly RiskRule[];
 }
@@ -61,6 +69,17 @@ export interface ApprovalQueueDeps {
 /** The approval id of a client order id: deterministic, so a retried fire does not propose twice. */
 export function approvalIdOf(clientOrderId: string): string {
   return `ap-${createHash("sha256").update(clientOrderId).digest("base64url").slice(0, 24)}`;
+}
+
+/** The refusal of a single decision on a member of a group: groups are decided as a unit. */
+function inGroup(approval: ApprovalRecord): DecisionResult {
+  return {
+    id: approval.id,
+    ok: false,
+    status: approval.status,
+    code: "APPROVAL_IN_GROUP",
+    reason: `approval belongs to group '${approval.groupId}': approve or reject the group`,
+  };
 }
 
 /** Creates, decides and expires approvals. */
@@ -130,7 +149,8 @@ export class ApprovalQueue {
     return { result: this.resultOf(record), record, created: true };
   }
 
-  private resultOf(a: ApprovalRecord): ProposeResult {
+  /** What `propose` reports for a stored approval (its status, and the risk guard's refusal if any). */
+  resultOf(a: ApprovalRecord): ProposeResult {
     const base: ProposeResult = { status: a.status, approvalId: a.id, clientOrderId: a.clientOrderId };
     if (a.status === "rejected" && a.decidedBy === "risk-guard" && a.decisionReason) {
       const [rule, ...rest] = a.decisionReason.split(": ");
@@ -157,7 +177,7 @@ export class ApprovalQueue {
   }
 
   /** True when the approval's schedule is gone (an unreadable stored one still counts as there). */
-  private async scheduleGone(scheduleId: string): Promise<boolean> {
+  async scheduleGone(scheduleId: string): Promise<boolean> {
     try {
       return (await this.deps.storage.getSchedule(scheduleId)) === null;
     } catch (error) {
@@ -203,7 +223,8 @@ export class ApprovalQueue {
   ): Promise<DecisionResult> {
     const { storage, clock, desk } = this.deps;
     const approval = await storage.getApproval(id);
-    if (!approval || approval.status !== "pending") return this.notPending(id);
+    if (approval?.status !== "pending") return this.notPending(id);
+    if (approval.groupId !== undefined) return inGroup(approval);
     const now = clock.now();
     if (approval.expiresAt <= now) {
       await this.expireOne(approval, now);
@@ -257,8 +278,17 @@ export class ApprovalQueue {
     return this.submitApproved(approved, actor);
   }
 
-  /** Submits an approved approval and moves it to `submitted` or `failed`. */
-  private async submitApproved(approved: ApprovalRecord, actor: string): Promise<DecisionResult> {
+  /**
+   * Submits an approved approval and moves it to `submitted` or `failed`. With `recheck` the risk
+   * guard runs first (group members: their decision came before any check); a refusal is
+   * `failed` with code `RISK_REJECTED`. Broker unreachable: it stays `approved` (the sweeper
+   * resubmits it).
+   */
+  async submitApproved(
+    approved: ApprovalRecord,
+    actor: string,
+    options: { recheck?: boolean } = {},
+  ): Promise<DecisionResult> {
     const { storage, desk } = this.deps;
     const id = approved.id;
     try {
@@ -268,7 +298,8 @@ export class ApprovalQueue {
         scheduleId: approved.scheduleId,
         executionId: approved.executionId,
         approvalId: id,
-        checked: true,
+        checked: !options.recheck,
+        extraRules: this.deps.rulesFor(approved.scheduleId),
       });
       if (submitted.status === "submitted") {
         const done = await storage.transitionApproval(id, "approved", {
@@ -283,15 +314,22 @@ export class ApprovalQueue {
           brokerOrderId: submitted.order.brokerOrderId,
         };
       }
+      const code = submitted.rule === "broker" ? "BROKER_REJECTED" : "RISK_REJECTED";
+      const reason = code === "RISK_REJECTED" ? `${submitted.rule}: ${submitted.reason}` : submitted.reason;
       await storage.transitionApproval(id, "approved", {
         status: "failed",
-        error: { message: submitted.reason, code: "BROKER_REJECTED", name: "BrokerRejectedError" },
+        error: {
+          message: reason,
+          code,
+          name: code === "BROKER_REJECTED" ? "BrokerRejectedError" : "RiskRejectedError",
+        },
       });
       await this.deps.audit(actor, "approval.submit_failed", id, {
         rule: submitted.rule,
         reason: submitted.reason,
+        ...(approved.groupId !== undefined ? { groupId: approved.groupId } : {}),
       });
-      return { id, ok: false, status: "failed", code: "BROKER_REJECTED", reason: submitted.reason };
+      return { id, ok: false, status: "failed", code, reason };
     } catch (error) {
       // Broker unreachable: the approval stays approved and the sweeper resubmits it (same client order id).
       const e = toError(error);
@@ -310,6 +348,11 @@ export class ApprovalQueue {
     const results: DecisionResult[] = [];
     const now = this.deps.clock.now();
     for (const id of ids) {
+      const current = await this.deps.storage.getApproval(id);
+      if (current?.groupId !== undefined && current.status === "pending") {
+        results.push(inGroup(current));
+        continue;
+      }
       const rejected = await this.deps.storage.transitionApproval(id, "pending", {
         status: "rejected",
         decidedAt: now,
@@ -328,6 +371,12 @@ export class ApprovalQueue {
   }
 
   private async expireOne(approval: ApprovalRecord, now: number): Promise<ApprovalRecord | null> {
+    if (approval.groupId !== undefined) {
+      const members = await this.expireGroup(approval.groupId, now);
+      if (members) return members.find((m) => m.id === approval.id) ?? null;
+      // Not all pending any more (decided meanwhile, or members decided one by one by older code).
+      if ((await this.deps.storage.getApproval(approval.id))?.status !== "pending") return null;
+    }
     const expired = await this.deps.storage.transitionApproval(approval.id, "pending", {
       status: "expired",
       decidedAt: now,
@@ -342,21 +391,94 @@ export class ApprovalQueue {
   }
 
   /**
-   * Expires pending approvals past their expiry, and resubmits approved ones whose submission did
-   * not go through (broker down at approval time). Returns the approvals it expired.
+   * Expires every member of a pending group at once (all or none). Returns the expired members,
+   * or null when the group was not all pending.
+   */
+  async expireGroup(groupId: string, now: number): Promise<ApprovalRecord[] | null> {
+    const expired = await this.deps.storage.transitionApprovalGroup(groupId, "pending", {
+      status: "expired",
+      decidedAt: now,
+      decidedBy: "system",
+      decisionReason: "expired before a decision",
+    });
+    if (!expired) return null;
+    for (const a of expired) {
+      await this.deps.audit("system", "approval.expire", a.id, { expiresAt: a.expiresAt, groupId });
+      this.deps.emit("approval:expired", { approval: a });
+    }
+    await this.deps.audit(
+      "system",
+      "approval_group.expire",
+      groupId,
+      { approvalIds: expired.map((a) => a.id), expiresAt: (expired[0] as ApprovalRecord).expiresAt },
+      "approval_group",
+    );
+    this.deps.emit("approval-group:expired", { group: groupOf(expired) });
+    return expired;
+  }
+
+  /**
+   * Submits a group's approved members in proposal order, re-checking each with the risk guard.
+   * Stops at the first the broker could not take (broker unreachable): the later ones stay
+   * `approved`, reported with that code, and the sweeper carries on in order later. A member the
+   * guard or the broker refuses is `failed`; the others still go.
+   */
+  async submitGroupMembers(members: readonly ApprovalRecord[], actor: string): Promise<DecisionResult[]> {
+    const results: DecisionResult[] = [];
+    let blocked: DecisionResult | null = null;
+    for (const m of [...members].sort((a, b) => a.intentIndex - b.intentIndex)) {
+      if (m.status !== "approved") continue;
+      if (blocked) {
+        results.push({
+          id: m.id,
+          ok: false,
+          status: "approved",
+          ...(blocked.code !== undefined ? { code: blocked.code } : {}),
+          reason: `not submitted yet: an earlier member of the group could not be (${blocked.reason ?? ""})`,
+        });
+        continue;
+      }
+      const r = await this.submitApproved(m, actor, { recheck: true });
+      if (r.status === "approved") blocked = r;
+      results.push(r);
+    }
+    return results;
+  }
+
+  /**
+   * Expires pending approvals past their expiry (a group's members together), and resubmits
+   * approved ones whose submission did not go through (broker down at approval time; a group's
+   * in proposal order). Returns the approvals it expired.
    */
   async sweep(): Promise<ApprovalRecord[]> {
     const { storage, clock } = this.deps;
     const now = clock.now();
     const expired: ApprovalRecord[] = [];
+    const groups = new Set<string>();
     for (const a of await storage.listExpiredApprovals(now, 500)) {
+      if (a.groupId !== undefined) {
+        // A group expires as a unit: once, however many of its members the listing holds.
+        if (groups.has(a.groupId)) continue;
+        groups.add(a.groupId);
+        const members = await this.expireGroup(a.groupId, now);
+        if (members) {
+          expired.push(...members);
+          continue;
+        }
+      }
       const e = await this.expireOne(a, now);
       if (e) expired.push(e);
     }
     const stuck = await storage.listApprovals({ status: "approved", limit: 100 });
+    groups.clear();
     for (const a of stuck.items) {
-      if (a.decidedAt !== null && now - a.decidedAt >= RESUBMIT_AFTER_MS) {
+      if (a.decidedAt === null || now - a.decidedAt < RESUBMIT_AFTER_MS) continue;
+      if (a.groupId === undefined) {
         await this.submitApproved(a, a.decidedBy ?? "system");
+      } else if (!groups.has(a.groupId)) {
+        groups.add(a.groupId);
+        const members = await storage.listApprovals({ groupId: a.groupId, status: "approved", limit: 1000 });
+        await this.submitGroupMembers(members.items, a.decidedBy ?? "system");
       }
     }
     return expired;

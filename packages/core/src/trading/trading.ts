@@ -4,18 +4,27 @@
  * and order updates; and the notifications they raise. The Scheduler owns one and delegates.
  */
 
+import { z } from "zod";
 import type { Broker, BrokerConnectionDetail } from "../broker/broker.js";
 import { RunCancelledError, toError } from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
-import { clientOrderId, type OrderIntentInput, parseOrderIntent } from "../orders/intent.js";
-import type { JobContext, ProposalOutcome, SubmitOutcome } from "../scheduler/job.js";
+import {
+  clientOrderId,
+  type OrderIntentInput,
+  orderIntentSchema,
+  parseOrderIntent,
+} from "../orders/intent.js";
+import type { JobContext, ProposalOutcome, ProposeGroupOptions, SubmitOutcome } from "../scheduler/job.js";
 import type { Run } from "../scheduler/runner.js";
 import type { Counters } from "../scheduler/status.js";
 import type { ApprovalRecord, JsonValue, ScheduleRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
+import { jsonDataSchema, parseInput, positiveDurationSchema } from "../validation.js";
+import { MAX_GROUP_SIZE } from "./approval-group.js";
 import { ApprovalQueue, DEFAULT_APPROVAL_EXPIRY_MS } from "./approval-queue.js";
+import { GroupApprovals, type GroupProposal, withGroupMeta } from "./group-approvals.js";
 import { type MarketHours, OrderDesk, type PriceSource } from "./order-desk.js";
 import { type ParsedRiskLimits, type RiskRule, rulesFromLimits } from "./risk.js";
 
@@ -60,7 +69,15 @@ export interface TradingNotice {
 export type { Notification, Notifier } from "../notify/notifier.js";
 
 /** The trading fields of a handler context. */
-export type TradingContext = Pick<JobContext, "broker" | "propose" | "submit">;
+export type TradingContext = Pick<JobContext, "broker" | "propose" | "submit" | "proposeGroup">;
+
+const groupIntentsSchema = z.array(z.unknown()).min(1).max(MAX_GROUP_SIZE);
+const groupOptionsSchema = z.strictObject({
+  rationale: z.string().max(5000).optional(),
+  riskLevel: z.enum(["low", "medium", "high"]).optional(),
+  supportingData: jsonDataSchema.optional(),
+  expiresIn: positiveDurationSchema.optional(),
+});
 
 /** Options of {@link Trading}, already validated by the Scheduler. */
 export interface TradingOptions {
@@ -100,6 +117,7 @@ export interface TradingDeps {
 export class Trading {
   readonly desk: OrderDesk;
   readonly approvals: ApprovalQueue;
+  readonly groups: GroupApprovals;
   private readonly broker: Broker | null;
   private readonly expiryMs: number;
   private readonly scheduleRules = new Map<string, { revision: number; rules: RiskRule[] }>();
@@ -135,8 +153,21 @@ export class Trading {
       desk: this.desk,
       counters: deps.counters,
       emit: deps.emit,
-      audit: (actor, action, subjectId, details) => deps.audit(actor, action, "approval", subjectId, details),
+      audit: (actor, action, subjectId, details, subjectType) =>
+        deps.audit(actor, action, subjectType ?? "approval", subjectId, details),
       rulesFor: (scheduleId) => this.rulesFor(scheduleId),
+    });
+    this.groups = new GroupApprovals({
+      storage: deps.storage,
+      clock: deps.clock,
+      desk: this.desk,
+      queue: this.approvals,
+      counters: deps.counters,
+      emit: deps.emit,
+      audit: (actor, action, subjectId, details, subjectType) =>
+        deps.audit(actor, action, subjectType ?? "approval", subjectId, details),
+      rulesFor: (scheduleId) => this.rulesFor(scheduleId),
+      scheduleGone: (scheduleId) => this.approvals.scheduleGone(scheduleId),
     });
   }
 
@@ -231,10 +262,44 @@ export class Trading {
         extraRules: this.rulesFor(schedule.id),
       });
     };
+    const proposeGroupAt = async (
+      inputs: OrderIntentInput[],
+      options: ProposeGroupOptions | undefined,
+    ): Promise<GroupProposal> => {
+      const list = parseInput(groupIntentsSchema, inputs, "proposeGroup", "intents", "intents");
+      const meta = parseInput(groupOptionsSchema, options ?? {}, "proposeGroup", "options", "options");
+      const intents = list.map((input, i) =>
+        parseInput(
+          orderIntentSchema,
+          withGroupMeta(input as OrderIntentInput, meta),
+          "proposeGroup",
+          `intents.${i}`,
+        ),
+      );
+      // The positions are taken before anything awaits, so calls made side by side never share one.
+      const firstIndex = next;
+      next += intents.length;
+      const { proposal, created } = await this.groups.propose({
+        intents,
+        firstIndex,
+        clientOrderIds: intents.map((_, i) => clientOrderId(execution.idempotencyKey, firstIndex + i)),
+        scheduleId: schedule.id,
+        executionId: execution.id,
+        fireKey: execution.idempotencyKey,
+        expiryMs: meta.expiresIn ?? schedule.approvalExpiryMs ?? this.expiryMs,
+      });
+      if (created && proposal.status === "pending") {
+        const pending = this.proposed.get(execution.id) ?? [];
+        pending.push(...proposal.approvals);
+        this.proposed.set(execution.id, pending);
+      }
+      return proposal;
+    };
     return {
       broker: this.broker,
       propose: (input) => fenced(() => proposeAt(input, next++)),
       submit: (input) => fenced(() => submitAt(input)),
+      proposeGroup: (inputs, options) => fenced(() => proposeGroupAt(inputs, options)),
     };
   }
 

@@ -29,6 +29,7 @@ function decide(
 const REFUSALS = new Set([
   "NOT_FOUND",
   "APPROVAL_NOT_PENDING",
+  "APPROVAL_IN_GROUP",
   "RISK_REJECTED",
   "BROKER_REJECTED",
   "BROKER_RATE_LIMITED",

@@ -5,6 +5,7 @@
  */
 
 import { z } from "zod";
+import { approvalGroupRoutes } from "./approval-groups.js";
 import { approvalRoutes } from "./approvals.js";
 import { controlRoutes } from "./controls.js";
 import { executionRoutes } from "./executions.js";
@@ -26,6 +27,7 @@ export function jsonRoutes(options: RouteTableOptions): AnyRoute[] {
     ...scheduleRoutes,
     ...executionRoutes,
     ...approvalRoutes,
+    ...approvalGroupRoutes,
     ...tradingRoutes,
     ...controlRoutes,
   ];

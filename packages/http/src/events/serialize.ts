@@ -4,6 +4,7 @@
  */
 
 import {
+  type ApprovalGroup,
   type ApprovalRecord,
   type ExecutionRecord,
   errorCode,
@@ -12,6 +13,7 @@ import {
   TradecronError,
 } from "@tradecron/core";
 import { approvalDto, executionDto, iso, orderDto, scheduleDto } from "../dto.js";
+import { approvalGroupDto } from "../schemas/approval-groups.js";
 import type { Json } from "../schemas/common.js";
 
 /** A schedule in an event carries no live state; the counters and times come from `/schedules`. */
@@ -52,6 +54,8 @@ export function serializePayload(payload: Record<string, unknown>): Record<strin
       out[key] = executionDto(value as ExecutionRecord) as unknown as Json;
     } else if (key === "approval") {
       out[key] = approvalDto(value as ApprovalRecord) as unknown as Json;
+    } else if (key === "group") {
+      out[key] = approvalGroupDto(value as ApprovalGroup) as unknown as Json;
     } else if (key === "order") {
       out[key] = orderDto(value as OrderRecord) as unknown as Json;
     } else if (key === "error") {

@@ -148,6 +148,10 @@ export const approvalSchema = z
     decisionReason: z.string().nullable(),
     brokerOrderId: z.string().nullable(),
     error: errorInfo.nullable(),
+    groupId: z
+      .string()
+      .optional()
+      .meta({ description: "The approval group it is decided with (absent: proposed on its own)" }),
   })
   .meta({ id: "Approval" });
 

@@ -74,6 +74,7 @@ export const approvalListQuery = z.strictObject({
   status: qList(approvalStatusEnum).optional(),
   riskLevel: qList(riskLevelEnum).optional(),
   scheduleId: qText().optional(),
+  groupId: qText().optional().meta({ description: "Members of this approval group only" }),
   limit: limit(1000),
   cursor,
 });

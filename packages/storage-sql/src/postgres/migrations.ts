@@ -208,6 +208,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: "approval groups",
+    up: (n) => [
+      `ALTER TABLE ${n.approvals} ADD COLUMN group_id text`,
+      // A group's members, found (and locked, then decided at once) by group id.
+      `CREATE INDEX ${n.index("approvals_group_idx")} ON ${n.approvals} (group_id, intent_index)
+        WHERE group_id IS NOT NULL`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -46,6 +46,7 @@ import {
 } from "@tradecron/core";
 import pg from "pg";
 import { z } from "zod";
+import { decodeApproval } from "../shared/approval-rows.js";
 import { Batcher } from "../shared/batcher.js";
 import { driverCode, wrapError } from "../shared/errors.js";
 import { Lane, Lanes } from "../shared/lanes.js";
@@ -82,6 +83,7 @@ import {
   pgNames,
   postgresPruneStatements,
   postgresStatements,
+  transitionApprovalGroupSql,
   transitionApprovalSql,
 } from "./statements.js";
 
@@ -812,7 +814,7 @@ export class PostgresStorage implements Storage {
   async getApproval(id: string): Promise<ApprovalRecord | null> {
     const res = await this.query("getApproval", "approvals", this.sql.getApproval, [id]);
     const row = res.rows[0];
-    return row ? decodeRow<ApprovalRecord>(APPROVALS, row, codec) : null;
+    return row ? decodeApproval(row, codec, "postgres") : null;
   }
 
   async listApprovals(query: ApprovalQuery): Promise<Page<ApprovalRecord>> {
@@ -820,7 +822,7 @@ export class PostgresStorage implements Storage {
     const statement = listApprovalsSql(this.names, query, limit);
     const res = await this.query("listApprovals", "approvals", statement.text, statement.values);
     return toPage(
-      res.rows.map((row) => decodeRow<ApprovalRecord>(APPROVALS, row, codec)),
+      res.rows.map((row) => decodeApproval(row, codec, "postgres")),
       limit,
       (a) => a.createdAt,
       (a) => a.id,
@@ -865,7 +867,42 @@ export class PostgresStorage implements Storage {
       ...(set.length ? values : [from]),
     ]);
     const row = res.rows[0];
-    return row ? decodeRow<ApprovalRecord>(APPROVALS, row, codec) : null;
+    return row ? decodeApproval(row, codec, "postgres") : null;
+  }
+
+  async transitionApprovalGroup(
+    groupId: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
+  ): Promise<ApprovalRecord[] | null> {
+    const set: string[] = [];
+    const values: unknown[] = [];
+    let extra: Record<string, unknown> | null = null;
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined || field === "id" || field === "groupId") continue;
+      const column = columnOf(APPROVALS, field);
+      if (column) {
+        set.push(column.column);
+        values.push(encodeValue(column.kind, value, codec));
+      } else {
+        extra ??= {};
+        extra[field] = value;
+      }
+    }
+    if (extra) {
+      set.push(EXTRA_COLUMN);
+      values.push(JSON.stringify(extra));
+    }
+    const text = transitionApprovalGroupSql(this.names, set.length ? set : ["status"]);
+    const res = await this.query("transitionApprovalGroup", "approvals", text, [
+      groupId,
+      from,
+      ...(set.length ? values : [from]),
+    ]);
+    if (res.rows.length === 0) return null;
+    return res.rows
+      .map((row) => decodeApproval(row, codec, "postgres"))
+      .sort((a, b) => a.intentIndex - b.intentIndex);
   }
 
   async listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
@@ -873,7 +910,7 @@ export class PostgresStorage implements Storage {
       now,
       limit,
     ]);
-    return res.rows.map((row) => decodeRow<ApprovalRecord>(APPROVALS, row, codec));
+    return res.rows.map((row) => decodeApproval(row, codec, "postgres"));
   }
 
   // ------------------------------------------------------------------------------------------

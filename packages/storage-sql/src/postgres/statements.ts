@@ -325,6 +325,29 @@ export function transitionApprovalSql(n: PgNames, set: readonly string[]): strin
   return `UPDATE ${n.approvals} SET ${assignments.join(", ")} WHERE id = $1 AND status = $2 RETURNING *`;
 }
 
+// --- approval groups ---------------------------------------------------------------------------
+
+/**
+ * All-or-none compare-and-set of a group (Storage.transitionApprovalGroup), one statement: lock
+ * every member in id order (two deciders lock in the same order, so they queue instead of
+ * deadlocking; the second then sees the first's committed statuses), and update them all only if
+ * there is one and all are in status $2. $1: group id; values follow as $3, $4, ...
+ */
+export function transitionApprovalGroupSql(n: PgNames, set: readonly string[]): string {
+  const assignments = set.map((column, i) =>
+    column === EXTRA_COLUMN
+      ? `${column} = coalesce(a.${column}, '{}'::jsonb) || $${i + 3}::jsonb`
+      : `${column} = $${i + 3}`,
+  );
+  return `WITH members AS (
+      SELECT id, status FROM ${n.approvals} WHERE group_id = $1 ORDER BY id FOR UPDATE
+    ), verdict AS (
+      SELECT count(*) > 0 AND bool_and(status = $2) AS ok FROM members
+    )
+    UPDATE ${n.approvals} AS a SET ${assignments.join(", ")}
+    FROM verdict WHERE a.group_id = $1 AND verdict.ok RETURNING a.*`;
+}
+
 /** A list statement and its parameters. */
 export interface ListStatement {
   text: string;
@@ -373,6 +396,7 @@ export function listApprovalsSql(
     riskLevel?: string | string[];
     scheduleId?: string;
     executionId?: string;
+    groupId?: string;
     cursor?: string | null;
   },
   limit: number,
@@ -381,7 +405,8 @@ export function listApprovalsSql(
     .oneOf("status", q.status)
     .oneOf("risk_level", q.riskLevel)
     .eq("schedule_id", q.scheduleId)
-    .eq("execution_id", q.executionId);
+    .eq("execution_id", q.executionId)
+    .eq("group_id", q.groupId);
   return list(n.approvals, w, { keyColumn: "created_at", idColumn: "id" }, q.cursor, limit);
 }
 

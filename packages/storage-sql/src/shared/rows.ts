@@ -28,6 +28,8 @@ export interface Column {
   /** Column name (snake_case). */
   readonly column: string;
   readonly kind: ColumnKind;
+  /** An optional record field: absent from the record (not null) when the column is null. */
+  readonly optional?: true;
 }
 
 /** The columns of one table, in declaration order, plus the `extra` column for unknown fields. */
@@ -53,8 +55,16 @@ function snake(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** Record fields (`table.field`) that are absent, not null, when their column is null. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(["approvals.groupId"]);
+
 function shape(table: string, spec: Record<string, ColumnKind>): TableShape {
-  const columns = Object.entries(spec).map(([field, kind]) => ({ field, column: snake(field), kind }));
+  const columns = Object.entries(spec).map(([field, kind]) => ({
+    field,
+    column: snake(field),
+    kind,
+    ...(OPTIONAL_FIELDS.has(`${table}.${field}`) ? { optional: true as const } : {}),
+  }));
   return { table, columns, known: new Set(Object.keys(spec)) };
 }
 
@@ -132,6 +142,8 @@ export const APPROVALS = shape("approvals", {
   decisionReason: "text",
   brokerOrderId: "text",
   error: "json",
+  // Added by migration 4 ("approval groups"); absent on approvals proposed on their own.
+  groupId: "text",
 } satisfies Partial<Record<keyof ApprovalRecord, ColumnKind>>);
 
 /** Columns of the `orders` table. */
@@ -247,18 +259,34 @@ function compiledDecoder(shape: TableShape, codec: Codec): Decoder {
   }
   let decoder = byCodec.get(codec);
   if (decoder) return decoder;
-  const lines = shape.columns.map((c) => {
+  const value = (c: Column) => {
     const v = `row[${JSON.stringify(c.column)}]`;
-    let value: string;
-    if (c.kind === "json") value = `dj(${v})`;
-    else if (c.kind === "bool") value = `db(${v})`;
-    else if (c.kind === "int" || c.kind === "float")
-      value = `(typeof ${v} === "number" ? ${v} : Number(${v}))`;
-    else value = v;
-    return `${JSON.stringify(c.field)}: ${v} == null ? null : ${value}`;
-  });
+    if (c.kind === "json") return `dj(${v})`;
+    if (c.kind === "bool") return `db(${v})`;
+    if (c.kind === "int" || c.kind === "float") return `(typeof ${v} === "number" ? ${v} : Number(${v}))`;
+    return v;
+  };
+  const optional = shape.columns
+    .filter((c) => c.optional)
+    .map(
+      (c) =>
+        `if (row[${JSON.stringify(c.column)}] != null) record[${JSON.stringify(c.field)}] = ${value(c)};`,
+    );
+  const lines = shape.columns
+    .filter((c) => !c.optional)
+    .map((c) => {
+      const v = `row[${JSON.stringify(c.column)}]`;
+      let value: string;
+      if (c.kind === "json") value = `dj(${v})`;
+      else if (c.kind === "bool") value = `db(${v})`;
+      else if (c.kind === "int" || c.kind === "float")
+        value = `(typeof ${v} === "number" ? ${v} : Number(${v}))`;
+      else value = v;
+      return `${JSON.stringify(c.field)}: ${v} == null ? null : ${value}`;
+    });
   const body = `return function decode(row) {
     const record = { ${lines.join(",\n")} };
+    ${optional.join("\n")}
     const extra = row[${JSON.stringify(EXTRA_COLUMN)}];
     if (extra != null) {
       const fields = dj(extra);

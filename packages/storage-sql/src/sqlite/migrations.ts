@@ -214,6 +214,16 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         DELETE FROM ${n.scheduleState} WHERE schedule_id = OLD.id; END`,
     ],
   },
+  {
+    version: 4,
+    name: "approval groups",
+    up: (n) => [
+      `ALTER TABLE ${n.approvals} ADD COLUMN group_id TEXT`,
+      // A group's members, found (and decided at once) by group id; single approvals stay out of it.
+      `CREATE INDEX ${n.index("approvals_group_idx")} ON ${n.approvals} (group_id, intent_index)
+        WHERE group_id IS NOT NULL`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

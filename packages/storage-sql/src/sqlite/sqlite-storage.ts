@@ -50,6 +50,7 @@ import {
 } from "@tradecron/core";
 import Database from "better-sqlite3";
 import { z } from "zod";
+import { decodeApproval } from "../shared/approval-rows.js";
 import { driverCode, wrapError } from "../shared/errors.js";
 import { parseOptions, tablePrefixSchema } from "../shared/options.js";
 import {
@@ -83,6 +84,7 @@ import {
   sqliteNames,
   sqlitePruneStatements,
   sqliteStatements,
+  transitionApprovalGroupSql,
   transitionApprovalSql,
   updateExecutionSql,
 } from "./statements.js";
@@ -666,7 +668,7 @@ export class SqliteStorage implements Storage {
   getApproval(id: string): Promise<ApprovalRecord | null> {
     return this.read("getApproval", "approvals", () => {
       const row = this.get(this.sql.getApproval, id);
-      return row ? decodeRow<ApprovalRecord>(APPROVALS, row, codec) : null;
+      return row ? decodeApproval(row, codec, "sqlite") : null;
     });
   }
 
@@ -675,7 +677,7 @@ export class SqliteStorage implements Storage {
       const limit = checkLimit(query.limit);
       const s = listApprovalsSql(this.names, query, limit);
       return toPage(
-        this.all(s.text, ...s.values).map((row) => decodeRow<ApprovalRecord>(APPROVALS, row, codec)),
+        this.all(s.text, ...s.values).map((row) => decodeApproval(row, codec, "sqlite")),
         limit,
         (a) => a.createdAt,
         (a) => a.id,
@@ -714,23 +716,58 @@ export class SqliteStorage implements Storage {
         if (hasExtra) {
           const current = this.get(this.sql.getApproval, id);
           if (!current) return null;
-          const merged = { ...decodeRow<ApprovalRecord>(APPROVALS, current, codec), ...unknownFields };
+          const merged = { ...decodeApproval(current, codec, "sqlite"), ...unknownFields };
           columns.push(EXTRA_COLUMN);
           values.push(encodeExtra(APPROVALS, merged, codec));
         }
         const text = transitionApprovalSql(this.names, columns.length ? columns : ["status"]);
         const row = this.get(text, ...(columns.length ? values : [from]), id, from);
-        return row ? decodeRow<ApprovalRecord>(APPROVALS, row, codec) : null;
+        return row ? decodeApproval(row, codec, "sqlite") : null;
       },
       hasExtra,
     );
   }
 
+  transitionApprovalGroup(
+    groupId: string,
+    from: ApprovalStatus,
+    patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
+  ): Promise<ApprovalRecord[] | null> {
+    const columns: string[] = [];
+    const values: unknown[] = [];
+    let extra: Record<string, unknown> | null = null;
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined || field === "id" || field === "groupId") continue;
+      const column = columnOf(APPROVALS, field);
+      if (column) {
+        columns.push(column.column);
+        values.push(encodeValue(column.kind, value, codec));
+      } else {
+        extra ??= {};
+        extra[field] = value;
+      }
+    }
+    if (extra) {
+      columns.push(EXTRA_COLUMN);
+      values.push(JSON.stringify(extra));
+    }
+    if (columns.length === 0) {
+      columns.push("status");
+      values.push(from);
+    }
+    const text = transitionApprovalGroupSql(this.names, columns);
+    return this.write("transitionApprovalGroup", "approvals", () => {
+      const rows = this.all(text, ...values, groupId, groupId, from);
+      if (rows.length === 0) return null;
+      return rows
+        .map((row) => decodeApproval(row, codec, "sqlite"))
+        .sort((a, b) => a.intentIndex - b.intentIndex);
+    });
+  }
+
   listExpiredApprovals(now: number, limit: number): Promise<ApprovalRecord[]> {
     return this.read("listExpiredApprovals", "approvals", () =>
-      this.all(this.sql.listExpiredApprovals, now, limit).map((row) =>
-        decodeRow<ApprovalRecord>(APPROVALS, row, codec),
-      ),
+      this.all(this.sql.listExpiredApprovals, now, limit).map((row) => decodeApproval(row, codec, "sqlite")),
     );
   }
 

@@ -210,6 +210,21 @@ export function transitionApprovalSql(n: SqliteNames, columns: readonly string[]
   return `UPDATE ${n.approvals} SET ${set} WHERE id = ? AND status = ? RETURNING *`;
 }
 
+// --- approval groups ---------------------------------------------------------------------------
+
+/**
+ * All-or-none compare-and-set of a group (Storage.transitionApprovalGroup): one statement, so it
+ * updates every member or none, and SQLite's single writer orders racing deciders. Parameters:
+ * values, then group id, group id, status.
+ */
+export function transitionApprovalGroupSql(n: SqliteNames, columns: readonly string[]): string {
+  const set = columns
+    .map((c) => (c === EXTRA_COLUMN ? `${c} = json_patch(coalesce(${c}, '{}'), ?)` : `${c} = ?`))
+    .join(", ");
+  return `UPDATE ${n.approvals} SET ${set} WHERE group_id = ?
+    AND NOT EXISTS (SELECT 1 FROM ${n.approvals} WHERE group_id = ? AND status <> ?) RETURNING *`;
+}
+
 /** A list statement and its parameters. */
 export interface ListStatement {
   text: string;
@@ -258,6 +273,7 @@ export function listApprovalsSql(
     riskLevel?: string | string[];
     scheduleId?: string;
     executionId?: string;
+    groupId?: string;
     cursor?: string | null;
   },
   limit: number,
@@ -266,7 +282,8 @@ export function listApprovalsSql(
     .oneOf("status", q.status)
     .oneOf("risk_level", q.riskLevel)
     .eq("schedule_id", q.scheduleId)
-    .eq("execution_id", q.executionId);
+    .eq("execution_id", q.executionId)
+    .eq("group_id", q.groupId);
   return list(n.approvals, w, { keyColumn: "created_at", idColumn: "id" }, q.cursor, limit);
 }
 

@@ -1,6 +1,8 @@
 /**
  * The approval queue: filter by risk and status, see each proposal's rationale, supporting data
- * and time left before it expires, select many and approve or reject them with a reason.
+ * and time left before it expires, select many and approve or reject them with a reason. The
+ * members of an approval group (a rebalance plan) are shown together in one card, decided with
+ * one approve or reject for the whole group (see approval-group.tsx).
  */
 
 import { useSignal } from "@preact/signals";
@@ -10,6 +12,7 @@ import { useLoad } from "../components/use-load.js";
 import { relative } from "../format.js";
 import { go, route } from "../router.js";
 import { canOperate, now, refreshOverview, say, ticks } from "../state.js";
+import { GroupCard } from "./approval-group.js";
 
 type Intent = {
   symbol?: string;
@@ -20,7 +23,8 @@ type Intent = {
   limitPrice?: string;
 };
 
-function describe(a: Approval): string {
+/** One line for an order intent: side, size, symbol and price. */
+export function describe(a: Approval): string {
   const i = (a.intent ?? {}) as Intent;
   const size = i.qty ? `${i.qty}` : i.notional ? `$${i.notional} of` : "";
   const price = i.type === "limit" && i.limitPrice ? ` @ ${i.limitPrice}` : i.type ? ` (${i.type})` : "";
@@ -50,7 +54,11 @@ export function Approvals() {
         .then(unwrap),
     [risk, statusFilter, ticks.approvals.value],
   );
-  const items = list.data?.items ?? [];
+  const all = list.data?.items ?? [];
+  // Group members are decided only as their group: they leave the single list for one card each.
+  const items = all.filter((a) => !a.groupId);
+  const groups = new Map<string, Approval[]>();
+  for (const a of all) if (a.groupId) groups.set(a.groupId, [...(groups.get(a.groupId) ?? []), a]);
   const pendingIds = items.filter((a) => a.status === "pending").map((a) => a.id);
   const chosen = pendingIds.filter((id) => selected.value.has(id));
   const toggle = (id: string, on: boolean) => {
@@ -158,7 +166,14 @@ export function Approvals() {
         </fieldset>
       ) : null}
       <ErrorText error={list.error} />
-      {items.length === 0 && !list.loading ? <p class="muted">Nothing here.</p> : null}
+      {all.length === 0 && !list.loading ? <p class="muted">Nothing here.</p> : null}
+      {groups.size > 0 ? (
+        <ul class="cards" aria-label="Groups">
+          {[...groups.entries()].map(([id, members]) => (
+            <GroupCard key={id} id={id} members={members} onDecided={() => list.reload()} />
+          ))}
+        </ul>
+      ) : null}
       <ul class="cards" aria-label="Proposals">
         {items.map((a) => {
           const left = Date.parse(a.expiresAt) - now.value;
