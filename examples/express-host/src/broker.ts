@@ -1,10 +1,13 @@
 /**
- * The broker the host trades through. The paper broker is the default (no account, no
- * credentials). Alpaca and IBKR adapters are being built in their own packages.
+ * The broker the host trades through: the paper broker by default (no account, no credentials),
+ * Alpaca (`@tradecron/broker-alpaca`) or Interactive Brokers (`@tradecron/broker-ibkr`) when
+ * TRADECRON_BROKER says so. Each is built from a {@link BrokerConfig} that config.ts validated.
  */
 
-import { type Broker, PaperBroker } from "@tradecron/core";
-import type { BrokerKind } from "./config.js";
+import { AlpacaBroker } from "@tradecron/broker-alpaca";
+import { IbkrBroker } from "@tradecron/broker-ibkr";
+import { type Broker, type Logger, PaperBroker, type PriceSource, ValidationError } from "@tradecron/core";
+import { type BrokerConfig, ConfigError } from "./config.js";
 
 /** The example symbols' prices on the paper broker. */
 export const PAPER_PRICES: Record<string, string> = {
@@ -21,24 +24,73 @@ export function paperBroker(): PaperBroker {
   return broker;
 }
 
-/** The broker for `kind`. */
-export function createBroker(kind: BrokerKind, env: NodeJS.ProcessEnv = process.env): Broker {
-  switch (kind) {
-    case "paper":
-      return paperBroker();
-    case "alpaca":
-      // BROKER ADAPTER PLACE (Alpaca): when @tradecron/broker-alpaca lands, construct it here from
-      // env (APCA_API_KEY_ID, APCA_API_SECRET_KEY, APCA_API_BASE_URL; never log them) and add the
-      // package to this example's dependencies.
-      void env;
-      throw new Error(
-        "express-host: TRADECRON_BROKER=alpaca needs @tradecron/broker-alpaca, which is not released yet",
-      );
-    case "ibkr":
-      // BROKER ADAPTER PLACE (IBKR): when @tradecron/broker-ibkr lands, construct it here from env
-      // (TWS/Gateway host, port and a fixed client id) and add the package to the dependencies.
-      throw new Error(
-        "express-host: TRADECRON_BROKER=ibkr needs @tradecron/broker-ibkr, which is not released yet",
-      );
+/** The environment variable behind each adapter option, for errors that name the option. */
+const VARIABLES: Record<string, string> = {
+  keyId: "APCA_API_KEY_ID",
+  secretKey: "APCA_API_SECRET_KEY",
+  baseUrl: "TRADECRON_ALPACA_BASE_URL",
+  dataUrl: "TRADECRON_ALPACA_DATA_URL",
+  host: "TRADECRON_IBKR_HOST",
+  port: "TRADECRON_IBKR_PORT",
+  clientId: "TRADECRON_IBKR_CLIENT_ID",
+  account: "TRADECRON_IBKR_ACCOUNT",
+};
+
+/** An adapter's own validation (stricter than ours in places: Alpaca's key format) as a ConfigError. */
+function asConfigError(error: unknown): unknown {
+  if (!(error instanceof ValidationError)) return error;
+  const issue = error.issues[0];
+  const variable = (issue?.field && VARIABLES[issue.field]) ?? null;
+  // The adapters' messages never carry a credential's value.
+  return new ConfigError(`express-host: ${variable ?? issue?.field}: ${issue?.message}`, variable);
+}
+
+/** Options of {@link createBroker}. */
+export interface CreateBrokerOptions {
+  logger?: Logger;
+}
+
+/**
+ * The broker for `config`. Nothing connects here: the scheduler connects it at start (and keeps
+ * reconnecting), so a TWS that is still starting does not stop the host from coming up.
+ * @throws ConfigError naming the variable when the adapter refuses a value.
+ */
+export function createBroker(config: BrokerConfig, options: CreateBrokerOptions = {}): Broker {
+  const logger = options.logger ? { logger: options.logger } : {};
+  try {
+    switch (config.kind) {
+      case "paper":
+        return paperBroker();
+      case "alpaca":
+        return new AlpacaBroker({
+          keyId: config.keyId.reveal(),
+          secretKey: config.secretKey.reveal(),
+          paper: config.paper,
+          ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+          ...(config.dataUrl ? { dataUrl: config.dataUrl } : {}),
+          ...logger,
+        });
+      case "ibkr":
+        return new IbkrBroker({
+          host: config.host,
+          port: config.port,
+          clientId: config.clientId,
+          ...(config.account ? { account: config.account } : {}),
+          ...logger,
+        });
+    }
+  } catch (error) {
+    throw asConfigError(error);
   }
+}
+
+/**
+ * Where the risk guard values a market order without a `referencePrice`: the paper broker's prices,
+ * Alpaca's latest trades. IBKR gives the host none; the example's proposals carry a
+ * `referencePrice` (src/jobs.ts), so they are valued on every broker.
+ */
+export function priceSourceFor(broker: Broker): PriceSource | undefined {
+  if (broker instanceof PaperBroker) return (symbol) => broker.getPrice(symbol);
+  if (broker instanceof AlpacaBroker) return broker.priceSource();
+  return undefined;
 }

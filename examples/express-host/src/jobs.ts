@@ -15,6 +15,9 @@ export function registerJobs(scheduler: Scheduler): void {
       qty: 10,
       confidence: 0.72,
       riskLevel: "low",
+      // The price the scan saw: the risk guard values the market order at it on any broker (IBKR
+      // gives the host no price feed).
+      referencePrice: "190.10",
       rationale: "closed above its 20-day high on rising volume",
       supportingData: { close: 190.1, high20: 188.4, volumeRatio: 1.6 },
     });
@@ -24,6 +27,7 @@ export function registerJobs(scheduler: Scheduler): void {
       qty: 4,
       confidence: 0.58,
       riskLevel: "high",
+      referencePrice: "251.20",
       rationale: "gap up after earnings; wide stop",
       supportingData: { gapPct: 6.2, atr: 11.3 },
     });

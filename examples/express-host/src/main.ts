@@ -6,22 +6,26 @@
  */
 
 import { consoleLogger } from "@tradecron/core";
-import { createBroker } from "./broker.js";
-import { ConfigError, configFromEnv } from "./config.js";
-import { startExpressHost } from "./server.js";
+import { ConfigError } from "./config.js";
+import { startFromEnv } from "./from-env.js";
 
 async function main(): Promise<void> {
-  const config = configFromEnv();
-  const host = await startExpressHost({
-    port: config.port,
-    host: config.host,
-    dataDir: config.dataDir,
-    tokens: config.tokens,
-    broker: createBroker(config.broker),
-    logger: consoleLogger({ level: "info" }),
-  });
+  const { config, host } = await startFromEnv(process.env, { logger: consoleLogger({ level: "info" }) });
   process.stdout.write(`express-host: listening on ${host.url} (data in ${config.dataDir})\n`);
   process.stdout.write(`express-host: dashboard ${host.dashboardUrl}\n`);
+  const broker = host.scheduler.broker;
+  if (broker) {
+    const where =
+      config.broker.kind === "alpaca"
+        ? config.broker.paper
+          ? "paper"
+          : "LIVE"
+        : config.broker.kind === "ibkr"
+          ? `${config.broker.host}:${config.broker.port}, client id ${config.broker.clientId}`
+          : "in this process";
+    const state = broker.isConnected() ? "connected" : "not connected yet (retrying; see /scheduler/health)";
+    process.stdout.write(`express-host: broker ${broker.name} (${where}): ${state}\n`);
+  }
   if (host.generatedToken) {
     process.stdout.write(`express-host: sign-in token for this run (admin): ${host.generatedToken}\n`);
   }

@@ -94,10 +94,12 @@ describe("express host", () => {
       port: 8081,
       host: "127.0.0.1",
       tokens: [{ name: "viewer", role: "viewer" }],
-      broker: "paper",
+      broker: { kind: "paper" },
     });
-    expect(() => createBroker("alpaca")).toThrow(/not released yet/);
-    expect(() => createBroker("ibkr")).toThrow(/not released yet/);
+    expect(createBroker({ kind: "paper" }).name).toBe("paper");
+    expect(() => configFromEnv({ TRADECRON_DEV_TOKEN: "1", TRADECRON_BROKER: "schwab" })).toThrow(
+      /TRADECRON_BROKER: /,
+    );
   });
 
   it("runs as a process: prints the dashboard and the one-run token, answers, stops on SIGTERM", async () => {

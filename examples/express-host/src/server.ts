@@ -1,5 +1,6 @@
 /**
- * Starting and stopping the Express host: FileStorage and the paper broker by default, the
+ * Starting and stopping the Express host: FileStorage and the paper broker by default (Alpaca or
+ * IBKR when configured), the
  * example jobs and schedules, the app on a port. `startExpressHost` is what `main.ts` runs and
  * what another program (the demo) can call to serve the dashboard while it runs.
  */
@@ -11,7 +12,7 @@ import {
   type Broker,
   type Clock,
   type Logger,
-  PaperBroker,
+  type PriceSource,
   type ScheduleInput,
   Scheduler,
   type Storage,
@@ -20,7 +21,7 @@ import {
 import { createRouter, type RouterOptions } from "@tradecron/http";
 import { FileStorage } from "@tradecron/storage-fs";
 import { createApp } from "./app.js";
-import { paperBroker } from "./broker.js";
+import { paperBroker, priceSourceFor } from "./broker.js";
 import type { HostConfig } from "./config.js";
 import { EXAMPLE_SCHEDULES, ensureSchedules, registerJobs } from "./jobs.js";
 
@@ -35,6 +36,8 @@ export interface ExpressHostOptions {
   storage?: Storage;
   /** Default: a PaperBroker with $100,000. */
   broker?: Broker;
+  /** Values market orders for the risk guard. Default: the broker's own prices (paper, Alpaca). */
+  prices?: PriceSource;
   /** Tokens, or `generate` (default) for one admin token made up for this run. */
   tokens?: HostConfig["tokens"];
   /** Schedules to create when missing. Default the example's three. */
@@ -63,6 +66,7 @@ export interface ExpressHost {
 export async function startExpressHost(options: ExpressHostOptions = {}): Promise<ExpressHost> {
   const logger = options.logger ?? silentLogger;
   const broker = options.broker ?? paperBroker();
+  const prices = options.prices ?? priceSourceFor(broker);
   const storage = options.storage ?? new FileStorage({ dir: options.dataDir ?? "tradecron-data", logger });
   const scheduler = new Scheduler({
     storage,
@@ -70,7 +74,7 @@ export async function startExpressHost(options: ExpressHostOptions = {}): Promis
     logger,
     ...(options.clock ? { clock: options.clock } : {}),
     risk: { maxOrderNotional: 25_000, maxDailyNotional: 100_000, maxOpenPositions: 5 },
-    ...(broker instanceof PaperBroker ? { prices: (symbol: string) => broker.getPrice(symbol) } : {}),
+    ...(prices ? { prices } : {}),
   });
   registerJobs(scheduler);
   await scheduler.start();
