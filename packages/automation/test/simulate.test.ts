@@ -189,6 +189,29 @@ describe("simulate", () => {
     expect(rejected.positions).toEqual([]);
   });
 
+  it("reports every fire of a year, longer than the scheduler's default retention", async () => {
+    const report = await simulate({
+      from: "2025-01-01T00:00:00Z",
+      to: "2025-12-31T23:00:00Z",
+      bars: [...day("2025-01-02", { VTI: 250 }), ...day("2025-07-01", { VTI: 300 })],
+      setup: (scheduler, env) =>
+        autoInvest(scheduler, {
+          id: "year",
+          legs: [{ symbol: "VTI", weight: 1 }],
+          amount: 500,
+          cap: 1_000_000,
+          cadence: { every: "month", day: 1 },
+          universe: env.symbols,
+        }),
+    });
+    // One check per NYSE trading day of 2025 (250 of them), a purchase in each of the 12 months:
+    // none of January's history is pruned by the 30-day execution retention on the way.
+    expect(report.counts.fires).toBe(250);
+    expect(report.fires).toHaveLength(250);
+    expect(report.counts.executed).toBe(12);
+    expect(report.fires[0]?.at.slice(0, 10)).toBe("2025-01-02");
+  });
+
   it("rejects a bad window or bar naming the field", async () => {
     const setup = () => {};
     const bad = (options: object) =>

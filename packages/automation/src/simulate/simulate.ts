@@ -133,6 +133,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     broker,
     storage: new MemoryStorage({ maxExecutions: 10_000_000 }),
     instanceId: "simulate",
+    // A dry run reports every fire of its window: nothing of its history may be pruned on the way.
+    retention: false,
     prices: (symbol) => series.lastAt(symbol, clock.now()),
     marketHours: calendar,
     maxWaitMs: MAX_WAIT,

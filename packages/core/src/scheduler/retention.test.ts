@@ -47,7 +47,7 @@ describe("retention policy", () => {
     });
     expect(p?.executions).toEqual({ maxAgeMs: 7 * DAY, keepLast: null });
     expect(p?.audit.maxAgeMs).toBeNull();
-    expect(p?.orders.maxAgeMs).toBe(365 * DAY);
+    expect(p?.orders.maxAgeMs).toBe(2557 * DAY);
     expect(p?.intervalMs).toBe(300_000);
     expect(resolveRetention(false)).toBeNull();
   });

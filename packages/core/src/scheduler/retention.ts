@@ -51,16 +51,20 @@ export interface RetentionPolicy {
   batchSize: number;
 }
 
+/** Seven years of days: how long the trading record (approvals, orders, audit) is kept by default. */
+const TRADING_RECORD_DAYS = 7 * 365 + 2;
+
 /**
- * The defaults: executions 30 days but at least the last 100 of each schedule; approvals 180 days;
- * orders and the audit log a year (trading records outlive run history); a pass every hour in
+ * The defaults: executions 30 days but at least the last 100 of each schedule; final approvals,
+ * final orders and the audit log seven years (they are the trading record, kept as long as a
+ * broker-dealer keeps its own, and small next to run history); a pass every hour in
  * batches of 500. On by default: a durable storage must not grow without bound unless asked to.
  */
 export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = Object.freeze({
   executions: Object.freeze({ maxAgeMs: 30 * DAY, keepLast: 100 }),
-  approvals: Object.freeze({ maxAgeMs: 180 * DAY }),
-  orders: Object.freeze({ maxAgeMs: 365 * DAY }),
-  audit: Object.freeze({ maxAgeMs: 365 * DAY }),
+  approvals: Object.freeze({ maxAgeMs: TRADING_RECORD_DAYS * DAY }),
+  orders: Object.freeze({ maxAgeMs: TRADING_RECORD_DAYS * DAY }),
+  audit: Object.freeze({ maxAgeMs: TRADING_RECORD_DAYS * DAY }),
   intervalMs: 3_600_000,
   batchSize: 500,
 });
