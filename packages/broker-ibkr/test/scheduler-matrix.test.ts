@@ -119,7 +119,6 @@ describe("no duplicate orders through a Scheduler on IBKR (DESIGN.md promise 2)"
         },
       );
       const scheduler = new Scheduler({
-        risk: { requireBrokerConnection: false },
         clock,
         storage,
         broker,
