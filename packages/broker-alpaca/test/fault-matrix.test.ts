@@ -254,5 +254,5 @@ describe("no duplicate orders on Alpaca (DESIGN.md promise 2)", () => {
     expect(health.submits.ambiguous).toBeGreaterThan(50);
     expect(health.submits.duplicatesRefused).toBeGreaterThan(5);
     await driveClock(clock, scheduler.stop(), DRIVE);
-  }, 60_000);
+  }, 600_000); // a bound for a loaded machine; the outcome, not the speed, is what it checks
 });
