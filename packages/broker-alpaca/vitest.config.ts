@@ -6,5 +6,9 @@ export default defineProject({
   test: {
     name: "broker-alpaca",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Real sockets on a machine other jobs may load: a wall-clock bound, not a behaviour (test
+    // time runs on injected clocks). 5 s is too tight when the suite shares two cores.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

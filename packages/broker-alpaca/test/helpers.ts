@@ -8,7 +8,11 @@ import { FakeAlpaca, type FakeAlpacaOptions } from "../src/testing/index.js";
 export const KEY_ID = "test-key-id";
 export const SECRET = "test-secret";
 
-/** Options that make the adapter quick in tests (short timeouts and backoffs). */
+/**
+ * Options that make the adapter quick in tests (short backoffs and polling). The request timeout
+ * is long: on a loaded machine an answered request can take a second, and a test that wants a
+ * timeout injects one (a `timeout` fault) and sets its own.
+ */
 export function quickOptions(fake: FakeAlpaca, extra: AlpacaBrokerOptions = {}): AlpacaBrokerOptions {
   return {
     keyId: KEY_ID,
@@ -16,7 +20,7 @@ export function quickOptions(fake: FakeAlpaca, extra: AlpacaBrokerOptions = {}):
     baseUrl: fake.url,
     streamUrl: fake.streamUrl,
     dataUrl: fake.url,
-    requestTimeoutMs: 300,
+    requestTimeoutMs: 10_000,
     reconnect: { baseMs: 20, maxMs: 200, jitter: 0.5 },
     pollIntervalMs: 200,
     ...extra,

@@ -44,7 +44,7 @@ describe("secrets stay secret", () => {
       secretKey: SECRET,
       logger: recordingLogger(logs),
       onError: (e) => errors.push(e),
-      requestTimeoutMs: 150,
+      requestTimeoutMs: 2_000, // an accept_then_timeout below waits it out; answered requests stay clear of it
     });
     const broker = new AlpacaBroker(options);
     const wrong = new AlpacaBroker({ ...options, secretKey: `${SECRET}-wrong` });
@@ -84,7 +84,7 @@ describe("secrets stay secret", () => {
       JSON.stringify(broker.health()),
       String(broker),
     ]);
-  });
+  }, 30_000); // it waits out a request timeout (2 s) and a few reconnects: room for a loaded machine
 
   it("redacts a credential that a server echoes back in an error", async () => {
     let seen: IncomingMessage["headers"] = {};

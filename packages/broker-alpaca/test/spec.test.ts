@@ -15,7 +15,7 @@ afterEach(() => close());
 
 describe("Alpaca's OpenAPI spec", () => {
   it("accepts every request the adapter sends and every answer the fake gives, across all endpoints and errors", async () => {
-    const ctx = await fakeAndBroker({ requestTimeoutMs: 200 });
+    const ctx = await fakeAndBroker();
     close = ctx.close;
     const { fake, broker } = ctx;
     fake.setPrice("AAPL", "187.31");

@@ -7,10 +7,48 @@ import {
   clientOrderId,
   parseOrderIntent,
 } from "@tradecron/core";
+import { TestClock } from "@tradecron/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { AlpacaBroker } from "../src/index.js";
-import type { HttpFaultKind } from "../src/testing/index.js";
+import { AlpacaBroker, type AlpacaBrokerOptions } from "../src/index.js";
+import type { FakeAlpaca, HttpFaultKind } from "../src/testing/index.js";
 import { fakeAndBroker, quickOptions } from "./helpers.js";
+
+/**
+ * The adapter and the fake share a TestClock that stands still while requests are answered, so
+ * no answered request can time out however loaded the machine is. {@link settle} moves it past
+ * the request timeout once for every response the fake holds back (a timeout fault), and a few
+ * milliseconds per real millisecond otherwise, for the adapter's own short waits: an answered
+ * request would need a minute of real time to time out.
+ */
+const TIMEOUT_MS = 300_000; // the most the option allows
+const STEP_MS = 5;
+let clock = new TestClock("2026-01-05T15:00:00Z");
+let fake: FakeAlpaca | null = null;
+
+/** Options of a second adapter (another process) on the shared clock. */
+const otherOptions = (f: FakeAlpaca): AlpacaBrokerOptions =>
+  quickOptions(f, { updates: "none", clock, requestTimeoutMs: TIMEOUT_MS });
+
+/** Runs `promise` to its end, moving the shared clock as described above. */
+async function settle<T>(promise: Promise<T>): Promise<T> {
+  const state = { done: false, jumped: fake?.responsesHeld ?? 0 };
+  const mark = () => {
+    state.done = true;
+  };
+  promise.then(mark, mark);
+  while (!state.done) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (state.done) break;
+    const held = fake?.responsesHeld ?? 0;
+    if (held > state.jumped) {
+      state.jumped = held;
+      await clock.advance(TIMEOUT_MS);
+    } else {
+      await clock.advance(STEP_MS);
+    }
+  }
+  return promise;
+}
 
 const run = `submit-${Date.now()}`;
 let n = 0;
@@ -30,9 +68,14 @@ let close: () => Promise<void> = async () => {};
 afterEach(() => close());
 
 async function setup() {
-  const ctx = await fakeAndBroker({ requestTimeoutMs: 200 });
-  close = ctx.close;
-  await ctx.broker.connect();
+  clock = new TestClock("2026-01-05T15:00:00Z");
+  const ctx = await fakeAndBroker({ updates: "none", clock, requestTimeoutMs: TIMEOUT_MS }, { clock });
+  fake = ctx.fake;
+  close = async () => {
+    fake = null;
+    await ctx.close();
+  };
+  await settle(ctx.broker.connect());
   return ctx;
 }
 
@@ -64,7 +107,7 @@ describe("idempotent submission", () => {
       const { fake, broker } = await setup();
       const req = resting();
       fake.faults.inject({ kind, route: "postOrder" });
-      const order = await broker.submitOrder(req);
+      const order = await settle(broker.submitOrder(req));
       expect(order.clientOrderId).toBe(req.clientOrderId);
       expect(fake.orders().filter((o) => o.client_order_id === req.clientOrderId)).toHaveLength(1);
       expect(trail(fake.journal, req.clientOrderId)).toEqual(expected);
@@ -76,10 +119,10 @@ describe("idempotent submission", () => {
     const req = resting();
     fake.faults.inject({ kind: "accept_then_timeout", route: "postOrder" });
     fake.faults.inject({ kind: "unavailable", route: "getOrderByClientOrderId" });
-    const error = await broker.submitOrder(req).catch((e: unknown) => e);
+    const error = await settle(broker.submitOrder(req)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokerUnavailableError);
     expect((error as BrokerUnavailableError).message).toMatch(/submitting it again is safe/);
-    const order = await broker.submitOrder(req);
+    const order = await settle(broker.submitOrder(req));
     expect(fake.orders().filter((o) => o.client_order_id === req.clientOrderId)).toHaveLength(1);
     expect(trail(fake.journal, req.clientOrderId)).toEqual([
       "postOrder:0",
@@ -94,7 +137,7 @@ describe("idempotent submission", () => {
     const { fake, broker } = await setup();
     const req = resting();
     fake.faults.inject({ kind: "rate_limited", route: "postOrder", resetInMs: 3_000 });
-    const error = await broker.submitOrder(req).catch((e: unknown) => e);
+    const error = await settle(broker.submitOrder(req)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrokerRateLimitedError);
     const wait = (error as BrokerRateLimitedError).retryAfterMs;
     expect(wait).toBeGreaterThan(1_500); // from X-RateLimit-Reset (Unix seconds), ~3 s ahead
@@ -107,10 +150,10 @@ describe("idempotent submission", () => {
     const { fake, broker } = await setup();
     const req = resting();
     fake.faults.inject({ kind: "reset", route: "postOrder", count: 3 });
-    await expect(broker.submitOrder(req)).rejects.toBeInstanceOf(BrokerUnavailableError);
+    await expect(settle(broker.submitOrder(req))).rejects.toBeInstanceOf(BrokerUnavailableError);
     expect(fake.orders()).toHaveLength(0);
     expect(trail(fake.journal, req.clientOrderId).filter((s) => s.startsWith("postOrder"))).toHaveLength(3);
-    await broker.submitOrder(req);
+    await settle(broker.submitOrder(req));
     expect(fake.orders()).toHaveLength(1);
   });
 
@@ -135,11 +178,11 @@ describe("idempotent submission", () => {
 
   it("finds the order when another process placed it first (422 unique, then lookup)", async () => {
     const { fake, broker } = await setup();
-    const other = new AlpacaBroker(quickOptions(fake, { updates: "none" }));
-    await other.connect();
+    const other = new AlpacaBroker(otherOptions(fake));
+    await settle(other.connect());
     const req = resting();
-    const first = await other.submitOrder(req);
-    const second = await broker.submitOrder(req);
+    const first = await settle(other.submitOrder(req));
+    const second = await settle(broker.submitOrder(req));
     expect(second.id).toBe(first.id);
     expect(broker.health().submits.duplicatesRefused).toBe(1);
     expect(fake.orders()).toHaveLength(1);
@@ -148,13 +191,15 @@ describe("idempotent submission", () => {
 
   it("turns concurrent submits of one id from two processes into one order", async () => {
     const { fake, broker } = await setup();
-    const other = new AlpacaBroker(quickOptions(fake, { updates: "none" }));
-    await other.connect();
+    const other = new AlpacaBroker(otherOptions(fake));
+    await settle(other.connect());
     const req = resting();
-    const results = await Promise.all([
-      ...Array.from({ length: 10 }, () => broker.submitOrder(req)),
-      ...Array.from({ length: 10 }, () => other.submitOrder(req)),
-    ]);
+    const results = await settle(
+      Promise.all([
+        ...Array.from({ length: 10 }, () => broker.submitOrder(req)),
+        ...Array.from({ length: 10 }, () => other.submitOrder(req)),
+      ]),
+    );
     expect(new Set(results.map((o) => o.id)).size).toBe(1);
     expect(fake.orders()).toHaveLength(1);
     await other.disconnect();
@@ -172,32 +217,32 @@ describe("idempotent submission", () => {
 
   it("keeps Alpaca's code and message for business refusals (403 buying power, 422 validation)", async () => {
     const { fake, broker } = await setup();
-    const poor = await broker
-      .submitOrder({
+    const poor = await settle(
+      broker.submitOrder({
         clientOrderId: "poor-1",
         intent: parseOrderIntent({ symbol: "AAPL", side: "buy", qty: 1e7, type: "limit", limitPrice: 10 }),
-      })
-      .catch((e: unknown) => e);
+      }),
+    ).catch((e: unknown) => e);
     expect(poor).toBeInstanceOf(BrokerRejectedError);
     expect((poor as BrokerRejectedError).details).toMatchObject({
       status: 403,
       alpacaCode: 40310000,
       alpacaMessage: "insufficient buying power",
     });
-    const sell = await broker
-      .submitOrder({
+    const sell = await settle(
+      broker.submitOrder({
         clientOrderId: "sell-1",
         intent: parseOrderIntent({ symbol: "AAPL", side: "sell", qty: 5, type: "limit", limitPrice: 10 }),
-      })
-      .catch((e: unknown) => e);
+      }),
+    ).catch((e: unknown) => e);
     expect((sell as BrokerRejectedError).details).toMatchObject({ status: 403, alpacaCode: 40310000 });
     expect((sell as Error).message).toMatch(/insufficient qty available/);
-    const unknown = await broker
-      .submitOrder({
+    const unknown = await settle(
+      broker.submitOrder({
         clientOrderId: "unknown-1",
         intent: parseOrderIntent({ symbol: "ZZZZQ", side: "buy", qty: 1 }),
-      })
-      .catch((e: unknown) => e);
+      }),
+    ).catch((e: unknown) => e);
     expect((unknown as BrokerRejectedError).details).toMatchObject({ status: 422 });
     expect((unknown as BrokerRejectedError).retryable).toBe(false);
     expect(fake.orders()).toHaveLength(0);

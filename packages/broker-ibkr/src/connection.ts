@@ -9,12 +9,22 @@
  *   only a configuration error (wrong account) stops the retries.
  * - Connectivity notices on request id -1: 1100 and 2110 mean TWS is up but cut off from IB (we
  *   report disconnected and refuse calls); 1102 means back with data kept; 1101 means back with
- *   data lost, so the book is reconciled before we report connected again.
+ *   data lost, so the book is reconciled before we report connected again. The link's state
+ *   belongs to the session that reported it: a session that opens while TWS is cut off (TWS sends
+ *   1100 right after the handshake) is not connected until TWS says the link is back.
+ * - Farm notices (2103-2108, 2157/2158) are informational: kept for the connection detail, never
+ *   a reason to refuse an order.
  * - A heartbeat (reqCurrentTime) every `heartbeatMs` ends a half-open session whose socket still
  *   looks connected: the request times out, and a timed-out request ends its session.
  */
 
 import { type BackoffPolicy, backoffDelay, type Clock, type TimerHandle, toError } from "@tradecron/core";
+import {
+  FarmBoard,
+  type FarmStatus,
+  type IbkrConnectionDetail,
+  type LinkState,
+} from "./connection-detail.js";
 import { CONNECTIVITY, IbkrConfigError, unavailable } from "./ib-errors.js";
 import type { Pacer } from "./pacer.js";
 import { Session, type SessionHandlers, type SessionSettings } from "./session.js";
@@ -25,8 +35,10 @@ export interface ConnectionHooks {
   handlers: Omit<SessionHandlers, "closed" | "notice">;
   /** Checks the managed accounts (throws IbkrConfigError), then reconciles; the session counts only after it. */
   synchronize(session: Session): Promise<void>;
-  /** The connected state changed. */
-  changed(connected: boolean): void;
+  /** The connected state changed; `detail` says why and how each channel stands. */
+  changed(connected: boolean, detail: IbkrConnectionDetail): void;
+  /** A data farm notice (informational). */
+  farm(status: FarmStatus): void;
   /** A background failure (a reconnect that failed, a heartbeat that timed out). */
   problem(error: Error, context: string): void;
   /** A session ended (an attempt's or the live one): what waited on it must fail. */
@@ -54,8 +66,18 @@ export class Connection {
   private retryTimer: TimerHandle | null = null;
   private heartbeatTimer: TimerHandle | null = null;
   private failures = 0;
-  /** TWS's own link to IB (false between 1100/2110 and 1101/1102). */
-  private linkUp = true;
+  /**
+   * TWS's own link to IB, for the live session or the attempt (a new attempt starts linked; TWS
+   * sends 1100 right after the handshake when it is not).
+   */
+  private link: LinkState = "linked";
+  /** A 1101 came while the attempt synchronized: part of what it read may predate it. */
+  private resyncRequested = false;
+  /** Bumped by every 1101 and 1100, so an older reconcile cannot mark the link restored. */
+  private linkGeneration = 0;
+  /** What last happened, for the connection detail. */
+  private event: { code?: number; reason: string; dataLost?: boolean } = { reason: "not connected yet" };
+  private readonly farms = new FarmBoard();
   private reported = false;
   private readonly waiters = new Set<Waiter>();
   private lastError: Error | null = null;
@@ -70,7 +92,36 @@ export class Connection {
 
   /** Connected: a synchronized session, and TWS linked to IB. */
   isConnected(): boolean {
-    return this.session !== null && !this.session.closed && this.linkUp;
+    return this.live() && this.link === "linked";
+  }
+
+  /** The connection as core's BrokerConnectionDetail: the API socket, TWS's link to IB, the farms. */
+  detail(): IbkrConnectionDetail {
+    const live = this.live();
+    const rest = live
+      ? { ok: true, state: "connected" }
+      : { ok: false, state: !this.wanted ? "disconnected" : this.attempt ? "connecting" : "reconnecting" };
+    return {
+      reason: this.event.reason,
+      ...(this.event.code === undefined ? {} : { code: this.event.code }),
+      ...(this.event.dataLost === undefined ? {} : { dataLost: this.event.dataLost }),
+      rest,
+      stream: live ? { ok: this.link === "linked", state: this.link } : { ok: false, state: "unknown" },
+      farms: this.farms.list(),
+    };
+  }
+
+  /**
+   * Throws BrokerUnavailableError unless `session` is still the connected one: a call that found
+   * the connection ready, then waited on TWS while the link dropped, must not place an order.
+   */
+  assertUsable(session: Session, what: string): void {
+    if (this.session === session && this.isConnected()) return;
+    throw unavailable(what, this.notReadyReason(), this.notReadyDetails());
+  }
+
+  private live(): boolean {
+    return this.session !== null && !this.session.closed;
   }
 
   /**
@@ -94,6 +145,8 @@ export class Connection {
       this.retryTimer = null;
     }
     await (this.attempt?.done ?? this.start());
+    // The session is up, but TWS may be cut off from IB: connected means orders can be placed.
+    if (!this.isConnected()) await this.ready("connect");
   }
 
   /** Disconnects and stops reconnecting; resolves once the socket is closed. */
@@ -106,6 +159,7 @@ export class Connection {
       (s): s is Session => s !== null && s !== undefined,
     );
     this.session = null;
+    this.event = { reason: "disconnected by the caller" };
     this.rejectWaiters(unavailable("connection", "disconnected"));
     await Promise.all(sessions.map((s) => s.close("disconnected by the caller")));
     this.report();
@@ -118,19 +172,35 @@ export class Connection {
   ready(what: string): Promise<Session> {
     if (this.isConnected()) return Promise.resolve(this.session as Session);
     if (!this.wanted) return Promise.reject(unavailable(what, "not connected to TWS (call connect())"));
-    const reason = () =>
-      this.session && !this.linkUp
-        ? "TWS has lost its connection to IB (1100/2110); waiting for it to be restored"
-        : `reconnecting to TWS at ${this.settings.host}:${this.settings.port}${this.lastError ? ` (last error: ${this.lastError.message})` : ""}`;
-    if (this.settings.reconnectWaitMs === 0) return Promise.reject(unavailable(what, reason()));
+    const fail = () => unavailable(what, this.notReadyReason(), this.notReadyDetails());
+    if (this.settings.reconnectWaitMs === 0) return Promise.reject(fail());
     return new Promise<Session>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: null };
       waiter.timer = this.clock.setTimeout(() => {
         this.waiters.delete(waiter);
-        reject(unavailable(what, reason()));
+        reject(fail());
       }, this.settings.reconnectWaitMs);
       this.waiters.add(waiter);
     });
+  }
+
+  private notReadyReason(): string {
+    if (this.live()) {
+      if (this.link === "resyncing")
+        return "TWS's connection to IB was restored with data lost (1101); re-reading orders and executions first";
+      if (this.link !== "linked")
+        return `TWS has lost its connection to IB (${this.event.code ?? this.link}); waiting for it to be restored`;
+    }
+    if (!this.wanted) return "not connected to TWS (call connect())";
+    return `reconnecting to TWS at ${this.settings.host}:${this.settings.port}${this.lastError ? ` (last error: ${this.lastError.message})` : ""}`;
+  }
+
+  private notReadyDetails(): Record<string, unknown> {
+    const d = this.detail();
+    return {
+      connection: { rest: d.rest, stream: d.stream },
+      ...(d.code === undefined ? {} : { ibCode: d.code }),
+    };
   }
 
   // ---- attempts --------------------------------------------------------------------------------
@@ -141,9 +211,15 @@ export class Connection {
       closed: (reason) => this.onClosed(session, reason),
       notice: (code, message) => this.onNotice(session, code, message),
     });
+    this.link = "linked";
+    this.resyncRequested = false;
+    this.farms.clear();
     const done = (async () => {
       await session.open();
-      await this.hooks.synchronize(session);
+      do {
+        this.resyncRequested = false;
+        await this.hooks.synchronize(session);
+      } while (this.resyncRequested && !session.closed);
       if (session.closed) throw unavailable("connection", "the session ended while synchronizing");
       return session;
     })();
@@ -156,9 +232,13 @@ export class Connection {
           return;
         }
         this.session = s;
-        this.linkUp = true;
         this.failures = 0;
         this.lastError = null;
+        if (this.link === "linked") {
+          this.event = {
+            reason: `connected to TWS at ${this.settings.host}:${this.settings.port} (client id ${this.settings.clientId})`,
+          };
+        }
         this.startHeartbeat(s);
         this.report();
         this.resolveWaiters(s);
@@ -167,6 +247,7 @@ export class Connection {
         this.attempt = null;
         const e = toError(error);
         this.lastError = e;
+        this.event = { reason: `cannot connect to TWS: ${e.message}` };
         void session.close(e.message);
         if (e instanceof IbkrConfigError) {
           // Retrying cannot fix the configuration.
@@ -199,40 +280,66 @@ export class Connection {
     this.session = null;
     this.stopHeartbeat();
     this.lastError = new Error(reason);
+    this.event = {
+      reason: `the connection to TWS was lost (${reason})${this.wanted ? "; reconnecting" : ""}`,
+    };
     this.report();
     if (this.wanted) this.scheduleRetry();
   }
 
   private onNotice(session: Session, code: number, message: string): void {
+    const attempt = this.attempt?.session === session;
+    if (!attempt && this.session !== session) return; // a session that has ended
+    const farm = this.farms.apply(code, message, this.clock.now());
+    if (farm) {
+      this.hooks.farm(farm);
+      return;
+    }
+    const reason = `TWS ${code}: ${message}`;
     if (code === CONNECTIVITY.LOST || code === CONNECTIVITY.BROKEN) {
-      this.linkUp = false;
+      this.linkGeneration++;
+      this.link = code === CONNECTIVITY.LOST ? "lost" : "broken";
+      this.event = { code, reason };
       this.report();
       return;
     }
     if (code === CONNECTIVITY.RESTORED) {
-      this.linkUp = true;
+      // 1102 does not end a reconcile after 1101: that one still decides.
+      if (this.link === "resyncing") return;
+      this.link = "linked";
+      this.event = { code, reason, dataLost: false };
       this.report();
       if (this.session) this.resolveWaiters(this.session);
       return;
     }
-    if (code === CONNECTIVITY.RESTORED_DATA_LOST) {
-      // Orders may have filled or been cancelled while the link was down: reconcile first.
-      if (this.session !== session) return;
-      this.linkUp = false;
-      this.report();
-      this.hooks.synchronize(session).then(
-        () => {
-          if (this.session !== session || session.closed) return;
-          this.linkUp = true;
-          this.report();
-          this.resolveWaiters(session);
-        },
-        (error: unknown) => {
-          this.hooks.problem(toError(error), `reconciling after IB ${code}: ${message}`);
-          void session.close(`reconcile after 1101 failed: ${toError(error).message}`);
-        },
-      );
+    if (code !== CONNECTIVITY.RESTORED_DATA_LOST) return;
+    // Orders may have filled or been cancelled while the link was down, and their messages are
+    // gone: read open orders, completed orders and executions again before we count as connected.
+    const generation = ++this.linkGeneration;
+    if (attempt) {
+      // The attempt synchronizes anyway; it reads everything once more if this came mid-way.
+      this.link = "linked";
+      this.resyncRequested = true;
+      this.event = { code, reason: `${reason}; orders and executions re-read`, dataLost: true };
+      return;
     }
+    this.link = "resyncing";
+    this.event = { code, reason, dataLost: true };
+    this.report();
+    this.hooks.synchronize(session).then(
+      () => {
+        if (this.session !== session || session.closed) return;
+        if (generation !== this.linkGeneration || this.link !== "resyncing") return;
+        this.link = "linked";
+        this.event = { code, reason: `${reason}; orders and executions re-read`, dataLost: true };
+        this.report();
+        this.resolveWaiters(session);
+      },
+      (error: unknown) => {
+        this.hooks.problem(toError(error), `reconciling after IB ${code}: ${message}`);
+        void session.close(`reconcile after 1101 failed: ${toError(error).message}`);
+      },
+    );
   }
 
   // ---- heartbeat, listeners --------------------------------------------------------------------
@@ -260,7 +367,7 @@ export class Connection {
     const connected = this.isConnected();
     if (connected === this.reported) return;
     this.reported = connected;
-    this.hooks.changed(connected);
+    this.hooks.changed(connected, this.detail());
   }
 
   private resolveWaiters(session: Session): void {

@@ -17,6 +17,7 @@ import type { ExecutionFilter } from "@stoqey/ib";
 import {
   type Broker,
   type BrokerAccount,
+  type BrokerConnectionListener,
   type BrokerOrder,
   type BrokerPosition,
   BrokerRejectedError,
@@ -37,6 +38,7 @@ import {
 import { EventEmitter } from "eventemitter3";
 import { z } from "zod";
 import { Connection } from "./connection.js";
+import type { FarmStatus, IbkrConnectionDetail } from "./connection-detail.js";
 import { IbkrConfigError, toBrokerError, unavailable } from "./ib-errors.js";
 import { type IbkrBrokerOptions, type ParsedOptions, parseOptions } from "./options.js";
 import { type BookEntry, OrderBook } from "./order-book.js";
@@ -107,7 +109,10 @@ export class IbkrBroker implements Broker {
   /** Submits being placed, by client order id: duplicates join them. */
   private readonly inflight = new Map<string, Promise<BrokerOrder>>();
   /** The one typed event map: order updates and connection changes. */
-  private readonly events = new EventEmitter<{ update: [OrderUpdate]; connection: [boolean] }>();
+  private readonly events = new EventEmitter<{
+    update: [OrderUpdate];
+    connection: [boolean, IbkrConnectionDetail];
+  }>();
 
   /** @throws ValidationError naming the bad option. */
   constructor(options: IbkrBrokerOptions = {}) {
@@ -147,7 +152,8 @@ export class IbkrBroker implements Broker {
           problem: (error, context) => this.report(error, context),
         },
         synchronize: (session) => this.synchronize(session),
-        changed: (connected) => this.events.emit("connection", connected),
+        changed: (connected, detail) => this.events.emit("connection", connected, detail),
+        farm: (status) => this.farmNotice(status),
         problem: (error, context) => this.report(error, context),
         sessionClosed: (session, reason) => this.traffic.sessionClosed(session, reason),
       },
@@ -176,9 +182,35 @@ export class IbkrBroker implements Broker {
     return this.connection.isConnected();
   }
 
-  /** Subscribes to connection changes (`true` connected); returns an unsubscribe function. */
-  onConnectionChange(listener: (connected: boolean) => void): () => void {
-    return this.subscribe("connection", listener, "connection listener");
+  /**
+   * Subscribes to connection changes (`true`: orders can be placed); returns an unsubscribe
+   * function. The detail says why ({@link IbkrConnectionDetail}): `rest` is the API socket to
+   * TWS, `stream` TWS's link to IB (`lost` after 1100, `broken` after 2110, `resyncing` while the
+   * book is re-read after 1101), `code` the TWS notice, `dataLost` true after 1101.
+   */
+  onConnectionChange(listener: BrokerConnectionListener): () => void {
+    const safe = (connected: boolean, detail: IbkrConnectionDetail) => {
+      try {
+        listener(connected, {
+          ...detail,
+          farms: detail.farms.map((f) => ({ ...f })),
+        } as IbkrConnectionDetail);
+      } catch (error) {
+        this.report(error, "connection listener");
+      }
+    };
+    this.events.on("connection", safe);
+    return () => void this.events.off("connection", safe);
+  }
+
+  /**
+   * How the connection stands now: the API socket (`rest`: connected, connecting, reconnecting,
+   * disconnected), TWS's link to IB (`stream`), the last connectivity notice or drop (`code`,
+   * `reason`, `dataLost`), and the data farms TWS reported (informational: a broken farm stops
+   * quotes, not orders).
+   */
+  connectionDetail(): IbkrConnectionDetail {
+    return this.connection.detail();
   }
 
   /**
@@ -377,6 +409,8 @@ export class IbkrBroker implements Broker {
     await this.reconcile(session, intent);
     const found = this.book.byOrderRef(clientOrderId, account);
     if (found) return this.existing(found);
+    // TWS may have lost IB (1100) or the socket while we reconciled: then nothing is placed.
+    this.connection.assertUsable(session, "submitOrder");
     const entry = await this.traffic.place(session, {
       orderRef: clientOrderId,
       account,
@@ -478,21 +512,28 @@ export class IbkrBroker implements Broker {
   }
 
   /** Adds a listener that cannot break the broker (or the other listeners) by throwing. */
-  private subscribe<E extends "update" | "connection">(
-    event: E,
-    listener: (value: E extends "update" ? OrderUpdate : boolean) => void,
-    what: string,
-  ): () => void {
-    const safe = (value: OrderUpdate | boolean) => {
+  private subscribe(event: "update", listener: (value: OrderUpdate) => void, what: string): () => void {
+    const safe = (value: OrderUpdate) => {
       try {
         // Each listener gets its own copy of an update, so none can change what another sees.
-        listener((typeof value === "object" ? { ...value, order: { ...value.order } } : value) as never);
+        listener({ ...value, order: { ...value.order } });
       } catch (error) {
         this.report(error, what);
       }
     };
     this.events.on(event, safe);
     return () => void this.events.off(event, safe);
+  }
+
+  /** A farm notice: informational, logged (a broken one as a warning: quotes stop, orders do not). */
+  private farmNotice(status: FarmStatus): void {
+    try {
+      const line = `IbkrBroker: ${status.kind} farm ${status.name} ${status.ok ? "OK" : "broken"} (TWS ${status.code}: ${status.message})`;
+      if (status.ok) this.options.logger?.debug({ farm: status }, line);
+      else this.options.logger?.warn({ farm: status }, line);
+    } catch {
+      // A logger that throws must not break the connection.
+    }
   }
 
   private report(error: unknown, context: string): void {

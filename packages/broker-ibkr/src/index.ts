@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 
+export type { FarmStatus, IbkrConnectionDetail, LinkState } from "./connection-detail.js";
 export { CONNECTIVITY, IbkrConfigError, isInformational, isTransient, toBrokerError } from "./ib-errors.js";
 export { IbkrBroker } from "./ibkr-broker.js";
 export {

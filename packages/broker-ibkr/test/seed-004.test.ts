@@ -28,16 +28,9 @@ async function seed004(start: string) {
   const notices: Notification[] = [];
   const notifier: Notifier = { name: "webhook", notify: async (n) => void notices.push(n) };
   const storage = new MemoryStorage();
-  // requireBrokerConnection: false lets a submit made while TWS restarts fail as retryable
-  // (BrokerUnavailableError) so the retry policy rides through, rather than being refused by the
-  // risk guard's connection rule, which is final.
-  const scheduler = new Scheduler({
-    clock,
-    storage,
-    broker,
-    notifiers: [notifier],
-    risk: { requireBrokerConnection: false },
-  });
+  // The default risk guard (requireBrokerConnection: true) holds a submit made while TWS restarts
+  // with a retryable BrokerUnavailableError, so the retry policy rides through it.
+  const scheduler = new Scheduler({ clock, storage, broker, notifiers: [notifier] });
   const snapshots: unknown[] = [];
   scheduler.register("daily-snapshot", async (ctx) => {
     const [account, positions] = await Promise.all([ctx.broker?.getAccount(), ctx.broker?.getPositions()]);

@@ -167,6 +167,15 @@ export class FakeAlpaca {
     return this.http.journal;
   }
 
+  /**
+   * How many responses a `timeout` or `accept_then_timeout` fault has held back so far. A test on
+   * an injected clock moves it past the client's request timeout once per held response, so only
+   * the requests the fake holds back ever time out, however slow the machine.
+   */
+  get responsesHeld(): number {
+    return this.http.heldTotal;
+  }
+
   /** Every trade_updates event the fake produced, sent or not. */
   get events(): readonly FakeTradeEvent[] {
     return this.eventLog;

@@ -46,6 +46,8 @@ type Answer = { status: number; body: unknown };
 export class FakeHttp {
   readonly journal: JournalEntry[] = [];
   private readonly hanging = new Set<ServerResponse>();
+  /** Responses a timeout fault has held back so far (ever, not just now). */
+  heldTotal = 0;
   private windowStart = 0;
   private windowCount = 0;
 
@@ -142,6 +144,7 @@ export class FakeHttp {
   }
 
   private hang(res: ServerResponse): void {
+    this.heldTotal++;
     this.hanging.add(res);
     res.on("close", () => this.hanging.delete(res));
   }
