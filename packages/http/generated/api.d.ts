@@ -813,6 +813,11 @@ export interface components {
             requireBrokerConnection: boolean;
             marketHoursOnly: boolean;
             calendar: string;
+            /** @description The schedule's own retention of its final executions (null: the scheduler's policy); a null field switches that limit off */
+            retention: {
+                maxAgeMs?: number | null;
+                keepLast?: number | null;
+            } | null;
             /**
              * Format: date-time
              * @description An instant, ISO 8601 in UTC
@@ -1611,6 +1616,10 @@ export interface operations {
                     requireBrokerConnection?: boolean;
                     marketHoursOnly?: boolean;
                     calendar?: string;
+                    retention?: {
+                        maxAge?: number | string | null;
+                        keepLast?: number | null;
+                    } | null;
                 };
             };
         };
@@ -1846,6 +1855,10 @@ export interface operations {
                     requireBrokerConnection?: boolean;
                     marketHoursOnly?: boolean;
                     calendar?: string;
+                    retention?: {
+                        maxAge?: number | string | null;
+                        keepLast?: number | null;
+                    } | null;
                     /** @description Apply only if the schedule is still at this revision (409 otherwise) */
                     expectedRevision?: number;
                 };
@@ -2297,6 +2310,10 @@ export interface operations {
                         requireBrokerConnection?: boolean;
                         marketHoursOnly?: boolean;
                         calendar?: string;
+                        retention?: {
+                            maxAge?: number | string | null;
+                            keepLast?: number | null;
+                        } | null;
                     };
                     count?: number;
                     from?: string | number;

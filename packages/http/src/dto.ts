@@ -116,6 +116,7 @@ export function scheduleDto(record: ScheduleRecord, state: ScheduleStateDto): Sc
     requireBrokerConnection: record.requireBrokerConnection ?? false,
     marketHoursOnly: record.marketHoursOnly ?? false,
     calendar: record.calendar ?? "XNYS",
+    retention: record.retention ? { ...record.retention } : null,
     firesSince: iso(record.firesSince),
     revision: record.revision,
     createdAt: iso(record.createdAt),

@@ -94,6 +94,16 @@ export const scheduleSchema = z
     requireBrokerConnection: z.boolean(),
     marketHoursOnly: z.boolean(),
     calendar: z.string(),
+    retention: z
+      .object({
+        maxAgeMs: z.number().nullable().optional(),
+        keepLast: z.number().int().nullable().optional(),
+      })
+      .nullable()
+      .meta({
+        description:
+          "The schedule's own retention of its final executions (null: the scheduler's policy); a null field switches that limit off",
+      }),
     firesSince: isoInstant,
     revision: z.number().int(),
     createdAt: isoInstant,
