@@ -26,9 +26,17 @@ export function configError(recipe: string, field: string, message: string): Rec
   return new RecipeConfigError(recipe, [{ field, message, code: "VALIDATION" }]);
 }
 
-/** A plan (an approval group) that does not exist or belongs to another recipe. Code `NOT_FOUND`. */
+/**
+ * A plan (an approval group) that does not exist or belongs to another recipe. Code `NOT_FOUND`.
+ * A plan that exists but was already decided or has expired is core's ConflictError
+ * `APPROVAL_GROUP_NOT_PENDING` instead.
+ */
 export class PlanNotFoundError extends NotFoundError {
-  constructor(groupId: string) {
-    super("NOT_FOUND", `no pending plan '${groupId}'`, { field: "groupId", details: { groupId } });
+  constructor(groupId: string, options: { cause?: unknown } = {}) {
+    super("NOT_FOUND", `no pending plan '${groupId}'`, {
+      field: "groupId",
+      details: { groupId },
+      ...(options.cause !== undefined ? { cause: options.cause } : {}),
+    });
   }
 }

@@ -202,18 +202,19 @@ describe("autoInvest", () => {
     const pending = (await w.scheduler.listApprovals({ status: "pending" })).items;
     expect(pending).toHaveLength(1);
     expect(await rule.status()).toMatchObject({ invested: "100", pendingApprovals: 1 });
-    await w.scheduler.reject(
-      pending.map((a) => a.id),
-      { actor: "alice", reason: "not today" },
-    );
+    // The purchase is one approval group: its members are decided together, never one by one.
+    const groupId = pending[0]?.groupId as string;
+    expect(groupId).toMatch(/^apg-/);
+    expect(await w.scheduler.approve([pending[0]?.id as string], { actor: "alice" })).toMatchObject([
+      { ok: false, code: "APPROVAL_IN_GROUP" },
+    ]);
+    await w.scheduler.rejectGroup(groupId, { actor: "alice", reason: "not today" });
     await w.clock.advanceTo("2026-01-06T16:00:00Z");
     // The refusal released its 100; Tuesday proposes again.
     expect(await rule.status()).toMatchObject({ invested: "100", pendingApprovals: 1 });
     const next = (await w.scheduler.listApprovals({ status: "pending" })).items;
-    await w.scheduler.approve(
-      next.map((a) => a.id),
-      { actor: "alice" },
-    );
+    expect(next[0]?.groupId).not.toBe(groupId);
+    await w.scheduler.approveGroup(next[0]?.groupId as string, { actor: "alice" });
     expect((await orders(w)).map((o) => [o.symbol, o.status])).toEqual([["VTI", "filled"]]);
   });
 

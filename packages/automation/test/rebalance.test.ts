@@ -1,5 +1,5 @@
 import type { OrderRecord } from "@tradecron/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { RecipeConfigError, rebalance } from "../src/index.js";
 import { actions, world } from "./helpers.js";
 
@@ -176,6 +176,69 @@ describe("rebalance", () => {
       "proposed",
     ]);
     await expect(rule.approvePlan({ actor: "bob", groupId: "nope" })).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+
+  it("a plan is core's approval group, approved as one unit by one call with one group audit entry", async () => {
+    const w = world("2026-01-05T12:00:00Z", { cash: "10000" });
+    w.broker.setPrice("VTI", "100");
+    w.broker.setPrice("BND", "50");
+    const market = { type: "market", timeInForce: "day", extendedHours: false, riskLevel: "medium" } as const;
+    await w.broker.submitOrder({
+      clientOrderId: "seed-1",
+      intent: { symbol: "VTI", side: "buy", qty: "90", ...market },
+    });
+    await w.broker.submitOrder({
+      clientOrderId: "seed-2",
+      intent: { symbol: "BND", side: "buy", qty: "20", ...market },
+    });
+    const rule = await rebalance(w.scheduler, {
+      id: "unit",
+      targets: { VTI: 0.6, BND: 0.4 },
+      requireConfirmation: true,
+    });
+    await w.scheduler.start();
+    stops.push(() => w.scheduler.stop());
+    await w.clock.advanceTo("2026-01-05T16:00:00Z");
+    const { pendingPlan } = await rule.status();
+    expect(pendingPlan).toMatch(/^apg-/);
+    const groupId = pendingPlan as string;
+    const members = (await w.scheduler.listApprovals({ groupId })).items;
+    const sideOf = (intent: unknown) => intent as { symbol: string; side: string };
+    expect(members.map((m) => [sideOf(m.intent).symbol, sideOf(m.intent).side, m.status])).toEqual([
+      ["VTI", "sell", "pending"],
+      ["BND", "buy", "pending"],
+    ]);
+    // A member cannot be decided on its own: the plan is one unit.
+    const single = await w.scheduler.approve([members[0]?.id as string], { actor: "mallory" });
+    expect(single[0]).toMatchObject({ ok: false, code: "APPROVAL_IN_GROUP" });
+
+    const approveGroup = vi.spyOn(w.scheduler, "approveGroup");
+    const approve = vi.spyOn(w.scheduler, "approve");
+    const results = await rule.approvePlan({ actor: "alice", reason: "one unit" });
+    expect(approveGroup).toHaveBeenCalledTimes(1);
+    expect(approveGroup).toHaveBeenCalledWith(groupId, { actor: "alice", reason: "one unit" });
+    expect(approve).not.toHaveBeenCalled();
+    expect(results.map((r) => [r.id, r.status])).toEqual(members.map((m) => [m.id, "submitted"]));
+    const group = await w.scheduler.getApprovalGroup(groupId);
+    expect(group).toMatchObject({ status: "approved", scheduleId: rule.scheduleId, decidedBy: "alice" });
+    // Decided in one write: every member carries the same decision instant, actor and reason.
+    expect(new Set(group.members.map((m) => `${m.decidedAt} ${m.decidedBy} ${m.decisionReason}`)).size).toBe(
+      1,
+    );
+    const decisions = (await w.scheduler.listAudit({ subjectType: "approval_group" })).items.filter((a) =>
+      ["approval_group.approve", "approval_group.reject"].includes(a.action),
+    );
+    expect(decisions.map((a) => [a.action, a.actor, a.subjectId])).toEqual([
+      ["approval_group.approve", "alice", groupId],
+    ]);
+    // A decided plan cannot be decided again; an unknown one is the recipe's PlanNotFoundError.
+    await expect(rule.approvePlan({ actor: "alice", groupId })).rejects.toMatchObject({
+      code: "APPROVAL_GROUP_NOT_PENDING",
+    });
+    await expect(rule.rejectPlan({ actor: "alice", groupId: "apg-unknown" })).rejects.toMatchObject({
+      name: "PlanNotFoundError",
       code: "NOT_FOUND",
     });
   });

@@ -189,6 +189,29 @@ describe("simulate", () => {
     expect(rejected.positions).toEqual([]);
   });
 
+  it("a policy function decides each plan once, as one group", async () => {
+    const asked: [string, number, string | undefined][] = [];
+    const report = await simulate({
+      from: "2026-01-05T00:00:00Z",
+      to: "2026-01-06T00:00:00Z",
+      initialCash: 1000,
+      approvals: (approval, group) => {
+        asked.push([approval.id, group?.members.length ?? 0, group?.id]);
+        return "approve";
+      },
+      bars: day("2026-01-05", { VTI: 100, BND: 50 }),
+      setup: (scheduler) =>
+        rebalance(scheduler, { id: "two", targets: { VTI: 0.5, BND: 0.5 }, requireConfirmation: true }),
+    });
+    expect(report.approvals.map((a) => [a.symbol, a.status]).sort()).toEqual([
+      ["BND", "submitted"],
+      ["VTI", "submitted"],
+    ]);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]?.[1]).toBe(2);
+    expect(asked[0]?.[2]).toMatch(/^apg-/);
+  });
+
   it("reports every fire of a year, longer than the scheduler's default retention", async () => {
     const report = await simulate({
       from: "2025-01-01T00:00:00Z",

@@ -4,30 +4,31 @@
  * Every use of either goes through {@link RecipeRuntime}; nothing else in this package reads or
  * writes recipe state or approves a plan.
  *
- * State is core's schedule state (phase 2): `loadState` is `ctx.state`, `commit` stages the next
+ * State is core's schedule state: `loadState` is `ctx.state`, `commit` stages the next
  * state with `ctx.setState` and returns the summary as the run's result, `peekState` reads
  * `scheduler.getScheduleState`. Core commits the staged state in the same storage write that
  * records the run as succeeded, fenced by the claim; a failed, retried or taken-over attempt
  * commits nothing, so the next attempt reads the state of the last committed run: nothing is
  * lost, nothing applied twice.
  *
- * TEMPORARY (phase 1) for groups: a group is the approvals one fire proposed, proposed one by one
- * with `ctx.propose` and decided together with `scheduler.approve` / `scheduler.reject` on all
- * of them. Decisions are per approval underneath, so "all or none" holds for the decision but not
- * for the outcome: the risk guard re-checks each approved order and may refuse one of them. The
- * group methods will call `ctx.proposeGroup`, `scheduler.approveGroup` and `scheduler.rejectGroup`
- * once core has group approval.
+ * Groups are core's approval groups: `proposeGroup` is `ctx.proposeGroup` (one approval per
+ * intent, stored in one write, the whole group refused when the risk guard refuses any intent),
+ * and `decideGroup` is `scheduler.approveGroup` / `rejectGroup`, one atomic decision of every
+ * member with one `approval_group` audit entry. The group id is core's (`apg-...`), the same on
+ * every attempt of a fire.
  */
 
-import type {
-  ApprovalRecord,
-  DecisionResult,
-  JobContext,
-  JsonValue,
-  OrderIntentInput,
-  ProposalOutcome,
-  RiskLevel,
-  Scheduler,
+import {
+  type ApprovalGroup,
+  type ApprovalRecord,
+  type DecisionResult,
+  type JobContext,
+  type JsonValue,
+  NotFoundError,
+  type OrderIntentInput,
+  type ProposalOutcome,
+  type RiskLevel,
+  type Scheduler,
 } from "@tradecron/core";
 import { PlanNotFoundError } from "../errors.js";
 import type { RunSummary } from "./summary.js";
@@ -41,7 +42,10 @@ export interface GroupMeta {
 
 /** A proposed group: its id and one approval per intent, in order. */
 export interface GroupProposal {
+  /** Core's group id (`apg-...`), the same on every attempt of the fire. */
   groupId: string;
+  /** `pending`, or `rejected` when the risk guard refused an intent (then the whole group is refused). */
+  status: ApprovalGroup["status"];
   approvals: ApprovalRecord[];
   /** The per-intent outcome (pending, or rejected by the risk guard at once). */
   outcomes: ProposalOutcome[];
@@ -60,9 +64,14 @@ export interface RecipeRuntime {
   peekState(scheduleId: string): Promise<JsonValue | null>;
   /** The run summary inside a stored execution result (null when the run left none). */
   summaryOf(result: JsonValue | null): RunSummary | null;
-  /** Proposes `intents` as one group for approval. Idempotent per fire, as `ctx.propose` is. */
+  /** Proposes `intents` as one approval group (`ctx.proposeGroup`). Idempotent per fire. */
   proposeGroup(ctx: JobContext, intents: OrderIntentInput[], meta: GroupMeta): Promise<GroupProposal>;
-  /** Approves (or rejects) every pending approval of a group, in proposal order. */
+  /**
+   * Approves (or rejects) a group of schedule `scheduleId` as one unit; results per member, in
+   * proposal order. Throws {@link PlanNotFoundError} when the group does not exist or belongs to
+   * another schedule, and core's ConflictError `APPROVAL_GROUP_NOT_PENDING` when it was already
+   * decided or has expired.
+   */
   decideGroup(
     scheduleId: string,
     groupId: string,
@@ -95,23 +104,12 @@ class CoreRuntime implements RecipeRuntime {
   }
 
   async proposeGroup(ctx: JobContext, intents: OrderIntentInput[], meta: GroupMeta): Promise<GroupProposal> {
-    const outcomes: ProposalOutcome[] = [];
-    for (const intent of intents) {
-      outcomes.push(
-        await ctx.propose({
-          ...intent,
-          ...(meta.rationale !== undefined && intent.rationale === undefined
-            ? { rationale: meta.rationale }
-            : {}),
-          ...(meta.riskLevel !== undefined ? { riskLevel: meta.riskLevel } : {}),
-          ...(meta.supportingData !== undefined && intent.supportingData === undefined
-            ? { supportingData: meta.supportingData }
-            : {}),
-        }),
-      );
-    }
-    const approvals = await Promise.all(outcomes.map((o) => this.scheduler.getApproval(o.approvalId)));
-    return { groupId: ctx.fire.idempotencyKey, approvals, outcomes };
+    const { groupId, status, approvals, outcomes } = await ctx.proposeGroup(intents, {
+      ...(meta.rationale !== undefined ? { rationale: meta.rationale } : {}),
+      ...(meta.riskLevel !== undefined ? { riskLevel: meta.riskLevel } : {}),
+      ...(meta.supportingData !== undefined ? { supportingData: meta.supportingData } : {}),
+    });
+    return { groupId, status, approvals, outcomes };
   }
 
   async decideGroup(
@@ -120,17 +118,21 @@ class CoreRuntime implements RecipeRuntime {
     decision: "approve" | "reject",
     options: { actor: string; reason?: string },
   ): Promise<DecisionResult[]> {
-    const pending: ApprovalRecord[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await this.scheduler.listApprovals({ scheduleId, status: "pending", limit: 1000, cursor });
-      pending.push(...page.items.filter((a) => a.fireKey === groupId));
-      cursor = page.nextCursor;
-    } while (cursor);
-    if (pending.length === 0) throw new PlanNotFoundError(groupId);
-    const ids = pending.sort((a, b) => a.intentIndex - b.intentIndex).map((a) => a.id);
+    let group: ApprovalGroup;
+    try {
+      group = await this.scheduler.getApprovalGroup(groupId);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new PlanNotFoundError(groupId, { cause: error });
+      throw error;
+    }
+    // A recipe decides its own plans only: another schedule's group is not one of them.
+    if (group.scheduleId !== scheduleId) throw new PlanNotFoundError(groupId);
     const o = { actor: options.actor, ...(options.reason !== undefined ? { reason: options.reason } : {}) };
-    return decision === "approve" ? this.scheduler.approve(ids, o) : this.scheduler.reject(ids, o);
+    const { results } =
+      decision === "approve"
+        ? await this.scheduler.approveGroup(groupId, o)
+        : await this.scheduler.rejectGroup(groupId, o);
+    return results;
   }
 }
 

@@ -9,6 +9,7 @@
  */
 
 import {
+  type ApprovalGroup,
   type ApprovalRecord,
   getCalendar,
   type MarketCalendar,
@@ -39,12 +40,20 @@ export interface SimulationEnv {
   symbols: string[];
 }
 
-/** What to do with proposals (approvals) during the dry run. */
+/**
+ * What to do with proposals during the dry run. A group (a recipe's plan) is decided as one unit
+ * with `scheduler.approveGroup` / `rejectGroup`: a function is asked once per group, with its
+ * first member and the group, and once per approval outside any group, with `group` null. A
+ * null verdict leaves the unit to expire.
+ */
 export type SimApprovalPolicy =
   | "approve"
   | "reject"
   | "leave"
-  | ((approval: ApprovalRecord) => "approve" | "reject" | null | Promise<"approve" | "reject" | null>);
+  | ((
+      approval: ApprovalRecord,
+      group: ApprovalGroup | null,
+    ) => "approve" | "reject" | null | Promise<"approve" | "reject" | null>);
 
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
@@ -148,12 +157,25 @@ export async function simulate(options: SimulateOptions): Promise<SimulationRepo
     const pending = (await scheduler.listApprovals({ status: "pending", limit: 1000 })).items
       .filter((a) => a.executionId === executionId)
       .sort((a, b) => a.intentIndex - b.intentIndex);
+    const verdictOf = (a: ApprovalRecord, group: ApprovalGroup | null) =>
+      typeof o.approvals === "function" ? o.approvals(a, group) : o.approvals;
     const approve: string[] = [];
     const reject: string[] = [];
+    const seen = new Set<string>();
     for (const a of pending) {
-      const verdict = typeof o.approvals === "function" ? await o.approvals(a) : o.approvals;
-      if (verdict === "approve") approve.push(a.id);
-      else if (verdict === "reject") reject.push(a.id);
+      if (a.groupId === undefined) {
+        const verdict = await verdictOf(a, null);
+        if (verdict === "approve") approve.push(a.id);
+        else if (verdict === "reject") reject.push(a.id);
+        continue;
+      }
+      if (seen.has(a.groupId)) continue;
+      seen.add(a.groupId);
+      const group = await scheduler.getApprovalGroup(a.groupId);
+      const verdict = await verdictOf(group.members[0] ?? a, group);
+      if (verdict === "approve") await scheduler.approveGroup(group.id, { actor: "simulate" });
+      else if (verdict === "reject")
+        await scheduler.rejectGroup(group.id, { actor: "simulate", reason: "rejected by the simulation" });
     }
     if (approve.length > 0) await scheduler.approve(approve, { actor: "simulate" });
     if (reject.length > 0)
