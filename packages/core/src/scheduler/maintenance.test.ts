@@ -44,9 +44,9 @@ describe("maintenance", () => {
     expect(b.events.of("fire:taken-over")).toEqual([]);
     const [execution] = (await memory.listExecutions({ scheduleId: "long", limit: 10 })).items;
     expect(execution).toMatchObject({ status: "succeeded", instanceId: "a", attempts: 1, result: "a" });
-    // stop() waits for the reconnect in flight (it may reconcile orders into the storage next).
-    const stopped = Promise.all([a.scheduler.stop({ timeoutMs: 0 }), b.scheduler.stop({ timeoutMs: 0 })]);
-    await clock.advance(120_000);
-    await stopped;
+    // stop() does not wait for the reconnect still hanging (the clock stands still here).
+    await a.scheduler.stop({ timeoutMs: 0 });
+    await b.scheduler.stop({ timeoutMs: 0 });
+    expect(connects).toBe(1);
   });
 });

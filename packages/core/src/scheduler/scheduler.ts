@@ -1629,6 +1629,7 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
     const now = this.clock.now();
     this.lifecycle = "stopping";
     this.emitSafe("scheduler:stopping", { instanceId: this.instanceId, at: now, running: this.runs.size });
+    this.trading.halt();
     this.disarmAll();
     this.unwatch?.();
     this.unwatch = null;

@@ -125,6 +125,12 @@ export class Trading {
   private readonly proposed = new Map<string, ApprovalRecord[]>();
   private readonly offs: (() => void)[] = [];
   private connectedByUs = false;
+  /** A broker connect this scheduler started and that has not settled yet. */
+  private connecting: Promise<void> | null = null;
+  /** Set by {@link Trading.halt}: periodic work ends at its next step, a pending connect is not waited for. */
+  private halted = false;
+  private resolveHalt: () => void = () => {};
+  private haltSignal: Promise<void> = this.armHalt();
   private lastConnected: boolean | null = null;
   /** When maintenance last reconciled the stored orders with the broker (-Infinity: due now). */
   private lastReconcileAt = Number.NEGATIVE_INFINITY;
@@ -356,6 +362,10 @@ export class Trading {
 
   /** Connects the broker if needed and listens to its order updates and connection changes. */
   async start(): Promise<void> {
+    if (this.halted) {
+      this.halted = false;
+      this.haltSignal = this.armHalt();
+    }
     const broker = this.broker;
     if (!broker) return;
     if (broker.onOrderUpdate) {
@@ -386,14 +396,39 @@ export class Trading {
     const broker = this.broker;
     if (!broker) return;
     if (!broker.isConnected()) {
-      try {
-        await broker.connect();
-        this.connectedByUs = true;
-      } catch (error) {
-        this.deps.reportError(error, `connecting broker ${broker.name}`);
-      }
+      this.connecting ??= broker.connect().then(
+        () => {
+          this.connecting = null;
+          this.connectedByUs = true;
+          // Connected after stop() let go of it: nobody else will disconnect it.
+          if (this.halted && this.offs.length === 0) void broker.disconnect().catch(() => {});
+        },
+        (error: unknown) => {
+          this.connecting = null;
+          if (!this.halted) this.deps.reportError(error, `connecting broker ${broker.name}`);
+        },
+      );
+      // A stopping scheduler does not wait for a connect (an adapter may wait seconds for a
+      // gateway that is away); the connect itself touches nothing of ours.
+      await Promise.race([this.connecting, this.haltSignal]);
+      if (this.halted) return;
     }
     this.connectionChanged(broker.isConnected());
+  }
+
+  /**
+   * Ends periodic work early: a maintenance pass in progress returns at its next step instead of
+   * waiting for a broker connect. Called as the scheduler starts stopping.
+   */
+  halt(): void {
+    this.halted = true;
+    this.resolveHalt();
+  }
+
+  private armHalt(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.resolveHalt = resolve;
+    });
   }
 
   /**
@@ -411,14 +446,16 @@ export class Trading {
         data: { approvalIds: expired.map((a) => a.id) },
       });
     }
+    if (this.halted) return;
     await this.ensureConnected();
+    if (this.halted) return;
     if (this.deps.clock.now() - this.lastReconcileAt >= RECONCILE_EVERY_MS) await this.reconcile();
   }
 
   /** Stops listening; disconnects the broker if this scheduler connected it. */
   async stop(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
-    if (this.broker && this.connectedByUs) {
+    if (this.broker && (this.connectedByUs || this.connecting)) {
       this.connectedByUs = false;
       await this.broker
         .disconnect()
