@@ -5,35 +5,14 @@
  * with TRADECRON_BROKER, so a paper run never asks for Alpaca keys.
  */
 
-import { inspect } from "node:util";
+import { Secret } from "@tradecron/core";
 import { z } from "zod";
 
 /** Brokers the host can use. */
-export type BrokerKind = "paper" | "alpaca" | "ibkr";
+/** Credentials are held in core's {@link Secret}: it prints as `[redacted]` (String, JSON, `util.inspect`). */
+export { Secret };
 
-/**
- * A credential read from the environment. It prints as `[redacted]` (String, JSON, `util.inspect`),
- * so logging a whole {@link HostConfig} cannot leak it; `reveal()` hands the value to the broker.
- */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  /** The value itself: pass it to the broker, never to a log. */
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return "[redacted]";
-  }
-  toJSON(): string {
-    return "[redacted]";
-  }
-  [inspect.custom](): string {
-    return "[redacted]";
-  }
-}
+export type BrokerKind = "paper" | "alpaca" | "ibkr";
 
 /** Alpaca through `@tradecron/broker-alpaca`: paper unless `TRADECRON_ALPACA_LIVE=1`. */
 export interface AlpacaHostConfig {
