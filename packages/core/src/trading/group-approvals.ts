@@ -13,17 +13,17 @@
  */
 
 import { ConflictError, NotFoundError } from "../errors.js";
-import type { SchedulerEvents } from "../events.js";
 import type { OrderIntent } from "../orders/intent.js";
 import type { ProposalOutcome } from "../scheduler/job.js";
-import type { Counters } from "../scheduler/status.js";
 import type { ApprovalRecord, JsonValue, RiskLevel } from "../storage/records.js";
-import type { Storage } from "../storage/storage.js";
-import type { Clock } from "../time/clock.js";
 import { type ApprovalGroup, approvalGroupIdOf, groupOf, MAX_GROUP_SIZE } from "./approval-group.js";
-import { type ApprovalQueue, approvalIdOf, type DecisionResult } from "./approval-queue.js";
-import type { OrderDesk } from "./order-desk.js";
-import type { RiskOutcome, RiskRule } from "./risk.js";
+import {
+  type ApprovalQueue,
+  type ApprovalQueueDeps,
+  approvalIdOf,
+  type DecisionResult,
+} from "./approval-queue.js";
+import type { RiskOutcome } from "./risk.js";
 
 /** What `ctx.proposeGroup` returns. */
 export interface GroupProposal {
@@ -45,22 +45,9 @@ export interface GroupDecision {
   results: DecisionResult[];
 }
 
-/** What group approval needs. */
-export interface GroupApprovalsDeps {
-  storage: Storage;
-  clock: Clock;
-  desk: OrderDesk;
+/** What group approval needs: what the single-approval queue needs, the queue itself, and a removal check. */
+export interface GroupApprovalsDeps extends ApprovalQueueDeps {
   queue: ApprovalQueue;
-  counters: Pick<Counters, "ordersRejected">;
-  emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void;
-  audit(
-    actor: string,
-    action: string,
-    subjectId: string,
-    details: JsonValue | null,
-    subjectType?: "approval" | "approval_group",
-  ): Promise<void>;
-  rulesFor(scheduleId: string | null): readonly RiskRule[];
   /** True when the schedule was removed (its orders have nothing behind them any more). */
   scheduleGone(scheduleId: string): Promise<boolean>;
 }

@@ -56,12 +56,10 @@ import {
   AUDIT,
   CONTROL,
   type Codec,
-  columnOf,
   decodeRow,
   EXECUTIONS,
-  EXTRA_COLUMN,
+  encodePatch,
   encodeRow,
-  encodeValue,
   ORDERS,
   SCHEDULES,
   toColumnObject,
@@ -841,24 +839,7 @@ export class PostgresStorage implements Storage {
     from: ApprovalStatus,
     patch: Partial<Omit<ApprovalRecord, "id">>,
   ): Promise<ApprovalRecord | null> {
-    const set: string[] = [];
-    const values: unknown[] = [];
-    let extra: Record<string, unknown> | null = null;
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined || field === "id") continue;
-      const column = columnOf(APPROVALS, field);
-      if (column) {
-        set.push(column.column);
-        values.push(encodeValue(column.kind, value, codec));
-      } else {
-        extra ??= {};
-        extra[field] = value;
-      }
-    }
-    if (extra) {
-      set.push(EXTRA_COLUMN);
-      values.push(JSON.stringify(extra));
-    }
+    const { columns: set, values } = encodePatch(APPROVALS, patch, codec, ["id"]);
     // An empty patch still compares: `status = status` changes nothing.
     const text = transitionApprovalSql(this.names, set.length ? set : ["status"]);
     const res = await this.query("transitionApproval", "approvals", text, [
@@ -875,24 +856,7 @@ export class PostgresStorage implements Storage {
     from: ApprovalStatus,
     patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
   ): Promise<ApprovalRecord[] | null> {
-    const set: string[] = [];
-    const values: unknown[] = [];
-    let extra: Record<string, unknown> | null = null;
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined || field === "id" || field === "groupId") continue;
-      const column = columnOf(APPROVALS, field);
-      if (column) {
-        set.push(column.column);
-        values.push(encodeValue(column.kind, value, codec));
-      } else {
-        extra ??= {};
-        extra[field] = value;
-      }
-    }
-    if (extra) {
-      set.push(EXTRA_COLUMN);
-      values.push(JSON.stringify(extra));
-    }
+    const { columns: set, values } = encodePatch(APPROVALS, patch, codec, ["id", "groupId"]);
     const text = transitionApprovalGroupSql(this.names, set.length ? set : ["status"]);
     const res = await this.query("transitionApprovalGroup", "approvals", text, [
       groupId,

@@ -307,6 +307,38 @@ function compiledDecoder(shape: TableShape, codec: Codec): Decoder {
   return decoder;
 }
 
+/**
+ * A partial record as SET columns and their encoded values, for compare-and-set updates: fields
+ * with a column each get one; the others are gathered into one JSON `extra` value (the dialect's
+ * statement merges it into the stored one). `skip`: fields a patch must never change.
+ */
+export function encodePatch(
+  shape: TableShape,
+  patch: object,
+  codec: Codec,
+  skip: readonly string[],
+): { columns: string[]; values: unknown[] } {
+  const columns: string[] = [];
+  const values: unknown[] = [];
+  let extra: Record<string, unknown> | null = null;
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined || skip.includes(field)) continue;
+    const column = columnOf(shape, field);
+    if (column) {
+      columns.push(column.column);
+      values.push(encodeValue(column.kind, value, codec));
+    } else {
+      extra ??= {};
+      extra[field] = value;
+    }
+  }
+  if (extra) {
+    columns.push(EXTRA_COLUMN);
+    values.push(JSON.stringify(extra));
+  }
+  return { columns, values };
+}
+
 /** The column of a record field, or undefined when the field has none. */
 export function columnOf(shape: TableShape, field: string): Column | undefined {
   return shape.columns.find((c) => c.field === field);

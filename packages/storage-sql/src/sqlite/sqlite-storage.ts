@@ -63,6 +63,7 @@ import {
   EXECUTIONS,
   EXTRA_COLUMN,
   encodeExtra,
+  encodePatch,
   encodeRow,
   encodeValue,
   ORDERS,
@@ -733,24 +734,7 @@ export class SqliteStorage implements Storage {
     from: ApprovalStatus,
     patch: Partial<Omit<ApprovalRecord, "id" | "groupId">>,
   ): Promise<ApprovalRecord[] | null> {
-    const columns: string[] = [];
-    const values: unknown[] = [];
-    let extra: Record<string, unknown> | null = null;
-    for (const [field, value] of Object.entries(patch)) {
-      if (value === undefined || field === "id" || field === "groupId") continue;
-      const column = columnOf(APPROVALS, field);
-      if (column) {
-        columns.push(column.column);
-        values.push(encodeValue(column.kind, value, codec));
-      } else {
-        extra ??= {};
-        extra[field] = value;
-      }
-    }
-    if (extra) {
-      columns.push(EXTRA_COLUMN);
-      values.push(JSON.stringify(extra));
-    }
+    const { columns, values } = encodePatch(APPROVALS, patch, codec, ["id", "groupId"]);
     if (columns.length === 0) {
       columns.push("status");
       values.push(from);
