@@ -34,11 +34,25 @@ import type { ScheduleStateRecord, StateCommit } from "./schedule-state.js";
 export interface FireClaim {
   /** The record to create if the fire is free (status `claimed`, `running` or `skipped`). */
   execution: ExecutionRecord;
+  /**
+   * Also hand back the schedule's committed state with a won claim (`state` of the result), read
+   * in the same call: the run that follows needs it and would otherwise pay a second round trip.
+   * A storage may ignore it (leave `state` undefined); the scheduler then reads it itself.
+   */
+  withState?: boolean;
 }
 
 /** Outcome of {@link Storage.claimFire}. */
 export type ClaimResult =
-  | { claimed: true; execution: ExecutionRecord }
+  | {
+      claimed: true;
+      execution: ExecutionRecord;
+      /**
+       * With `withState`: the schedule's committed state as {@link Storage.getScheduleState}
+       * returns it (null: none yet). Undefined when not asked for or not supported.
+       */
+      state?: ScheduleStateRecord | null;
+    }
   | { claimed: false; existing: ExecutionRecord };
 
 /** Fields a lease holder may change on its execution. */
@@ -183,6 +197,13 @@ export interface Storage {
   /** Inserts a new schedule. Throws ConflictError `SCHEDULE_EXISTS` if the id is taken (even by an invalid one). */
   insertSchedule(schedule: ScheduleRecord): Promise<void>;
   /**
+   * Inserts many new schedules in one atomic write (all or none): the bulk path of
+   * `scheduler.createSchedules` and declarative schedules. Throws ConflictError `SCHEDULE_EXISTS`
+   * (with the first taken id in `details.id`) and inserts none if any id is taken or repeated.
+   * Optional: the scheduler falls back to `insertSchedule` per record.
+   */
+  insertSchedules?(schedules: readonly ScheduleRecord[]): Promise<void>;
+  /**
    * Replaces a schedule if its stored revision equals `expectedRevision` (the new record carries
    * expectedRevision + 1). Throws ConflictError `REVISION_CONFLICT` otherwise, NotFoundError
    * `SCHEDULE_NOT_FOUND` if it does not exist.
@@ -212,6 +233,17 @@ export interface Storage {
   // --- fires and executions -----------------------------------------------------------------
   /** Atomically claims (scheduleId, scheduledAt): creates the record unless one exists. */
   claimFire(claim: FireClaim): Promise<ClaimResult>;
+  /**
+   * Claims many fires in one call (one round trip, one transaction or one group commit): the
+   * same outcome as {@link Storage.claimFire} for each, results in the order of `claims`.
+   * Exactly-once holds per fire as for `claimFire`, also against single claims racing the batch
+   * from other instances; two claims of one fire in one batch: the first wins, the second gets
+   * `claimed: false` with the first's record. An empty batch resolves to `[]`. Either every
+   * result is decided or the call throws and claimed none of them (a storage that cannot undo
+   * a partial batch must not hand out partial results). Optional: the scheduler falls back to
+   * `claimFire` per fire; every tradecron storage has it (the conformance suite requires it).
+   */
+  claimFires?(claims: readonly FireClaim[]): Promise<ClaimResult[]>;
   /**
    * Applies `patch` if `instanceId` still holds the execution (status `claimed` or `running`,
    * same instanceId). Returns the updated record, or null if the holder lost it (taken over or
@@ -343,6 +375,17 @@ export interface Storage {
   pruneOrders?(prune: RecordPrune): Promise<number>;
   /** Deletes up to `limit` audit entries older than `before`, oldest first, never the newest. */
   pruneAudit?(prune: RecordPrune): Promise<number>;
+
+  // --- cluster membership (optional capability) -----------------------------------------------
+  /**
+   * Records that `instanceId` is alive until `expiresAt` and returns the ids of every instance
+   * alive at `now` (its `expiresAt` > `now`), itself included while `expiresAt` > `now`, sorted
+   * ascending. `expiresAt` <= `now` removes the instance (a graceful stop). Instances that share
+   * a storage use the list to split the due fires between them (a preferred claimer per fire);
+   * exactly-once never depends on it. Storages one process owns (MemoryStorage, FileStorage) may
+   * return just the caller; storages without it: every instance claims every fire.
+   */
+  heartbeat?(instanceId: string, now: number, expiresAt: number): Promise<string[]>;
 
   // --- trust (optional capability) ----------------------------------------------------------
   /**
