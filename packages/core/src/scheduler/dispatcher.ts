@@ -1,0 +1,235 @@
+/**
+ * The dispatcher: claims a fire in storage and, when this instance won it, starts it. The claim is
+ * the one atomic step that makes a fire run once: only the claimer runs it. Between claim and
+ * start it checks what could still keep the fire from running (shutdown past its deadline, the
+ * job not registered, the broker down, the overlap policy), then hands the run to the runner.
+ */
+
+import type { SkipReason } from "../events.js";
+import type { Logger } from "../logger.js";
+import type { ExecutionRecord, FireKind, JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { Storage } from "../storage/storage.js";
+import type { Clock } from "../time/clock.js";
+import type { Trading } from "../trading/trading.js";
+import type { Gate } from "./gate.js";
+import { InFlight } from "./in-flight.js";
+import { fireIdempotencyKey, type JobDefinition } from "./job.js";
+import { marketSkip } from "./market-skip.js";
+import type { Overlap } from "./overlap.js";
+import type { ScheduleState } from "./registry.js";
+import type { Reporter } from "./reporter.js";
+import { executeRun, Run, type RunnerDeps } from "./runner.js";
+import { type Runs, SHUTDOWN_HANDOVER } from "./runs.js";
+import type { Counters } from "./status.js";
+
+/**
+ * What became of a fire: whether this instance claimed it, the record (its own, or the other
+ * holder's when the claim was lost), and `done`, which settles with the final record.
+ */
+export interface FireOutcome {
+  claimed: boolean;
+  execution: ExecutionRecord | null;
+  done: Promise<ExecutionRecord | null>;
+}
+
+/** What the dispatcher needs. */
+export interface DispatcherDeps {
+  storage: Storage;
+  clock: Clock;
+  instanceId: string;
+  logger: Logger;
+  leaseMs: number;
+  random: () => number;
+  counters: Counters;
+  reporter: Reporter;
+  gate: Gate;
+  jobs: ReadonlyMap<string, JobDefinition>;
+  runs: Runs;
+  overlap: Overlap;
+  trading: Trading;
+}
+
+/** Claims fires and starts the ones this instance won. */
+export class Dispatcher {
+  /** Fires whose claim was sent and whose start (or hand-over) is not decided yet; stop() waits for them. */
+  readonly claiming = new InFlight();
+  private readonly runnerDeps: RunnerDeps;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    const { reporter, runs, trading, gate } = deps;
+    this.runnerDeps = {
+      storage: deps.storage,
+      clock: deps.clock,
+      instanceId: deps.instanceId,
+      logger: deps.logger,
+      counters: deps.counters,
+      random: deps.random,
+      emit: (name, payload) => reporter.emit(name, payload),
+      contextExtras: (run, schedule) => trading.contextExtras(run, schedule),
+      onSettled: (run, schedule) => runs.settled(run, schedule),
+      // A run that starts waiting between attempts while the scheduler stops is handed over.
+      onBackoff: (run) => {
+        if (gate.state === "stopping")
+          reporter.background(runs.handOver(run), `handing over ${run.execution.id}`);
+      },
+    };
+  }
+
+  /**
+   * Claims fire (schedule, at) and, if this instance won it, runs it under the overlap policy.
+   * `done` settles with the final record (or the other holder's record when the claim was lost).
+   */
+  fire(st: ScheduleState, at: number, kind: FireKind, actor: string | null): Promise<FireOutcome> {
+    // A stopping scheduler claims nothing new; the claims already sent are seen through by stop().
+    if (this.deps.gate.closing) {
+      return Promise.resolve({ claimed: false, execution: null, done: Promise.resolve(null) });
+    }
+    // Tracked before the claim is sent: a stop() called meanwhile (even from within the storage
+    // call) must already see this claim as in flight.
+    const decided = this.claiming.begin();
+    const outcome = this.claimAndStart(st, at, kind, actor);
+    void outcome.then(decided, decided);
+    return outcome;
+  }
+
+  private async claimAndStart(
+    st: ScheduleState,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+  ): Promise<FireOutcome> {
+    const { storage, clock, counters, reporter, runs } = this.deps;
+    const record = st.record;
+    const closed = kind === "manual" ? null : marketSkip(record, at);
+    if (closed) {
+      const skipped = await this.recordSkip(record, at, kind, actor, closed.reason, closed.details);
+      const mine =
+        skipped !== null && skipped.instanceId === this.deps.instanceId && skipped.reason === closed.reason;
+      return { claimed: mine, execution: skipped, done: Promise.resolve(skipped) };
+    }
+    const now = clock.now();
+    let claim: Awaited<ReturnType<Storage["claimFire"]>>;
+    try {
+      // Frozen, so storages that keep records in memory may keep this one instead of a copy.
+      const execution = Object.freeze(this.newExecution(record, at, kind, actor, now));
+      claim = await storage.claimFire({ execution });
+      reporter.storageOk();
+    } catch (error) {
+      reporter.storageFailed(error, `claiming fire ${record.id}@${at}`);
+      return { claimed: false, execution: null, done: Promise.resolve(null) };
+    }
+    if (!claim.claimed) {
+      reporter.emit("fire:taken", {
+        scheduleId: record.id,
+        scheduledAt: at,
+        holder: claim.existing.instanceId,
+      });
+      return { claimed: false, execution: claim.existing, done: Promise.resolve(claim.existing) };
+    }
+    counters.fires++;
+    reporter.emit("fire:claimed", { execution: claim.execution });
+    const run = new Run(claim.execution, "handler");
+    runs.add(run);
+    st.running++;
+    await this.startClaimed(st, run, true);
+    return { claimed: true, execution: run.execution, done: run.done };
+  }
+
+  /**
+   * Starts a fire this instance holds but has not started, unless shutdown has passed its
+   * deadline (it is handed over unstarted), the job is not registered here, the broker the
+   * schedule requires is down, or (with `checkOverlap`) the overlap policy skips or buffers it.
+   */
+  async startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> {
+    const { gate, runs, trading, reporter } = this.deps;
+    const record = st.record;
+    const job = this.deps.jobs.get(record.job);
+    if (gate.stopCutoff) return runs.giveBack(run, st);
+    // Only possible if the job was unregistered between arming and claiming.
+    if (!job) return runs.finishWithoutRun(run, st, "skipped", "unknown_job");
+    if (!trading.brokerReady(record)) return runs.finishWithoutRun(run, st, "skipped", "broker_disconnected");
+    if (checkOverlap && record.overlap !== "allow" && !(await this.deps.overlap.resolve(st, run))) return;
+    // Shutdown may have passed its deadline while the overlap check waited for storage.
+    if (gate.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return runs.giveBack(run, st);
+    st.lastStartAt = this.deps.clock.now();
+    reporter.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
+  }
+
+  /** Records missed fires as one skipped execution at the last of them. */
+  recordMissed(
+    record: ScheduleRecord,
+    at: number,
+    reason: SkipReason,
+    details: { count: number; firstAt: number; lastAt: number; capped: boolean },
+  ): Promise<ExecutionRecord | null> {
+    return this.recordSkip(record, at, "scheduled", null, reason, {
+      missed: details.count,
+      firstAt: details.firstAt,
+      lastAt: details.lastAt,
+      capped: details.capped,
+    });
+  }
+
+  /** Claims a fire directly as skipped (one write, no run). Returns the record, or the holder's. */
+  private async recordSkip(
+    record: ScheduleRecord,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+    reason: SkipReason,
+    details: JsonValue | null,
+  ): Promise<ExecutionRecord | null> {
+    const { storage, clock, counters, reporter } = this.deps;
+    const now = clock.now();
+    const execution: ExecutionRecord = {
+      ...this.newExecution(record, at, kind, actor, now),
+      status: "skipped",
+      reason,
+      attempts: 0,
+      startedAt: null,
+      endedAt: now,
+      leaseExpiresAt: null,
+      details,
+    };
+    try {
+      const res = await storage.claimFire({ execution });
+      reporter.storageOk();
+      if (!res.claimed) return res.existing;
+      counters.skipped++;
+      reporter.emit("run:skipped", { execution: res.execution, reason });
+      return res.execution;
+    } catch (error) {
+      reporter.storageFailed(error, `recording a skipped fire of ${record.id}`);
+      return null;
+    }
+  }
+
+  private newExecution(
+    record: ScheduleRecord,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+    now: number,
+  ): ExecutionRecord {
+    return {
+      id: crypto.randomUUID(),
+      scheduleId: record.id,
+      job: record.job,
+      scheduledAt: at,
+      kind,
+      status: "running",
+      reason: null,
+      attempts: 1,
+      claimedAt: now,
+      startedAt: now,
+      endedAt: null,
+      instanceId: this.deps.instanceId,
+      leaseExpiresAt: now + this.deps.leaseMs,
+      actor,
+      error: null,
+      result: null,
+      details: null,
+      idempotencyKey: fireIdempotencyKey(record.id, at),
+    };
+  }
+}

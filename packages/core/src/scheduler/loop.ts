@@ -1,0 +1,145 @@
+/**
+ * The loop that waits: one timer for the head of the fire queue, each wait capped at
+ * `maxWaitMs` (no setTimeout overflow; a suspended machine notices the time on waking). On waking
+ * it compares the wall clock with what it expected (a timer that fired early, late, or a clock
+ * that went backwards is a `timer:drift` event) and starts what is due, batch by batch.
+ */
+
+import type { FireKind } from "../storage/records.js";
+import type { Clock } from "../time/clock.js";
+import type { Trigger } from "../triggers/trigger.js";
+import type { FireOutcome } from "./dispatcher.js";
+import type { FireQueue } from "./fire-queue.js";
+import type { Gate } from "./gate.js";
+import type { ScheduleState, Timer } from "./registry.js";
+import type { Reporter } from "./reporter.js";
+
+/**
+ * Fires started together before the loop waits for their handlers to start (see `fireDue`). A group
+ * up to this size is started in one pass; a larger burst keeps its working set to one batch.
+ */
+const FIRE_BATCH = 1024;
+
+/** Resolves at the next turn of the event loop, after pending I/O callbacks. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What the loop needs. */
+export interface LoopDeps {
+  clock: Clock;
+  maxWaitMs: number;
+  reporter: Reporter;
+  gate: Gate;
+  queue: FireQueue<ScheduleState>;
+  /** Claims and starts one fire (the dispatcher). */
+  fire(st: ScheduleState, at: number, kind: FireKind, actor: string | null): Promise<FireOutcome>;
+  /** Plans a schedule whose fire is late or has company due (the registry's misfire planning). */
+  processDue(st: ScheduleState, now: number): void;
+}
+
+/** The timer loop of one scheduler. */
+export class Loop implements Timer {
+  /** When this instance last showed it is alive (a wake, a maintenance turn, the start). */
+  heartbeatAt: number | null = null;
+  private timer: unknown = null;
+  /** True while a burst of due fires is being started batch by batch; the timer waits for it. */
+  private draining = false;
+  private timerSetAt = 0;
+  private timerDelay = 0;
+  private lastWakeAt: number | null = null;
+
+  constructor(private readonly deps: LoopDeps) {}
+
+  /** True while a timer is set (maintenance re-arms a loop that lost it). */
+  get armed(): boolean {
+    return this.timer !== null;
+  }
+
+  clear(): void {
+    if (this.timer !== null) {
+      this.deps.clock.clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  schedule(): void {
+    const { clock, gate } = this.deps;
+    if (!gate.canFire()) {
+      this.clear();
+      return;
+    }
+    if (this.draining) return;
+    const head = this.deps.queue.peek();
+    const now = clock.now();
+    const delay = head ? Math.min(Math.max(0, head.at - now), this.deps.maxWaitMs) : this.deps.maxWaitMs;
+    if (this.timer !== null && this.timerSetAt + this.timerDelay === now + delay) return;
+    this.clear();
+    this.timerSetAt = now;
+    this.timerDelay = delay;
+    this.timer = clock.setTimeout(() => this.wake(), delay);
+  }
+
+  private wake(): void {
+    this.timer = null;
+    const now = this.deps.clock.now();
+    this.heartbeatAt = now;
+    const expected = this.timerSetAt + this.timerDelay;
+    const { reporter } = this.deps;
+    if (this.lastWakeAt !== null && now < this.lastWakeAt) {
+      reporter.emit("timer:drift", {
+        kind: "backwards",
+        expectedAt: expected,
+        at: now,
+        byMs: this.lastWakeAt - now,
+      });
+    } else if (now < expected - 1) {
+      reporter.emit("timer:drift", { kind: "early", expectedAt: expected, at: now, byMs: expected - now });
+    }
+    this.lastWakeAt = now;
+    this.fireDue(now);
+  }
+
+  /**
+   * Starts the fires due at `now`, at most {@link FIRE_BATCH} at a time: the next batch starts once
+   * the handlers of this one have (each fire's claim and start are a few microtasks), so a burst of
+   * thousands keeps a small working set and the first handlers start at once, instead of every
+   * claim of the burst being made before the first handler runs. Every batch counts as on time
+   * against the same `now`.
+   */
+  private fireDue(now: number): void {
+    const { gate, queue, reporter } = this.deps;
+    if (!gate.canFire()) return;
+    const batch: Promise<unknown>[] = [];
+    for (let head = queue.peek(); head && head.at <= now; head = queue.peek()) {
+      if (batch.length >= FIRE_BATCH) {
+        this.clear();
+        this.draining = true;
+        // A fire that waits for an earlier run (overlap `buffer_*`) or for a remote storage must not
+        // hold the rest: the next batch also starts at the next turn of the event loop.
+        void Promise.race([Promise.allSettled(batch), nextTurn()]).then(() => {
+          this.draining = false;
+          this.fireDue(now);
+        });
+        return;
+      }
+      queue.delete(head);
+      const late = now - head.at;
+      if (late > head.record.misfire.toleranceMs) {
+        reporter.emit("timer:drift", { kind: "late", expectedAt: head.at, at: now, byMs: late });
+      } else {
+        const following = (head.trigger as Trigger).next(head.at);
+        if (following === null || following > now) {
+          // The common case: exactly one fire due and on time.
+          head.lastAt = head.at;
+          const outcome = this.deps.fire(head, head.at, "scheduled", null);
+          const id = head.record.id;
+          reporter.background(outcome, () => `fire of ${id}`);
+          batch.push(outcome);
+          if (following !== null) queue.set(head, following);
+          continue;
+        }
+      }
+      this.deps.processDue(head, now);
+    }
+    this.schedule();
+  }
+}
