@@ -2,15 +2,19 @@
 
 import { ConflictError } from "../errors.js";
 
-/** The ConflictError `SCHEDULE_EXISTS` of a bulk insert: `details.id` names the id (and `table`, if given). */
-export function scheduleExistsError(id: string, details: Record<string, unknown> = {}): ConflictError {
+/**
+ * The ConflictError `SCHEDULE_EXISTS` of a bulk insert: `details.id` names the id (next to any
+ * other `details`, such as the table), `cause` the driver's error if there is one.
+ */
+export function scheduleExistsError(
+  id: string,
+  details: Record<string, unknown> = {},
+  cause?: unknown,
+): ConflictError {
   return new ConflictError(
     "SCHEDULE_EXISTS",
-    `schedule '${id}' exists already; none of the batch was inserted`,
-    {
-      field: "id",
-      details: { ...details, id },
-    },
+    `schedule '${id}' exists already or is repeated in the batch; none of the batch was inserted`,
+    { field: "id", cause, details: { ...details, id } },
   );
 }
 
