@@ -206,10 +206,11 @@ export function postgresStatements(n: PgNames) {
      * (`with_state`); a lost one as the holder's row (`existing`) when it was committed before
      * the statement began. Holders that committed while it ran are not in its snapshot: the
      * caller reads them with `findFires`. The fires in $1 are distinct (the caller dedupes).
-     * $1: jsonb array of rows, each with `with_state`.
+     * $1: JSON array of rows, each with `with_state`; `json`, not `jsonb`: parsed once by
+     * json_to_recordset instead of first into a jsonb value, 10,000 rows take half the time.
      */
     claimFireBatch: `WITH x AS (
-        SELECT * FROM jsonb_to_recordset($1::jsonb) AS ${recordsetOf(EXECUTIONS, ["with_state boolean"])}
+        SELECT * FROM json_to_recordset($1::json) AS ${recordsetOf(EXECUTIONS, ["with_state boolean"])}
       ), ins AS (
         INSERT INTO ${n.executions} (${ec})
         SELECT ${ec} FROM x ORDER BY schedule_id COLLATE "C", scheduled_at
