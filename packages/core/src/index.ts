@@ -123,6 +123,7 @@ export type {
   ScheduleStatus,
 } from "./scheduler/status.js";
 export { checkLimit, decodeCursor, encodeCursor, pageOf } from "./storage/cursor.js";
+export { checkHeartbeat, MAX_INSTANCE_ID_LENGTH, MembershipTable } from "./storage/membership.js";
 export { MemoryStorage, type MemoryStorageOptions } from "./storage/memory-storage.js";
 export {
   checkPrune,
@@ -155,6 +156,7 @@ export {
   type ScheduleRecord,
   type ScheduleRetention,
 } from "./storage/records.js";
+export { firstConflictingId, scheduleExistsError } from "./storage/schedule-batch.js";
 export {
   checkStoredScheduleState,
   committedState,

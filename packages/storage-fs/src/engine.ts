@@ -11,7 +11,7 @@
 
 import { mkdir, readdir, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { StorageChange } from "@tradecron/core";
+import { MembershipTable, type StorageChange } from "@tradecron/core";
 import { fsyncDir } from "./atomic-write.js";
 import { ApprovalStore, AuditStore, OrderStore } from "./collections.js";
 import { ioError, storageError } from "./errors.js";
@@ -45,6 +45,11 @@ export class StoreEngine {
   approvals!: ApprovalStore;
   orders!: OrderStore;
   audit!: AuditStore;
+  /**
+   * Cluster membership: one process owns the folder, so its schedulers beat into a table in
+   * memory, shared by every handle on the folder (see FileStorage.heartbeat).
+   */
+  readonly members = new MembershipTable();
 
   private constructor(
     /** The folder (real path). */

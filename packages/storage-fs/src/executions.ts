@@ -20,6 +20,7 @@
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import {
+  type ClaimResult,
   ConflictError,
   checkLimit,
   committedState,
@@ -31,7 +32,9 @@ import {
   type ExecutionRecord,
   type ExecutionStatus,
   encodeCursor,
+  type FireClaim,
   type FireKind,
+  isCorruptRecord,
   type Page,
   type ProtectionInput,
   PruneQueue,
@@ -564,6 +567,95 @@ export class ExecutionStore {
     this.applyPut(record, json);
     await this.write([putLine(json)]);
     return { claimed: true, execution: record };
+  }
+
+  /**
+   * Claims a batch of fires (Storage.claimFires): every claim is checked and decided
+   * synchronously, before anything changes (a bad record throws and claims none; no other call
+   * interleaves), then the won records go to the log in one append, so the batch shares one
+   * group commit. A second claim of a fire in the batch loses to the first.
+   */
+  async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+    for (const { execution } of claims) {
+      const problem = executionProblem(execution);
+      if (problem !== null) {
+        throw new ValidationError([{ field: "execution", code: "VALIDATION", message: problem }], {
+          component: "storage-fs",
+        });
+      }
+    }
+    this.liveLog();
+    /** Per claim: where its holder is (lost), the index of the batch's first claim of its fire, or null (won). */
+    const holders = new Array<Located | number | null>(claims.length);
+    const firstOf = new Map<string, number>();
+    const ids = new Set<string>();
+    claims.forEach(({ execution }, i) => {
+      const key = fireKey(execution.scheduleId, execution.scheduledAt);
+      const first = firstOf.get(key);
+      if (first !== undefined) {
+        holders[i] = first;
+        return;
+      }
+      firstOf.set(key, i);
+      const found = this.locateFire(execution.scheduleId, execution.scheduledAt);
+      if (found) {
+        holders[i] = found;
+        return;
+      }
+      if (ids.has(execution.id) || this.locateId(execution.id)) {
+        throw new ValidationError(
+          [{ field: "execution.id", code: "VALIDATION", message: `execution id '${execution.id}' is taken` }],
+          { component: "storage-fs" },
+        );
+      }
+      ids.add(execution.id);
+      holders[i] = null;
+    });
+    const results = new Array<ClaimResult>(claims.length);
+    const lines: string[] = [];
+    const lostAt: number[] = [];
+    const lostTo: Located[] = [];
+    claims.forEach((claim, i) => {
+      const holder = holders[i];
+      if (holder === null) {
+        const { json, record } = snapshot(claim.execution);
+        this.applyPut(record, json);
+        lines.push(putLine(json));
+        results[i] =
+          claim.withState === true
+            ? { claimed: true, execution: record, state: this.claimState(record.scheduleId) }
+            : { claimed: true, execution: record };
+      } else if (holder !== undefined && typeof holder !== "number") {
+        lostAt.push(i);
+        lostTo.push(holder);
+      }
+    });
+    const durable = lines.length > 0 ? this.write(lines) : undefined;
+    // Awaited below; until then a failed commit must not count as an unhandled rejection.
+    durable?.catch(() => {});
+    const existing = lostTo.length > 0 ? await ExecutionStore.materializeAll(lostTo) : [];
+    lostAt.forEach((i, k) => {
+      results[i] = { claimed: false, existing: existing[k] as ExecutionRecord };
+    });
+    claims.forEach((_, i) => {
+      const first = holders[i];
+      if (typeof first !== "number") return;
+      const outcome = results[first] as ClaimResult;
+      results[i] = { claimed: false, existing: outcome.claimed ? outcome.execution : outcome.existing };
+    });
+    await durable;
+    if (lostTo.length > 0 || lines.length === 0) await this.settled();
+    return results;
+  }
+
+  /** The committed state a won claim hands back: undefined for one failing its checks (the claim stands). */
+  private claimState(scheduleId: string): ScheduleStateRecord | null | undefined {
+    try {
+      return this.states.get(scheduleId);
+    } catch (error) {
+      if (isCorruptRecord(error)) return undefined;
+      throw error;
+    }
   }
 
   /**

@@ -285,6 +285,14 @@ export class FileStorage implements Storage {
   }
 
   /** See {@link Storage.updateSchedule}. */
+  async insertSchedules(schedules: readonly ScheduleRecord[]): Promise<void> {
+    if (schedules.length === 0) return;
+    const e = await this.engine();
+    await e.schedules.insertMany(schedules);
+    for (const schedule of schedules) e.notify({ type: "schedule", id: schedule.id });
+  }
+
+  /** See {@link Storage.updateSchedule}. */
   async updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
     const e = await this.engine();
     await e.schedules.update(schedule, expectedRevision);
@@ -328,9 +336,21 @@ export class FileStorage implements Storage {
 
   // --- fires and executions ------------------------------------------------------------------
 
-  /** See {@link Storage.claimFire}. */
+  /** See {@link Storage.claimFire}; with `withState`, claimed as a batch of one (which reads the state). */
   async claimFire(claim: FireClaim): Promise<ClaimResult> {
-    return (await this.engine()).executions.claimFire(claim.execution);
+    const e = await this.engine();
+    if (claim.withState === true) return (await e.executions.claimFires([claim]))[0] as ClaimResult;
+    return e.executions.claimFire(claim.execution);
+  }
+
+  /**
+   * See {@link Storage.claimFires}: decided in memory in one synchronous pass, the won records
+   * appended to the execution log together, so the whole batch shares one group commit (one
+   * fdatasync), however many fires it holds.
+   */
+  async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+    if (claims.length === 0) return [];
+    return (await this.engine()).executions.claimFires(claims);
   }
 
   /** See {@link Storage.updateExecution}. */
@@ -520,6 +540,17 @@ export class FileStorage implements Storage {
   async pruneAudit(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
     return (await this.engine()).audit.prune(prune);
+  }
+
+  // --- cluster membership --------------------------------------------------------------------
+
+  /**
+   * See {@link Storage.heartbeat}: only this process can open the folder, so membership is a
+   * table in memory shared by every handle on the folder (several schedulers in one process see
+   * each other; nothing is written to disk).
+   */
+  async heartbeat(instanceId: string, now: number, expiresAt: number): Promise<string[]> {
+    return (await this.engine()).members.beat(instanceId, now, expiresAt);
   }
 
   // --- change notification -------------------------------------------------------------------

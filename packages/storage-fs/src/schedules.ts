@@ -22,8 +22,10 @@ import {
   ConflictError,
   type ControlRecord,
   corruptRecord,
+  firstConflictingId,
   NotFoundError,
   type ScheduleRecord,
+  scheduleExistsError,
   storedControlProblem,
   storedScheduleProblem,
   ValidationError,
@@ -220,6 +222,21 @@ export class ScheduleStore {
     this.records.set(schedule.id, snapshot(schedule).record);
     this.sorted = null;
     await this.writeSchedule(schedule.id);
+  }
+
+  /**
+   * Inserts a batch of schedules (Storage.insertSchedules): checked whole and applied in memory
+   * synchronously, so a taken or repeated id inserts none; then every file is written, at once,
+   * and the call resolves when all are durable. A kill -9 before it resolves may leave some of
+   * the files: the batch was not acknowledged, and a retry gets SCHEDULE_EXISTS for those ids.
+   */
+  async insertMany(schedules: readonly ScheduleRecord[]): Promise<void> {
+    for (const schedule of schedules) this.checkId(schedule.id);
+    const conflict = firstConflictingId(schedules, (id) => this.records.has(id));
+    if (conflict !== null) throw scheduleExistsError(conflict);
+    for (const schedule of schedules) this.records.set(schedule.id, snapshot(schedule).record);
+    this.sorted = null;
+    await Promise.all(schedules.map((schedule) => this.writeSchedule(schedule.id)));
   }
 
   /** Replaces a schedule at `expectedRevision` (compare-and-set). */

@@ -105,6 +105,7 @@ describe("PostgresStorage migrations", () => {
         "audit",
         "control",
         "executions",
+        "instances",
         "migrations",
         "orders",
         "schedule_state",

@@ -7,6 +7,7 @@
 
 import { ConflictError, NotFoundError } from "../errors.js";
 import { checkLimit, pageOf } from "./cursor.js";
+import { MembershipTable } from "./membership.js";
 import type { ExecutionPrune, RecordPrune } from "./prune.js";
 import { checkPrune, PRUNABLE_APPROVAL_STATUSES, PRUNABLE_ORDER_STATUSES } from "./prune.js";
 import { PruneQueue } from "./prune-queue.js";
@@ -21,6 +22,7 @@ import type {
   Page,
   ScheduleRecord,
 } from "./records.js";
+import { firstConflictingId, scheduleExistsError } from "./schedule-batch.js";
 import {
   checkStoredScheduleState,
   committedState,
@@ -117,6 +119,10 @@ export class MemoryStorage implements Storage {
   private readonly listeners = new Set<(change: StorageChange) => void>();
   /** Stored records that failed their checks when last read, by subject and id. */
   private readonly invalid = new Map<string, StorageIssue>();
+  /** State records that passed their checks: frozen, so a claim `withState` hands them out unchecked. */
+  private readonly checkedStates = new WeakSet<ScheduleStateRecord>();
+  /** Every scheduler sharing this storage beats into it (see {@link MemoryStorage.heartbeat}). */
+  private readonly members = new MembershipTable();
 
   constructor(options: MemoryStorageOptions = {}) {
     this.maxExecutions = options.maxExecutions ?? 100_000;
@@ -145,6 +151,14 @@ export class MemoryStorage implements Storage {
     }
     this.schedules.set(schedule.id, this.own(schedule));
     this.notify({ type: "schedule", id: schedule.id });
+  }
+
+  /** See {@link Storage.insertSchedules}: checked whole first, then set synchronously (all or none). */
+  async insertSchedules(schedules: readonly ScheduleRecord[]): Promise<void> {
+    const conflict = firstConflictingId(schedules, (id) => this.schedules.has(id));
+    if (conflict !== null) throw scheduleExistsError(conflict);
+    for (const schedule of schedules) this.schedules.set(schedule.id, this.own(schedule));
+    for (const schedule of schedules) this.notify({ type: "schedule", id: schedule.id });
   }
 
   async updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
@@ -233,7 +247,26 @@ export class MemoryStorage implements Storage {
 
   // --- fires ---
 
-  async claimFire({ execution }: FireClaim): Promise<ClaimResult> {
+  async claimFire(claim: FireClaim): Promise<ClaimResult> {
+    const result = this.claim(claim);
+    if (this.executions.size > this.maxExecutions) this.evict();
+    return result;
+  }
+
+  /**
+   * See {@link Storage.claimFires}: one synchronous pass (nothing interleaves, so the batch is
+   * decided as a whole) and one promise for the batch. A second claim of a fire in the batch
+   * finds the first's record in the index, as a later `claimFire` would.
+   */
+  async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+    const results = new Array<ClaimResult>(claims.length);
+    for (let i = 0; i < claims.length; i++) results[i] = this.claim(claims[i] as FireClaim);
+    if (this.executions.size > this.maxExecutions) this.evict();
+    return results;
+  }
+
+  /** Decides and records one claim (eviction is the caller's, once per call). */
+  private claim({ execution, withState }: FireClaim): ClaimResult {
     let byInstant = this.fires.get(execution.scheduleId);
     const existingId = byInstant?.get(execution.scheduledAt);
     if (existingId !== undefined) {
@@ -255,8 +288,23 @@ export class MemoryStorage implements Storage {
       if (last === undefined || record.scheduledAt > last)
         this.lastFire.set(record.scheduleId, record.scheduledAt);
     }
-    this.evict();
+    if (withState === true)
+      return { claimed: true, execution: record, state: this.claimState(record.scheduleId) };
     return { claimed: true, execution: record };
+  }
+
+  /** The state a won claim hands back: null for none, undefined for one failing its checks. */
+  private claimState(scheduleId: string): ScheduleStateRecord | null | undefined {
+    const record = this.states.get(scheduleId);
+    if (record === undefined) return null;
+    if (this.checkedStates.has(record)) return record;
+    try {
+      return this.checkState(scheduleId, record);
+    } catch (error) {
+      // The claim stands; the scheduler's own read of the state reports it.
+      if (isCorruptRecord(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Drops the oldest final executions over the limit (never active ones), in O(1) per drop. */
@@ -316,10 +364,16 @@ export class MemoryStorage implements Storage {
   async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
     const record = this.states.get(scheduleId);
     if (!record) return null;
+    return this.checkState(scheduleId, record);
+  }
+
+  /** Checks a stored state, noting or clearing its issue. Throws `STORAGE_CORRUPT`. */
+  private checkState(scheduleId: string, record: ScheduleStateRecord): ScheduleStateRecord {
     const key = `state:${scheduleId}`;
     try {
       const checked = checkStoredScheduleState(this.name, scheduleId, record);
       this.invalid.delete(key);
+      this.checkedStates.add(record);
       return checked;
     } catch (error) {
       if (isCorruptRecord(error)) {
@@ -694,6 +748,16 @@ export class MemoryStorage implements Storage {
     while (count < max && (this.audit[count] as AuditEntry).at < prune.before) count++;
     this.audit.splice(0, count);
     return count;
+  }
+
+  // --- cluster membership ---
+
+  /**
+   * See {@link Storage.heartbeat}: a table in this process, shared by every scheduler on this
+   * storage (the way several schedulers on one PostgreSQL see each other).
+   */
+  async heartbeat(instanceId: string, now: number, expiresAt: number): Promise<string[]> {
+    return this.members.beat(instanceId, now, expiresAt);
   }
 
   watch(listener: (change: StorageChange) => void): () => void {

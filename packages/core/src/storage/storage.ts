@@ -37,7 +37,9 @@ export interface FireClaim {
   /**
    * Also hand back the schedule's committed state with a won claim (`state` of the result), read
    * in the same call: the run that follows needs it and would otherwise pay a second round trip.
-   * A storage may ignore it (leave `state` undefined); the scheduler then reads it itself.
+   * A storage may ignore it (leave `state` undefined); the scheduler then reads it itself. A
+   * stored state failing its checks is also left undefined (never thrown: the claim stands), so
+   * the scheduler's own `getScheduleState` reports it as `STORAGE_CORRUPT`.
    */
   withState?: boolean;
 }
@@ -199,7 +201,8 @@ export interface Storage {
   /**
    * Inserts many new schedules in one atomic write (all or none): the bulk path of
    * `scheduler.createSchedules` and declarative schedules. Throws ConflictError `SCHEDULE_EXISTS`
-   * (with the first taken id in `details.id`) and inserts none if any id is taken or repeated.
+   * and inserts none if any id is taken or repeated; `details.id` is the id of the first record,
+   * in batch order, that is taken or repeats an earlier one. An empty batch does nothing.
    * Optional: the scheduler falls back to `insertSchedule` per record.
    */
   insertSchedules?(schedules: readonly ScheduleRecord[]): Promise<void>;
@@ -240,8 +243,13 @@ export interface Storage {
    * from other instances; two claims of one fire in one batch: the first wins, the second gets
    * `claimed: false` with the first's record. An empty batch resolves to `[]`. Either every
    * result is decided or the call throws and claimed none of them (a storage that cannot undo
-   * a partial batch must not hand out partial results). Optional: the scheduler falls back to
-   * `claimFire` per fire; every tradecron storage has it (the conformance suite requires it).
+   * a partial batch must not hand out partial results). The one exception is a failure after
+   * the claims were durably written but before the call could answer (a connection lost
+   * between the insert and the read of the losers): such fires stay held by the claiming
+   * instance, exactly as if it had crashed right after claiming, and are taken over once their
+   * lease expires. `withState` is per claim, as for `claimFire`. Optional: the scheduler falls
+   * back to `claimFire` per fire; every tradecron storage has it (the conformance suite
+   * requires it).
    */
   claimFires?(claims: readonly FireClaim[]): Promise<ClaimResult[]>;
   /**

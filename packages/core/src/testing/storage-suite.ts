@@ -16,6 +16,7 @@ import { ConflictError, NotFoundError, TradecronError } from "../errors.js";
 import type { ApprovalRecord, ExecutionRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { makeApproval, makeAudit, makeExecution, makeOrder, makeSchedule } from "./fixtures.js";
+import { batchTests } from "./storage-suite-batch.js";
 import { groupTests } from "./storage-suite-groups.js";
 import { retentionTests } from "./storage-suite-retention.js";
 import { stateTests } from "./storage-suite-state.js";
@@ -671,6 +672,7 @@ export function storageConformance(
   retentionTests(describe, test);
   stateTests(describe, test);
   groupTests(describe, test);
+  batchTests(describe, test);
 
   describe("storage conformance: reopen", () => {
     test("keeps acknowledged writes across a reopen", async ({ storage, reopen }) => {

@@ -218,6 +218,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         WHERE group_id IS NOT NULL`,
     ],
   },
+  {
+    version: 5,
+    name: "cluster membership",
+    up: (n) => [
+      // One row per live scheduler instance (Storage.heartbeat): a few rows, rewritten by beats.
+      // Ids compare byte-wise, so the live list sorts as JavaScript sorts.
+      `CREATE TABLE ${n.instances} (
+        instance_id text COLLATE "C" PRIMARY KEY,
+        expires_at bigint NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

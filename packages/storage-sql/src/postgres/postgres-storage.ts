@@ -18,6 +18,7 @@ import {
   type ClaimResult,
   ConflictError,
   type ControlRecord,
+  checkHeartbeat,
   checkLimit,
   checkPrune,
   type ExecutionPatch,
@@ -25,6 +26,8 @@ import {
   type ExecutionQuery,
   type ExecutionRecord,
   type FireClaim,
+  firstConflictingId,
+  isCorruptRecord,
   type Logger,
   NotFoundError,
   type OrderQuery,
@@ -42,6 +45,7 @@ import {
   type StorageChange,
   StorageError,
   type StorageIssue,
+  scheduleExistsError,
   silentLogger,
 } from "@tradecron/core";
 import pg from "pg";
@@ -266,6 +270,8 @@ export class PostgresStorage implements Storage {
   private readonly lanes: Lanes;
   private readonly inserts: Batcher<ScheduleRecord, boolean>;
   private readonly claims: Batcher<ExecutionRecord, ClaimResult>;
+  /** Single claims that want their schedule's state: coalesced into `claimFires` batches. */
+  private readonly stateClaims: Batcher<FireClaim, ClaimResult>;
   private readonly updates: Batcher<UpdateRequest, ExecutionRecord | null>;
   private readonly actives: Batcher<string, ExecutionRecord[]>;
   private readonly lastFires: Batcher<string, number | null>;
@@ -310,6 +316,7 @@ export class PostgresStorage implements Storage {
     this.lanes = new Lanes(this.pool.options.max ?? 10);
     this.inserts = new Batcher((batch) => this.runInserts(batch));
     this.claims = new Batcher((batch) => this.runClaims(batch), 500, arrangeClaims);
+    this.stateClaims = new Batcher((batch) => this.runStateClaims(batch));
     this.updates = new Batcher((batch) => this.runUpdates(batch));
     this.actives = new Batcher((batch) => this.runActive(batch));
     this.lastFires = new Batcher((batch) => this.runLastFires(batch));
@@ -436,6 +443,38 @@ export class PostgresStorage implements Storage {
     return batch.map((s) => fresh.delete(s.id));
   }
 
+  /**
+   * See {@link Storage.insertSchedules}: one statement (all or none). On a unique violation one
+   * read of the batch's taken ids names the first conflict; a batch that repeats an id is never
+   * sent (that read names the first conflict, taken or repeated, in batch order).
+   */
+  async insertSchedules(schedules: readonly ScheduleRecord[]): Promise<void> {
+    if (schedules.length === 0) return;
+    const table = this.names.display("schedules");
+    const repeats = firstConflictingId(schedules, () => false) !== null;
+    const payload = repeats ? "" : JSON.stringify(schedules.map((s) => toColumnObject(SCHEDULES, s)));
+    for (let attempt = 0; ; attempt++) {
+      if (!repeats) {
+        try {
+          await this.query("insertSchedules", "schedules", this.sql.insertSchedulesAllOrNone, [payload]);
+          return;
+        } catch (error) {
+          if (driverCode((error as Error).cause) !== UNIQUE_VIOLATION || attempt >= 3) throw error;
+        }
+      }
+      const res = await this.query<{ id: string }>(
+        "insertSchedules",
+        "schedules",
+        this.sql.takenScheduleIds,
+        [schedules.map((s) => s.id)],
+      );
+      const taken = new Set(res.rows.map((r) => r.id));
+      const id = firstConflictingId(schedules, (x) => taken.has(x));
+      if (id !== null) throw scheduleExistsError(id, { table });
+      // The id that was taken has been deleted since: nothing was inserted, so try again.
+    }
+  }
+
   async updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
     const res = await this.query("updateSchedule", "schedules", this.sql.updateSchedule, [
       ...encodeRow(SCHEDULES, schedule, codec),
@@ -500,13 +539,179 @@ export class PostgresStorage implements Storage {
   // ------------------------------------------------------------------------------------------
   // fires and executions
 
-  async claimFire({ execution }: FireClaim): Promise<ClaimResult> {
+  async claimFire(claim: FireClaim): Promise<ClaimResult> {
     if (!this.opened) await this.open();
-    return this.claims.submit(execution);
+    if (claim.withState === true) return this.stateClaims.submit(claim);
+    return this.claims.submit(claim.execution);
+  }
+
+  /** Single claims with state of one turn, as one `claimFires` (its statement reads the states). */
+  private async runStateClaims(batch: FireClaim[]): Promise<(ClaimResult | Error)[]> {
+    try {
+      return await this.claimFires(batch);
+    } catch (error) {
+      // One bad row fails the statement: retry one by one so only its caller gets the error.
+      if (batch.length > 1 && isDataError((error as Error).cause)) {
+        return Promise.all(
+          batch.map(async (c) => (await this.runStateClaims([c]))[0] as ClaimResult | Error),
+        );
+      }
+      const only = batch[0];
+      if (batch.length === 1 && only && driverCode((error as Error).cause) === UNIQUE_VIOLATION) {
+        return [
+          new ConflictError("CONFLICT", `execution '${only.execution.id}' exists already`, {
+            field: "id",
+            cause: error,
+            details: { table: this.names.display("executions") },
+          }),
+        ];
+      }
+      const e = error instanceof Error ? error : new Error(String(error));
+      return batch.map(() => e);
+    }
   }
 
   private decodeExecution = (row: Record<string, unknown>): ExecutionRecord =>
     decodeRow<ExecutionRecord>(EXECUTIONS, row, codec);
+
+  /**
+   * See {@link Storage.claimFires}: one autocommit statement for the batch (`claimFireBatch`:
+   * the claims, the states asked for, and the holders committed before it began), plus one read
+   * of the holders that committed while it ran, if any. A fire claimed twice in the batch is
+   * sent once: the first claim decides, the later ones get its outcome's record.
+   */
+  async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+    if (claims.length === 0) return [];
+    if (!this.opened) await this.open();
+    const firstOf = new Map<string, number>();
+    let repeated: Map<number, number> | null = null;
+    const send: FireClaim[] = [];
+    const sentAt: number[] = [];
+    for (let i = 0; i < claims.length; i++) {
+      const { execution } = claims[i] as FireClaim;
+      const key = fireKey(execution.scheduleId, execution.scheduledAt);
+      const first = firstOf.get(key);
+      if (first === undefined) {
+        firstOf.set(key, i);
+        send.push(claims[i] as FireClaim);
+        sentAt.push(i);
+      } else {
+        repeated ??= new Map();
+        repeated.set(i, first);
+      }
+    }
+    const decided = await this.claimBatch(send, 0);
+    if (repeated === null) return decided;
+    const results = new Array<ClaimResult>(claims.length);
+    sentAt.forEach((i, k) => {
+      results[i] = decided[k] as ClaimResult;
+    });
+    for (const [i, first] of repeated) {
+      const outcome = results[first] as ClaimResult;
+      // A copy: no two results share a record.
+      const holder = outcome.claimed ? outcome.execution : outcome.existing;
+      results[i] = { claimed: false, existing: structuredClone(holder) };
+    }
+    return results;
+  }
+
+  /** Claims distinct fires; see {@link PostgresStorage.claimFires}. */
+  private async claimBatch(claims: readonly FireClaim[], round: number): Promise<ClaimResult[]> {
+    const rows = claims.map((c) => {
+      const row = toColumnObject(EXECUTIONS, c.execution);
+      row.with_state = c.withState === true;
+      return row;
+    });
+    const res = await this.query<{
+      won: string | null;
+      state: unknown;
+      existing: Record<string, unknown> | null;
+    }>("claimFires", "executions", this.sql.claimFireBatch, [JSON.stringify(rows)]);
+    const won = new Map<string, unknown>();
+    const held = new Map<string, Record<string, unknown>>();
+    for (const row of res.rows) {
+      if (row.won !== null) won.set(row.won, row.state);
+      else if (row.existing)
+        held.set(
+          fireKey(row.existing.schedule_id as string, Number(row.existing.scheduled_at)),
+          row.existing,
+        );
+    }
+    const results = new Array<ClaimResult>(claims.length);
+    const unknown: number[] = [];
+    claims.forEach((c, i) => {
+      const e = c.execution;
+      if (won.has(e.id)) {
+        // The row as sent: the caller's own values, so nothing stored is shared.
+        const execution = this.decodeExecution(rows[i] as Record<string, unknown>);
+        results[i] =
+          c.withState === true
+            ? { claimed: true, execution, state: this.claimState(e.scheduleId, won.get(e.id)) }
+            : { claimed: true, execution };
+        return;
+      }
+      const existing = held.get(fireKey(e.scheduleId, e.scheduledAt));
+      if (existing) results[i] = { claimed: false, existing: this.decodeExecution(existing) };
+      else unknown.push(i);
+    });
+    if (unknown.length === 0) return results;
+    // Lost to holders that committed while the statement ran (not in its snapshot): one read.
+    const found = await this.query("claimFires", "executions", this.sql.findFires, [
+      unknown.map((i) => (claims[i] as FireClaim).execution.scheduleId),
+      unknown.map((i) => (claims[i] as FireClaim).execution.scheduledAt),
+    ]);
+    const byFire = new Map(
+      found.rows.map((row) => [fireKey(row.schedule_id as string, Number(row.scheduled_at)), row]),
+    );
+    const again: number[] = [];
+    for (const i of unknown) {
+      const e = (claims[i] as FireClaim).execution;
+      const existing = byFire.get(fireKey(e.scheduleId, e.scheduledAt));
+      if (existing) results[i] = { claimed: false, existing: this.decodeExecution(existing) };
+      else again.push(i); // the holder released it between our statement and this read: claim again
+    }
+    if (again.length === 0) return results;
+    if (round >= 5) {
+      throw new StorageError("STORAGE", "postgres: claimFires kept racing with releases; giving up", {
+        details: { table: this.names.display("executions") },
+      });
+    }
+    const retried = await this.claimBatch(
+      again.map((i) => claims[i] as FireClaim),
+      round + 1,
+    );
+    again.forEach((i, k) => {
+      results[i] = retried[k] as ClaimResult;
+    });
+    return results;
+  }
+
+  /** A won claim's state (a `schedule_state` row as jsonb, or null): undefined for one failing its checks. */
+  private claimState(scheduleId: string, row: unknown): ScheduleStateRecord | null | undefined {
+    try {
+      return this.stateChecks.check(scheduleId, (row ?? undefined) as Record<string, unknown> | undefined);
+    } catch (error) {
+      // The claim stands; the scheduler's own getScheduleState reports the row.
+      if (isCorruptRecord(error)) return undefined;
+      throw error;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // cluster membership
+
+  /** See {@link Storage.heartbeat}: one statement (see `heartbeat` in statements.ts). */
+  async heartbeat(instanceId: string, now: number, expiresAt: number): Promise<string[]> {
+    checkHeartbeat(instanceId, now, expiresAt);
+    const res = await this.query<{ instance_id: string }>(
+      "heartbeat",
+      "instances",
+      this.sql.heartbeat,
+      [instanceId, now, expiresAt],
+      Lane.Urgent,
+    );
+    return res.rows.map((r) => r.instance_id);
+  }
 
   /** Claims a batch of fires in one statement; see `claimFires` in statements.ts. */
   private async runClaims(batch: ExecutionRecord[], round = 0): Promise<(ClaimResult | Error)[]> {

@@ -224,6 +224,17 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE group_id IS NOT NULL`,
     ],
   },
+  {
+    version: 5,
+    name: "cluster membership",
+    up: (n) => [
+      // One row per live scheduler instance (Storage.heartbeat): a few rows, rewritten by beats.
+      `CREATE TABLE ${n.instances} (
+        instance_id TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) STRICT`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -21,6 +21,7 @@ import {
   type ClaimResult,
   ConflictError,
   type ControlRecord,
+  checkHeartbeat,
   checkLimit,
   checkPrune,
   EXECUTION_PATCH_KEYS,
@@ -29,6 +30,7 @@ import {
   type ExecutionQuery,
   type ExecutionRecord,
   type FireClaim,
+  isCorruptRecord,
   type Logger,
   NotFoundError,
   type OrderQuery,
@@ -46,6 +48,7 @@ import {
   type StorageChange,
   StorageError,
   type StorageIssue,
+  scheduleExistsError,
   silentLogger,
 } from "@tradecron/core";
 import Database from "better-sqlite3";
@@ -392,6 +395,35 @@ export class SqliteStorage implements Storage {
     });
   }
 
+  /**
+   * See {@link Storage.insertSchedules}: one write in a savepoint of the group commit, so a taken
+   * or repeated id rolls the whole batch back (a repeated one conflicts with its earlier row).
+   */
+  insertSchedules(schedules: readonly ScheduleRecord[]): Promise<void> {
+    if (schedules.length === 0) return Promise.resolve();
+    const rows = schedules.map((schedule) => encodeRow(SCHEDULES, schedule, codec));
+    return this.write(
+      "insertSchedules",
+      "schedules",
+      () => {
+        const insert = this.prepare(this.sql.insertSchedule);
+        rows.forEach((values, i) => {
+          try {
+            insert.run(...values);
+          } catch (error) {
+            if (!driverCode(error)?.startsWith("SQLITE_CONSTRAINT")) throw error;
+            throw scheduleExistsError(
+              (schedules[i] as ScheduleRecord).id,
+              { table: this.names.display("schedules") },
+              error,
+            );
+          }
+        });
+      },
+      true,
+    );
+  }
+
   updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
     const [id, ...rest] = encodeRow(SCHEDULES, schedule, codec);
     return this.write("updateSchedule", "schedules", () => {
@@ -456,27 +488,82 @@ export class SqliteStorage implements Storage {
   // ------------------------------------------------------------------------------------------
   // fires and executions
 
-  claimFire({ execution }: FireClaim): Promise<ClaimResult> {
-    const values = encodeRow(EXECUTIONS, execution, codec);
-    return this.write("claimFire", "executions", (): ClaimResult => {
-      let changes: number;
-      try {
-        changes = this.prepare(this.sql.claimFire).run(...values).changes;
-      } catch (error) {
-        if (driverCode(error)?.startsWith("SQLITE_CONSTRAINT")) {
-          throw new ConflictError("CONFLICT", `execution '${execution.id}' exists already`, {
-            field: "id",
-            cause: error,
-            details: { table: this.names.display("executions") },
-          });
-        }
-        throw error;
+  claimFire(claim: FireClaim): Promise<ClaimResult> {
+    const values = encodeRow(EXECUTIONS, claim.execution, codec);
+    return this.write("claimFire", "executions", () => this.claimRow(claim, values));
+  }
+
+  /**
+   * See {@link Storage.claimFires}: one write of the group commit, in a savepoint, so the batch
+   * shares the group's transaction and fsync and a failing claim (an execution id that is taken)
+   * rolls the whole batch back. A second claim of a fire in the batch conflicts with the first's
+   * row, inserted earlier in the same transaction, and reads it back.
+   */
+  claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+    if (claims.length === 0) return Promise.resolve([]);
+    const rows = claims.map((claim) => encodeRow(EXECUTIONS, claim.execution, codec));
+    return this.write(
+      "claimFires",
+      "executions",
+      () => claims.map((claim, i) => this.claimRow(claim, rows[i] as unknown[])),
+      true,
+    );
+  }
+
+  /** One claim inside a write: insert unless the fire is taken, else read the holder's row. */
+  private claimRow({ execution, withState }: FireClaim, values: unknown[]): ClaimResult {
+    let changes: number;
+    try {
+      changes = this.prepare(this.sql.claimFire).run(...values).changes;
+    } catch (error) {
+      if (driverCode(error)?.startsWith("SQLITE_CONSTRAINT")) {
+        throw new ConflictError("CONFLICT", `execution '${execution.id}' exists already`, {
+          field: "id",
+          cause: error,
+          details: { table: this.names.display("executions") },
+        });
       }
-      if (changes === 1)
-        return { claimed: true, execution: this.decodeExecution(rowOf(EXECUTIONS_COLUMNS, values)) };
-      // Same transaction: the holder cannot release the fire between our insert and this read.
-      const existing = this.get(this.sql.findExecution, execution.scheduleId, execution.scheduledAt) as Row;
-      return { claimed: false, existing: this.decodeExecution(existing) };
+      throw error;
+    }
+    if (changes === 1) {
+      const claimed = this.decodeExecution(rowOf(EXECUTIONS_COLUMNS, values));
+      if (withState !== true) return { claimed: true, execution: claimed };
+      return { claimed: true, execution: claimed, state: this.claimState(execution.scheduleId) };
+    }
+    // Same transaction: the holder cannot release the fire between our insert and this read.
+    const existing = this.get(this.sql.findExecution, execution.scheduleId, execution.scheduledAt) as Row;
+    return { claimed: false, existing: this.decodeExecution(existing) };
+  }
+
+  /** The committed state a won claim hands back (same transaction): undefined for a row failing its checks. */
+  private claimState(scheduleId: string): ScheduleStateRecord | null | undefined {
+    try {
+      return this.stateChecks.check(scheduleId, this.get(this.sql.getScheduleState, scheduleId));
+    } catch (error) {
+      // The claim stands; the scheduler's own getScheduleState reports the row.
+      if (isCorruptRecord(error)) return undefined;
+      throw error;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // cluster membership
+
+  /**
+   * See {@link Storage.heartbeat}: one write of the group commit (renew or leave, forget the
+   * memberships that ran out, read the live ones), so every process on the file sees the others.
+   */
+  heartbeat(instanceId: string, now: number, expiresAt: number): Promise<string[]> {
+    try {
+      checkHeartbeat(instanceId, now, expiresAt);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.write("heartbeat", "instances", () => {
+      if (expiresAt > now) this.prepare(this.sql.heartbeat).run(instanceId, expiresAt);
+      else this.prepare(this.sql.leave).run(instanceId);
+      this.prepare(this.sql.dropExpiredInstances).run(now);
+      return this.all(this.sql.liveInstances, now).map((r) => r.instance_id as string);
     });
   }
 

@@ -30,6 +30,8 @@ export interface SqliteNames {
   migrations: string;
   /** Per-schedule state committed with a run's outcome (schema version 3). */
   scheduleState: string;
+  /** Scheduler instances alive on this file, by heartbeat (schema version 5). */
+  instances: string;
   /** Quoted name of an index or trigger (`<prefix><name>`). */
   index(name: string): string;
   /** Display name of a table for error messages. */
@@ -50,6 +52,7 @@ export function sqliteNames(prefix: string): SqliteNames {
     changes: q("changes"),
     migrations: q("migrations"),
     scheduleState: q("schedule_state"),
+    instances: q("instances"),
     index: q,
     display: (name) => `${prefix}${name}`,
   };
@@ -184,6 +187,17 @@ export function sqliteStatements(n: SqliteNames) {
 
     // --- audit --------------------------------------------------------------------------------
     appendAudit: `INSERT INTO ${n.audit} (${columnList(AUDIT, "seq")}) VALUES (${marks(AUDIT.columns.length)}) RETURNING *`,
+
+    // --- cluster membership ------------------------------------------------------------------
+    /** Parameters: instance, expires at. A beat renews the row. */
+    heartbeat: `INSERT INTO ${n.instances} (instance_id, expires_at) VALUES (?, ?)
+      ON CONFLICT (instance_id) DO UPDATE SET expires_at = excluded.expires_at`,
+    /** Parameter: instance. A graceful stop (expiresAt <= now) leaves at once. */
+    leave: `DELETE FROM ${n.instances} WHERE instance_id = ?`,
+    /** Parameter: now. Memberships that ran out are deleted, so the table stays as small as the cluster. */
+    dropExpiredInstances: `DELETE FROM ${n.instances} WHERE expires_at <= ?`,
+    /** Parameter: now. BINARY collation: code-unit order, as the contract sorts. */
+    liveInstances: `SELECT instance_id FROM ${n.instances} WHERE expires_at > ? ORDER BY instance_id`,
 
     // --- change log (watch) -------------------------------------------------------------------
     changesSince: `SELECT seq, type, subject_id FROM ${n.changes} WHERE seq > ? ORDER BY seq LIMIT 10000`,
