@@ -95,7 +95,7 @@ export function assemble(
     ...base,
     maxWaitMs,
     queue: registry.queue,
-    fire: (st, at, kind, actor) => dispatch().fire(st, at, kind, actor),
+    dispatchDue: (sts, ats) => dispatch().dispatchDue(sts, ats),
     processDue: (st, now) => registry.processDue(st, now),
   });
   const trading = new Trading(

@@ -8,7 +8,7 @@
 import type { SkipReason } from "../events.js";
 import type { Logger } from "../logger.js";
 import type { ExecutionRecord, FireKind, JsonValue, ScheduleRecord } from "../storage/records.js";
-import type { Storage } from "../storage/storage.js";
+import type { ClaimResult, FireClaim, Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { Trading } from "../trading/trading.js";
 import type { Gate } from "./gate.js";
@@ -21,6 +21,8 @@ import type { Reporter } from "./reporter.js";
 import { executeRun, Run, type RunnerDeps } from "./runner.js";
 import { type Runs, SHUTDOWN_HANDOVER } from "./runs.js";
 import type { Counters } from "./status.js";
+
+const noop = () => {};
 
 /**
  * What became of a fire: whether this instance claimed it, the record (its own, or the other
@@ -98,7 +100,7 @@ export class Dispatcher {
     kind: FireKind,
     actor: string | null,
   ): Promise<FireOutcome> {
-    const { storage, clock, counters, reporter, runs } = this.deps;
+    const { storage, clock, reporter } = this.deps;
     const record = st.record;
     const closed = kind === "manual" ? null : marketSkip(record, at);
     if (closed) {
@@ -108,31 +110,138 @@ export class Dispatcher {
       return { claimed: mine, execution: skipped, done: Promise.resolve(skipped) };
     }
     const now = clock.now();
-    let claim: Awaited<ReturnType<Storage["claimFire"]>>;
+    let claim: ClaimResult;
+    const epoch = st.endedRuns;
     try {
-      // Frozen, so storages that keep records in memory may keep this one instead of a copy.
-      const execution = Object.freeze(this.newExecution(record, at, kind, actor, now));
-      claim = await storage.claimFire({ execution });
+      claim = await storage.claimFire(this.claimOf(record, at, kind, actor, now));
       reporter.storageOk();
     } catch (error) {
       reporter.storageFailed(error, `claiming fire ${record.id}@${at}`);
       return { claimed: false, execution: null, done: Promise.resolve(null) };
     }
+    const run = this.claimed(st, claim, at, epoch);
+    if (run === null) {
+      const existing = (claim as { existing: ExecutionRecord }).existing;
+      return { claimed: false, execution: existing, done: Promise.resolve(existing) };
+    }
+    await this.startClaimed(st, run, true);
+    return { claimed: true, execution: run.execution, done: run.done };
+  }
+
+  /**
+   * Claims and starts the fires the loop found due and on time (`sts[i]` at `ats[i]`), resolving
+   * once each is started or decided; never rejects (failures are reported). More than one with a
+   * storage that has `claimFires`: one batch claim instead of a round trip each.
+   */
+  dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void> {
+    const { storage, reporter } = this.deps;
+    if (this.deps.gate.closing) return Promise.resolve();
+    if (sts.length > 1 && storage.claimFires) return this.claimBatch(sts, ats);
+    const started: Promise<unknown>[] = [];
+    for (let i = 0; i < sts.length; i++) {
+      const st = sts[i] as ScheduleState;
+      started.push(
+        this.fire(st, ats[i] as number, "scheduled", null).catch((error) =>
+          reporter.reportError(error, `fire of ${st.record.id}`),
+        ),
+      );
+    }
+    return Promise.all(started).then(noop);
+  }
+
+  private async claimBatch(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void> {
+    const { clock, reporter } = this.deps;
+    // One entry for the batch, counted before the claim is sent, ended once every fire of it is
+    // started or decided: stop() sees the whole batch in flight, as it would each single claim.
+    const decided = this.claiming.begin();
+    try {
+      const now = clock.now();
+      const claims: FireClaim[] = [];
+      const claimedSts: ScheduleState[] = [];
+      const epochs: number[] = [];
+      const others: Promise<unknown>[] = [];
+      for (let i = 0; i < sts.length; i++) {
+        const st = sts[i] as ScheduleState;
+        const at = ats[i] as number;
+        try {
+          // A fire the market skips is recorded as a skip on its own (no run, no state wanted).
+          if (st.record.marketHoursOnly && marketSkip(st.record, at)) {
+            others.push(this.claimAndStart(st, at, "scheduled", null));
+            continue;
+          }
+          claims.push(this.claimOf(st.record, at, "scheduled", null, now));
+        } catch (error) {
+          reporter.reportError(error, `fire of ${st.record.id}`);
+          continue;
+        }
+        claimedSts.push(st);
+        epochs.push(st.endedRuns);
+      }
+      let results: ClaimResult[] = [];
+      if (claims.length > 0) {
+        try {
+          results = await (this.deps.storage.claimFires as NonNullable<Storage["claimFires"]>)(claims);
+          reporter.storageOk();
+        } catch (error) {
+          reporter.storageFailed(error, `claiming ${claims.length} fires`);
+        }
+      }
+      for (let i = 0; i < results.length; i++) {
+        const st = claimedSts[i] as ScheduleState;
+        try {
+          const run = this.claimed(
+            st,
+            results[i] as ClaimResult,
+            (claims[i] as FireClaim).execution.scheduledAt,
+            epochs[i] as number,
+          );
+          if (run !== null) others.push(this.startClaimed(st, run, true));
+        } catch (error) {
+          reporter.reportError(error, `fire of ${st.record.id}`);
+        }
+      }
+      await Promise.all(others.map((p) => p.catch((error) => reporter.reportError(error, "fire"))));
+    } finally {
+      decided();
+    }
+  }
+
+  /** The claim of a fire: a fresh execution (frozen, so a storage in memory may keep it as it is), with the state. */
+  private claimOf(
+    record: ScheduleRecord,
+    at: number,
+    kind: FireKind,
+    actor: string | null,
+    now: number,
+  ): FireClaim {
+    return { execution: Object.freeze(this.newExecution(record, at, kind, actor, now)), withState: true };
+  }
+
+  /**
+   * What a claim's result means here: a lost one is `fire:taken` (null), a won one becomes a Run
+   * (`fire:claimed`), with the claim's state for its first attempt unless a run of the schedule
+   * ended on this instance since the claim was sent (`epoch`): that run may have committed.
+   */
+  private claimed(st: ScheduleState, claim: ClaimResult, at: number, epoch: number): Run | null {
+    const { counters, reporter, runs } = this.deps;
     if (!claim.claimed) {
       reporter.emit("fire:taken", {
-        scheduleId: record.id,
+        scheduleId: st.record.id,
         scheduledAt: at,
         holder: claim.existing.instanceId,
       });
-      return { claimed: false, execution: claim.existing, done: Promise.resolve(claim.existing) };
+      return null;
     }
     counters.fires++;
     reporter.emit("fire:claimed", { execution: claim.execution });
     const run = new Run(claim.execution, "handler");
+    if (claim.state !== undefined) {
+      run.claimState = claim.state;
+      run.claimEpoch = epoch;
+    }
     runs.add(run);
     st.running++;
-    await this.startClaimed(st, run, true);
-    return { claimed: true, execution: run.execution, done: run.done };
+    return run;
   }
 
   /**
@@ -151,6 +260,8 @@ export class Dispatcher {
     if (checkOverlap && record.overlap !== "allow" && !(await this.deps.overlap.resolve(st, run))) return;
     // Shutdown may have passed its deadline while the overlap check waited for storage.
     if (gate.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return runs.giveBack(run, st);
+    // A run of the schedule that ended here since the claim may have committed a newer state.
+    if (run.claimState !== undefined && st.endedRuns !== run.claimEpoch) run.claimState = undefined;
     st.lastStartAt = this.deps.clock.now();
     reporter.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
   }

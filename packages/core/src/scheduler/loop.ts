@@ -5,10 +5,8 @@
  * that went backwards is a `timer:drift` event) and starts what is due, batch by batch.
  */
 
-import type { FireKind } from "../storage/records.js";
 import type { Clock } from "../time/clock.js";
 import type { Trigger } from "../triggers/trigger.js";
-import type { FireOutcome } from "./dispatcher.js";
 import type { FireQueue } from "./fire-queue.js";
 import type { Gate } from "./gate.js";
 import type { ScheduleState, Timer } from "./registry.js";
@@ -30,8 +28,8 @@ export interface LoopDeps {
   reporter: Reporter;
   gate: Gate;
   queue: FireQueue<ScheduleState>;
-  /** Claims and starts one fire (the dispatcher). */
-  fire(st: ScheduleState, at: number, kind: FireKind, actor: string | null): Promise<FireOutcome>;
+  /** Claims and starts fires due now, on time (the dispatcher); never rejects. */
+  dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void>;
   /** Plans a schedule whose fire is late or has company due (the registry's misfire planning). */
   processDue(st: ScheduleState, now: number): void;
 }
@@ -108,14 +106,27 @@ export class Loop implements Timer {
   private fireDue(now: number): void {
     const { gate, queue, reporter } = this.deps;
     if (!gate.canFire()) return;
-    const batch: Promise<unknown>[] = [];
+    // The due fires that are on time and alone, handed to the dispatcher together (one batch
+    // claim), flushed before anything else is started so claims go out in queue order.
+    let sts: ScheduleState[] = [];
+    let ats: number[] = [];
+    let started = 0;
+    const pending: Promise<void>[] = [];
+    const flush = () => {
+      if (sts.length === 0) return;
+      pending.push(this.deps.dispatchDue(sts, ats));
+      started += sts.length;
+      sts = [];
+      ats = [];
+    };
     for (let head = queue.peek(); head && head.at <= now; head = queue.peek()) {
-      if (batch.length >= FIRE_BATCH) {
+      if (started + sts.length >= FIRE_BATCH) {
+        flush();
         this.clear();
         this.draining = true;
         // A fire that waits for an earlier run (overlap `buffer_*`) or for a remote storage must not
         // hold the rest: the next batch also starts at the next turn of the event loop.
-        void Promise.race([Promise.allSettled(batch), nextTurn()]).then(() => {
+        void Promise.race([Promise.all(pending), nextTurn()]).then(() => {
           this.draining = false;
           this.fireDue(now);
         });
@@ -124,22 +135,23 @@ export class Loop implements Timer {
       queue.delete(head);
       const late = now - head.at;
       if (late > head.record.misfire.toleranceMs) {
+        flush();
         reporter.emit("timer:drift", { kind: "late", expectedAt: head.at, at: now, byMs: late });
       } else {
         const following = (head.trigger as Trigger).next(head.at);
         if (following === null || following > now) {
           // The common case: exactly one fire due and on time.
           head.lastAt = head.at;
-          const outcome = this.deps.fire(head, head.at, "scheduled", null);
-          const id = head.record.id;
-          reporter.background(outcome, () => `fire of ${id}`);
-          batch.push(outcome);
+          sts.push(head);
+          ats.push(head.at);
           if (following !== null) queue.set(head, following);
           continue;
         }
+        flush();
       }
       this.deps.processDue(head, now);
     }
+    flush();
     this.schedule();
   }
 }

@@ -39,6 +39,11 @@ export class Overlap {
     const policy = st.record.overlap;
     const mine = run.execution;
     const giveUpAt = mine.claimedAt + st.record.misfire.toleranceMs;
+    // The claim's state holds only for a fire that starts at once, alone: one that waits, or that
+    // cancels an earlier run (which may still commit), reads the state afresh.
+    const fromClaim = run.claimState;
+    run.claimState = undefined;
+    let waited = false;
     let others: ExecutionRecord[] | null = null;
     while (others === null) {
       try {
@@ -51,6 +56,7 @@ export class Overlap {
           return false;
         }
         run.phase = "waiting";
+        waited = true;
         await this.waitForChange(st, run.controller.signal);
         run.phase = "handler";
         if (run.aborted) {
@@ -59,7 +65,10 @@ export class Overlap {
         }
       }
     }
-    if (others.length === 0) return true;
+    if (others.length === 0) {
+      if (!waited) run.claimState = fromClaim;
+      return true;
+    }
     if (policy === "skip") {
       await runs.finishWithoutRun(run, st, "skipped", "overlap");
       return false;

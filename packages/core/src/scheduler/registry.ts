@@ -25,6 +25,8 @@ export interface ScheduleState extends QueueEntry {
   /** Fires at or before this instant have been handled (run, skipped or recorded as missed). */
   lastAt: number;
   running: number;
+  /** Runs of the schedule that ended on this instance: a claim's state is stale once it moved. */
+  endedRuns: number;
   lastStartAt: number | null;
   lastEndAt: number | null;
   lastStatus: ExecutionStatus | null;
@@ -218,6 +220,7 @@ function newState(
     seq: 0,
     index: -1,
     running: 0,
+    endedRuns: 0,
     lastStartAt: summary?.lastStartAt ?? null,
     lastEndAt: summary?.lastEndAt ?? null,
     lastStatus: summary?.lastStatus ?? null,

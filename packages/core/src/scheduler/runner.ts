@@ -47,18 +47,40 @@ export class Run {
    * lets another instance take the fire (a reference, so keeping it costs a fire nothing).
    */
   handler: Promise<unknown> | null = null;
-  /** Settles with the final record (null when the outcome could not be stored). */
-  readonly done: Promise<ExecutionRecord | null>;
   /** @internal Aborts the attempt in progress, if any (a direct call: cheaper than an abort listener per attempt). */
   abortAttempt: ((reason: unknown) => void) | null = null;
-  private resolveDone!: (value: ExecutionRecord | null) => void;
+  /**
+   * @internal The schedule's committed state as the claim handed it back (`FireClaim.withState`),
+   * for attempt 1 only, so it needs no read of its own; undefined when the claim brought none or
+   * it may be stale (the fire waited for its turn, a run of the schedule ended meanwhile). Used
+   * once: a retry reads afresh.
+   */
+  claimState: ScheduleStateRecord | null | undefined = undefined;
+  /** @internal The schedule's count of ended runs when the claim was sent (see `claimState`). */
+  claimEpoch = 0;
+  private donePromise: Promise<ExecutionRecord | null> | null = null;
+  private resolveDone: ((value: ExecutionRecord | null) => void) | null = null;
+  private settled = false;
+  private settledWith: ExecutionRecord | null = null;
 
   constructor(execution: ExecutionRecord, phase: RunPhase) {
     this.execution = execution;
     this.phase = phase;
-    this.done = new Promise((resolve) => {
-      this.resolveDone = resolve;
-    });
+  }
+
+  /**
+   * Settles with the final record (null when the outcome could not be stored). Made on first use:
+   * most fires of the loop are never awaited one by one, and a promise per fire is not free.
+   */
+  get done(): Promise<ExecutionRecord | null> {
+    if (this.donePromise === null) {
+      this.donePromise = this.settled
+        ? Promise.resolve(this.settledWith)
+        : new Promise((resolve) => {
+            this.resolveDone = resolve;
+          });
+    }
+    return this.donePromise;
   }
 
   /** Aborts the run; `reason` is recorded as the cancellation reason. */
@@ -91,7 +113,10 @@ export class Run {
   /** @internal */
   settle(value: ExecutionRecord | null): void {
     this.phase = "done";
-    this.resolveDone(value);
+    if (this.settled) return;
+    this.settled = true;
+    this.settledWith = value;
+    this.resolveDone?.(value);
   }
 }
 
@@ -146,10 +171,19 @@ interface AttemptState {
   open: boolean;
 }
 
-/** Reads the committed state for the next attempt (each attempt reads it afresh). */
-async function readAttemptState(run: Run, deps: RunnerDeps): Promise<AttemptState> {
-  const read = await deps.storage.getScheduleState(run.execution.scheduleId);
-  return { read, staged: null, open: true };
+/**
+ * The committed state for the next attempt: the claim's for attempt 1 when it brought one (the
+ * dispatcher keeps it only while it cannot be stale), else read afresh (every retry does).
+ */
+function readAttemptState(run: Run, deps: RunnerDeps): AttemptState | Promise<AttemptState> {
+  const fromClaim = run.claimState;
+  if (fromClaim !== undefined) {
+    run.claimState = undefined;
+    if (run.execution.attempts === 1) return { read: fromClaim, staged: null, open: true };
+  }
+  return deps.storage
+    .getScheduleState(run.execution.scheduleId)
+    .then((read) => ({ read, staged: null, open: true }));
 }
 
 function createContext(
@@ -389,7 +423,8 @@ export async function executeRun(
     // attempt, so every retry decision is still p-retry's.
     const attemptOnce = async () => {
       lastState = null;
-      const state = await readAttemptState(run, deps);
+      const read = readAttemptState(run, deps);
+      const state = read instanceof Promise ? await read : read;
       lastState = state;
       return runAttempt(run, schedule, job, deps, state);
     };

@@ -88,6 +88,7 @@ export class Runs {
     const st = this.deps.states.get(schedule.id);
     if (!st) return;
     st.running = Math.max(0, st.running - 1);
+    st.endedRuns++;
     const e = run.execution;
     // Only runs (a handler started) count, as in the storage's summaries: a skip is not a run.
     if (e.status !== "claimed" && e.status !== "running" && e.startedAt !== null && !run.handedOver) {
