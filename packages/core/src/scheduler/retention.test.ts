@@ -284,6 +284,18 @@ describe("retention pacing", () => {
     expect(sizes[0]).toBe(50);
     expect(sizes.slice(1).every((n) => n <= 20 && n >= 10)).toBe(true);
     expect(onLoop.left()).toBe(0);
+    // A fixed cost per call (a commit's fsync, 8 ms) plus 0.01 ms per record: batches grow to
+    // 200, where the records take 2 ms, instead of shrinking to nothing for the fsync.
+    const fsync = paced(
+      { dutyCycle: 1, batchTime: 2, batchSize: 500 },
+      (n) => ({ held: 8 + n / 100, took: 8 + n / 100 }),
+      () => null,
+      20_000,
+    );
+    await fsync.retention.runOnce();
+    const tail = fsync.calls.slice(-20).map((c) => c.limit);
+    expect(Math.min(...tail)).toBeGreaterThanOrEqual(180);
+    expect(Math.max(...tail)).toBeLessThanOrEqual(220);
     // A server: the loop is held for nothing, the reply takes 8 ms.
     const server = paced(
       { dutyCycle: 1, batchTime: 2, batchSize: 500 },

@@ -45,9 +45,10 @@ export interface RetentionOptions {
    */
   batchSize?: number;
   /**
-   * How long one batch may hold the event loop (ms or '2ms'; default 2 ms, at most 1 s). After
-   * each batch the next one is sized from what this one took: a storage that deletes on the event
-   * loop (MemoryStorage, SQLite) gets batches that fit; one that deletes on a server
+   * How long one batch may hold the event loop for its records (ms or '2ms'; default 2 ms, at
+   * most 1 s), on top of the storage's fixed cost per call (SQLite's commit fsync). After each
+   * batch the next one is sized from the measured cost per record: a storage that deletes on the
+   * event loop (MemoryStorage, SQLite) gets batches that fit; one that deletes on a server
    * (PostgreSQL) holds the loop for almost nothing and gets `batchSize`.
    */
   batchTime?: number | string;
@@ -353,6 +354,8 @@ export class Retention {
 const MIN_BATCH = 10;
 /** The first batch of a pass: small, until one has been measured. */
 const FIRST_BATCH = 50;
+/** How much each older batch counts less in the fit of the per-record cost. */
+const FORGET = 0.9;
 /** The longest pause between two batches (a pass must still end). */
 const MAX_PAUSE_MS = 1000;
 
@@ -360,7 +363,8 @@ const MAX_PAUSE_MS = 1000;
  * Paces one pass: sizes each batch and the pause before it from what the batches before it took.
  * Two measures per batch: how long it held the event loop (from the call until a callback queued
  * right after it ran: a storage that deletes on the loop, synchronously, delays that callback by
- * its work; one that waits on a server does not), which sizes the batch towards `batchTime`; and
+ * its work; one that waits on a server does not), which sizes the batch so its cost per record
+ * fits `batchTime` (see {@link Pacer.learn}); and
  * its wall time (call to settle), which sets the pause so storage calls take at most `dutyCycle`
  * of the pass.
  */
@@ -369,6 +373,8 @@ export class Pacer {
   size: number;
   private tookMs = 0;
   private lagMs = 0;
+  /** Decayed sums for the least-squares fit of loop time against batch size (see learn). */
+  private readonly fit = { n: 0, s: 0, h: 0, ss: 0, sh: 0 };
   /** A moving estimate of how long a batch holds the event loop (ms). */
   expectedMs = 0;
 
@@ -382,6 +388,7 @@ export class Pacer {
 
   /** Runs one batch and learns from it (see the class comment). */
   async measure(batch: () => Promise<number>): Promise<number> {
+    const size = this.size;
     const start = this.now();
     let heldUntil = start;
     const done = batch();
@@ -397,22 +404,42 @@ export class Pacer {
       return await done;
     } finally {
       await probe;
-      this.learn(heldUntil - start, this.now() - start);
+      this.learn(heldUntil - start, this.now() - start, size);
     }
   }
 
-  /** Adjusts the next batch and pause to a batch that held the loop `heldMs` and took `tookMs`. */
-  learn(heldMs: number, tookMs: number): void {
+  /**
+   * Adjusts the next batch and pause to a batch of `size` records (default: the one asked for)
+   * that held the loop `heldMs` and took `tookMs`. The loop time of a batch is a fixed cost per
+   * call (SQLite's commit fsync: several ms however few rows) plus a cost per record; only the
+   * second shrinks with the batch, so the size comes from the per-record cost, fitted by least
+   * squares over the recent batches (older ones count less), not from the whole time: shrinking
+   * a batch whose time is mostly the fsync only makes the pass longer.
+   */
+  learn(heldMs: number, tookMs: number, size = this.size): void {
     const { batchSize, batchTimeMs } = this.policy;
     this.tookMs = tookMs;
     this.expectedMs = this.expectedMs === 0 ? heldMs : 0.7 * this.expectedMs + 0.3 * heldMs;
-    if (heldMs > batchTimeMs) {
-      // Proportionally smaller (work per record is about constant), but at most a quarter at once.
-      const scaled = Math.floor((this.size * batchTimeMs) / heldMs);
-      this.size = Math.max(MIN_BATCH, Math.min(batchSize, Math.max(scaled, Math.floor(this.size / 4))));
-    } else if (heldMs < batchTimeMs / 2) {
-      this.size = Math.min(batchSize, Math.ceil(this.size * 1.5));
+    const f = this.fit;
+    for (const k of ["n", "s", "h", "ss", "sh"] as const) f[k] *= FORGET;
+    f.n += 1;
+    f.s += size;
+    f.h += heldMs;
+    f.ss += size * size;
+    f.sh += size * heldMs;
+    const spread = f.n * f.ss - f.s * f.s;
+    let want: number;
+    if (spread > 1e-6 * f.ss * f.n) {
+      // Two or more sizes seen: records that fit batchTime at the fitted per-record cost.
+      const perRecord = (f.n * f.sh - f.s * f.h) / spread;
+      want = perRecord > 0 ? batchTimeMs / perRecord : Number.POSITIVE_INFINITY;
+    } else {
+      // One size so far: as if all of its time were per record (a first guess, corrected next).
+      want = heldMs > 0 ? (size * batchTimeMs) / heldMs : Number.POSITIVE_INFINITY;
     }
+    // At most 1.5 times larger or 4 times smaller per batch, between MIN_BATCH and batchSize.
+    const next = Math.min(Math.ceil(size * 1.5), Math.max(Math.floor(size / 4), Math.floor(want)));
+    this.size = Math.max(Math.min(MIN_BATCH, batchSize), Math.min(batchSize, next));
   }
 
   /** Records how late the event loop woke the pass (ms): added to the next pause. */
