@@ -5,11 +5,13 @@
 
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
+import { silentLogger } from "../logger.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { ExecutionRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
 import { makeExecution } from "../testing/fixtures.js";
-import { DEFAULT_RETENTION, resolveRetention } from "./retention.js";
+import { TestClock } from "../testing/test-clock.js";
+import { DEFAULT_RETENTION, Pacer, Retention, type RetentionOptions, resolveRetention } from "./retention.js";
 import { Scheduler } from "./scheduler.js";
 import { setup } from "./test-helpers.js";
 
@@ -57,6 +59,10 @@ describe("retention policy", () => {
       [{ executions: { maxAge: "soon" } }, "options.retention.executions.maxAge"],
       [{ executions: { keepLast: -1 } }, "options.retention.executions.keepLast"],
       [{ batchSize: 0 }, "options.retention.batchSize"],
+      [{ batchTime: 0 }, "options.retention.batchTime"],
+      [{ batchTime: "2s" }, "options.retention.batchTime"],
+      [{ dutyCycle: 0 }, "options.retention.dutyCycle"],
+      [{ dutyCycle: 1.5 }, "options.retention.dutyCycle"],
       [{ interval: 0 }, "options.retention.interval"],
       [{ approvals: { keepLast: 3 } }, "options.retention.approvals.keepLast"],
     ] as const;
@@ -185,5 +191,168 @@ describe("retention in the scheduler", () => {
     expect(await countOf(storage, "s")).toBeGreaterThan(100);
     await new Promise((r) => setTimeout(r, 20));
     expect(calls).toBe(after);
+  });
+});
+
+/** Lets every pending setImmediate (and what it starts) run, without moving the TestClock. */
+async function settle(turns = 30): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * A Retention on a TestClock over a storage of one schedule with `backlog` prunable executions,
+ * whose batches take the time `cost(limit)` says: `held` ms on the event loop (the counter moves
+ * during the call) and `took` ms in all (it moves again two turns later, as a server's reply
+ * would). `nextFireAt` is read before every batch.
+ */
+function paced(
+  options: RetentionOptions,
+  cost: (limit: number) => { held: number; took: number },
+  nextFireAt: () => number | null = () => null,
+  backlog = 100_000,
+) {
+  const clock = new TestClock();
+  let elapsed = 0;
+  let left = backlog;
+  const calls: { limit: number; at: number }[] = [];
+  const storage = {
+    name: "paced",
+    executionScheduleIds: async (after: string | null) => (after === null ? ["s"] : []),
+    pruneExecutions: async (p: { limit: number }) => {
+      calls.push({ limit: p.limit, at: clock.now() });
+      const { held, took } = cost(p.limit);
+      elapsed += held;
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      elapsed += took - held;
+      const n = Math.min(p.limit, left);
+      left -= n;
+      return n;
+    },
+    pruneApprovals: async () => 0,
+    pruneOrders: async () => 0,
+    pruneAudit: async () => 0,
+  } as unknown as Storage;
+  const retention = new Retention(
+    {
+      storage,
+      clock,
+      logger: silentLogger,
+      schedules: () => [],
+      nextFireAt,
+      emit: () => {},
+      reportError: () => {},
+      elapsed: () => elapsed,
+    },
+    resolveRetention({ executions: { maxAge: null, keepLast: 1 }, ...options }),
+  );
+  return { clock, calls, retention, left: () => left };
+}
+
+describe("retention pacing", () => {
+  it("waits after each batch so storage calls take at most dutyCycle of the pass", async () => {
+    const { clock, calls, retention } = paced({ dutyCycle: 0.2, batchTime: 4 }, () => ({
+      held: 1,
+      took: 10,
+    }));
+    retention.start(); // so stop() aborts the pass
+    const pass = retention.runOnce();
+    await settle();
+    expect(calls).toHaveLength(1);
+    // A 10 ms batch at 20 %: 40 ms of pause before the next one.
+    await clock.advance(39);
+    await settle();
+    expect(calls).toHaveLength(1);
+    await clock.advance(2);
+    await settle();
+    expect(calls).toHaveLength(2);
+    expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(40);
+    await retention.stop();
+    await pass;
+  });
+
+  it("sizes batches to batchTime on the event loop, and gives a server the whole batchSize", async () => {
+    // 0.1 ms of event loop per record: 20 records fit 2 ms.
+    const onLoop = paced(
+      { dutyCycle: 1, batchTime: 2, batchSize: 500 },
+      (n) => ({ held: n / 10, took: n / 10 }),
+      () => null,
+      2000,
+    );
+    await onLoop.retention.runOnce();
+    const sizes = onLoop.calls.map((c) => c.limit);
+    expect(sizes[0]).toBe(50);
+    expect(sizes.slice(1).every((n) => n <= 20 && n >= 10)).toBe(true);
+    expect(onLoop.left()).toBe(0);
+    // A fixed cost per call (a commit's fsync, 8 ms) plus 0.01 ms per record: batches grow to
+    // 200, where the records take 2 ms, instead of shrinking to nothing for the fsync.
+    const fsync = paced(
+      { dutyCycle: 1, batchTime: 2, batchSize: 500 },
+      (n) => ({ held: 8 + n / 100, took: 8 + n / 100 }),
+      () => null,
+      20_000,
+    );
+    await fsync.retention.runOnce();
+    const tail = fsync.calls.slice(-20).map((c) => c.limit);
+    expect(Math.min(...tail)).toBeGreaterThanOrEqual(180);
+    expect(Math.max(...tail)).toBeLessThanOrEqual(220);
+    // A server: the loop is held for nothing, the reply takes 8 ms.
+    const server = paced(
+      { dutyCycle: 1, batchTime: 2, batchSize: 500 },
+      () => ({ held: 0, took: 8 }),
+      () => null,
+      5000,
+    );
+    await server.retention.runOnce();
+    const grown = server.calls.map((c) => c.limit);
+    expect(grown.slice(0, 4)).toEqual([50, 75, 113, 170]);
+    expect(Math.max(...grown)).toBe(500);
+    expect(server.left()).toBe(0);
+  });
+
+  it("never starts a batch within the guard before the next due fire", async () => {
+    const clock = { fire: null as number | null };
+    const run = paced(
+      { dutyCycle: 1 },
+      () => ({ held: 0, took: 0 }),
+      () => clock.fire,
+      120,
+    );
+    clock.fire = run.clock.now() + 10;
+    const pass = run.retention.runOnce();
+    await settle();
+    expect(run.calls).toHaveLength(0);
+    await run.clock.advance(12);
+    await settle();
+    expect(run.calls).toHaveLength(0);
+    // Due at +10: the batch goes 3 ms after it, once the fire has been claimed and started.
+    clock.fire = null;
+    await run.clock.advance(2);
+    await settle();
+    expect(run.calls.length).toBeGreaterThanOrEqual(1);
+    expect((run.calls[0]?.at ?? 0) - (clock.fire ?? 0)).toBeGreaterThanOrEqual(0);
+    await pass;
+    expect(run.left()).toBe(0);
+  });
+
+  it("adds a late wake-up to the next pause, and stop() cuts a pause short", async () => {
+    const pacer = new Pacer({ batchSize: 500, batchTimeMs: 2, dutyCycle: 0.5 }, () => 0);
+    pacer.learn(1, 10);
+    expect(pacer.pause()).toBe(10);
+    pacer.learn(1, 10);
+    pacer.lag(25);
+    expect(pacer.pause()).toBe(35);
+    expect(pacer.pause()).toBe(10);
+    pacer.learn(1, 100_000);
+    expect(pacer.pause()).toBe(1000);
+
+    const { calls, retention } = paced({ dutyCycle: 0.01 }, () => ({ held: 0, took: 50 }));
+    retention.start();
+    const pass = retention.runOnce();
+    await settle();
+    expect(calls).toHaveLength(1);
+    await retention.stop();
+    await pass;
+    expect(calls).toHaveLength(1);
   });
 });

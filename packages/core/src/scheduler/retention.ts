@@ -1,8 +1,10 @@
 /**
  * Retention: the scheduler role that keeps the stored history from growing without bound. It
  * prunes in the background, off the fire path: one pass at a time, each a series of small batches
- * (at most `batchSize` records per storage call) with a yield to the event loop between them, and
- * it steps aside when a fire is about to be due. Several instances may prune one storage at once:
+ * (at most `batchSize` records per storage call), paced so that pruning never moves fire lateness
+ * (see {@link Pacer}): a batch holds the event loop for about `batchTime` at most, the pass spends
+ * at most `dutyCycle` of the wall time in storage calls, and no batch starts just before a fire
+ * is due. Several instances may prune one storage at once:
  * every prune deletes only what the storage contract allows (final records, nothing that
  * lastFireAt or the schedule summaries are made of), so correctness never depends on it.
  *
@@ -17,7 +19,7 @@ import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
 import type { ScheduleRecord } from "../storage/records.js";
 import type { Storage } from "../storage/storage.js";
-import { type Clock, sleep } from "../time/clock.js";
+import { type Clock, sleep, systemClock } from "../time/clock.js";
 import { parseInput, positiveDurationSchema } from "../validation.js";
 
 const DAY = 86_400_000;
@@ -37,8 +39,26 @@ export interface RetentionOptions {
   audit?: { maxAge?: Age };
   /** Time between passes (ms or '1h'). The first pass starts one minute after `start()` (or sooner). */
   interval?: number | string;
-  /** Records deleted per storage call (1-10,000). Smaller batches hold locks and the event loop for less. */
+  /**
+   * The most records one storage call deletes (1-10,000; default 500). The batch actually asked
+   * for adapts below it to {@link RetentionOptions.batchTime}.
+   */
   batchSize?: number;
+  /**
+   * How long one batch may hold the event loop for its records (ms or '2ms'; default 2 ms, at
+   * most 1 s), on top of the storage's fixed cost per call (SQLite's commit fsync). After each
+   * batch the next one is sized from the measured cost per record: a storage that deletes on the
+   * event loop (MemoryStorage, SQLite) gets batches that fit; one that deletes on a server
+   * (PostgreSQL) holds the loop for almost nothing and gets `batchSize`.
+   */
+  batchTime?: number | string;
+  /**
+   * The most of the wall time a pass spends in storage calls (0.01-1; default 0.2): after a batch
+   * that took `t` ms the pass waits `t * (1 - dutyCycle) / dutyCycle` ms (4 t at 0.2), plus any
+   * time the event loop was late waking it, so the storage and the event loop stay mostly free
+   * for fires. 1 runs batches back to back (still yielding and stepping aside before fires).
+   */
+  dutyCycle?: number;
 }
 
 /** The policy in force, durations in ms; null: that limit is off. */
@@ -49,6 +69,8 @@ export interface RetentionPolicy {
   audit: { maxAgeMs: number | null };
   intervalMs: number;
   batchSize: number;
+  batchTimeMs: number;
+  dutyCycle: number;
 }
 
 /** Seven years of days: how long the trading record (approvals, orders, audit) is kept by default. */
@@ -57,8 +79,9 @@ const TRADING_RECORD_DAYS = 7 * 365 + 2;
 /**
  * The defaults: executions 30 days but at least the last 100 of each schedule; final approvals,
  * final orders and the audit log seven years (they are the trading record, kept as long as a
- * broker-dealer keeps its own, and small next to run history); a pass every hour in
- * batches of 500. On by default: a durable storage must not grow without bound unless asked to.
+ * broker-dealer keeps its own, and small next to run history); a pass every hour in batches of
+ * at most 500, each holding the event loop about 2 ms at most, pruning at most 20 % of the time.
+ * On by default: a durable storage must not grow without bound unless asked to.
  */
 export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = Object.freeze({
   executions: Object.freeze({ maxAgeMs: 30 * DAY, keepLast: 100 }),
@@ -67,6 +90,8 @@ export const DEFAULT_RETENTION: Readonly<RetentionPolicy> = Object.freeze({
   audit: Object.freeze({ maxAgeMs: TRADING_RECORD_DAYS * DAY }),
   intervalMs: 3_600_000,
   batchSize: 500,
+  batchTimeMs: 2,
+  dutyCycle: 0.2,
 });
 
 const age = positiveDurationSchema.nullable().optional();
@@ -80,6 +105,8 @@ export const retentionOptionsSchema = z.strictObject({
   audit: z.strictObject({ maxAge: age }).optional(),
   interval: positiveDurationSchema.optional(),
   batchSize: z.number().int().min(1).max(10_000).optional(),
+  batchTime: positiveDurationSchema.refine((ms) => ms <= 1000, "must be at most 1 s").optional(),
+  dutyCycle: z.number().min(0.01).max(1).optional(),
 });
 
 /** The policy `options` stand for (defaults filled in); null for `false`. Throws a ValidationError naming the field. */
@@ -98,6 +125,8 @@ export function resolveRetention(options: RetentionOptions | false | undefined):
     audit: { maxAgeMs: pick(o.audit?.maxAge, d.audit.maxAgeMs) },
     intervalMs: o.interval ?? d.intervalMs,
     batchSize: o.batchSize ?? d.batchSize,
+    batchTimeMs: o.batchTime ?? d.batchTimeMs,
+    dutyCycle: o.dutyCycle ?? d.dutyCycle,
   };
 }
 
@@ -115,12 +144,20 @@ export interface RetentionDeps {
   nextFireAt: () => number | null;
   emit: (payload: SchedulerEvents["retention:pruned"]) => void;
   reportError: (error: unknown, context: string) => void;
+  /**
+   * A monotonic ms counter the pacing measures batches with (sub-ms resolution helps: a batch
+   * is meant to take about 2 ms). Default: `performance.now()` with the system clock, otherwise
+   * `clock.now()` (so a TestClock's batches take the time the test says).
+   */
+  elapsed?: () => number;
 }
 
 /** Schedule ids read from the storage per call, when looking for the history of removed schedules. */
 const ID_PAGE = 500;
 /** A batch does not start when a fire is due sooner than this (ms): the fire goes first. */
 const FIRE_GUARD_MS = 20;
+/** After stepping aside for a fire, the batch waits this long past its due instant (its claim and start go first). */
+const AFTER_FIRE_MS = 3;
 /** The longest the first pass waits after start. */
 const FIRST_PASS_MS = 60_000;
 
@@ -154,12 +191,16 @@ export class Retention {
   private pass: Promise<RetentionCounts | null> | null = null;
   private abort: AbortController | null = null;
   private warned = false;
+  private readonly elapsed: () => number;
 
   constructor(
     private readonly deps: RetentionDeps,
     /** The policy; null: retention is off. */
     readonly policy: RetentionPolicy | null,
-  ) {}
+  ) {
+    const { clock } = deps;
+    this.elapsed = deps.elapsed ?? (clock === systemClock ? () => performance.now() : () => clock.now());
+  }
 
   /**
    * Starts the background passes: the first one minute after start (or sooner), then one every
@@ -237,15 +278,12 @@ export class Retention {
       if (page.length < ID_PAGE) break;
       after = page[page.length - 1] as string;
     }
+    const pacer = new Pacer(policy, this.elapsed);
     for (const scheduleId of ids) {
       const rule = executionRule(policy, byId.get(scheduleId), clock.now());
       if (rule === null) continue;
-      counts.executions += await this.batches(signal, () =>
-        (storage.pruneExecutions as NonNullable<Storage["pruneExecutions"]>)({
-          scheduleId,
-          ...rule,
-          limit: policy.batchSize,
-        }),
+      counts.executions += await this.batches(signal, pacer, (limit) =>
+        (storage.pruneExecutions as NonNullable<Storage["pruneExecutions"]>)({ scheduleId, ...rule, limit }),
       );
     }
     const records = [
@@ -255,8 +293,8 @@ export class Retention {
     ] as const;
     for (const [kind, maxAgeMs, prune] of records) {
       if (maxAgeMs === null || !prune) continue;
-      counts[kind] += await this.batches(signal, () =>
-        prune.call(storage, { before: clock.now() - maxAgeMs, limit: policy.batchSize }),
+      counts[kind] += await this.batches(signal, pacer, (limit) =>
+        prune.call(storage, { before: clock.now() - maxAgeMs, limit }),
       );
     }
     const durationMs = clock.now() - startedAt;
@@ -270,29 +308,151 @@ export class Retention {
     return counts;
   }
 
-  /** Calls `batch` until it deletes less than a full batch, yielding between calls. */
-  private async batches(signal: AbortSignal | undefined, batch: () => Promise<number>): Promise<number> {
-    const limit = this.policy?.batchSize ?? 1;
+  /** Calls `batch` until it deletes less than it was asked for, paced by `pacer`. */
+  private async batches(
+    signal: AbortSignal | undefined,
+    pacer: Pacer,
+    batch: (limit: number) => Promise<number>,
+  ): Promise<number> {
     let total = 0;
     for (;;) {
       if (signal?.aborted) return total;
-      await this.yieldToFires(signal);
+      await this.waitForTurn(signal, pacer);
       if (signal?.aborted) return total;
-      const deleted = await batch();
+      const limit = pacer.size;
+      const deleted = await pacer.measure(() => batch(limit));
       total += deleted;
       if (deleted < limit) return total;
     }
   }
 
-  /** Lets timers and I/O run, and waits out a fire that is about to be due. */
-  private async yieldToFires(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Waits before the next batch: the pause the pacer asks for (the duty cycle), then, when a fire
+   * is due within the guard (or sooner than the batch would end), until just after it.
+   */
+  private async waitForTurn(signal: AbortSignal | undefined, pacer: Pacer): Promise<void> {
+    const { clock } = this.deps;
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const pause = pacer.pause();
+    if (pause > 0) {
+      const planned = pacer.now() + pause;
+      await sleep(clock, pause, signal).catch(() => {});
+      // Woken late: the event loop is busy (fires, a collection); wait as long again next time.
+      pacer.lag(pacer.now() - planned);
+    }
     const next = this.deps.nextFireAt();
-    if (next === null) return;
-    const wait = next - this.deps.clock.now();
-    if (wait >= 0 && wait < FIRE_GUARD_MS) {
-      await sleep(this.deps.clock, wait + 1, signal).catch(() => {});
+    if (next === null || signal?.aborted) return;
+    const wait = next - clock.now();
+    if (wait >= 0 && wait < Math.max(FIRE_GUARD_MS, 2 * pacer.expectedMs)) {
+      await sleep(clock, wait + AFTER_FIRE_MS, signal).catch(() => {});
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  }
+}
+
+/** The smallest batch the pacer asks for (below it, a call's fixed cost dominates). */
+const MIN_BATCH = 10;
+/** The first batch of a pass: small, until one has been measured. */
+const FIRST_BATCH = 50;
+/** How much each older batch counts less in the fit of the per-record cost. */
+const FORGET = 0.9;
+/** The longest pause between two batches (a pass must still end). */
+const MAX_PAUSE_MS = 1000;
+
+/**
+ * Paces one pass: sizes each batch and the pause before it from what the batches before it took.
+ * Two measures per batch: how long it held the event loop (from the call until a callback queued
+ * right after it ran: a storage that deletes on the loop, synchronously, delays that callback by
+ * its work; one that waits on a server does not), which sizes the batch so its cost per record
+ * fits `batchTime` (see {@link Pacer.learn}); and
+ * its wall time (call to settle), which sets the pause so storage calls take at most `dutyCycle`
+ * of the pass.
+ */
+export class Pacer {
+  /** The batch to ask for next. */
+  size: number;
+  private tookMs = 0;
+  private lagMs = 0;
+  /** Decayed sums for the least-squares fit of loop time against batch size (see learn). */
+  private readonly fit = { n: 0, s: 0, h: 0, ss: 0, sh: 0 };
+  /** A moving estimate of how long a batch holds the event loop (ms). */
+  expectedMs = 0;
+
+  constructor(
+    private readonly policy: Pick<RetentionPolicy, "batchSize" | "batchTimeMs" | "dutyCycle">,
+    /** The monotonic ms counter batches are measured with. */
+    readonly now: () => number,
+  ) {
+    this.size = Math.min(policy.batchSize, FIRST_BATCH);
+  }
+
+  /** Runs one batch and learns from it (see the class comment). */
+  async measure(batch: () => Promise<number>): Promise<number> {
+    const size = this.size;
+    const start = this.now();
+    let heldUntil = start;
+    const done = batch();
+    // Queued after the call, so it runs after whatever the call queued for this turn (SQLite's
+    // group commit is a setImmediate too).
+    const probe = new Promise<void>((resolve) =>
+      setImmediate(() => {
+        heldUntil = this.now();
+        resolve();
+      }),
+    );
+    try {
+      return await done;
+    } finally {
+      await probe;
+      this.learn(heldUntil - start, this.now() - start, size);
+    }
+  }
+
+  /**
+   * Adjusts the next batch and pause to a batch of `size` records (default: the one asked for)
+   * that held the loop `heldMs` and took `tookMs`. The loop time of a batch is a fixed cost per
+   * call (SQLite's commit fsync: several ms however few rows) plus a cost per record; only the
+   * second shrinks with the batch, so the size comes from the per-record cost, fitted by least
+   * squares over the recent batches (older ones count less), not from the whole time: shrinking
+   * a batch whose time is mostly the fsync only makes the pass longer.
+   */
+  learn(heldMs: number, tookMs: number, size = this.size): void {
+    const { batchSize, batchTimeMs } = this.policy;
+    this.tookMs = tookMs;
+    this.expectedMs = this.expectedMs === 0 ? heldMs : 0.7 * this.expectedMs + 0.3 * heldMs;
+    const f = this.fit;
+    for (const k of ["n", "s", "h", "ss", "sh"] as const) f[k] *= FORGET;
+    f.n += 1;
+    f.s += size;
+    f.h += heldMs;
+    f.ss += size * size;
+    f.sh += size * heldMs;
+    const spread = f.n * f.ss - f.s * f.s;
+    let want: number;
+    if (spread > 1e-6 * f.ss * f.n) {
+      // Two or more sizes seen: records that fit batchTime at the fitted per-record cost.
+      const perRecord = (f.n * f.sh - f.s * f.h) / spread;
+      want = perRecord > 0 ? batchTimeMs / perRecord : Number.POSITIVE_INFINITY;
+    } else {
+      // One size so far: as if all of its time were per record (a first guess, corrected next).
+      want = heldMs > 0 ? (size * batchTimeMs) / heldMs : Number.POSITIVE_INFINITY;
+    }
+    // At most 1.5 times larger or 4 times smaller per batch, between MIN_BATCH and batchSize.
+    const next = Math.min(Math.ceil(size * 1.5), Math.max(Math.floor(size / 4), Math.floor(want)));
+    this.size = Math.max(Math.min(MIN_BATCH, batchSize), Math.min(batchSize, next));
+  }
+
+  /** Records how late the event loop woke the pass (ms): added to the next pause. */
+  lag(ms: number): void {
+    this.lagMs = Math.max(0, ms);
+  }
+
+  /** How long to wait before the next batch (ms). */
+  pause(): number {
+    const { dutyCycle } = this.policy;
+    const own = (this.tookMs * (1 - dutyCycle)) / dutyCycle;
+    const lag = this.lagMs;
+    this.lagMs = 0;
+    return Math.min(MAX_PAUSE_MS, own + lag);
   }
 }

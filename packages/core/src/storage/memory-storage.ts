@@ -10,7 +10,7 @@ import { checkLimit, pageOf } from "./cursor.js";
 import { MembershipTable } from "./membership.js";
 import type { ExecutionPrune, RecordPrune } from "./prune.js";
 import { checkPrune, PRUNABLE_APPROVAL_STATUSES, PRUNABLE_ORDER_STATUSES } from "./prune.js";
-import { PruneQueue } from "./prune-queue.js";
+import { PruneQueue, Turn } from "./prune-queue.js";
 import { approvalMatcher, auditMatcher, orderMatcher } from "./query-match.js";
 import type {
   ApprovalRecord,
@@ -309,6 +309,9 @@ export class MemoryStorage implements Storage {
 
   /** Drops the oldest final executions over the limit (never active ones), in O(1) per drop. */
   private evict(): void {
+    // Checked first: starting to iterate steps over the holes deletions (retention) leave at the
+    // front of the set until it is rehashed, about 1.5 ms per claim after 700,000 of them.
+    if (this.executions.size <= this.maxExecutions) return;
     for (const id of this.finalOrder) {
       if (this.executions.size <= this.maxExecutions) break;
       this.finalOrder.delete(id);
@@ -681,13 +684,14 @@ export class MemoryStorage implements Storage {
 
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     if (this.pruneQueue.needsLoad(prune)) {
-      // Read in slices, yielding between them: a schedule may have a million executions.
+      // Read in slices, yielding every few ms: a schedule may have a million executions.
       const records: ExecutionRecord[] = [];
+      const turn = new Turn();
       let n = 0;
       for (const id of this.fires.get(prune.scheduleId)?.values() ?? []) {
         const e = this.executions.get(id);
         if (e) records.push(e);
-        if (++n % 65_536 === 0) await new Promise((resolve) => setImmediate(resolve));
+        if (++n % 1024 === 0) await turn.maybeYield();
       }
       await this.pruneQueue.fillInSlices(prune, records);
     }

@@ -59,22 +59,24 @@ export class PruneQueue {
   }
 
   /**
-   * As {@link PruneQueue.fill}, in slices of {@link FILL_SLICE} records with a yield to the event
-   * loop between them, so building the queue of a million executions never holds up a fire.
+   * As {@link PruneQueue.fill}, in slices with a yield to the event loop whenever one has run for
+   * {@link SLICE_MS}, so building the queue of a million executions never holds up a fire (a
+   * fixed count of 16,384 records per slice held the loop for up to 50 ms on a busy machine).
    */
   async fillInSlices(prune: ExecutionPrune, records: readonly ProtectionInput[]): Promise<void> {
     // The protected ids of the whole are the protected ids of the slices' protected ones.
     const winners: ProtectionInput[] = [];
     const keep = prune.keepLast ?? 0;
     const newest = new MinHeap(keep);
-    for (let i = 0; i < records.length; i += FILL_SLICE) {
-      const slice = records.slice(i, i + FILL_SLICE);
+    const turn = new Turn();
+    for (let i = 0; i < records.length; i += SLICE) {
+      const slice = records.slice(i, i + SLICE);
       const ids = protectedExecutionIds(slice);
       for (const r of slice) {
         if (ids.has(r.id)) winners.push(r);
         if (keep > 0) newest.offer(r.scheduledAt);
       }
-      await yieldToLoop();
+      await turn.maybeYield();
     }
     const protectedIds = protectedExecutionIds(winners);
     const empty = { keepLast: prune.keepLast, before: prune.before, ids: [], next: 0 };
@@ -85,8 +87,8 @@ export class PruneQueue {
     const cutoff = keep > 0 ? newest.min : Number.POSITIVE_INFINITY;
     const picked: ProtectionInput[] = [];
     let sorted = true;
-    for (let i = 0; i < records.length; i += FILL_SLICE) {
-      const end = Math.min(records.length, i + FILL_SLICE);
+    for (let i = 0; i < records.length; i += SLICE) {
+      const end = Math.min(records.length, i + SLICE);
       for (let j = i; j < end; j++) {
         const r = records[j] as ProtectionInput;
         if (r.scheduledAt < cutoff && executionPrunable(r, Number.POSITIVE_INFINITY, prune, protectedIds)) {
@@ -95,10 +97,17 @@ export class PruneQueue {
           picked.push(r);
         }
       }
-      await yieldToLoop();
+      await turn.maybeYield();
     }
+    // One sort of the whole (rare: a history stored out of time order) cannot be sliced.
     if (!sorted) picked.sort((a, b) => a.scheduledAt - b.scheduledAt);
-    const queue: Queue = { ...empty, ids: picked.map((r) => r.id) };
+    const ids = new Array<string>(picked.length);
+    for (let i = 0; i < picked.length; i += SLICE) {
+      const end = Math.min(picked.length, i + SLICE);
+      for (let j = i; j < end; j++) ids[j] = (picked[j] as ProtectionInput).id;
+      await turn.maybeYield();
+    }
+    const queue: Queue = { ...empty, ids };
     if (queue.ids.length === 0) this.queues.delete(prune.scheduleId);
     else this.queues.set(prune.scheduleId, queue);
   }
@@ -142,11 +151,21 @@ export class PruneQueue {
   }
 }
 
-/** Records handled between two yields while a queue is built in slices. */
-const FILL_SLICE = 16_384;
+/** Records handled between two looks at the time while a queue is built in slices. */
+const SLICE = 1024;
+/** The longest a slice of work holds the event loop before it yields (ms). */
+export const SLICE_MS = 2;
 
-function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/** Yields to the event loop once the current turn has run for {@link SLICE_MS}. */
+export class Turn {
+  private since = performance.now();
+
+  /** Yields (a setImmediate) if this turn has run long enough; returns at once otherwise. */
+  async maybeYield(): Promise<void> {
+    if (performance.now() - this.since < SLICE_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.since = performance.now();
+  }
 }
 
 /** The `size` largest numbers offered, as a binary min-heap: `min` is the size-th largest. */

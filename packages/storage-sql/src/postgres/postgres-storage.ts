@@ -406,6 +406,7 @@ export class PostgresStorage implements Storage {
     await new Promise((resolve) => setImmediate(resolve));
     this.watchers.clear();
     await this.stopListener();
+    await this.endPrunePool();
     if (this.ownsPool) await this.pool.end().catch(() => {});
   }
 
@@ -1121,7 +1122,7 @@ export class PostgresStorage implements Storage {
   }
 
   // ------------------------------------------------------------------------------------------
-  // retention (rules: core's prune.ts; each call is one bounded DELETE in the background lane)
+  // retention (rules: core's prune.ts; each call is one bounded DELETE on the prune connection)
 
   private prunes: ReturnType<typeof postgresPruneStatements> | null = null;
 
@@ -1134,16 +1135,100 @@ export class PostgresStorage implements Storage {
     return this.prunes;
   }
 
+  /**
+   * Where the pass pruning a schedule's executions is: the latest scheduled_at its last batch
+   * deleted, so the next batch starts there instead of stepping over the dead index entries of
+   * every row deleted before it (see the statement). Reused like core's PruneQueue: for the same
+   * keepLast and a `before` at least as late (rows behind the cursor that were kept then are kept
+   * now: protected, active or another instance's); dropped when a batch comes back short (the
+   * pass is over, the next starts from the oldest again).
+   */
+  private readonly pruneCursors = new Map<
+    string,
+    { keepLast: number | undefined; before: number | undefined; after: number }
+  >();
+
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     checkPrune(prune);
-    const res = await this.query(
+    const cursor = this.pruneCursors.get(prune.scheduleId);
+    const reusable =
+      cursor !== undefined &&
+      cursor.keepLast === prune.keepLast &&
+      (cursor.before === undefined
+        ? prune.before === undefined
+        : prune.before === undefined || prune.before >= cursor.before);
+    const res = await this.pruneQuery<{ n: number; last: string | number | null }>(
       "pruneExecutions",
       "executions",
       this.pruneSql.pruneExecutions,
-      [prune.scheduleId, prune.before ?? null, prune.keepLast ? prune.keepLast : null, prune.limit],
-      Lane.Background,
+      [
+        prune.scheduleId,
+        prune.before ?? null,
+        prune.keepLast ? prune.keepLast : null,
+        prune.limit,
+        reusable ? cursor.after : null,
+      ],
     );
-    return res.rowCount ?? 0;
+    const row = res.rows[0];
+    const n = row ? Number(row.n) : 0;
+    if (n < prune.limit || row?.last === null || row?.last === undefined)
+      this.pruneCursors.delete(prune.scheduleId);
+    else
+      this.pruneCursors.set(prune.scheduleId, {
+        keepLast: prune.keepLast,
+        before: prune.before,
+        after: Number(row.last),
+      });
+    return n;
+  }
+
+  /**
+   * Runs a prune statement on the storage's prune connection: a pool of its own (one connection,
+   * closed after 10 s idle) when the storage owns its pool, so a DELETE never takes a connection
+   * a claim is waiting for; on a pool the host passed, the background lane of that pool.
+   */
+  private async pruneQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
+    operation: string,
+    table: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    if (!this.ownsPool) return this.query<R>(operation, table, text, values, Lane.Background);
+    if (!this.opened) await this.open();
+    if (this.closed)
+      throw wrapError("postgres", operation, this.names.display(table), new Error("storage is closed"));
+    this.prunePool ??= this.makePrunePool();
+    try {
+      return await this.prunePool.query<R>({
+        text,
+        values,
+        types,
+        ...(this.prepared ? { name: this.statementName(text) } : {}),
+      });
+    } catch (error) {
+      throw wrapError("postgres", operation, this.names.display(table), error);
+    }
+  }
+
+  private prunePool: pg.Pool | null = null;
+
+  private makePrunePool(): pg.Pool {
+    const o = this.pool.options;
+    const pool = new pg.Pool({
+      ...(o.connectionString !== undefined && { connectionString: o.connectionString }),
+      max: 1,
+      application_name: `${this.applicationName}-prune`.slice(0, 63),
+      keepAlive: true,
+    });
+    pool.on("error", (error) => this.logger.warn({ err: error }, "postgres: idle prune connection lost"));
+    return pool;
+  }
+
+  /** Ends the prune connection (close()). */
+  private async endPrunePool(): Promise<void> {
+    const pool = this.prunePool;
+    this.prunePool = null;
+    await pool?.end().catch(() => {});
   }
 
   async executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
@@ -1159,37 +1244,28 @@ export class PostgresStorage implements Storage {
 
   async pruneApprovals(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
-    const res = await this.query(
-      "pruneApprovals",
-      "approvals",
-      this.pruneSql.pruneApprovals,
-      [prune.before, prune.limit],
-      Lane.Background,
-    );
+    const res = await this.pruneQuery("pruneApprovals", "approvals", this.pruneSql.pruneApprovals, [
+      prune.before,
+      prune.limit,
+    ]);
     return res.rowCount ?? 0;
   }
 
   async pruneOrders(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
-    const res = await this.query(
-      "pruneOrders",
-      "orders",
-      this.pruneSql.pruneOrders,
-      [prune.before, prune.limit],
-      Lane.Background,
-    );
+    const res = await this.pruneQuery("pruneOrders", "orders", this.pruneSql.pruneOrders, [
+      prune.before,
+      prune.limit,
+    ]);
     return res.rowCount ?? 0;
   }
 
   async pruneAudit(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
-    const res = await this.query(
-      "pruneAudit",
-      "audit",
-      this.pruneSql.pruneAudit,
-      [prune.before, prune.limit],
-      Lane.Background,
-    );
+    const res = await this.pruneQuery("pruneAudit", "audit", this.pruneSql.pruneAudit, [
+      prune.before,
+      prune.limit,
+    ]);
     return res.rowCount ?? 0;
   }
 
