@@ -98,6 +98,11 @@ export {
   resolveRetention,
 } from "./scheduler/retention.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
+export {
+  AUDIT_IDS_PER_ENTRY,
+  BATCH_AUDIT_ACTION,
+  MAX_BATCH_SCHEDULES,
+} from "./scheduler/schedule-batch.js";
 export type { ScheduleCounters } from "./scheduler/schedule-counters.js";
 export {
   type ActorOptions,

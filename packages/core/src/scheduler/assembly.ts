@@ -147,7 +147,13 @@ export function assemble(
   });
   const controls = new Controls({ ...base, registry, trust, runs, trading, notify });
   const sync = new Sync({ ...base, registry, controls, trust });
-  const schedules = new Schedules({ ...base, registry, sync, strictJobs: o.strictJobs ?? true });
+  const schedules = new Schedules({
+    ...base,
+    registry,
+    sync,
+    strictJobs: o.strictJobs ?? true,
+    timer: loop,
+  });
   const manual = new ManualFires({ ...base, registry, dispatcher, schedules, sync });
   let lifecycle: Lifecycle | null = null;
   const monitor = new Monitor({
