@@ -5,7 +5,8 @@
 // system: tradecron | croner | node-cron | toad-scheduler
 // figure: lateness {n, shape: "second" | "spread", periodMs, windowMs}
 //         burst    {n, leadMs}     n one-off schedules due at the same whole second
-//         arm      {steps: [..]}   heap per armed schedule and time to arm, at each step
+//         arm      {steps: [..], bulk?}   heap per armed schedule and time to arm, at each step
+//                  (bulk: tradecron arms each step with one createSchedules call)
 // Prints one JSON line with the result on stdout, then exits. TRADECRON_CORE=<path to a built
 // dist/index.js> measures that build of core instead of the workspace's (to compare a change).
 //
@@ -77,6 +78,11 @@ const systems = {
     const create = (i, trigger) => s.createSchedule({ id: `s${i}`, job: "job", trigger });
     return {
       cron: (i, expression) => create(i, { cron: expression }),
+      /** The bulk path: one createSchedules call for a list of [i, expression]. */
+      cronBatch: (list) =>
+        s.createSchedules(
+          list.map(([i, expression]) => ({ id: `s${i}`, job: "job", trigger: { cron: expression } })),
+        ),
       every: (i, periodMs, anchor) => create(i, { every: periodMs, anchor }),
       at: (i, at) => create(i, { at }),
       dispose: () => s.stop({ timeoutMs: 0 }),
@@ -335,7 +341,7 @@ async function burst({ n, leadMs }) {
  * times). A step stops early when arming takes longer than `budgetMs` (its time is then projected),
  * and is skipped when the heap it needs, projected from the previous step, would not fit.
  */
-async function arm({ steps, budgetMs = Number.POSITIVE_INFINITY }) {
+async function arm({ steps, budgetMs = Number.POSITIVE_INFINITY, bulk = false }) {
   const onFire = () => {};
   // Distinct daily times from one hour ahead on, none of which comes during the run.
   const from = Math.ceil(Date.now() / 1000) * 1000 + 3_600_000;
@@ -354,6 +360,20 @@ async function arm({ steps, budgetMs = Number.POSITIVE_INFINITY }) {
         n: target,
         skipped: `out of heap: ${((perSchedule * target) / 1e9).toFixed(1)} GB projected, limit ${(heapLimit / 1e9).toFixed(1)} GB`,
       });
+      continue;
+    }
+    if (bulk) {
+      // One createSchedules call for the whole step (tradecron's bulk path), timed with building its list.
+      if (!api.cronBatch) throw new Error(`${system} has no bulk path`);
+      const t0 = performance.now();
+      const list = [];
+      for (; i < target; i++) list.push([i, dailyCron(from + (i % slots) * 1000)]);
+      await api.cronBatch(list);
+      list.length = 0;
+      armMs += performance.now() - t0;
+      const h = heapUsed();
+      perSchedule = (h - hStart) / i;
+      results.push({ n: target, armed: i, armMs, heapBytes: h - hStart, bytesPerSchedule: perSchedule });
       continue;
     }
     const t0 = performance.now();

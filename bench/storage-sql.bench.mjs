@@ -153,7 +153,10 @@ async function main() {
     },
   });
   const jobs = Number(values.jobs);
-  const only = values.only ? new Set(values.only.split(",")) : null;
+  // `tradecron` names tradecron on PostgreSQL (`tradecron-pg`), as in the tables.
+  const only = values.only
+    ? new Set(values.only.split(",").map((s) => (s === "tradecron" ? "tradecron-pg" : s)))
+    : null;
   const pg = (await import("pg")).default;
   const admin = new pg.Pool({ connectionString: PG_URL, max: 4 });
   try {

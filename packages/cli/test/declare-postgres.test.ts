@@ -58,8 +58,11 @@ describe("declareSchedules on PostgreSQL", () => {
       expect([...a.conflicts, ...b.conflicts]).toContain("SCHEDULE_EXISTS"); // they did race
       const stored = await a.scheduler.listSchedules();
       expect(stored.map((s) => s.revision)).toEqual(ids.map(() => 1));
-      const creates = await a.scheduler.listAudit({ action: "schedule.create", limit: 1000 });
-      expect(creates.items).toHaveLength(ids.length);
+      // Created together (createSchedules): the winner's batch entries list every id once.
+      const creates = await a.scheduler.listAudit({ action: "schedule.create_batch", limit: 1000 });
+      expect(creates.items.flatMap((e) => (e.details as { ids: string[] }).ids).sort()).toEqual(
+        [...ids].sort(),
+      );
 
       const v2 = SCHEDULES.map((s) => ({ ...s, description: "v2" }));
       const [ua, ub] = await Promise.all([

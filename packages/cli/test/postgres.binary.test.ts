@@ -91,8 +91,11 @@ describe("tradecron on PostgreSQL", () => {
     const storage = await p.storage();
     try {
       expect((await storage.listSchedules()).map((s) => s.revision)).toEqual(schedules.map(() => 1));
-      const creates = await storage.listAudit({ action: "schedule.create", limit: 100 });
-      expect(creates.items).toHaveLength(schedules.length);
+      // Declared schedules are created together (createSchedules): one batch entry lists them.
+      const creates = await storage.listAudit({ action: "schedule.create_batch", limit: 100 });
+      expect(creates.items.flatMap((e) => (e.details as { ids: string[] }).ids).sort()).toEqual(
+        schedules.map((s) => s.id).sort(),
+      );
     } finally {
       await storage.close();
     }

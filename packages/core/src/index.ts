@@ -78,6 +78,7 @@ export {
   declareSchedules,
   planDeclaration,
 } from "./scheduler/declare.js";
+export { DEFAULT_STEP_IN_MS } from "./scheduler/deferred-fires.js";
 export type {
   FireInfo,
   JobContext,
@@ -87,6 +88,7 @@ export type {
   SubmitOutcome,
 } from "./scheduler/job.js";
 export { fireIdempotencyKey } from "./scheduler/job.js";
+export { fireHash } from "./scheduler/membership.js";
 export { type FirePlan, type MissedSummary, type PlannedRun, planFires } from "./scheduler/planner.js";
 export {
   DEFAULT_RETENTION,
@@ -98,6 +100,11 @@ export {
   resolveRetention,
 } from "./scheduler/retention.js";
 export { backoffDelay, isRetryable } from "./scheduler/retry.js";
+export {
+  AUDIT_IDS_PER_ENTRY,
+  BATCH_AUDIT_ACTION,
+  MAX_BATCH_SCHEDULES,
+} from "./scheduler/schedule-batch.js";
 export type { ScheduleCounters } from "./scheduler/schedule-counters.js";
 export {
   type ActorOptions,

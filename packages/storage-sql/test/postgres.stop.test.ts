@@ -86,8 +86,9 @@ async function scenario(timeoutMs: number) {
     await wait(150);
     return send();
   });
-  a = new Scheduler({ storage: viewA, instanceId: "a", leaseMs: LEASE_MS });
-  const b = new Scheduler({ storage: viewB, instanceId: "b", leaseMs: LEASE_MS });
+  // stepInMs 0: both claim every fire at once (no preferred claimer), so A's claims cover them all.
+  a = new Scheduler({ storage: viewA, instanceId: "a", leaseMs: LEASE_MS, stepInMs: 0 });
+  const b = new Scheduler({ storage: viewB, instanceId: "b", leaseMs: LEASE_MS, stepInMs: 0 });
   cleanups.push(() => b.stop({ timeoutMs: 0 }));
   a.register("job", job("a"));
   b.register("job", job("b"));

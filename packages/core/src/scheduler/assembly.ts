@@ -15,12 +15,14 @@ import type { Storage } from "../storage/storage.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { DEFAULT_APPROVAL_EXPIRY_MS, Trading, type TradingNotice } from "../trading/trading.js";
 import { Controls } from "./controls.js";
+import { DEFAULT_STEP_IN_MS, DeferredFires } from "./deferred-fires.js";
 import { Dispatcher } from "./dispatcher.js";
 import { Gate } from "./gate.js";
 import { Lifecycle } from "./lifecycle.js";
 import { Loop } from "./loop.js";
-import { Maintenance } from "./maintenance.js";
+import { Maintenance, maintenanceEveryMs } from "./maintenance.js";
 import { ManualFires } from "./manual.js";
+import { Membership } from "./membership.js";
 import { Monitor } from "./monitor.js";
 import { DEFAULT_LEASE_MS, DEFAULT_MAX_WAIT_MS, type optionsSchema } from "./options.js";
 import { Overlap } from "./overlap.js";
@@ -85,17 +87,39 @@ export function assemble(
   let dispatcher: Dispatcher | null = null;
   const dispatch = () => dispatcher as Dispatcher;
   let loop: Loop | null = null;
-  const registry = new Registry({
+  const syncIntervalMs = o.syncIntervalMs ?? 1000;
+  const membership = new Membership({
     ...base,
-    timer: { schedule: () => loop?.schedule(), clear: () => loop?.clear() },
+    // A few maintenance turns: one missed beat does not drop a live instance from the list.
+    ttlMs: 3 * maintenanceEveryMs(leaseMs, syncIntervalMs, Boolean(storage.watch)),
+  });
+  let registry: Registry | null = null;
+  // Scheduled fires this instance is not the preferred claimer of wait a step-in (scale-out).
+  const deferred = new DeferredFires({
+    ...base,
+    membership,
+    stepInMs: o.stepInMs ?? DEFAULT_STEP_IN_MS,
     fire: (st, at, kind, actor) => dispatch().fire(st, at, kind, actor),
+    dispatchDue: (sts, ats) => dispatch().dispatchDue(sts, ats),
+    stillArmed: (st) => registry?.states.get(st.record.id) === st && (registry?.eligible(st) ?? false),
+  });
+  registry = new Registry({
+    ...base,
+    timer: {
+      schedule: () => loop?.schedule(),
+      clear: () => {
+        loop?.clear();
+        deferred.clear();
+      },
+    },
+    fire: (st, at, kind, actor) => deferred.fire(st, at, kind, actor),
     recordMissed: (record, at, reason, details) => dispatch().recordMissed(record, at, reason, details),
   });
   loop = new Loop({
     ...base,
     maxWaitMs,
     queue: registry.queue,
-    dispatchDue: (sts, ats) => dispatch().dispatchDue(sts, ats),
+    dispatchDue: (sts, ats) => deferred.dispatchDue(sts, ats),
     processDue: (st, now) => registry.processDue(st, now),
   });
   const trading = new Trading(
@@ -147,7 +171,13 @@ export function assemble(
   });
   const controls = new Controls({ ...base, registry, trust, runs, trading, notify });
   const sync = new Sync({ ...base, registry, controls, trust });
-  const schedules = new Schedules({ ...base, registry, sync, strictJobs: o.strictJobs ?? true });
+  const schedules = new Schedules({
+    ...base,
+    registry,
+    sync,
+    strictJobs: o.strictJobs ?? true,
+    timer: loop,
+  });
   const manual = new ManualFires({ ...base, registry, dispatcher, schedules, sync });
   let lifecycle: Lifecycle | null = null;
   const monitor = new Monitor({
@@ -163,8 +193,9 @@ export function assemble(
   const maintenance = new Maintenance({
     ...base,
     leaseMs,
-    syncIntervalMs: o.syncIntervalMs ?? 1000,
+    syncIntervalMs,
     loop,
+    membership,
     registry,
     runs,
     sync,
@@ -179,6 +210,7 @@ export function assemble(
     controls,
     sync,
     maintenance,
+    membership,
     dispatcher,
     runs,
     trading,

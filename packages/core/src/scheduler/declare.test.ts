@@ -27,7 +27,10 @@ function registered(scheduler: Scheduler): Scheduler {
 
 async function auditActions(scheduler: Scheduler): Promise<string[]> {
   const page = await scheduler.listAudit({ limit: 1000 });
-  return page.items.map((a) => `${a.action} ${a.subjectId}`).reverse();
+  // A batch entry lists the ids it created (`Scheduler.createSchedules`).
+  return page.items
+    .map((a) => `${a.action} ${a.subjectId ?? (a.details as { ids?: string[] } | null)?.ids?.join(",")}`)
+    .reverse();
 }
 
 /** MemoryStorage that counts the conflicts its schedule writes answered (to see races happen). */
@@ -61,11 +64,8 @@ describe("declareSchedules", () => {
       removed: [],
     });
     const auditBefore = await auditActions(scheduler);
-    expect(auditBefore).toEqual([
-      "schedule.create snapshot",
-      "schedule.create exit-check",
-      "schedule.create rebalance",
-    ]);
+    // Created together: one storage write, one audit entry listing them.
+    expect(auditBefore).toEqual(["schedule.create_batch snapshot,exit-check,rebalance"]);
     await clock.advance(3_600_000); // an interval declared without an anchor keeps its creation anchor
     const second = await declareSchedules(scheduler, DECLARED, { actor: "config" });
     expect(second).toEqual({
@@ -194,8 +194,14 @@ describe("declareSchedules", () => {
     expect([...ra.unchanged, ...rb.unchanged].sort()).toEqual(["exit-check", "rebalance", "snapshot"]);
     expect([...a.conflicts, ...b.conflicts]).toContain("SCHEDULE_EXISTS"); // the race did happen
     expect((await shared.listSchedules()).map((s) => s.revision)).toEqual([1, 1, 1]);
-    const creates = (await one.listAudit({ action: "schedule.create" })).items;
-    expect(creates).toHaveLength(3);
+    // One instance's batch won and wrote all three; the other's wrote none of them.
+    const creates = (await one.listAudit({ action: "schedule.create_batch" })).items;
+    expect(creates.flatMap((a) => (a.details as { ids: string[] }).ids).sort()).toEqual([
+      "exit-check",
+      "rebalance",
+      "snapshot",
+    ]);
+    expect((await one.listAudit({ action: "schedule.create" })).items).toEqual([]);
 
     // Both roll out the same change at once: it is written once.
     const changed = DECLARED.map((s) => ({ ...s, description: "v2" }));

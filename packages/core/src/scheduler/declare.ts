@@ -230,7 +230,8 @@ function isCode(error: unknown, code: string): boolean {
  * Makes the stored schedules match `inputs`: creates the missing ones, updates the ones that
  * differ (with the expected revision), leaves equal ones untouched, and with `removeMissing`
  * removes the schedules carrying the declaration's tag that are no longer declared. Every input is
- * validated before the first write. Safe to run from several instances at once: a lost race is
+ * validated before the first write. The missing schedules are created together, through
+ * `Scheduler.createSchedules` (one storage write; audited as `schedule.create_batch`). Safe to run from several instances at once: a lost race is
  * resolved by re-reading and comparing, so the set ends up written once.
  *
  * The config is the source of truth for what it declares: a field changed through the API is set
@@ -247,7 +248,12 @@ export async function declareSchedules(
   const steps = planDeclaration(stored, tagged, o, scheduler.clock.now());
   const report: DeclareReport = { created: [], updated: [], unchanged: [], removed: [] };
   const inputById = new Map(tagged.map((input) => [input.id as string, input]));
+  const created = await createTogether(scheduler, steps, inputById, o.actor);
   for (const step of steps) {
+    if (created && step.action === "create") {
+      report.created.push(step.id);
+      continue;
+    }
     if (step.action === "remove") {
       try {
         await scheduler.removeSchedule(step.id, { actor: o.actor });
@@ -262,6 +268,29 @@ export async function declareSchedules(
     report[outcome].push(step.id);
   }
   return report;
+}
+
+/**
+ * Creates every missing schedule of a declaration in one `createSchedules` call (one validation
+ * pass, one storage write, one audit entry per 500). True when it did; false when there was
+ * nothing to create or a racing instance created one of them first (`SCHEDULE_EXISTS`: the batch
+ * wrote none of them), in which case each is then resolved on its own, as before the bulk path.
+ */
+async function createTogether(
+  scheduler: Scheduler,
+  steps: readonly DeclarationStep[],
+  inputById: ReadonlyMap<string, ScheduleInput>,
+  actor: string,
+): Promise<boolean> {
+  const inputs = steps.filter((s) => s.action === "create").map((s) => inputById.get(s.id) as ScheduleInput);
+  if (inputs.length === 0) return false;
+  try {
+    await scheduler.createSchedules(inputs, { actor });
+    return true;
+  } catch (error) {
+    if (isCode(error, "SCHEDULE_EXISTS")) return false;
+    throw error;
+  }
 }
 
 /**

@@ -21,6 +21,7 @@ import { settleUntil } from "./in-flight.js";
 import { KeepAlive } from "./keep-alive.js";
 import type { Loop } from "./loop.js";
 import type { Maintenance } from "./maintenance.js";
+import type { Membership } from "./membership.js";
 import type { Monitor } from "./monitor.js";
 import type { Registry } from "./registry.js";
 import type { Reporter } from "./reporter.js";
@@ -68,6 +69,8 @@ export interface LifecycleDeps {
   controls: Controls;
   sync: Sync;
   maintenance: Maintenance;
+  /** This instance's place in the cluster: joined at start, left as stop() begins. */
+  membership: Membership;
   dispatcher: Dispatcher;
   runs: Runs;
   trading: Trading;
@@ -116,6 +119,9 @@ export class Lifecycle {
       gate.state = "stopped";
       throw error;
     }
+    // Known to the other instances (and knowing them) before the first fire is armed.
+    this.deps.membership.rejoin();
+    await this.deps.membership.beat();
     if (storage.watch) this.unwatch = storage.watch((change) => sync.onChange(change));
     await this.deps.trading.start();
     gate.state = gate.paused ? "paused" : "running";
@@ -164,7 +170,10 @@ export class Lifecycle {
     gate.state = "stopping";
     reporter.emit("scheduler:stopping", { instanceId, at: now, running: runs.size });
     this.deps.trading.halt();
+    // Drops the fires held for a step-in too (never claimed). Leaving at once lets the others
+    // claim this instance's share without waiting for a step-in, since it claims nothing now.
     this.deps.registry.disarmAll();
+    reporter.background(this.deps.membership.leave(), "leaving the cluster");
     this.unwatch?.();
     this.unwatch = null;
     const retentionStopped = this.deps.retention.stop();

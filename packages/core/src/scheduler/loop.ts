@@ -44,6 +44,8 @@ export class Loop implements Timer {
   private timerSetAt = 0;
   private timerDelay = 0;
   private lastWakeAt: number | null = null;
+  /** Open {@link Loop.holding} calls: while any is, `schedule()` leaves the timer alone. */
+  private held = 0;
 
   constructor(private readonly deps: LoopDeps) {}
 
@@ -59,7 +61,22 @@ export class Loop implements Timer {
     }
   }
 
+  /**
+   * Runs `arm` with the timer held, then re-arms it once: arming n schedules costs one timer
+   * reschedule instead of n (`Scheduler.createSchedules`).
+   */
+  holding(arm: () => void): void {
+    this.held++;
+    try {
+      arm();
+    } finally {
+      this.held--;
+      this.schedule();
+    }
+  }
+
   schedule(): void {
+    if (this.held > 0) return;
     const { clock, gate } = this.deps;
     if (!gate.canFire()) {
       this.clear();

@@ -11,6 +11,7 @@ import type { Clock } from "../time/clock.js";
 import type { Trading } from "../trading/trading.js";
 import type { Gate } from "./gate.js";
 import type { Loop } from "./loop.js";
+import type { Membership } from "./membership.js";
 import type { Registry, ScheduleState } from "./registry.js";
 import type { Reporter } from "./reporter.js";
 import type { Retention } from "./retention.js";
@@ -21,6 +22,14 @@ import type { Sync } from "./sync.js";
 
 /** Most expired fires taken over in one turn. */
 const TAKEOVER_BATCH = 100;
+
+/**
+ * How often the maintenance turn runs: every third of a lease, or every sync interval when the
+ * storage cannot notify (then it also polls), never more often than every 10 ms.
+ */
+export function maintenanceEveryMs(leaseMs: number, syncIntervalMs: number, watches: boolean): number {
+  return Math.max(10, Math.min(Math.floor(leaseMs / 3), watches ? Infinity : syncIntervalMs));
+}
 
 /** What maintenance needs. */
 export interface MaintenanceDeps {
@@ -38,6 +47,8 @@ export interface MaintenanceDeps {
   sync: Sync;
   trading: Trading;
   retention: Retention;
+  /** This instance's place in the cluster, renewed every turn. */
+  membership: Membership;
   /** Starts a taken-over fire (the dispatcher). */
   startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void>;
 }
@@ -65,10 +76,7 @@ export class Maintenance {
 
   private schedule(): void {
     const { clock, leaseMs, storage, gate, reporter } = this.deps;
-    const every = Math.max(
-      10,
-      Math.min(Math.floor(leaseMs / 3), storage.watch ? Infinity : this.deps.syncIntervalMs),
-    );
+    const every = maintenanceEveryMs(leaseMs, this.deps.syncIntervalMs, Boolean(storage.watch));
     // Maintenance goes on while stopping: the leases of the runs stop() waits for must stay
     // renewed, or another instance would take them over and run them a second time.
     const alive = () => gate.started || gate.state === "stopping";
@@ -90,6 +98,8 @@ export class Maintenance {
     loop.heartbeatAt = now;
     if (!loop.armed && gate.canFire()) loop.schedule();
     if (gate.state !== "stopping") this.deps.retention.tick();
+    // Stays in the live list (and learns who else is) while it runs; a stopping instance has left.
+    if (gate.state !== "stopping") await this.deps.membership.beat();
     // A run writing its outcome is about to let go of its lease: renewing it would only race that write.
     const mine = this.deps.runs
       .all()

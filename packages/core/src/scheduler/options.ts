@@ -37,6 +37,18 @@ export interface SchedulerOptions {
   syncIntervalMs?: number;
   /** How often a buffered fire re-checks whether the previous run (maybe on another instance) ended. Default 1 s. */
   overlapPollMs?: number;
+  /**
+   * Scale-out on a shared storage: how long this instance holds back a due fire another live
+   * instance is the preferred claimer of (a hash of the fire over the live instances, from
+   * `storage.heartbeat`) before it claims the fire too. The preferred instance claims at once and
+   * the others' claims then lose, so the fires are split between the instances instead of every
+   * instance racing for every fire; a preferred instance that is paused, lacks the job or died is
+   * covered a step-in late. The claim still decides exactly-once. No deferral with one live
+   * instance, on a storage without `heartbeat`, for manual fires, backfills and catch-ups, or for a
+   * schedule whose misfire tolerance is not above it. 0 turns it off. Default 250 ms
+   * (`DEFAULT_STEP_IN_MS`), at most 10 s.
+   */
+  stepInMs?: number;
   /** Reject schedules whose job is not registered on this instance. Default true. */
   strictJobs?: boolean;
   /** Random source for backoff jitter. Default Math.random. */
@@ -79,6 +91,7 @@ export const optionsSchema = z.strictObject({
   maxWaitMs: z.number().int().min(1).max(2_147_483_647).optional(),
   syncIntervalMs: z.number().int().min(10).optional(),
   overlapPollMs: z.number().int().min(1).optional(),
+  stepInMs: z.number().int().min(0).max(10_000).optional(),
   strictJobs: z.boolean().optional(),
   random: z.custom<() => number>((v) => v === undefined || typeof v === "function").optional(),
   broker: z.custom<Broker>((v) => v === undefined || (typeof v === "object" && v !== null)).optional(),

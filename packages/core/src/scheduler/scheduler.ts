@@ -169,6 +169,27 @@ export class Scheduler extends EventEmitter<SchedulerEventMap> {
   }
 
   /**
+   * Creates many schedules at once: the bulk path of declarative schedules and of hosts that arm
+   * thousands. The whole batch is validated first, in one pass: a ValidationError lists every
+   * problem of every input, its field prefixed with the input's index (`[3].trigger.expression`),
+   * and nothing is written. Then the batch is written in one storage call, all or none (with
+   * `storage.insertSchedules`; a storage without it gets one insert per schedule, and the ones
+   * inserted are deleted again if a later one fails): an id that is taken, or repeated in the
+   * batch, is a ConflictError `SCHEDULE_EXISTS` whose `details.id` names it. The new schedules
+   * are armed together, with one re-arm of the timer.
+   *
+   * Audit: one `schedule.create_batch` entry per 500 schedules (subject type `schedule`, no
+   * subject id) whose details list the `ids` created, with `count`, `part` and `total`, instead
+   * of one `schedule.create` entry each: a storage appends audit entries one at a time, and
+   * 100,000 appends would cost more than the batch itself. Events: one `schedule:created` per
+   * schedule, as {@link Scheduler.createSchedule} emits it. At most 100,000 schedules per call
+   * (`MAX_BATCH_SCHEDULES`). Resolves with the created records, in input order.
+   */
+  createSchedules(inputs: readonly ScheduleInput[], options?: ActorOptions): Promise<ScheduleRecord[]> {
+    return this.schedules.createMany(inputs, options);
+  }
+
+  /**
    * Updates a schedule with the given fields (the rest are kept). With `expectedRevision`, the
    * update only applies if nobody changed the schedule since (ConflictError otherwise).
    */

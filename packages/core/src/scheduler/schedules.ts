@@ -4,7 +4,13 @@
  */
 
 import { z } from "zod";
-import { ConflictError, NotFoundError, StorageError, ValidationError } from "../errors.js";
+import {
+  ConflictError,
+  NotFoundError,
+  StorageError,
+  ValidationError,
+  type ValidationIssue,
+} from "../errors.js";
 import type { ScheduleInput, ScheduleUpdate } from "../schedule/schedule-input.js";
 import { buildScheduleRecord } from "../schedule/schedule-input.js";
 import type { ScheduleRecord } from "../storage/records.js";
@@ -13,10 +19,17 @@ import { storedScheduleProblem } from "../storage/stored-records.js";
 import type { Clock } from "../time/clock.js";
 import { compileTrigger } from "../triggers/compile.js";
 import type { Trigger } from "../triggers/trigger.js";
-import { MAX_INSTANT, parseInput } from "../validation.js";
+import { parseInput } from "../validation.js";
 import { type ActorOptions, actorOf, idOf } from "./inputs.js";
 import type { Registry } from "./registry.js";
 import type { Reporter } from "./reporter.js";
+import {
+  auditChunks,
+  BATCH_AUDIT_ACTION,
+  insertAllOrNone,
+  noFireIssue,
+  planBatch,
+} from "./schedule-batch.js";
 import type { Sync } from "./sync.js";
 
 /** Filters of `Scheduler.listSchedules`; a schedule must match every one given. */
@@ -40,14 +53,6 @@ const updateOptionsSchema = z.strictObject({
   expectedRevision: z.number().int().min(1).optional(),
 });
 
-/** The input field that decides a trigger's fires, and the code of its errors, by trigger type. */
-const TRIGGER_FIELD = {
-  cron: ["trigger.expression", "INVALID_CRON"],
-  interval: ["trigger.every", "INVALID_INTERVAL"],
-  once: ["trigger.at", "INVALID_INSTANT"],
-  market: ["trigger.event", "VALIDATION"],
-} as const satisfies Record<ScheduleRecord["trigger"]["type"], readonly [string, string]>;
-
 /** What the schedule book needs. */
 export interface SchedulesDeps {
   storage: Storage;
@@ -57,6 +62,8 @@ export interface SchedulesDeps {
   sync: Sync;
   /** Reject schedules whose job is not registered here. */
   strictJobs: boolean;
+  /** The loop's timer, held while a batch is armed so it is re-armed once (`Loop.holding`). */
+  timer: { holding(arm: () => void): void };
 }
 
 /** Create, read, update, pause and remove schedules. */
@@ -76,6 +83,39 @@ export class Schedules {
     });
     reporter.emit("schedule:created", { schedule: record, actor });
     return record;
+  }
+
+  /**
+   * Creates a batch of schedules (see `Scheduler.createSchedules`): one validation pass, one
+   * storage write (all or none), one re-arm of the timer, one audit entry per 500 schedules
+   * (`AUDIT_IDS_PER_ENTRY`), and a `schedule:created` event per schedule.
+   */
+  async createMany(inputs: readonly ScheduleInput[], options?: ActorOptions): Promise<ScheduleRecord[]> {
+    const { storage, clock, reporter, registry, sync, timer } = this.deps;
+    const actor = actorOf(options);
+    const { records, triggers } = planBatch(inputs, clock.now(), (job) => this.jobIssue(job));
+    if (records.length === 0) return records;
+    await sync.writeOwnMany(
+      records,
+      () => insertAllOrNone(storage, records),
+      () =>
+        timer.holding(() => {
+          for (let i = 0; i < records.length; i++) {
+            const record = records[i] as ScheduleRecord;
+            registry.adopt(record, triggers[i] as Trigger, record.firesSince);
+          }
+        }),
+    );
+    for (const [part, ids] of auditChunks(records).entries()) {
+      await reporter.audit(actor, BATCH_AUDIT_ACTION, "schedule", null, {
+        count: ids.length,
+        ids,
+        part: part + 1,
+        total: records.length,
+      });
+    }
+    for (const record of records) reporter.emit("schedule:created", { schedule: record, actor });
+    return records;
   }
 
   async update(
@@ -172,33 +212,26 @@ export class Schedules {
   }
 
   private checkJob(job: string): void {
-    if (this.deps.strictJobs && !this.deps.registry.jobs.has(job)) {
-      const known = this.deps.registry.jobNames();
-      throw new ValidationError(
-        [
-          {
-            field: "job",
-            code: "UNKNOWN_JOB",
-            message: `unknown job '${job}' (registered: ${known.length ? known.join(", ") : "none"})`,
-          },
-        ],
-        { component: "scheduler" },
-      );
-    }
+    const issue = this.jobIssue(job);
+    if (issue) throw new ValidationError([issue], { component: "scheduler" });
+  }
+
+  /** The issue of a job this instance does not know (with `strictJobs`), or null. */
+  private jobIssue(job: string): ValidationIssue | null {
+    if (!this.deps.strictJobs || this.deps.registry.jobs.has(job)) return null;
+    const known = this.deps.registry.jobNames();
+    return {
+      field: "job",
+      code: "UNKNOWN_JOB",
+      message: `unknown job '${job}' (registered: ${known.length ? known.join(", ") : "none"})`,
+    };
   }
 
   /** The record's compiled trigger; ValidationError naming the trigger field when it has no fire ahead. */
   checkFires(record: ScheduleRecord): Trigger {
     const trigger = compileTrigger(record.trigger, record.id);
-    const next = trigger.next(this.deps.clock.now());
-    if (next === null || next > MAX_INSTANT) {
-      const [field, code] = TRIGGER_FIELD[record.trigger.type];
-      const message =
-        next === null
-          ? "the trigger has no fire in the future"
-          : `the next fire (${next} ms) is beyond the Date range (${MAX_INSTANT} ms)`;
-      throw new ValidationError([{ field, code, message }], { component: "scheduler" });
-    }
+    const issue = noFireIssue(record, trigger.next(this.deps.clock.now()));
+    if (issue) throw new ValidationError([issue], { component: "scheduler" });
     return trigger;
   }
 }

@@ -51,6 +51,30 @@ export class Sync {
     }
   }
 
+  /**
+   * {@link Sync.writeOwn} for a batch written in one call (`Scheduler.createSchedules`): every
+   * record is marked as this instance's own before the write, and adopted after it by `adopt`
+   * (which arms them all with the timer held once).
+   */
+  async writeOwnMany(
+    records: readonly ScheduleRecord[],
+    write: () => Promise<void>,
+    adopt: () => void,
+  ): Promise<void> {
+    for (const record of records) {
+      Object.freeze(record);
+      this.ownWrites.set(record.id, record.revision);
+    }
+    try {
+      await write();
+      adopt();
+    } finally {
+      for (const record of records) {
+        if (this.ownWrites.get(record.id) === record.revision) this.ownWrites.delete(record.id);
+      }
+    }
+  }
+
   /** Reads every schedule and the control record, and applies what changed (storages that cannot notify). */
   async poll(): Promise<void> {
     const { storage, reporter, registry } = this.deps;
@@ -81,6 +105,7 @@ export class Sync {
         "applying a control change",
       );
     } else if (change.type === "schedule") {
+      if (change.revision !== undefined && this.holds(change.id, change.revision)) return;
       reporter.background(
         storage.getSchedule(change.id).then(
           (record) => {
@@ -101,14 +126,24 @@ export class Sync {
     }
   }
 
+  /**
+   * True when this instance holds (or is writing) revision `revision` of the schedule or a later
+   * one: a change notification of it is not news (the echo of an own write, above all, of which a
+   * bulk create makes thousands), and the read-back would be dropped by `adoptChanged` anyway.
+   */
+  private holds(id: string, revision: number): boolean {
+    const known = this.deps.registry.states.get(id);
+    return (
+      (known !== undefined && known.record.revision >= revision) || (this.ownWrites.get(id) ?? 0) >= revision
+    );
+  }
+
   /** Adopts a record read from storage if it is trusted and newer than what this instance knows. */
   adoptChanged(record: ScheduleRecord): void {
     if (!this.trusted(record)) return;
-    const trigger = this.compiled(record);
-    const known = this.deps.registry.states.get(record.id);
-    if (known && known.record.revision >= record.revision) return;
-    if ((this.ownWrites.get(record.id) ?? 0) >= record.revision) return;
-    this.deps.registry.adopt(record, trigger);
+    // The echo of an own write, or old news: nothing to compile.
+    if (this.holds(record.id, record.revision)) return;
+    this.deps.registry.adopt(record, this.compiled(record));
   }
 
   /**

@@ -9,14 +9,18 @@ import { Scheduler, type SchedulerOptions } from "./scheduler.js";
 
 const ALL_EVENTS = SCHEDULER_EVENT_NAMES;
 
-/** A scheduler on a TestClock and MemoryStorage, recording every event. */
+/**
+ * A scheduler on a TestClock and MemoryStorage, recording every event. With `stepInMs: 0` unless
+ * given: instances sharing a storage here race for every fire at once, which is what these tests
+ * of claims, stops and hand-overs exercise (membership.test.ts covers the split of fires).
+ */
 export function setup(
   options: SchedulerOptions & { start?: string; storage?: Storage; clock?: TestClock } = {},
 ): { clock: TestClock; storage: Storage; scheduler: Scheduler; events: EventRecorder } {
   const clock = options.clock ?? new TestClock(options.start ?? "2026-01-05T14:30:00Z");
   const storage = options.storage ?? new MemoryStorage();
   const { start: _start, ...rest } = options;
-  const scheduler = new Scheduler({ instanceId: "instance-a", ...rest, clock, storage });
+  const scheduler = new Scheduler({ instanceId: "instance-a", stepInMs: 0, ...rest, clock, storage });
   const events = new EventRecorder(scheduler, ALL_EVENTS);
   return { clock, storage, scheduler, events };
 }

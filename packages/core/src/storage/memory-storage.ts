@@ -150,7 +150,7 @@ export class MemoryStorage implements Storage {
       throw new ConflictError("SCHEDULE_EXISTS", `schedule '${schedule.id}' exists already`, { field: "id" });
     }
     this.schedules.set(schedule.id, this.own(schedule));
-    this.notify({ type: "schedule", id: schedule.id });
+    this.notify({ type: "schedule", id: schedule.id, revision: schedule.revision });
   }
 
   /** See {@link Storage.insertSchedules}: checked whole first, then set synchronously (all or none). */
@@ -158,7 +158,9 @@ export class MemoryStorage implements Storage {
     const conflict = firstConflictingId(schedules, (id) => this.schedules.has(id));
     if (conflict !== null) throw scheduleExistsError(conflict);
     for (const schedule of schedules) this.schedules.set(schedule.id, this.own(schedule));
-    for (const schedule of schedules) this.notify({ type: "schedule", id: schedule.id });
+    for (const schedule of schedules) {
+      this.notify({ type: "schedule", id: schedule.id, revision: schedule.revision });
+    }
   }
 
   async updateSchedule(schedule: ScheduleRecord, expectedRevision: number): Promise<void> {
@@ -173,7 +175,7 @@ export class MemoryStorage implements Storage {
       );
     }
     this.schedules.set(schedule.id, this.own(schedule));
-    this.notify({ type: "schedule", id: schedule.id });
+    this.notify({ type: "schedule", id: schedule.id, revision: schedule.revision });
   }
 
   /**

@@ -181,7 +181,16 @@ export interface ScheduleSummary {
 
 /** A change another instance may need to react to. */
 export type StorageChange =
-  | { type: "schedule"; id: string }
+  | {
+      type: "schedule";
+      id: string;
+      /**
+       * The schedule's revision after the change, where the storage knows it without a read
+       * (an insert or an update; absent for a delete, and from storages that do not tell): a
+       * listener that already holds this revision skips the read-back, as it would after it.
+       */
+      revision?: number;
+    }
   | { type: "control" }
   | { type: "approval"; id: string };
 

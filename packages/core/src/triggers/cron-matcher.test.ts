@@ -1,6 +1,6 @@
 import { CronExpressionParser } from "cron-parser";
 import { describe, expect, it } from "vitest";
-import { compileCron } from "./cron-matcher.js";
+import { compileCron, parserCronMasks, plainCronMasks } from "./cron-matcher.js";
 
 /** A small deterministic PRNG so failures reproduce. */
 function prng(seed: number): () => number {
@@ -51,6 +51,75 @@ describe("compiled cron matcher", () => {
         rand() < 0.6 ? "*" : field(rand, 0, 6),
       ].join(" ");
       expectAgreement(expression, rand, 15);
+    }
+  });
+});
+
+/** A plain field (`*` or a list of numbers) for the fast path, now and then one it must refuse. */
+function plainish(rand: () => number, min: number, max: number): string {
+  const r = rand();
+  if (r < 0.3) return "*";
+  const pick = () => min + Math.floor(rand() * (max - min + 1));
+  if (r < 0.5) return [...new Set([pick(), pick(), pick()])].join(",");
+  if (r < 0.55) return `${pick()},${pick()}`; // maybe a repeated value: refused
+  if (r < 0.58) return String(max + 1); // out of range: refused
+  if (r < 0.6) return `0${pick()}`; // a leading zero: refused
+  return String(pick());
+}
+
+describe("plain cron patterns (the path without cron-parser)", () => {
+  it("gives the same masks as cron-parser's path, and refuses what it does not cover", () => {
+    const rand = prng(20_261_201);
+    let plain = 0;
+    for (let n = 0; n < 3000; n++) {
+      const parts = [
+        plainish(rand, 0, 59),
+        plainish(rand, 0, 59),
+        plainish(rand, 0, 23),
+        rand() < 0.6 ? "*" : plainish(rand, 1, 31),
+        rand() < 0.7 ? "*" : plainish(rand, 1, 12),
+        rand() < 0.6 ? "*" : plainish(rand, 0, 7),
+      ].slice(rand() < 0.5 ? 1 : 0);
+      const expression = parts.join(" ");
+      const fast = plainCronMasks(parts);
+      let slow: ReturnType<typeof parserCronMasks> | Error;
+      try {
+        slow = parserCronMasks(expression, expression);
+      } catch (error) {
+        slow = error as Error;
+      }
+      // What cron-parser rejects, the plain path never accepts.
+      if (slow instanceof Error) expect(fast, expression).toBeNull();
+      else if (fast !== null) {
+        plain++;
+        expect(fast, expression).toEqual(slow);
+      }
+    }
+    expect(plain).toBeGreaterThan(500);
+  });
+
+  it("compiles the common forms without cron-parser and the rest with it", () => {
+    expect(plainCronMasks("30 9 * * 1,3,5".split(" "))).not.toBeNull();
+    expect(plainCronMasks("5 30 9 * * *".split(" "))).not.toBeNull();
+    for (const refused of [
+      "0 9 * * 1-5",
+      "*/5 * * * *",
+      "0 9 * * MON",
+      "0 9 L * *",
+      "0 9 * * 7",
+      "0 9 1 2 *",
+      "0 9 * 1,7 *",
+    ]) {
+      expect(plainCronMasks(refused.split(" ")), refused).toBeNull();
+    }
+    // Either path, one matcher: the same next fires.
+    const a = compileCron("0 30 9 * * 1,3,5");
+    const b = compileCron("0 30 9 * * MON,WED,FRI");
+    let t = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 20; i++) {
+      const next = a.nextLocal(t);
+      expect(next).toBe(b.nextLocal(t));
+      t = next as number;
     }
   });
 });

@@ -97,37 +97,89 @@ function invalid(expression: string, message: string, cause?: unknown): Validati
   );
 }
 
+/** Splits an expression into its fields: on single spaces without a regular expression when it can. */
+function fieldsOf(expanded: string): string[] {
+  if (OTHER_SPACE.test(expanded) || expanded.includes("  ")) return expanded.split(/\s+/);
+  return expanded.split(" ");
+}
+
+/** White space other than the plain space (tabs, line breaks, Unicode spaces). */
+const OTHER_SPACE = /[^\S ]/;
+
 /** Parses and compiles a 5-field (minute first) or 6-field (second first) cron expression or an @alias. */
 export function compileCron(expression: string): CronMatcher {
   if (typeof expression !== "string" || expression.trim() === "") {
     throw invalid(String(expression), "expected a non-empty string");
   }
   const trimmed = expression.trim();
-  const expanded = ALIASES[trimmed.toLowerCase()] ?? trimmed;
+  const expanded = trimmed.startsWith("@") ? (ALIASES[trimmed.toLowerCase()] ?? trimmed) : trimmed;
   if (expanded.startsWith("@")) throw invalid(expression, `unknown alias ${expanded}`);
-  const parts = expanded.split(/\s+/);
+  const parts = fieldsOf(expanded);
   if (parts.length !== 5 && parts.length !== 6) {
     throw invalid(
       expression,
       `expected 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${parts.length}`,
     );
   }
-  if (/[hH]/.test(expanded.replace(/[a-zA-Z]{3}/g, ""))) {
-    // cron-parser's H picks a random value unless seeded; fires must be the same on every instance.
-    throw invalid(
-      expression,
-      "the H (hash) token is not supported: fires must be identical on every instance",
-    );
+  // A plain pattern has no letters, so it cannot hold the H token refused below.
+  let masks = plainCronMasks(parts);
+  if (masks === null) {
+    if (/[hH]/.test(expanded.replace(/[a-zA-Z]{3}/g, ""))) {
+      // cron-parser's H picks a random value unless seeded; fires must be the same on every instance.
+      throw invalid(
+        expression,
+        "the H (hash) token is not supported: fires must be identical on every instance",
+      );
+    }
+    masks = parserCronMasks(expression, expanded);
   }
+  const [secondSrc, minuteSrc, hourSrc] = parts.length === 6 ? parts : ["0", ...parts];
+  const steps = (src: string | undefined) =>
+    src === undefined || src.includes("*") || src.includes("/") || src === "?";
+  return new CompiledCron(
+    expression,
+    !steps(secondSrc) && !steps(minuteSrc) && !steps(hourSrc),
+    masks.secLo,
+    masks.secHi,
+    masks.minLo,
+    masks.minHi,
+    masks.hours,
+    masks.months,
+    masks.dom,
+    masks.domLast,
+    masks.dow,
+    masks.dowLast,
+    masks.nth,
+    masks.domWild,
+    masks.dowWild,
+  );
+}
+
+/** The fields of a cron pattern as the bit sets {@link CompiledCron} searches. */
+export interface CronMasks {
+  secLo: number;
+  secHi: number;
+  minLo: number;
+  minHi: number;
+  hours: number;
+  months: number;
+  dom: number;
+  domLast: boolean;
+  dow: number;
+  dowLast: number;
+  nth: number;
+  domWild: boolean;
+  dowWild: boolean;
+}
+
+/** The masks of an expression as cron-parser expands it (every form it accepts); throws INVALID_CRON. */
+export function parserCronMasks(expression: string, expanded: string): CronMasks {
   let fields: ReturnType<typeof CronExpressionParser.parse>["fields"];
   try {
     fields = CronExpressionParser.parse(expanded, { strict: false }).fields;
   } catch (error) {
     throw invalid(expression, error instanceof Error ? error.message : String(error), error);
   }
-  const [secondSrc, minuteSrc, hourSrc] = parts.length === 6 ? parts : ["0", ...parts];
-  const steps = (src: string | undefined) =>
-    src === undefined || src.includes("*") || src.includes("/") || src === "?";
   const domValues = fields.dayOfMonth.values as (number | string)[];
   const dowValues = fields.dayOfWeek.values as (number | string)[];
   let dow = 0;
@@ -140,23 +192,108 @@ export function compileCron(expression: string): CronMatcher {
   const minutes = fields.minute.values as number[];
   const nth = (fields.dayOfWeek as { nthDay?: number }).nthDay ?? 0;
   const domLast = domValues.includes("L");
-  return new CompiledCron(
-    expression,
-    !steps(secondSrc) && !steps(minuteSrc) && !steps(hourSrc),
-    maskOf(seconds, 0, 30),
-    maskOf(seconds, 30, 30),
-    maskOf(minutes, 0, 30),
-    maskOf(minutes, 30, 30),
-    maskOf(fields.hour.values as number[], 0, 24),
-    maskOf(fields.month.values as number[], 1, 12),
-    maskOf(domValues, 1, 31),
+  return {
+    secLo: maskOf(seconds, 0, 30),
+    secHi: maskOf(seconds, 30, 30),
+    minLo: maskOf(minutes, 0, 30),
+    minHi: maskOf(minutes, 30, 30),
+    hours: maskOf(fields.hour.values as number[], 0, 24),
+    months: maskOf(fields.month.values as number[], 1, 12),
+    dom: maskOf(domValues, 1, 31),
     domLast,
     dow,
     dowLast,
     nth,
-    fields.dayOfMonth.isWildcard && !domLast,
-    fields.dayOfWeek.isWildcard && nth === 0 && dowLast === 0,
-  );
+    domWild: fields.dayOfMonth.isWildcard && !domLast,
+    dowWild: fields.dayOfWeek.isWildcard && nth === 0 && dowLast === 0,
+  };
+}
+
+/**
+ * The masks of a pattern whose every field is `*` or a list of distinct plain numbers in range
+ * (`0 30 9 * * 1,3,5`: the common case, and what a config with one time of day per schedule
+ * holds), computed without cron-parser, which costs tens of microseconds per expression: arming
+ * 100,000 schedules with their own times of day spent most of its time there. Anything else
+ * (ranges, steps, names, `L`, `#`, `?`, a leading zero, a weekday 7, a repeated value, any month
+ * but `*`: cron-parser fits the days of the month to the months listed) returns null and takes
+ * cron-parser's path, so errors and every other form stay cron-parser's. The two paths are
+ * checked to agree value for value (cron-matcher.test.ts).
+ */
+export function plainCronMasks(parts: readonly string[]): CronMasks | null {
+  const six = parts.length === 6;
+  const at = (i: number) => (six ? parts[i] : i === 0 ? "0" : parts[i - 1]) as string;
+  if (at(4) !== "*") return null;
+  const s = plainField(at(0), 0, 59);
+  if (s === null) return null;
+  const m = plainField(at(1), 0, 59);
+  if (m === null) return null;
+  const h = plainField(at(2), 0, 23);
+  if (h === null) return null;
+  const d = plainField(at(3), 1, 31);
+  if (d === null) return null;
+  const w = plainField(at(5), 0, 6);
+  if (w === null) return null;
+  return {
+    secLo: s[0],
+    secHi: s[1],
+    minLo: m[0],
+    minHi: m[1],
+    hours: h[0],
+    months: 0xfff,
+    // Bit d-1 for day d.
+    dom: (d[0] >>> 1) | (d[1] << 29),
+    domLast: false,
+    dow: w[0],
+    dowLast: 0,
+    nth: 0,
+    domWild: at(3) === "*",
+    dowWild: at(5) === "*",
+  };
+}
+
+/**
+ * The values of a plain field as two 30-bit words (bit v of the first for v < 30, bit v - 30 of
+ * the second for the rest), or null when the field is not plain (see {@link plainCronMasks}).
+ * One pass over the characters: this runs once per schedule of a bulk create.
+ */
+function plainField(src: string, min: number, max: number): [number, number] | null {
+  if (src === "*") {
+    let lo = 0;
+    let hi = 0;
+    for (let v = min; v <= max; v++) {
+      if (v < 30) lo |= 1 << v;
+      else hi |= 1 << (v - 30);
+    }
+    return [lo, hi];
+  }
+  let lo = 0;
+  let hi = 0;
+  let i = 0;
+  const n = src.length;
+  while (i <= n) {
+    // One value: 0, or 1-2 digits without a leading zero.
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = src.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 2 || (digits === 2 && src.charCodeAt(start) === 48)) return null;
+    if (v < min || v > max) return null;
+    const word = v < 30 ? lo : hi;
+    const bit = 1 << (v < 30 ? v : v - 30);
+    // A repeated value: cron-parser's path gives its own message.
+    if ((word & bit) !== 0) return null;
+    if (v < 30) lo |= bit;
+    else hi |= bit;
+    if (i === n) return [lo, hi];
+    if (src.charCodeAt(i) !== 44) return null; // anything but a comma
+    i++;
+  }
+  return null;
 }
 
 /**

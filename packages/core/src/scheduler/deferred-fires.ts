@@ -1,0 +1,169 @@
+/**
+ * Fires held back for the step-in delay: a due fire this instance is not the preferred claimer
+ * of (membership.ts) waits `stepInMs`, and is then claimed as usual. By then the preferred
+ * instance has normally claimed it, and this claim loses at once (`fire:taken`); if that instance
+ * is paused, lacks the job, or died, this claim wins and the fire runs a step-in late. Nothing
+ * here is claimed: dropping what is held (stop, pause) loses no fire another instance holds.
+ */
+
+import type { FireKind } from "../storage/records.js";
+import type { Clock } from "../time/clock.js";
+import type { FireOutcome } from "./dispatcher.js";
+import type { Gate } from "./gate.js";
+import type { Membership } from "./membership.js";
+import type { ScheduleState } from "./registry.js";
+import type { Reporter } from "./reporter.js";
+
+/** Default step-in delay: well below the default misfire tolerance (30 s), above a claim's round trip. */
+export const DEFAULT_STEP_IN_MS = 250;
+
+/** Held fires handed to the dispatcher per turn of the event loop when they step in together. */
+const STEP_IN_BATCH = 1024;
+
+/** What a deferred fire resolves to: not claimed here (not yet). */
+const HELD: FireOutcome = Object.freeze({
+  claimed: false,
+  execution: null,
+  done: Promise.resolve(null),
+});
+
+/** What the holder needs. */
+export interface DeferredFiresDeps {
+  clock: Clock;
+  gate: Gate;
+  reporter: Reporter;
+  membership: Membership;
+  /** The step-in delay (option `stepInMs`); 0 turns deferral off. */
+  stepInMs: number;
+  /** Claims and starts one fire (the dispatcher). */
+  fire(st: ScheduleState, at: number, kind: FireKind, actor: string | null): Promise<FireOutcome>;
+  /** Claims and starts scheduled fires due together, in one batch claim (the dispatcher). */
+  dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void>;
+  /** True while the schedule is still armed here and may fire (not removed, paused or disabled since). */
+  stillArmed(st: ScheduleState): boolean;
+}
+
+interface Held {
+  st: ScheduleState;
+  at: number;
+  /** When it steps in. */
+  due: number;
+}
+
+/** The fires this instance holds back for the step-in delay. */
+export class DeferredFires {
+  /** In the order they were held, which is the order they step in (one delay for all). */
+  private queue: Held[] = [];
+  private head = 0;
+  private timer: unknown = null;
+
+  constructor(private readonly deps: DeferredFiresDeps) {}
+
+  /** How many fires are held. */
+  get size(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * The dispatcher's `fire` for the loop and the arming: a scheduled fire this instance is not
+   * preferred for is held and resolves as not claimed; everything else goes straight on. Manual
+   * fires, backfills and catch-ups are never held, nor fires of a schedule whose misfire
+   * tolerance is not above the step-in (held, they would start later than it allows).
+   */
+  fire(st: ScheduleState, at: number, kind: FireKind, actor: string | null): Promise<FireOutcome> {
+    const { stepInMs, membership } = this.deps;
+    if (
+      kind !== "scheduled" ||
+      actor !== null ||
+      stepInMs === 0 ||
+      st.record.misfire.toleranceMs <= stepInMs ||
+      membership.preferred(st.record.id, at)
+    ) {
+      return this.deps.fire(st, at, kind, actor);
+    }
+    this.queue.push({ st, at, due: this.deps.clock.now() + stepInMs });
+    if (this.timer === null) this.arm();
+    return Promise.resolve(HELD);
+  }
+
+  /**
+   * The dispatcher's `dispatchDue` for the loop: the fires this instance is preferred for (or
+   * may not hold, as in {@link DeferredFires.fire}) go on as one batch; the others are held and
+   * step in together, as one batch claim of their own.
+   */
+  dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void> {
+    const { stepInMs, membership } = this.deps;
+    if (stepInMs === 0 || !membership.shared) return this.deps.dispatchDue(sts, ats);
+    const now = this.deps.clock.now();
+    const goSts: ScheduleState[] = [];
+    const goAts: number[] = [];
+    const before = this.queue.length;
+    for (let i = 0; i < sts.length; i++) {
+      const st = sts[i] as ScheduleState;
+      const at = ats[i] as number;
+      if (st.record.misfire.toleranceMs <= stepInMs || membership.preferred(st.record.id, at)) {
+        goSts.push(st);
+        goAts.push(at);
+      } else {
+        this.queue.push({ st, at, due: now + stepInMs });
+      }
+    }
+    if (this.queue.length > before && this.timer === null) this.arm();
+    return goSts.length === 0 ? Promise.resolve() : this.deps.dispatchDue(goSts, goAts);
+  }
+
+  /** Drops every held fire (stop, pause, pause-all): none was claimed, so none is lost to another instance. */
+  clear(): void {
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  private arm(): void {
+    const next = this.queue[this.head];
+    if (!next) return;
+    const delay = Math.max(0, next.due - this.deps.clock.now());
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = null;
+      this.stepIn();
+    }, delay);
+  }
+
+  /**
+   * Hands the held fires whose delay is over to the dispatcher, a batch per turn: one batch
+   * claim each, so the claims that mostly lose (the preferred instance won) cost one round trip.
+   */
+  private stepIn(): void {
+    const { clock, gate, reporter } = this.deps;
+    const now = clock.now();
+    const sts: ScheduleState[] = [];
+    const ats: number[] = [];
+    while (this.head < this.queue.length) {
+      const held = this.queue[this.head] as Held;
+      if (held.due > now) break;
+      if (sts.length >= STEP_IN_BATCH) {
+        // The rest at the next turn: a burst's claims go out a batch at a time, as in the loop.
+        this.timer = clock.setTimeout(() => {
+          this.timer = null;
+          this.stepIn();
+        }, 0);
+        break;
+      }
+      this.head++;
+      if (!gate.canFire() || !this.deps.stillArmed(held.st)) continue;
+      sts.push(held.st);
+      ats.push(held.at);
+    }
+    if (sts.length > 0) reporter.background(this.deps.dispatchDue(sts, ats), "stepping in to held fires");
+    if (this.timer !== null) return;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.arm();
+  }
+}

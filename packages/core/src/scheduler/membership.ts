@@ -1,0 +1,123 @@
+/**
+ * Cluster membership, the scheduler's side of `Storage.heartbeat`: which instances sharing the
+ * storage are alive, so they split the due fires instead of all racing for each one. Every fire
+ * has one preferred claimer, `live[hash(scheduleId, at) % live.length]`; the others hold the fire
+ * back for a short step-in delay (deferred-fires.ts) before they claim it too. Exactly-once never
+ * depends on this: the claim decides, as ever. A stale list only makes two instances try a fire
+ * at the same moment, or one try it a step-in later.
+ */
+
+import type { Storage } from "../storage/storage.js";
+import type { Clock } from "../time/clock.js";
+import type { Reporter } from "./reporter.js";
+
+/** What membership needs. */
+export interface MembershipDeps {
+  storage: Storage;
+  clock: Clock;
+  instanceId: string;
+  reporter: Reporter;
+  /** How long a beat keeps this instance in the live list (a few maintenance turns). */
+  ttlMs: number;
+}
+
+/** FNV-1a offset basis and prime (32-bit). */
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/**
+ * A stable 32-bit hash of a fire, FNV-1a over the schedule id's UTF-16 code units and then the
+ * eight bytes of the instant (as two 32-bit halves): the same on every instance and process, and
+ * spread enough that consecutive fires of one schedule land on different instances.
+ */
+export function fireHash(scheduleId: string, at: number): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < scheduleId.length; i++) {
+    h ^= scheduleId.charCodeAt(i);
+    h = Math.imul(h, FNV_PRIME);
+  }
+  const low = at >>> 0;
+  const high = Math.floor(at / 2 ** 32) >>> 0;
+  for (const word of [low, high]) {
+    for (let shift = 0; shift < 32; shift += 8) {
+      h ^= (word >>> shift) & 0xff;
+      h = Math.imul(h, FNV_PRIME);
+    }
+  }
+  return h >>> 0;
+}
+
+/** This instance's view of the live instances sharing its storage. */
+export class Membership {
+  /** The live instance ids, sorted (as the storage returns them); just this one until the first beat. */
+  private live: readonly string[];
+  /** Set by `leave()`: a stopping instance beats no more (maintenance still runs while it stops). */
+  private left = false;
+
+  constructor(private readonly deps: MembershipDeps) {
+    this.live = [deps.instanceId];
+  }
+
+  /** True when the storage keeps a membership list (`Storage.heartbeat`). */
+  get shared(): boolean {
+    return typeof this.deps.storage.heartbeat === "function";
+  }
+
+  /** The live instances as last seen, sorted. */
+  get members(): readonly string[] {
+    return this.live;
+  }
+
+  /**
+   * Records that this instance is alive for another `ttlMs` and takes the live list. Called at
+   * start and on every maintenance turn. A failed beat is reported and changes nothing: the list
+   * in hand stays until a beat succeeds (a storage that cannot beat cannot claim either).
+   */
+  async beat(): Promise<void> {
+    const { storage, clock, instanceId, reporter, ttlMs } = this.deps;
+    if (!storage.heartbeat || this.left) return;
+    const now = clock.now();
+    try {
+      const live = await storage.heartbeat(instanceId, now, now + ttlMs);
+      reporter.storageOk();
+      if (!this.left) this.live = live;
+    } catch (error) {
+      reporter.storageFailed(error, "cluster heartbeat");
+    }
+  }
+
+  /** Joins again (at start, after an earlier stop). */
+  rejoin(): void {
+    this.left = false;
+  }
+
+  /**
+   * Leaves the live list at once (`expiresAt = now`), so the others stop waiting a step-in for
+   * the fires this instance was preferred for. Called as stop() begins; it claims nothing new.
+   */
+  async leave(): Promise<void> {
+    const { storage, clock, instanceId, reporter } = this.deps;
+    this.left = true;
+    this.live = [instanceId];
+    if (!storage.heartbeat) return;
+    const now = clock.now();
+    try {
+      await storage.heartbeat(instanceId, now, now);
+    } catch (error) {
+      // Not fatal: the entry lapses after ttlMs, and until then the others step in after a delay.
+      reporter.storageFailed(error, "leaving the cluster");
+    }
+  }
+
+  /**
+   * Whether this instance is the preferred claimer of fire (scheduleId, at): always with one live
+   * instance (or a storage without membership); else when the fire hashes to it. An instance
+   * missing from the list (its beats failed) is preferred for nothing: the others count without
+   * it, and it steps in like any other.
+   */
+  preferred(scheduleId: string, at: number): boolean {
+    const live = this.live;
+    if (live.length <= 1) return true;
+    return live[fireHash(scheduleId, at) % live.length] === this.deps.instanceId;
+  }
+}
