@@ -33,7 +33,7 @@ class BatchingStorage extends MemoryStorage {
     return result;
   }
 
-  async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+  override async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
     this.batches.push(claims.length);
     if (this.failNextBatch) {
       this.failNextBatch = false;

@@ -28,7 +28,7 @@ function slowClaims(storage: Storage) {
         }
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         const held = gate;
-        if (prop === "claimFire" && held) await held.promise;
+        if ((prop === "claimFire" || prop === "claimFires") && held) await held.promise;
         return result;
       };
     },
