@@ -47,8 +47,8 @@ export class Run {
    * lets another instance take the fire (a reference, so keeping it costs a fire nothing).
    */
   handler: Promise<unknown> | null = null;
-  /** @internal Aborts the attempt in progress, if any (a direct call: cheaper than an abort listener per attempt). */
-  abortAttempt: ((reason: unknown) => void) | null = null;
+  /** @internal The attempt in progress, if any: `cancel` aborts it directly (cheaper than an abort listener per attempt). */
+  attempt: { abort(reason: unknown): void } | null = null;
   /**
    * @internal The schedule's committed state as the claim handed it back (`FireClaim.withState`),
    * for attempt 1 only, so it needs no read of its own; undefined when the claim brought none or
@@ -92,7 +92,7 @@ export class Run {
     this.cancelReason ??= reason;
     if (!this.aborted) {
       this.controller.abort(error);
-      this.abortAttempt?.(error);
+      this.attempt?.abort(error);
     }
   }
 
@@ -160,9 +160,6 @@ export function toExecutionError(error: unknown): ExecutionError {
   return { message: e.message, code: errorCode(e), name: e.name };
 }
 
-/** The context fields the runner fills; the scheduler adds the trading ones. */
-export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit" | "proposeGroup">;
-
 /** One attempt's view of the schedule state: what it read, and what it staged with `setState`. */
 interface AttemptState {
   read: ScheduleStateRecord | null;
@@ -186,16 +183,26 @@ function readAttemptState(run: Run, deps: RunnerDeps): AttemptState | Promise<At
     .then((read) => ({ read, staged: null, open: true }));
 }
 
+/**
+ * The handler's context, one object literal (own properties, so spreading it copies them as
+ * before). The trading part is made on first use: most handlers never trade, and making it costs
+ * more closures than the rest of the context.
+ */
 function createContext(
   run: Run,
   schedule: ScheduleRecord,
-  signal: () => AbortSignal,
+  attempt: Attempt,
   deps: RunnerDeps,
   state: AttemptState,
-): BaseJobContext {
+): JobContext {
   const execution = run.execution;
   let logger: Logger | null = null;
   let copy: { value: JsonValue | null } | null = null;
+  let extras: ReturnType<RunnerDeps["contextExtras"]> | null = null;
+  const trading = () => {
+    extras ??= deps.contextExtras(run, schedule);
+    return extras;
+  };
   return {
     fire: fireInfo(execution),
     schedule,
@@ -216,7 +223,7 @@ function createContext(
       state.staged = { value: structuredClone(value) };
     },
     get signal() {
-      return signal();
+      return attempt.signal;
     },
     get logger() {
       logger ??= deps.logger.child({
@@ -227,84 +234,153 @@ function createContext(
       return logger;
     },
     now: () => deps.clock.now(),
+    get broker() {
+      return trading().broker;
+    },
+    propose: (intent) => trading().propose(intent),
+    submit: (intent) => trading().submit(intent),
+    proposeGroup: (intents, options) => trading().proposeGroup(intents, options),
   };
 }
 
-/** Runs one attempt: resolves or rejects with the handler, or rejects when its signal aborts first. */
+/** How an attempt ended, when it ended at once (the handler returned or threw without awaiting). */
+type Settled = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * One attempt in progress: decides it once (the handler's result, a timeout, an abort), closes
+ * its state view, and makes its AbortSignal only when the handler first reads `ctx.signal` (many
+ * never do; an abort before that is remembered and the signal is born aborted). One object per
+ * attempt instead of a closure per concern: every fire makes one.
+ */
+class Attempt {
+  decided = false;
+  /** The outcome, when it was decided before anyone waited for it (a synchronous handler). */
+  settled: Settled | null = null;
+  timer: unknown = null;
+  private controller: AbortController | null = null;
+  private abortReason: { reason: unknown } | null = null;
+  private resolve: ((value: unknown) => void) | null = null;
+  private reject: ((error: unknown) => void) | null = null;
+
+  constructor(
+    private readonly run: Run,
+    private readonly deps: RunnerDeps,
+    private readonly state: AttemptState,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** An aborted attempt is final: the handler may still be running, so another attempt could overlap it. */
+  abort(reason: unknown): void {
+    this.abortReason ??= { reason };
+    if (this.controller && !this.controller.signal.aborted) this.controller.abort(reason);
+    this.decide({ ok: false, error: new AbortError(toError(this.abortReason.reason)) });
+  }
+
+  decide(outcome: Settled): void {
+    if (this.decided) return;
+    this.decided = true;
+    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
+    this.run.attempt = null;
+    this.state.open = false;
+    if (this.resolve === null) this.settled = outcome;
+    else if (outcome.ok) this.resolve(outcome.value);
+    else (this.reject as (error: unknown) => void)(outcome.error);
+  }
+
+  /** A promise of the outcome: settled at once if decided, else when it is. */
+  wait(): Promise<unknown> {
+    const done = this.settled;
+    if (done) return done.ok ? Promise.resolve(done.value) : Promise.reject(done.error);
+    return new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** Reports a handler settling after its attempt was decided (a timeout, an abort). */
+  late(outcome: "resolved" | "rejected"): void {
+    if (this.decided) this.deps.emit("run:late-result", { executionId: this.run.execution.id, outcome });
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/**
+ * Runs one attempt: its outcome at once when the handler returned or threw without awaiting (no
+ * promise, no timer), else a promise that settles with the handler, or rejects when the attempt's
+ * signal aborts (a timeout, a cancel) first.
+ */
 function runAttempt(
   run: Run,
   schedule: ScheduleRecord,
   job: JobDefinition,
   deps: RunnerDeps,
   state: AttemptState,
-): Promise<unknown> {
-  return new Promise<unknown>((resolve, reject) => {
-    let decided = false;
-    let timer: unknown = null;
-    // The attempt's AbortController is made when the handler first reads ctx.signal (many never
-    // do); an abort before that is remembered and the signal is born aborted.
-    let attemptController: AbortController | null = null;
-    let abortReason: { reason: unknown } | null = null;
-    const signal = () => {
-      if (!attemptController) {
-        attemptController = new AbortController();
-        if (abortReason) attemptController.abort(abortReason.reason);
-      }
-      return attemptController.signal;
-    };
-    const finish = (fn: () => void) => {
-      if (decided) return;
-      decided = true;
-      if (timer !== null) deps.clock.clearTimeout(timer);
-      run.abortAttempt = null;
-      state.open = false;
-      fn();
-    };
-    // An aborted attempt is final: the handler may still be running, so another attempt could overlap it.
-    const abort = (reason: unknown) => {
-      abortReason ??= { reason };
-      if (attemptController && !attemptController.signal.aborted) attemptController.abort(reason);
-      const final = abortReason.reason;
-      finish(() => reject(new AbortError(toError(final))));
-    };
-    if (run.aborted) {
-      abort(run.controller.signal.reason);
-      return;
-    }
-    run.abortAttempt = abort;
-    if (schedule.timeoutMs !== null && schedule.timeoutMs > 0) {
-      const timeoutMs = schedule.timeoutMs;
-      timer = deps.clock.setTimeout(() => {
-        timer = null;
-        abort(new RunTimeoutError(timeoutMs));
-      }, timeoutMs);
-    }
-    // Object.assign keeps the base context's lazy logger getter.
-    const ctx: JobContext = Object.assign(
-      createContext(run, schedule, signal, deps, state),
-      deps.contextExtras(run, schedule),
-    );
-    const late = (outcome: "resolved" | "rejected") => {
-      if (decided) deps.emit("run:late-result", { executionId: run.execution.id, outcome });
-    };
-    let pending: Promise<unknown>;
-    try {
-      pending = Promise.resolve((job.handler as (c: JobContext) => unknown)(ctx));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    run.handler = pending;
-    pending.then(
-      (value) => {
-        late("resolved");
-        finish(() => resolve(value));
+): Settled | Promise<unknown> {
+  const attempt = new Attempt(run, deps, state);
+  if (run.aborted) {
+    attempt.abort(run.controller.signal.reason);
+    return attempt.settled as Settled;
+  }
+  run.attempt = attempt;
+  const timeoutMs = schedule.timeoutMs !== null && schedule.timeoutMs > 0 ? schedule.timeoutMs : 0;
+  const calledAt = timeoutMs > 0 ? deps.clock.now() : 0;
+  const ctx = createContext(run, schedule, attempt, deps, state);
+  let value: unknown;
+  try {
+    value = (job.handler as (c: JobContext) => unknown)(ctx);
+  } catch (error) {
+    run.handler = null;
+    attempt.decide({ ok: false, error: toError(error) });
+    return attempt.settled ?? attempt.wait();
+  }
+  if (!isThenable(value)) {
+    run.handler = null;
+    attempt.decide({ ok: true, value });
+    return attempt.settled ?? attempt.wait();
+  }
+  const pending = Promise.resolve(value);
+  run.handler = pending;
+  if (timeoutMs > 0 && !attempt.decided) {
+    // Timed from the call: a handler's synchronous part counts against its timeout.
+    attempt.timer = deps.clock.setTimeout(
+      () => {
+        attempt.timer = null;
+        attempt.abort(new RunTimeoutError(timeoutMs));
       },
-      (error: unknown) => {
-        late("rejected");
-        finish(() => reject(toError(error)));
-      },
+      Math.max(0, timeoutMs - (deps.clock.now() - calledAt)),
     );
-  });
+  }
+  pending.then(
+    (result) => {
+      attempt.late("resolved");
+      attempt.decide({ ok: true, value: result });
+    },
+    (error: unknown) => {
+      attempt.late("rejected");
+      attempt.decide({ ok: false, error: toError(error) });
+    },
+  );
+  return attempt.wait();
+}
+
+/** {@link runAttempt} as a promise (p-retry's attempts). */
+function attemptPromise(outcome: Settled | Promise<unknown>): Promise<unknown> {
+  if (outcome instanceof Promise) return outcome;
+  return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.error);
 }
 
 /** The attempts after a failed first one, with p-retry (backoff is slept in `shouldRetry`). */
@@ -367,10 +443,22 @@ async function storePatch(
 }
 
 /**
- * Executes `run` (already claimed, status `running`) and records its outcome. Never throws:
- * every failure becomes a stored status and an event.
+ * Executes `run` (already claimed, status `running`) and records its outcome. Never rejects:
+ * every failure becomes a stored status and an event (and a bug here a `scheduler:error`), so the
+ * dispatcher need not track the promise: stop() waits for the run itself (`run.done`).
  */
-export async function executeRun(
+export function executeRun(
+  run: Run,
+  schedule: ScheduleRecord,
+  job: JobDefinition,
+  deps: RunnerDeps,
+): Promise<void> {
+  return runToEnd(run, schedule, job, deps).catch((error: unknown) =>
+    deps.emit("scheduler:error", { error: toError(error), context: `run of ${schedule.id}` }),
+  );
+}
+
+async function runToEnd(
   run: Run,
   schedule: ScheduleRecord,
   job: JobDefinition,
@@ -401,46 +489,66 @@ export async function executeRun(
     };
     attempt = policy.attempts;
   } else {
-    const shouldRetry = async (error: Error): Promise<boolean> => {
-      if (!isRetryable(error, policy)) return false;
-      const delayMs = Math.max(backoffDelay(policy.backoff, attempt + 1, deps.random), requestedDelay(error));
-      attempt += 1;
-      counters.retries++;
-      const updated = await storePatch(run, { attempts: attempt }, deps);
-      if (!updated) {
-        run.cancel("lease_lost");
-        return false;
+    // The first attempt runs outside p-retry, and without a promise of its own when its state
+    // came with the claim and the handler returns without awaiting: most runs succeed at once,
+    // and p-retry's set-up costs more than a short handler. A failure (or an abort) is handed to
+    // p-retry as its own first attempt, so every retry decision is still p-retry's.
+    let first: Settled | null = null;
+    let read = readAttemptState(run, deps);
+    if (read instanceof Promise) {
+      try {
+        read = await read;
+      } catch (error) {
+        first = { ok: false, error: toError(error) };
       }
-      deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
-      run.phase = "backoff";
-      deps.onBackoff?.(run);
-      await sleep(clock, delayMs, run.controller.signal);
-      run.phase = "handler";
-      return true;
-    };
-    // The first attempt runs outside p-retry: most runs succeed at once, and p-retry's set-up costs
-    // more than a short handler. A failure (or an abort) is handed to p-retry as its own first
-    // attempt, so every retry decision is still p-retry's.
-    const attemptOnce = async () => {
-      lastState = null;
-      const read = readAttemptState(run, deps);
-      const state = read instanceof Promise ? await read : read;
-      lastState = state;
-      return runAttempt(run, schedule, job, deps, state);
-    };
-    let failed = false;
-    let firstError: unknown;
-    let value: unknown;
-    try {
-      value = await attemptOnce();
-    } catch (error) {
-      failed = true;
-      firstError = error;
     }
-    if (!failed && !run.aborted) {
-      outcome = { ok: true, value };
+    if (first === null) {
+      lastState = read as AttemptState;
+      const tried = runAttempt(run, schedule, job, deps, lastState);
+      if (tried instanceof Promise) {
+        try {
+          first = { ok: true, value: await tried };
+        } catch (error) {
+          first = { ok: false, error: toError(error) };
+        }
+      } else {
+        first = tried;
+        // A handler that returned at once: its outcome is written one turn of the microtask queue
+        // later, so the other fires started together start before any outcome write.
+        await undefined;
+      }
+    }
+    if (first.ok && !run.aborted) {
+      outcome = first;
     } else {
-      let replay = failed;
+      const firstError = first.ok ? null : first.error;
+      const shouldRetry = async (error: Error): Promise<boolean> => {
+        if (!isRetryable(error, policy)) return false;
+        const delayMs = Math.max(
+          backoffDelay(policy.backoff, attempt + 1, deps.random),
+          requestedDelay(error),
+        );
+        attempt += 1;
+        counters.retries++;
+        const updated = await storePatch(run, { attempts: attempt }, deps);
+        if (!updated) {
+          run.cancel("lease_lost");
+          return false;
+        }
+        deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
+        run.phase = "backoff";
+        deps.onBackoff?.(run);
+        await sleep(clock, delayMs, run.controller.signal);
+        run.phase = "handler";
+        return true;
+      };
+      const attemptOnce = async () => {
+        lastState = null;
+        const state = await readAttemptState(run, deps);
+        lastState = state;
+        return attemptPromise(runAttempt(run, schedule, job, deps, state));
+      };
+      let replay = firstError !== null;
       outcome = await retryAttempts(
         () => {
           if (!replay) return attemptOnce();

@@ -28,7 +28,8 @@ function slowClaims(storage: Storage) {
         }
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         const held = gate;
-        if (prop === "claimFire" && held) await held.promise;
+        // Single and batch claims alike (fires due together go out in one `claimFires`).
+        if ((prop === "claimFire" || prop === "claimFires") && held) await held.promise;
         return result;
       };
     },
