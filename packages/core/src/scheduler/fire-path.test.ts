@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { PaperBroker } from "../broker/paper-broker.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import { TestClock } from "../testing/test-clock.js";
-import type { JobContext } from "./job.js";
 import { setup } from "./test-helpers.js";
 
 const T = Date.parse("2026-01-05T15:00:00Z");
@@ -36,24 +35,32 @@ describe("the fire path's fast cases", () => {
     await scheduler.stop();
   });
 
-  it("a context spreads like a plain object: state, signal, broker and the trading methods are its own", async () => {
+  it("a context destructures as before: state, signal and broker read lazily, methods work detached", async () => {
     const c = new TestClock("2026-01-05T14:30:00Z");
     const broker = new PaperBroker({ clock: c });
     const { scheduler } = setup({ clock: c, broker });
-    let copy: JobContext | null = null;
+    const seen: Record<string, unknown> = {};
     scheduler.register("job", (ctx) => {
-      copy = { ...ctx };
+      const { state, signal, broker: b, logger, fire, setState, now } = ctx;
+      Object.assign(seen, { state, signal, broker: b, logger, fire, now: now() });
+      setState({ n: 1 });
+      // A spread copy keeps the data and the methods (the lazy parts are getters of the context).
+      const copy = { ...ctx };
+      seen.copyKeys = Object.keys(copy).sort();
     });
     await scheduler.createSchedule({ id: "j", job: "job", trigger: { at: "2026-01-05T14:31:00Z" } });
     await scheduler.start();
     await c.advance(60_000);
-    const spread = copy as unknown as Record<string, unknown>;
-    expect(spread.state).toBeNull();
-    expect(spread.signal).toBeInstanceOf(AbortSignal);
-    expect(spread.broker).toBe(broker);
-    for (const method of ["propose", "submit", "proposeGroup", "setState", "now"]) {
-      expect(typeof spread[method]).toBe("function");
-    }
+    expect(seen.state).toBeNull();
+    expect(seen.signal).toBeInstanceOf(AbortSignal);
+    expect(seen.broker).toBe(broker);
+    expect(seen.logger).toBeDefined();
+    expect(seen.fire).toMatchObject({ scheduleId: "j", attempt: 1 });
+    expect(seen.now).toBe(Date.parse("2026-01-05T14:31:00Z"));
+    expect(seen.copyKeys).toEqual(
+      ["data", "fire", "now", "propose", "proposeGroup", "schedule", "setState", "submit"].sort(),
+    );
+    expect(await scheduler.getScheduleState("j")).toMatchObject({ value: { n: 1 }, revision: 1 });
     await scheduler.stop();
   });
 

@@ -5,13 +5,12 @@
  * result is discarded and reported as `run:late-result`.
  */
 
-import pRetry, { AbortError } from "p-retry";
+import pRetry from "p-retry";
 import {
   ConflictError,
   errorCode,
   RunCancelledError,
   RunTimeoutError,
-  StateError,
   TradecronError,
   toError,
 } from "../errors.js";
@@ -21,8 +20,8 @@ import type { ExecutionError, ExecutionRecord, JsonValue, ScheduleRecord } from 
 import type { ScheduleStateRecord, StateCommit } from "../storage/schedule-state.js";
 import type { ExecutionPatch, Storage } from "../storage/storage.js";
 import { type Clock, sleep } from "../time/clock.js";
-import { jsonDataSchema, parseInput } from "../validation.js";
-import { fireInfo, type JobContext, type JobDefinition } from "./job.js";
+import { type AttemptState, attemptPromise, runAttempt, type Settled } from "./attempt.js";
+import type { JobContext, JobDefinition } from "./job.js";
 import { backoffDelay, isRetryable, requestedDelay } from "./retry.js";
 import type { Counters } from "./status.js";
 
@@ -160,14 +159,6 @@ export function toExecutionError(error: unknown): ExecutionError {
   return { message: e.message, code: errorCode(e), name: e.name };
 }
 
-/** One attempt's view of the schedule state: what it read, and what it staged with `setState`. */
-interface AttemptState {
-  read: ScheduleStateRecord | null;
-  staged: { value: JsonValue | null } | null;
-  /** False once the attempt was decided: a late `setState` must not change what is committed. */
-  open: boolean;
-}
-
 /**
  * The committed state for the next attempt: the claim's for attempt 1 when it brought one (the
  * dispatcher keeps it only while it cannot be stale), else read afresh (every retry does).
@@ -181,206 +172,6 @@ function readAttemptState(run: Run, deps: RunnerDeps): AttemptState | Promise<At
   return deps.storage
     .getScheduleState(run.execution.scheduleId)
     .then((read) => ({ read, staged: null, open: true }));
-}
-
-/**
- * The handler's context, one object literal (own properties, so spreading it copies them as
- * before). The trading part is made on first use: most handlers never trade, and making it costs
- * more closures than the rest of the context.
- */
-function createContext(
-  run: Run,
-  schedule: ScheduleRecord,
-  attempt: Attempt,
-  deps: RunnerDeps,
-  state: AttemptState,
-): JobContext {
-  const execution = run.execution;
-  let logger: Logger | null = null;
-  let copy: { value: JsonValue | null } | null = null;
-  let extras: ReturnType<RunnerDeps["contextExtras"]> | null = null;
-  const trading = () => {
-    extras ??= deps.contextExtras(run, schedule);
-    return extras;
-  };
-  return {
-    fire: fireInfo(execution),
-    schedule,
-    data: schedule.data,
-    // A copy, made on first read: the handler may change it and stage it, whatever the storage hands out.
-    get state() {
-      copy ??= { value: state.read === null ? null : structuredClone(state.read.value) };
-      return copy.value;
-    },
-    setState(next: JsonValue | null) {
-      const value = parseInput(jsonDataSchema, next, "scheduler", "state", "state") as JsonValue;
-      if (!state.open) {
-        throw new StateError(
-          "NOT_RUNNING",
-          `scheduler: setState after the attempt of ${execution.id} ended; nothing was staged`,
-        );
-      }
-      state.staged = { value: structuredClone(value) };
-    },
-    get signal() {
-      return attempt.signal;
-    },
-    get logger() {
-      logger ??= deps.logger.child({
-        scheduleId: execution.scheduleId,
-        executionId: execution.id,
-        attempt: execution.attempts,
-      });
-      return logger;
-    },
-    now: () => deps.clock.now(),
-    get broker() {
-      return trading().broker;
-    },
-    propose: (intent) => trading().propose(intent),
-    submit: (intent) => trading().submit(intent),
-    proposeGroup: (intents, options) => trading().proposeGroup(intents, options),
-  };
-}
-
-/** How an attempt ended, when it ended at once (the handler returned or threw without awaiting). */
-type Settled = { ok: true; value: unknown } | { ok: false; error: Error };
-
-/**
- * One attempt in progress: decides it once (the handler's result, a timeout, an abort), closes
- * its state view, and makes its AbortSignal only when the handler first reads `ctx.signal` (many
- * never do; an abort before that is remembered and the signal is born aborted). One object per
- * attempt instead of a closure per concern: every fire makes one.
- */
-class Attempt {
-  decided = false;
-  /** The outcome, when it was decided before anyone waited for it (a synchronous handler). */
-  settled: Settled | null = null;
-  timer: unknown = null;
-  private controller: AbortController | null = null;
-  private abortReason: { reason: unknown } | null = null;
-  private resolve: ((value: unknown) => void) | null = null;
-  private reject: ((error: unknown) => void) | null = null;
-
-  constructor(
-    private readonly run: Run,
-    private readonly deps: RunnerDeps,
-    private readonly state: AttemptState,
-  ) {}
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.abortReason) this.controller.abort(this.abortReason.reason);
-    }
-    return this.controller.signal;
-  }
-
-  /** An aborted attempt is final: the handler may still be running, so another attempt could overlap it. */
-  abort(reason: unknown): void {
-    this.abortReason ??= { reason };
-    if (this.controller && !this.controller.signal.aborted) this.controller.abort(reason);
-    this.decide({ ok: false, error: new AbortError(toError(this.abortReason.reason)) });
-  }
-
-  decide(outcome: Settled): void {
-    if (this.decided) return;
-    this.decided = true;
-    if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
-    this.run.attempt = null;
-    this.state.open = false;
-    if (this.resolve === null) this.settled = outcome;
-    else if (outcome.ok) this.resolve(outcome.value);
-    else (this.reject as (error: unknown) => void)(outcome.error);
-  }
-
-  /** A promise of the outcome: settled at once if decided, else when it is. */
-  wait(): Promise<unknown> {
-    const done = this.settled;
-    if (done) return done.ok ? Promise.resolve(done.value) : Promise.reject(done.error);
-    return new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  /** Reports a handler settling after its attempt was decided (a timeout, an abort). */
-  late(outcome: "resolved" | "rejected"): void {
-    if (this.decided) this.deps.emit("run:late-result", { executionId: this.run.execution.id, outcome });
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
-
-/**
- * Runs one attempt: its outcome at once when the handler returned or threw without awaiting (no
- * promise, no timer), else a promise that settles with the handler, or rejects when the attempt's
- * signal aborts (a timeout, a cancel) first.
- */
-function runAttempt(
-  run: Run,
-  schedule: ScheduleRecord,
-  job: JobDefinition,
-  deps: RunnerDeps,
-  state: AttemptState,
-): Settled | Promise<unknown> {
-  const attempt = new Attempt(run, deps, state);
-  if (run.aborted) {
-    attempt.abort(run.controller.signal.reason);
-    return attempt.settled as Settled;
-  }
-  run.attempt = attempt;
-  const timeoutMs = schedule.timeoutMs !== null && schedule.timeoutMs > 0 ? schedule.timeoutMs : 0;
-  const calledAt = timeoutMs > 0 ? deps.clock.now() : 0;
-  const ctx = createContext(run, schedule, attempt, deps, state);
-  let value: unknown;
-  try {
-    value = (job.handler as (c: JobContext) => unknown)(ctx);
-  } catch (error) {
-    run.handler = null;
-    attempt.decide({ ok: false, error: toError(error) });
-    return attempt.settled ?? attempt.wait();
-  }
-  if (!isThenable(value)) {
-    run.handler = null;
-    attempt.decide({ ok: true, value });
-    return attempt.settled ?? attempt.wait();
-  }
-  const pending = Promise.resolve(value);
-  run.handler = pending;
-  if (timeoutMs > 0 && !attempt.decided) {
-    // Timed from the call: a handler's synchronous part counts against its timeout.
-    attempt.timer = deps.clock.setTimeout(
-      () => {
-        attempt.timer = null;
-        attempt.abort(new RunTimeoutError(timeoutMs));
-      },
-      Math.max(0, timeoutMs - (deps.clock.now() - calledAt)),
-    );
-  }
-  pending.then(
-    (result) => {
-      attempt.late("resolved");
-      attempt.decide({ ok: true, value: result });
-    },
-    (error: unknown) => {
-      attempt.late("rejected");
-      attempt.decide({ ok: false, error: toError(error) });
-    },
-  );
-  return attempt.wait();
-}
-
-/** {@link runAttempt} as a promise (p-retry's attempts). */
-function attemptPromise(outcome: Settled | Promise<unknown>): Promise<unknown> {
-  if (outcome instanceof Promise) return outcome;
-  return outcome.ok ? Promise.resolve(outcome.value) : Promise.reject(outcome.error);
 }
 
 /** The attempts after a failed first one, with p-retry (backoff is slept in `shouldRetry`). */
