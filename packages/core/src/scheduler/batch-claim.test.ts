@@ -9,52 +9,74 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { ScheduleStateRecord } from "../storage/schedule-state.js";
-import type { ClaimResult, FireClaim } from "../storage/storage.js";
+import type { ClaimResult, FireClaim, Storage } from "../storage/storage.js";
 import type { JobContext } from "./job.js";
 import { deferred, setup } from "./test-helpers.js";
 
 const T = Date.parse("2026-01-05T15:00:00Z");
 
+/** What {@link batching} counts, and the switches a test flips. */
+interface Batching {
+  storage: Storage;
+  batches: number[];
+  singleClaims: number;
+  stateReads: number;
+  /** While set, claims wait for it before they answer (a claim still on its way). */
+  hold: Promise<void> | null;
+  failNextBatch: boolean;
+}
+
 /**
- * MemoryStorage with a batch claim and the state handed back with a won claim (as the contract
- * allows), counting what the scheduler asks of it. `hold` makes claims wait for a test's release.
+ * A real MemoryStorage with a batch claim and the state handed back with a won claim, as the
+ * contract allows, counting what the scheduler asks of it. A view (not a subclass), so it is the
+ * same whether or not MemoryStorage has a `claimFires` of its own.
  */
-class BatchingStorage extends MemoryStorage {
-  batches: number[] = [];
-  singleClaims = 0;
-  stateReads = 0;
-  hold: Promise<void> | null = null;
-  failNextBatch = false;
-
-  override async claimFire(claim: FireClaim): Promise<ClaimResult> {
-    this.singleClaims++;
-    const result = await this.claimOne(claim);
-    if (this.hold) await this.hold;
-    return result;
-  }
-
-  override async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
-    this.batches.push(claims.length);
-    if (this.failNextBatch) {
-      this.failNextBatch = false;
-      throw new Error("database unavailable");
-    }
-    const out: ClaimResult[] = [];
-    for (const claim of claims) out.push(await this.claimOne(claim));
-    if (this.hold) await this.hold;
-    return out;
-  }
-
-  override async getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
-    this.stateReads++;
-    return super.getScheduleState(scheduleId);
-  }
-
-  private async claimOne(claim: FireClaim): Promise<ClaimResult> {
-    const result = await super.claimFire(claim);
+function batching(): Batching {
+  const memory = new MemoryStorage();
+  const claimOne = async (claim: FireClaim): Promise<ClaimResult> => {
+    const result = await memory.claimFire({ execution: claim.execution });
     if (!result.claimed || !claim.withState) return result;
-    return { ...result, state: await super.getScheduleState(claim.execution.scheduleId) };
-  }
+    return { ...result, state: await memory.getScheduleState(claim.execution.scheduleId) };
+  };
+  const own = {
+    async claimFire(claim: FireClaim): Promise<ClaimResult> {
+      b.singleClaims++;
+      const result = await claimOne(claim);
+      if (b.hold) await b.hold;
+      return result;
+    },
+    async claimFires(claims: readonly FireClaim[]): Promise<ClaimResult[]> {
+      b.batches.push(claims.length);
+      if (b.failNextBatch) {
+        b.failNextBatch = false;
+        throw new Error("database unavailable");
+      }
+      const out: ClaimResult[] = [];
+      for (const claim of claims) out.push(await claimOne(claim));
+      if (b.hold) await b.hold;
+      return out;
+    },
+    getScheduleState(scheduleId: string): Promise<ScheduleStateRecord | null> {
+      b.stateReads++;
+      return memory.getScheduleState(scheduleId);
+    },
+  };
+  const storage = new Proxy(memory, {
+    get(target, prop, receiver) {
+      if (prop in own) return own[prop as keyof typeof own];
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as Storage;
+  const b: Batching = {
+    storage,
+    batches: [],
+    singleClaims: 0,
+    stateReads: 0,
+    hold: null,
+    failNextBatch: false,
+  };
+  return b;
 }
 
 /** A handler that adds 1 to `state.n` and returns what it read. */
@@ -66,8 +88,8 @@ function increment(ctx: JobContext): { read: number } {
 
 describe("Scheduler with a batch-claiming storage", () => {
   it("claims fires due together in one call, runs each once, and reads no state for them", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler, events } = setup({ storage, start: "2026-01-05T14:59:00Z" });
+    const storage = batching();
+    const { clock, scheduler, events } = setup({ storage: storage.storage, start: "2026-01-05T14:59:00Z" });
     const ran: string[] = [];
     scheduler.register("job", (ctx) => {
       ran.push(ctx.fire.scheduleId);
@@ -95,8 +117,8 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("a single due fire takes the single claim; its first attempt uses the claim's state", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler } = setup({ storage });
+    const storage = batching();
+    const { clock, scheduler } = setup({ storage: storage.storage });
     const reads: number[] = [];
     scheduler.register("count", (ctx) => reads.push(increment(ctx).read));
     await scheduler.createSchedule({ id: "c", job: "count", trigger: { every: "1m" } });
@@ -111,8 +133,8 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("a retry reads the state afresh", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler } = setup({ storage });
+    const storage = batching();
+    const { clock, scheduler } = setup({ storage: storage.storage });
     let calls = 0;
     scheduler.register("flaky", (ctx) => {
       calls++;
@@ -134,8 +156,8 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("a fire that waited for its turn (overlap buffer_one) reads the state afresh: no conflict", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler } = setup({ storage, overlapPollMs: 100 });
+    const storage = batching();
+    const { clock, scheduler } = setup({ storage: storage.storage, overlapPollMs: 100 });
     const first = deferred();
     const reads: number[] = [];
     scheduler.register("slow", async (ctx) => {
@@ -166,8 +188,8 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("a run of the schedule that ends between the claim and the start makes the claim's state stale: read afresh", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler } = setup({ storage });
+    const storage = batching();
+    const { clock, scheduler } = setup({ storage: storage.storage });
     const first = deferred();
     const reads: number[] = [];
     scheduler.register("job", async (ctx) => {
@@ -203,8 +225,8 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("stop() waits for a batch claim still on its way, then runs and records every fire it claimed", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler } = setup({ storage, start: "2026-01-05T14:59:00Z" });
+    const storage = batching();
+    const { clock, scheduler } = setup({ storage: storage.storage, start: "2026-01-05T14:59:00Z" });
     const ran: string[] = [];
     scheduler.register("job", (ctx) => {
       ran.push(ctx.fire.scheduleId);
@@ -231,10 +253,10 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("records market skips of a batch one by one and claims the rest together", async () => {
-    const storage = new BatchingStorage();
+    const storage = batching();
     // 2026-01-05 is a Monday; 05:00 UTC is outside NYSE hours.
     const closed = Date.parse("2026-01-05T05:00:00Z");
-    const { clock, scheduler, events } = setup({ storage, start: "2026-01-05T04:59:00Z" });
+    const { clock, scheduler, events } = setup({ storage: storage.storage, start: "2026-01-05T04:59:00Z" });
     const ran: string[] = [];
     scheduler.register("job", (ctx) => {
       ran.push(ctx.fire.scheduleId);
@@ -264,8 +286,8 @@ describe("Scheduler with a batch-claiming storage", () => {
   });
 
   it("a failed batch claim is one scheduler:error; nothing runs, and the loop goes on", async () => {
-    const storage = new BatchingStorage();
-    const { clock, scheduler, events } = setup({ storage, start: "2026-01-05T14:59:00Z" });
+    const storage = batching();
+    const { clock, scheduler, events } = setup({ storage: storage.storage, start: "2026-01-05T14:59:00Z" });
     const ran: string[] = [];
     scheduler.register("job", (ctx) => {
       ran.push(ctx.fire.scheduleId);

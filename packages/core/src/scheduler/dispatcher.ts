@@ -24,6 +24,22 @@ import type { Counters } from "./status.js";
 
 const noop = () => {};
 
+/** Resolves once every one of `starts` settled (never rejects: failures go to `onError`). */
+function allStarted(starts: readonly Promise<unknown>[], onError: (error: unknown) => void): Promise<void> {
+  let left = starts.length;
+  if (left === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const one = () => {
+      if (--left === 0) resolve();
+    };
+    const failed = (error: unknown) => {
+      onError(error);
+      one();
+    };
+    for (const p of starts) p.then(one, failed);
+  });
+}
+
 /**
  * What became of a fire: whether this instance claimed it, the record (its own, or the other
  * holder's when the claim was lost), and `done`, which settles with the final record.
@@ -200,7 +216,7 @@ export class Dispatcher {
           reporter.reportError(error, `fire of ${st.record.id}`);
         }
       }
-      await Promise.all(others.map((p) => p.catch((error) => reporter.reportError(error, "fire"))));
+      await allStarted(others, (error) => reporter.reportError(error, "fire"));
     } finally {
       decided();
     }
@@ -250,7 +266,7 @@ export class Dispatcher {
    * schedule requires is down, or (with `checkOverlap`) the overlap policy skips or buffers it.
    */
   async startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> {
-    const { gate, runs, trading, reporter } = this.deps;
+    const { gate, runs, trading } = this.deps;
     const record = st.record;
     const job = this.deps.jobs.get(record.job);
     if (gate.stopCutoff) return runs.giveBack(run, st);
@@ -263,7 +279,7 @@ export class Dispatcher {
     // A run of the schedule that ended here since the claim may have committed a newer state.
     if (run.claimState !== undefined && st.endedRuns !== run.claimEpoch) run.claimState = undefined;
     st.lastStartAt = this.deps.clock.now();
-    reporter.background(executeRun(run, record, job, this.runnerDeps), () => `run of ${record.id}`);
+    void executeRun(run, record, job, this.runnerDeps);
   }
 
   /** Records missed fires as one skipped execution at the last of them. */

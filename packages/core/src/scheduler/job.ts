@@ -149,8 +149,15 @@ function isoInstant(at: number): string {
 
 /** The idempotency key of a fire: readable, unique per (schedule, instant), the same on every instance. */
 export function fireIdempotencyKey(scheduleId: string, scheduledAt: number): string {
-  return `${scheduleId}@${isoInstant(scheduledAt)}`;
+  // Fires due together share their instant: its ISO text is made once, not once per fire.
+  if (scheduledAt !== lastKeyInstant) {
+    lastKeyInstant = scheduledAt;
+    lastKeyIso = isoInstant(scheduledAt);
+  }
+  return `${scheduleId}@${lastKeyIso}`;
 }
+let lastKeyInstant = Number.NaN;
+let lastKeyIso = "";
 
 /** The fire identity handed to a handler. */
 export function fireInfo(execution: ExecutionRecord): FireInfo {

@@ -13,6 +13,8 @@ import type { Reporter } from "./reporter.js";
 import type { Run } from "./runner.js";
 import type { Runs } from "./runs.js";
 
+const NONE: ExecutionRecord[] = [];
+
 /** What the overlap policies need. */
 export interface OverlapDeps {
   storage: Storage;
@@ -47,7 +49,10 @@ export class Overlap {
     let others: ExecutionRecord[] | null = null;
     while (others === null) {
       try {
-        others = (await storage.activeExecutions(mine.scheduleId)).filter((e) => e.id !== mine.id);
+        const active = await storage.activeExecutions(mine.scheduleId);
+        // Mostly just this fire itself: no copy of the list then.
+        others =
+          active.length === 1 && active[0]?.id === mine.id ? NONE : active.filter((e) => e.id !== mine.id);
         reporter.storageOk();
       } catch (error) {
         reporter.storageFailed(error, `checking overlap of ${mine.scheduleId}`);

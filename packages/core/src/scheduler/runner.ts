@@ -5,13 +5,12 @@
  * result is discarded and reported as `run:late-result`.
  */
 
-import pRetry, { AbortError } from "p-retry";
+import pRetry from "p-retry";
 import {
   ConflictError,
   errorCode,
   RunCancelledError,
   RunTimeoutError,
-  StateError,
   TradecronError,
   toError,
 } from "../errors.js";
@@ -21,8 +20,8 @@ import type { ExecutionError, ExecutionRecord, JsonValue, ScheduleRecord } from 
 import type { ScheduleStateRecord, StateCommit } from "../storage/schedule-state.js";
 import type { ExecutionPatch, Storage } from "../storage/storage.js";
 import { type Clock, sleep } from "../time/clock.js";
-import { jsonDataSchema, parseInput } from "../validation.js";
-import { fireInfo, type JobContext, type JobDefinition } from "./job.js";
+import { type AttemptState, attemptPromise, runAttempt, type Settled } from "./attempt.js";
+import type { JobContext, JobDefinition } from "./job.js";
 import { backoffDelay, isRetryable, requestedDelay } from "./retry.js";
 import type { Counters } from "./status.js";
 
@@ -47,8 +46,8 @@ export class Run {
    * lets another instance take the fire (a reference, so keeping it costs a fire nothing).
    */
   handler: Promise<unknown> | null = null;
-  /** @internal Aborts the attempt in progress, if any (a direct call: cheaper than an abort listener per attempt). */
-  abortAttempt: ((reason: unknown) => void) | null = null;
+  /** @internal The attempt in progress, if any: `cancel` aborts it directly (cheaper than an abort listener per attempt). */
+  attempt: { abort(reason: unknown): void } | null = null;
   /**
    * @internal The schedule's committed state as the claim handed it back (`FireClaim.withState`),
    * for attempt 1 only, so it needs no read of its own; undefined when the claim brought none or
@@ -92,7 +91,7 @@ export class Run {
     this.cancelReason ??= reason;
     if (!this.aborted) {
       this.controller.abort(error);
-      this.abortAttempt?.(error);
+      this.attempt?.abort(error);
     }
   }
 
@@ -160,17 +159,6 @@ export function toExecutionError(error: unknown): ExecutionError {
   return { message: e.message, code: errorCode(e), name: e.name };
 }
 
-/** The context fields the runner fills; the scheduler adds the trading ones. */
-export type BaseJobContext = Omit<JobContext, "broker" | "propose" | "submit" | "proposeGroup">;
-
-/** One attempt's view of the schedule state: what it read, and what it staged with `setState`. */
-interface AttemptState {
-  read: ScheduleStateRecord | null;
-  staged: { value: JsonValue | null } | null;
-  /** False once the attempt was decided: a late `setState` must not change what is committed. */
-  open: boolean;
-}
-
 /**
  * The committed state for the next attempt: the claim's for attempt 1 when it brought one (the
  * dispatcher keeps it only while it cannot be stale), else read afresh (every retry does).
@@ -184,127 +172,6 @@ function readAttemptState(run: Run, deps: RunnerDeps): AttemptState | Promise<At
   return deps.storage
     .getScheduleState(run.execution.scheduleId)
     .then((read) => ({ read, staged: null, open: true }));
-}
-
-function createContext(
-  run: Run,
-  schedule: ScheduleRecord,
-  signal: () => AbortSignal,
-  deps: RunnerDeps,
-  state: AttemptState,
-): BaseJobContext {
-  const execution = run.execution;
-  let logger: Logger | null = null;
-  let copy: { value: JsonValue | null } | null = null;
-  return {
-    fire: fireInfo(execution),
-    schedule,
-    data: schedule.data,
-    // A copy, made on first read: the handler may change it and stage it, whatever the storage hands out.
-    get state() {
-      copy ??= { value: state.read === null ? null : structuredClone(state.read.value) };
-      return copy.value;
-    },
-    setState(next: JsonValue | null) {
-      const value = parseInput(jsonDataSchema, next, "scheduler", "state", "state") as JsonValue;
-      if (!state.open) {
-        throw new StateError(
-          "NOT_RUNNING",
-          `scheduler: setState after the attempt of ${execution.id} ended; nothing was staged`,
-        );
-      }
-      state.staged = { value: structuredClone(value) };
-    },
-    get signal() {
-      return signal();
-    },
-    get logger() {
-      logger ??= deps.logger.child({
-        scheduleId: execution.scheduleId,
-        executionId: execution.id,
-        attempt: execution.attempts,
-      });
-      return logger;
-    },
-    now: () => deps.clock.now(),
-  };
-}
-
-/** Runs one attempt: resolves or rejects with the handler, or rejects when its signal aborts first. */
-function runAttempt(
-  run: Run,
-  schedule: ScheduleRecord,
-  job: JobDefinition,
-  deps: RunnerDeps,
-  state: AttemptState,
-): Promise<unknown> {
-  return new Promise<unknown>((resolve, reject) => {
-    let decided = false;
-    let timer: unknown = null;
-    // The attempt's AbortController is made when the handler first reads ctx.signal (many never
-    // do); an abort before that is remembered and the signal is born aborted.
-    let attemptController: AbortController | null = null;
-    let abortReason: { reason: unknown } | null = null;
-    const signal = () => {
-      if (!attemptController) {
-        attemptController = new AbortController();
-        if (abortReason) attemptController.abort(abortReason.reason);
-      }
-      return attemptController.signal;
-    };
-    const finish = (fn: () => void) => {
-      if (decided) return;
-      decided = true;
-      if (timer !== null) deps.clock.clearTimeout(timer);
-      run.abortAttempt = null;
-      state.open = false;
-      fn();
-    };
-    // An aborted attempt is final: the handler may still be running, so another attempt could overlap it.
-    const abort = (reason: unknown) => {
-      abortReason ??= { reason };
-      if (attemptController && !attemptController.signal.aborted) attemptController.abort(reason);
-      const final = abortReason.reason;
-      finish(() => reject(new AbortError(toError(final))));
-    };
-    if (run.aborted) {
-      abort(run.controller.signal.reason);
-      return;
-    }
-    run.abortAttempt = abort;
-    if (schedule.timeoutMs !== null && schedule.timeoutMs > 0) {
-      const timeoutMs = schedule.timeoutMs;
-      timer = deps.clock.setTimeout(() => {
-        timer = null;
-        abort(new RunTimeoutError(timeoutMs));
-      }, timeoutMs);
-    }
-    // Object.assign keeps the base context's lazy logger getter.
-    const ctx: JobContext = Object.assign(
-      createContext(run, schedule, signal, deps, state),
-      deps.contextExtras(run, schedule),
-    );
-    const late = (outcome: "resolved" | "rejected") => {
-      if (decided) deps.emit("run:late-result", { executionId: run.execution.id, outcome });
-    };
-    let pending: Promise<unknown>;
-    try {
-      pending = Promise.resolve((job.handler as (c: JobContext) => unknown)(ctx));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    run.handler = pending;
-    pending.then(
-      (value) => {
-        late("resolved");
-        finish(() => resolve(value));
-      },
-      (error: unknown) => {
-        late("rejected");
-        finish(() => reject(toError(error)));
-      },
-    );
-  });
 }
 
 /** The attempts after a failed first one, with p-retry (backoff is slept in `shouldRetry`). */
@@ -367,10 +234,22 @@ async function storePatch(
 }
 
 /**
- * Executes `run` (already claimed, status `running`) and records its outcome. Never throws:
- * every failure becomes a stored status and an event.
+ * Executes `run` (already claimed, status `running`) and records its outcome. Never rejects:
+ * every failure becomes a stored status and an event (and a bug here a `scheduler:error`), so the
+ * dispatcher need not track the promise: stop() waits for the run itself (`run.done`).
  */
-export async function executeRun(
+export function executeRun(
+  run: Run,
+  schedule: ScheduleRecord,
+  job: JobDefinition,
+  deps: RunnerDeps,
+): Promise<void> {
+  return runToEnd(run, schedule, job, deps).catch((error: unknown) =>
+    deps.emit("scheduler:error", { error: toError(error), context: `run of ${schedule.id}` }),
+  );
+}
+
+async function runToEnd(
   run: Run,
   schedule: ScheduleRecord,
   job: JobDefinition,
@@ -401,46 +280,66 @@ export async function executeRun(
     };
     attempt = policy.attempts;
   } else {
-    const shouldRetry = async (error: Error): Promise<boolean> => {
-      if (!isRetryable(error, policy)) return false;
-      const delayMs = Math.max(backoffDelay(policy.backoff, attempt + 1, deps.random), requestedDelay(error));
-      attempt += 1;
-      counters.retries++;
-      const updated = await storePatch(run, { attempts: attempt }, deps);
-      if (!updated) {
-        run.cancel("lease_lost");
-        return false;
+    // The first attempt runs outside p-retry, and without a promise of its own when its state
+    // came with the claim and the handler returns without awaiting: most runs succeed at once,
+    // and p-retry's set-up costs more than a short handler. A failure (or an abort) is handed to
+    // p-retry as its own first attempt, so every retry decision is still p-retry's.
+    let first: Settled | null = null;
+    let read = readAttemptState(run, deps);
+    if (read instanceof Promise) {
+      try {
+        read = await read;
+      } catch (error) {
+        first = { ok: false, error: toError(error) };
       }
-      deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
-      run.phase = "backoff";
-      deps.onBackoff?.(run);
-      await sleep(clock, delayMs, run.controller.signal);
-      run.phase = "handler";
-      return true;
-    };
-    // The first attempt runs outside p-retry: most runs succeed at once, and p-retry's set-up costs
-    // more than a short handler. A failure (or an abort) is handed to p-retry as its own first
-    // attempt, so every retry decision is still p-retry's.
-    const attemptOnce = async () => {
-      lastState = null;
-      const read = readAttemptState(run, deps);
-      const state = read instanceof Promise ? await read : read;
-      lastState = state;
-      return runAttempt(run, schedule, job, deps, state);
-    };
-    let failed = false;
-    let firstError: unknown;
-    let value: unknown;
-    try {
-      value = await attemptOnce();
-    } catch (error) {
-      failed = true;
-      firstError = error;
     }
-    if (!failed && !run.aborted) {
-      outcome = { ok: true, value };
+    if (first === null) {
+      lastState = read as AttemptState;
+      const tried = runAttempt(run, schedule, job, deps, lastState);
+      if (tried instanceof Promise) {
+        try {
+          first = { ok: true, value: await tried };
+        } catch (error) {
+          first = { ok: false, error: toError(error) };
+        }
+      } else {
+        first = tried;
+        // A handler that returned at once: its outcome is written one turn of the microtask queue
+        // later, so the other fires started together start before any outcome write.
+        await undefined;
+      }
+    }
+    if (first.ok && !run.aborted) {
+      outcome = first;
     } else {
-      let replay = failed;
+      const firstError = first.ok ? null : first.error;
+      const shouldRetry = async (error: Error): Promise<boolean> => {
+        if (!isRetryable(error, policy)) return false;
+        const delayMs = Math.max(
+          backoffDelay(policy.backoff, attempt + 1, deps.random),
+          requestedDelay(error),
+        );
+        attempt += 1;
+        counters.retries++;
+        const updated = await storePatch(run, { attempts: attempt }, deps);
+        if (!updated) {
+          run.cancel("lease_lost");
+          return false;
+        }
+        deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
+        run.phase = "backoff";
+        deps.onBackoff?.(run);
+        await sleep(clock, delayMs, run.controller.signal);
+        run.phase = "handler";
+        return true;
+      };
+      const attemptOnce = async () => {
+        lastState = null;
+        const state = await readAttemptState(run, deps);
+        lastState = state;
+        return attemptPromise(runAttempt(run, schedule, job, deps, state));
+      };
+      let replay = firstError !== null;
       outcome = await retryAttempts(
         () => {
           if (!replay) return attemptOnce();

@@ -55,27 +55,29 @@ const BY_EVENT: Partial<Record<keyof SchedulerEvents, Counted>> = {
   "run:skipped": "skipped",
 };
 
+/** The counters of `scheduleId`, created on first use. */
+function countersOf(counters: Map<string, ScheduleCounters>, scheduleId: string): ScheduleCounters {
+  let c = counters.get(scheduleId);
+  if (c === undefined) {
+    c = newScheduleCounters();
+    counters.set(scheduleId, c);
+  }
+  return c;
+}
+
 /** Counts one scheduler event into the counters of its schedule (created on first use). */
 export function countEvent(
   counters: Map<string, ScheduleCounters>,
   name: keyof SchedulerEvents,
   payload: unknown,
 ): void {
-  const of = (scheduleId: string) => {
-    let c = counters.get(scheduleId);
-    if (!c) {
-      c = newScheduleCounters();
-      counters.set(scheduleId, c);
-    }
-    return c;
-  };
   if (name === "fire:missed") {
     const p = payload as SchedulerEvents["fire:missed"];
-    of(p.scheduleId).missed += p.count;
+    countersOf(counters, p.scheduleId).missed += p.count;
     return;
   }
   const key = BY_EVENT[name];
   if (key === undefined) return;
   const execution = (payload as { execution?: { scheduleId: string } }).execution;
-  if (execution) of(execution.scheduleId)[key]++;
+  if (execution) countersOf(counters, execution.scheduleId)[key]++;
 }

@@ -28,6 +28,7 @@ function slowClaims(storage: Storage) {
         }
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         const held = gate;
+        // Single and batch claims alike (fires due together go out in one `claimFires`).
         if ((prop === "claimFire" || prop === "claimFires") && held) await held.promise;
         return result;
       };
