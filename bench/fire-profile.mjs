@@ -1,7 +1,9 @@
 // Where a fire's time goes: a CPU profile of one burst, n one-off schedules due at the same
 // instant on MemoryStorage, from just before the instant until every handler has started.
 //
-//   node bench/fire-profile.mjs [n=10000] [--out burst.cpuprofile] [--top 20]
+//   node bench/fire-profile.mjs [n=10000] [--out burst.cpuprofile] [--top 20] [--interval 250]
+//   node bench/fire-profile.mjs [n] --no-profile   the same burst unprofiled: wall and CPU time
+//   node bench/fire-profile.mjs [n] --storage      MemoryStorage alone: a fire's storage calls
 //
 // Build packages/core first (cd packages/core && npx tsup). TRADECRON_CORE=<path to dist/index.js>
 // profiles another build (to compare a change). The profile covers the burst only (the inspector's
@@ -28,6 +30,69 @@ const top = Number(flag("--top", 20));
 const profiling = !args.includes("--no-profile");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+if (args.includes("--storage")) {
+  // The floor MemoryStorage sets: what one fire's storage calls cost alone (a claim, the overlap
+  // check's activeExecutions, the outcome write), with records made as the scheduler makes them.
+  const storage = new MemoryStorage();
+  const at = Date.now();
+  const record = (i) =>
+    Object.freeze({
+      id: crypto.randomUUID(),
+      scheduleId: `s${i}`,
+      job: "job",
+      scheduledAt: at,
+      kind: "scheduled",
+      status: "running",
+      reason: null,
+      attempts: 1,
+      claimedAt: at,
+      startedAt: at,
+      endedAt: null,
+      instanceId: "profile",
+      leaseExpiresAt: at + 30_000,
+      actor: null,
+      error: null,
+      result: null,
+      details: null,
+      idempotencyKey: `s${i}@${new Date(at).toISOString()}`,
+    });
+  const us = (ms) => +((ms / n) * 1000).toFixed(2);
+  for (let round = 0; round < 3; round++) {
+    const t0 = performance.now();
+    const claims = [];
+    for (let i = 0; i < n; i++) claims.push({ execution: record(round * n + i), withState: true });
+    const t1 = performance.now();
+    const results = storage.claimFires
+      ? await storage.claimFires(claims)
+      : await Promise.all(claims.map((c) => storage.claimFire(c)));
+    const t2 = performance.now();
+    for (const r of results) await storage.activeExecutions(r.execution.scheduleId);
+    const t3 = performance.now();
+    for (const r of results) {
+      await storage.updateExecution(r.execution.id, "profile", {
+        status: "succeeded",
+        endedAt: at,
+        attempts: 1,
+        result: null,
+        leaseExpiresAt: null,
+      });
+    }
+    const t4 = performance.now();
+    console.log(
+      JSON.stringify({
+        round,
+        n,
+        batchClaim: Boolean(storage.claimFires),
+        recordUs: us(t1 - t0),
+        claimUs: us(t2 - t1),
+        activeUs: us(t3 - t2),
+        writeUs: us(t4 - t3),
+      }),
+    );
+  }
+  process.exit(0);
+}
 
 let count = 0;
 let lastStart = 0;
@@ -94,6 +159,36 @@ for (let i = 0; i < profile.samples.length; i++) {
   self.set(key, (self.get(key) ?? 0) + dt);
 }
 const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, top);
+// Self time by part: MemoryStorage's methods, the rest of core, GC, and Node's own (the
+// inspector's share is the profiler's cost, not the burst's).
+const STORAGE_FNS = new Set([
+  "claim",
+  "claimFire",
+  "claimFires",
+  "claimState",
+  "updateExecution",
+  "activate",
+  "deactivate",
+  "activeExecutions",
+  "evict",
+  "getScheduleState",
+  "checkState",
+]);
+const parts = new Map();
+for (const [key, ms] of self) {
+  const [name, where = ""] = key.split(" ");
+  const part =
+    name === "(garbage collector)"
+      ? "GC"
+      : where.startsWith("node:") || name === "(program)" || name === "(idle)"
+        ? "Node and V8 (incl. the profiler)"
+        : where.includes("dist/") && STORAGE_FNS.has(name)
+          ? "MemoryStorage"
+          : where.includes("dist/")
+            ? "scheduler (rest of core)"
+            : "other";
+  parts.set(part, (parts.get(part) ?? 0) + ms);
+}
 const allStarted = lastStart - tWall;
 console.log(`${n} fires due at one instant: all started ${allStarted.toFixed(1)} ms after it`);
 console.log(
@@ -102,5 +197,8 @@ console.log(
 console.log("self ms  share  function");
 for (const [key, ms] of rows)
   console.log(`${ms.toFixed(1).padStart(7)}  ${((ms / total) * 100).toFixed(1).padStart(4)}%  ${key}`);
+console.log("by part:");
+for (const [part, ms] of [...parts].sort((a, b) => b[1] - a[1]))
+  console.log(`${ms.toFixed(1).padStart(7)}  ${((ms / total) * 100).toFixed(1).padStart(4)}%  ${part}`);
 if (out) writeFileSync(out, JSON.stringify(profile));
 process.exit(0);

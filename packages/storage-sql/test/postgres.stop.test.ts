@@ -23,16 +23,24 @@ afterEach(async () => {
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `storage` with `claimFire` wrapped by `around` (the other methods go straight through). */
+/**
+ * `storage` with its claims wrapped by `around`, single (`claimFire`) and batch (`claimFires`,
+ * which the scheduler uses for fires due together) alike; `count` is the number of claims in the
+ * call. The other methods go straight through.
+ */
 function aroundClaims(
   storage: PostgresStorage,
-  around: (send: () => Promise<unknown>) => Promise<unknown>,
+  around: (send: () => Promise<unknown>, count: number) => Promise<unknown>,
 ): Storage {
   return new Proxy(storage, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop === "claimFire") {
-        return (claim: unknown) => around(() => target.claimFire(claim as never));
+        return (claim: unknown) => around(() => target.claimFire(claim as never), 1);
+      }
+      if (prop === "claimFires" && typeof value === "function") {
+        return (claims: unknown[]) =>
+          around(() => (value as (c: unknown[]) => Promise<unknown>).call(target, claims), claims.length);
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -65,12 +73,14 @@ async function scenario(timeoutMs: number) {
   const claims = { sent: 0, answered: 0, atStop: { sent: -1, answered: -1 } };
   // Right after A sends its claims (the same turn: one batch), its host calls stop(), while the
   // answers are still on their way from the database.
-  const viewA = aroundClaims(storageA, (send) => {
-    claims.sent++;
+  let calls = 0;
+  const viewA = aroundClaims(storageA, (send, count) => {
+    calls++;
+    claims.sent += count;
     const answer = send().finally(() => {
-      claims.answered++;
+      claims.answered += count;
     });
-    if (claims.sent === 1) {
+    if (calls === 1) {
       setImmediate(() => {
         claims.atStop = { sent: claims.sent, answered: claims.answered };
         stopped = (a as Scheduler).stop({ timeoutMs }).then(async () => {
