@@ -168,6 +168,7 @@ export function assemble(
     runs,
     overlap,
     trading,
+    alone: () => membership.shared && membership.members.length <= 1,
   });
   const controls = new Controls({ ...base, registry, trust, runs, trading, notify });
   const sync = new Sync({ ...base, registry, controls, trust });

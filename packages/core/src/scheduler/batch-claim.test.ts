@@ -11,6 +11,7 @@ import { MemoryStorage } from "../storage/memory-storage.js";
 import type { ScheduleStateRecord } from "../storage/schedule-state.js";
 import type { ClaimResult, FireClaim, Storage } from "../storage/storage.js";
 import type { JobContext } from "./job.js";
+import { Scheduler } from "./scheduler.js";
 import { deferred, setup } from "./test-helpers.js";
 
 const T = Date.parse("2026-01-05T15:00:00Z");
@@ -129,6 +130,27 @@ describe("Scheduler with a batch-claiming storage", () => {
     expect(storage.batches).toEqual([]);
     expect(storage.stateReads).toBe(0);
     expect(await scheduler.getScheduleState("c")).toMatchObject({ value: { n: 3 }, revision: 3 });
+    await scheduler.stop();
+  });
+
+  it("with another live instance on the storage, the first attempt reads the state afresh (a run there may have committed since the claim)", async () => {
+    const storage = batching();
+    const { clock, scheduler } = setup({ storage: storage.storage });
+    // A second instance on the same storage, without the job: it never claims, it only lives.
+    const other = new Scheduler({ storage: storage.storage, clock, instanceId: "instance-b", stepInMs: 0 });
+    const reads: number[] = [];
+    scheduler.register("count", (ctx) => reads.push(increment(ctx).read));
+    await scheduler.createSchedule({ id: "c", job: "count", trigger: { every: "1m" } });
+    await scheduler.start();
+    await other.start();
+    await clock.advance(3 * 60_000);
+    expect(reads).toEqual([0, 1, 2]);
+    expect(storage.stateReads).toBe(3);
+    await other.stop();
+    await clock.advance(60_000); // its leave is seen on the next heartbeat: alone again
+    await clock.advance(60_000);
+    expect(reads).toEqual([0, 1, 2, 3, 4]);
+    expect(storage.stateReads).toBe(3);
     await scheduler.stop();
   });
 

@@ -65,6 +65,13 @@ export interface DispatcherDeps {
   runs: Runs;
   overlap: Overlap;
   trading: Trading;
+  /**
+   * True while this instance is the only live one on the storage (membership.ts). Only then is a
+   * claim's state sure to be current at the start: with others, a run of the schedule on another
+   * instance may commit a newer state between the claim and the start, which this instance cannot
+   * see, so the attempt reads the state afresh (one round trip, as before the claim carried it).
+   */
+  alone: () => boolean;
 }
 
 /** Claims fires and starts the ones this instance won. */
@@ -276,8 +283,10 @@ export class Dispatcher {
     if (checkOverlap && record.overlap !== "allow" && !(await this.deps.overlap.resolve(st, run))) return;
     // Shutdown may have passed its deadline while the overlap check waited for storage.
     if (gate.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return runs.giveBack(run, st);
-    // A run of the schedule that ended here since the claim may have committed a newer state.
-    if (run.claimState !== undefined && st.endedRuns !== run.claimEpoch) run.claimState = undefined;
+    // A run of the schedule that ended since the claim (here, or maybe on another instance) may
+    // have committed a newer state.
+    if (run.claimState !== undefined && (st.endedRuns !== run.claimEpoch || !this.deps.alone()))
+      run.claimState = undefined;
     st.lastStartAt = this.deps.clock.now();
     void executeRun(run, record, job, this.runnerDeps);
   }
