@@ -23,16 +23,24 @@ afterEach(async () => {
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** `storage` with `claimFire` wrapped by `around` (the other methods go straight through). */
+/**
+ * `storage` with `claimFire` and `claimFires` wrapped by `around`, told how many fires the call
+ * claims (the scheduler claims fires due together with one `claimFires`); the other methods go
+ * straight through.
+ */
 function aroundClaims(
   storage: PostgresStorage,
-  around: (send: () => Promise<unknown>) => Promise<unknown>,
+  around: (send: () => Promise<unknown>, fires: number) => Promise<unknown>,
 ): Storage {
   return new Proxy(storage, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop === "claimFire") {
-        return (claim: unknown) => around(() => target.claimFire(claim as never));
+        return (claim: unknown) => around(() => target.claimFire(claim as never), 1);
+      }
+      if (prop === "claimFires") {
+        return (batch: readonly unknown[]) =>
+          around(() => target.claimFires(batch as never), batch.length);
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -65,12 +73,13 @@ async function scenario(timeoutMs: number) {
   const claims = { sent: 0, answered: 0, atStop: { sent: -1, answered: -1 } };
   // Right after A sends its claims (the same turn: one batch), its host calls stop(), while the
   // answers are still on their way from the database.
-  const viewA = aroundClaims(storageA, (send) => {
-    claims.sent++;
+  const viewA = aroundClaims(storageA, (send, fires) => {
+    const first = claims.sent === 0;
+    claims.sent += fires;
     const answer = send().finally(() => {
-      claims.answered++;
+      claims.answered += fires;
     });
-    if (claims.sent === 1) {
+    if (first) {
       setImmediate(() => {
         claims.atStop = { sent: claims.sent, answered: claims.answered };
         stopped = (a as Scheduler).stop({ timeoutMs }).then(async () => {
