@@ -39,8 +39,7 @@ function aroundClaims(
         return (claim: unknown) => around(() => target.claimFire(claim as never), 1);
       }
       if (prop === "claimFires") {
-        return (batch: readonly unknown[]) =>
-          around(() => target.claimFires(batch as never), batch.length);
+        return (batch: readonly unknown[]) => around(() => target.claimFires(batch as never), batch.length);
       }
       return typeof value === "function" ? value.bind(target) : value;
     },

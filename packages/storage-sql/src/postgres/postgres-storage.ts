@@ -873,7 +873,15 @@ export class PostgresStorage implements Storage {
     return this.stateChecks.check(scheduleId, res.rows[0]);
   }
 
-  /** Applies a batch of fenced patches; an id seen twice waits for the next round (order kept). */
+  /**
+   * Applies the fenced patches of one turn (the coalesced `updateExecution` calls without a
+   * state) as one statement per round; an id seen twice waits for the next round, so two
+   * patches of one execution apply in call order. Each caller gets its own updated record, or
+   * null when its instance no longer holds the execution. A statement that fails rejects every
+   * caller in it, except a data error (one patch PostgreSQL cannot store, e.g. a result with a
+   * NUL character): then each patch of the round is retried alone, so only its caller fails and
+   * the others' outcomes are not lost.
+   */
   private async runUpdates(batch: UpdateRequest[]): Promise<(ExecutionRecord | null | Error)[]> {
     const results: (ExecutionRecord | null | Error)[] = new Array(batch.length).fill(null);
     let todo = batch.map((_, i) => i);
@@ -889,23 +897,39 @@ export class PostgresStorage implements Storage {
           round.push(i);
         }
       }
-      try {
-        const res = await this.query(
-          "updateExecution",
-          "executions",
-          this.sql.updateExecutions,
-          patchArrays(round.map((i) => batch[i] as UpdateRequest)),
-          Lane.Background,
-        );
-        const byId = new Map(res.rows.map((row) => [row.id as string, this.decodeExecution(row)]));
-        for (const i of round) results[i] = byId.get((batch[i] as UpdateRequest).id) ?? null;
-      } catch (error) {
-        const e = error instanceof Error ? error : new Error(String(error));
-        for (const i of round) results[i] = e;
-      }
+      const outcomes = await this.updateRound(round.map((i) => batch[i] as UpdateRequest));
+      round.forEach((i, k) => {
+        results[i] = outcomes[k] as ExecutionRecord | null | Error;
+      });
       todo = later;
     }
     return results;
+  }
+
+  /** One `updateExecutions` statement for patches of distinct executions; see {@link runUpdates}. */
+  private async updateRound(round: UpdateRequest[]): Promise<(ExecutionRecord | null | Error)[]> {
+    try {
+      const res = await this.query(
+        "updateExecution",
+        "executions",
+        this.sql.updateExecutions,
+        patchArrays(round),
+        Lane.Background,
+      );
+      const byId = new Map(res.rows.map((row) => [row.id as string, row]));
+      return round.map((u) => {
+        const row = byId.get(u.id);
+        return row === undefined ? null : this.decodeExecution(row);
+      });
+    } catch (error) {
+      if (round.length > 1 && isDataError((error as Error).cause)) {
+        return Promise.all(
+          round.map(async (u) => (await this.updateRound([u]))[0] as ExecutionRecord | null | Error),
+        );
+      }
+      const e = error instanceof Error ? error : new Error(String(error));
+      return round.map(() => e);
+    }
   }
 
   async renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {
