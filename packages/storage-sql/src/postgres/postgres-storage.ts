@@ -656,12 +656,15 @@ export class PostgresStorage implements Storage {
       ...columnArrays(EXECUTIONS, executions),
       boolArray(claims.map((c) => c.withState === true)),
     ]);
-    // Won: the claim's id -> its state row (undefined: none). Lost: the holder's row by fire.
-    const won = new Map<string, Record<string, unknown> | undefined>();
+    // Won: the claims' ids, and the state rows by schedule. Lost: the holder's row by fire.
+    let won = new Set<string>();
+    let states: Record<string, Record<string, unknown>> = {};
     const held = new Map<string, Record<string, unknown>>();
     for (const row of res.rows) {
-      if (row.won !== null) won.set(row.won as string, row.state_schedule_id === null ? undefined : row);
-      else held.set(fireKey(row.schedule_id as string, row.scheduled_at as number), row);
+      if (row.summary === true) {
+        won = new Set((row.won_ids as string[] | null) ?? []);
+        states = (row.won_states as typeof states | null) ?? {};
+      } else held.set(fireKey(row.schedule_id as string, row.scheduled_at as number), row);
     }
     const results = new Array<ClaimResult>(claims.length);
     const unknown: number[] = [];
@@ -671,7 +674,7 @@ export class PostgresStorage implements Storage {
         const execution = wonRecord(e, this.decodeExecution);
         results[i] =
           c.withState === true
-            ? { claimed: true, execution, state: this.claimState(e.scheduleId, won.get(e.id)) }
+            ? { claimed: true, execution, state: this.claimState(e.scheduleId, states[e.scheduleId]) }
             : { claimed: true, execution };
         return;
       }
@@ -711,23 +714,13 @@ export class PostgresStorage implements Storage {
     return results;
   }
 
-  /**
-   * A won claim's state from its `state_*` columns (undefined: no state row): null for none,
-   * undefined for one failing its checks.
-   */
+  /** A won claim's state (its `schedule_state` row as jsonb, or none): undefined for one failing its checks. */
   private claimState(
     scheduleId: string,
     row: Record<string, unknown> | undefined,
   ): ScheduleStateRecord | null | undefined {
-    const state = row && {
-      schedule_id: row.state_schedule_id,
-      value: row.state_value,
-      revision: row.state_revision,
-      execution_id: row.state_execution_id,
-      updated_at: row.state_updated_at,
-    };
     try {
-      return this.stateChecks.check(scheduleId, state);
+      return this.stateChecks.check(scheduleId, row);
     } catch (error) {
       // The claim stands; the scheduler's own getScheduleState reports the row.
       if (isCorruptRecord(error)) return undefined;

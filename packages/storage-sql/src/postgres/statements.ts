@@ -224,14 +224,17 @@ export function postgresStatements(n: PgNames) {
       RETURNING id`,
     /**
      * Storage.claimFires in one autocommit statement (no lock outlives it): `ins` claims the free
-     * fires in key order as `claimFires` does (no deadlocks between racing instances); a won row
-     * comes back as its id (`won`), with its schedule's committed state (`state_*`, all null:
-     * none) when the claim asked for it (`with_state`); a lost one as the holder's row, in the
-     * table's own columns, when it was committed before the statement began. Holders that
-     * committed while it ran are not in its snapshot: the caller reads them with `findFires`.
-     * The fires are distinct (the caller dedupes).
-     * Plain columns, not `to_jsonb(e)`: measured on 10,000 rows, to_jsonb costs the server
-     * ~10 µs a row and the client a JSON.parse on top of the driver's parse; columns cost neither.
+     * fires in key order as `claimFires` does (no deadlocks between racing instances). The first
+     * row (`summary`) names the won claims (`won_ids`) and, for those that asked for it
+     * (`with_state`), their schedules' committed states (`won_states`: schedule id -> the state
+     * row, absent: none); each further row is the holder of a lost fire, in the table's own
+     * columns, when it was committed before the statement began. Holders that committed while it
+     * ran are not in its snapshot: the caller reads them with `findFires`. The fires are
+     * distinct (the caller dedupes).
+     * Why this shape (measured on 10,000 rows): holders as plain columns, not `to_jsonb(e)`,
+     * which costs the server ~10 µs a row and the client a JSON.parse on top of the driver's
+     * parse; won claims as one array, not one row each, so a burst that wins every fire brings
+     * back one row instead of one with two dozen columns per fire.
      * $1..: one array per column (see `arrays.ts`), then `with_state` (boolean[]).
      */
     claimFireBatch: `WITH x AS (
@@ -242,13 +245,13 @@ export function postgresStatements(n: PgNames) {
         ON CONFLICT (schedule_id, scheduled_at) DO NOTHING
         RETURNING id, schedule_id
       )
-      SELECT ins.id AS won, s.schedule_id AS state_schedule_id, s.value AS state_value,
-        s.revision AS state_revision, s.execution_id AS state_execution_id,
-        s.updated_at AS state_updated_at, ${holderColumns.map((c) => `NULL AS ${c}`).join(", ")}
-      FROM ins JOIN x ON x.id = ins.id
-        LEFT JOIN ${n.scheduleState} AS s ON x.with_state AND s.schedule_id = ins.schedule_id
+      SELECT true AS summary, (SELECT array_agg(id) FROM ins) AS won_ids,
+        (SELECT jsonb_object_agg(s.schedule_id, to_jsonb(s))
+          FROM ins JOIN x ON x.id = ins.id JOIN ${n.scheduleState} AS s ON s.schedule_id = ins.schedule_id
+          WHERE x.with_state) AS won_states,
+        ${holderColumns.map((c) => `NULL AS ${c}`).join(", ")}
       UNION ALL
-      SELECT NULL, NULL, NULL, NULL, NULL, NULL, ${holderColumns.map((c) => `e.${c}`).join(", ")}
+      SELECT false, NULL, NULL, ${holderColumns.map((c) => `e.${c}`).join(", ")}
       FROM x JOIN ${n.executions} AS e
         ON e.schedule_id = x.schedule_id COLLATE "C" AND e.scheduled_at = x.scheduled_at
       WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)`,
