@@ -24,13 +24,13 @@ afterEach(async () => {
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * `storage` with its claims wrapped by `around`, single (`claimFire`) and batch (`claimFires`,
- * which the scheduler uses for fires due together) alike; `count` is the number of claims in the
- * call. The other methods go straight through.
+ * `storage` with `claimFire` and `claimFires` wrapped by `around`, told how many fires the call
+ * claims (the scheduler claims fires due together with one `claimFires`); the other methods go
+ * straight through.
  */
 function aroundClaims(
   storage: PostgresStorage,
-  around: (send: () => Promise<unknown>, count: number) => Promise<unknown>,
+  around: (send: () => Promise<unknown>, fires: number) => Promise<unknown>,
 ): Storage {
   return new Proxy(storage, {
     get(target, prop, receiver) {
@@ -38,9 +38,8 @@ function aroundClaims(
       if (prop === "claimFire") {
         return (claim: unknown) => around(() => target.claimFire(claim as never), 1);
       }
-      if (prop === "claimFires" && typeof value === "function") {
-        return (claims: unknown[]) =>
-          around(() => (value as (c: unknown[]) => Promise<unknown>).call(target, claims), claims.length);
+      if (prop === "claimFires") {
+        return (batch: readonly unknown[]) => around(() => target.claimFires(batch as never), batch.length);
       }
       return typeof value === "function" ? value.bind(target) : value;
     },
@@ -73,14 +72,13 @@ async function scenario(timeoutMs: number) {
   const claims = { sent: 0, answered: 0, atStop: { sent: -1, answered: -1 } };
   // Right after A sends its claims (the same turn: one batch), its host calls stop(), while the
   // answers are still on their way from the database.
-  let calls = 0;
-  const viewA = aroundClaims(storageA, (send, count) => {
-    calls++;
-    claims.sent += count;
+  const viewA = aroundClaims(storageA, (send, fires) => {
+    const first = claims.sent === 0;
+    claims.sent += fires;
     const answer = send().finally(() => {
-      claims.answered += count;
+      claims.answered += fires;
     });
-    if (calls === 1) {
+    if (first) {
       setImmediate(() => {
         claims.atStop = { sent: claims.sent, answered: claims.answered };
         stopped = (a as Scheduler).stop({ timeoutMs }).then(async () => {

@@ -230,6 +230,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       )`,
     ],
   },
+  {
+    version: 6,
+    name: "notify revision",
+    up: (n) => [
+      // A schedule's notification carries its revision after the write (StorageChange.revision):
+      // an instance that already holds it (the echo of its own write, or of a bulk create)
+      // skips reading the schedule back. NEW.revision is only evaluated in the schedule branch
+      // (PL/pgSQL resolves record fields when the statement runs), so the other tables share
+      // the function as before.
+      `CREATE OR REPLACE FUNCTION ${n.notifyFunction}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF TG_ARGV[0] = 'control' THEN
+          PERFORM pg_notify('${n.channel}', '{"type":"control"}');
+        ELSIF TG_OP = 'DELETE' THEN
+          PERFORM pg_notify('${n.channel}', json_build_object('type', TG_ARGV[0], 'id', OLD.id)::text);
+        ELSIF TG_ARGV[0] = 'schedule' THEN
+          PERFORM pg_notify('${n.channel}',
+            json_build_object('type', 'schedule', 'id', NEW.id, 'revision', NEW.revision)::text);
+        ELSE
+          PERFORM pg_notify('${n.channel}', json_build_object('type', TG_ARGV[0], 'id', NEW.id)::text);
+        END IF;
+        RETURN NULL;
+      END
+      $fn$`,
+    ],
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -42,11 +42,15 @@ const MAX_BACKOFF_MS = 5000;
 export function parsePayload(payload: string | undefined): StorageChange | null {
   if (!payload) return null;
   try {
-    const value = JSON.parse(payload) as { type?: unknown; id?: unknown };
+    const value = JSON.parse(payload) as { type?: unknown; id?: unknown; revision?: unknown };
     if (value.type === "control") return { type: "control" };
-    if ((value.type === "schedule" || value.type === "approval") && typeof value.id === "string") {
-      return { type: value.type, id: value.id };
+    if (value.type === "schedule" && typeof value.id === "string") {
+      // The revision after the write (schema version 6); a payload without one is still a change.
+      return Number.isSafeInteger(value.revision)
+        ? { type: "schedule", id: value.id, revision: value.revision as number }
+        : { type: "schedule", id: value.id };
     }
+    if (value.type === "approval" && typeof value.id === "string") return { type: "approval", id: value.id };
   } catch {
     // not ours: ignore
   }
@@ -58,7 +62,8 @@ export function diffSnapshots(before: ChangeSnapshot, after: ChangeSnapshot): St
   const changes: StorageChange[] = [];
   if (before.control !== after.control) changes.push({ type: "control" });
   for (const [id, revision] of after.schedules) {
-    if (before.schedules.get(id) !== revision) changes.push({ type: "schedule", id });
+    // The snapshot knows the revision, so a watcher holding it skips the read-back.
+    if (before.schedules.get(id) !== revision) changes.push({ type: "schedule", id, revision });
   }
   for (const id of before.schedules.keys()) {
     if (!after.schedules.has(id)) changes.push({ type: "schedule", id });

@@ -72,6 +72,7 @@ import { StateRowChecks, stateConflict } from "../shared/state-rows.js";
 import { summaryOf } from "../shared/summaries.js";
 import { RowChecks } from "../shared/trust.js";
 import { toPage } from "../shared/where.js";
+import { boolArray, columnArrays, numberArray, textArray } from "./arrays.js";
 import { migratePostgres } from "./migrations.js";
 import { type ChangeSnapshot, PgChangeListener } from "./notify.js";
 import {
@@ -222,19 +223,51 @@ interface UpdateRequest {
   patch: ExecutionPatch;
 }
 
-/** One element of the `updateExecutions` recordset: the patch's columns and the fields it sets. */
-function patchRow({ id, instanceId, patch }: UpdateRequest): Record<string, unknown> {
-  const row: Record<string, unknown> = { id, instance_id: instanceId };
-  const fields: string[] = [];
-  // Only the fields a holder may change: a stray `scheduleId` in a patch must not move the fire.
-  for (const field of Object.keys(PATCH_FIELDS)) {
-    const value = (patch as Record<string, unknown>)[field];
-    if (value === undefined) continue;
-    fields.push(field);
-    row[field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+const PATCH_ENTRIES = Object.entries(PATCH_FIELDS);
+
+/**
+ * A batch of fenced patches as the column arrays of `updateExecutions` (ids, instances, masks,
+ * then one array per patch field): bit i of a row's mask says it sets the i-th field. Only the
+ * fields a holder may change are read: a stray `scheduleId` in a patch must not move the fire.
+ */
+function patchArrays(batch: readonly UpdateRequest[]): string[] {
+  const masks = new Array<number>(batch.length);
+  const fields = PATCH_ENTRIES.map(() => new Array<unknown>(batch.length));
+  for (let r = 0; r < batch.length; r++) {
+    const patch = (batch[r] as UpdateRequest).patch as Record<string, unknown>;
+    let mask = 0;
+    for (let f = 0; f < PATCH_ENTRIES.length; f++) {
+      const value = patch[(PATCH_ENTRIES[f] as [string, string])[0]];
+      (fields[f] as unknown[])[r] = value ?? null;
+      if (value !== undefined) mask |= 1 << f;
+    }
+    masks[r] = mask;
   }
-  row.fields = fields;
-  return row;
+  return [
+    textArray(batch.map((u) => u.id)),
+    textArray(batch.map((u) => u.instanceId)),
+    numberArray(masks),
+    ...PATCH_ENTRIES.map(([, type], f) => {
+      const values = fields[f] as unknown[];
+      if (type === "jsonb") return textArray(values.map((v) => (v === null ? null : JSON.stringify(v))));
+      if (type === "text") return textArray(values as (string | null)[]);
+      return numberArray(values as (number | null)[]);
+    }),
+  ];
+}
+
+/**
+ * The record a won claim hands back: the caller's own when it is frozen (it cannot change, and
+ * it is exactly what was written, as MemoryStorage keeps it), else a deep copy, so the caller
+ * never shares an object with what it sent.
+ */
+function wonRecord(execution: ExecutionRecord, decode: (row: Record<string, unknown>) => ExecutionRecord) {
+  return Object.isFrozen(execution) ? execution : decode(sentRow(execution));
+}
+
+/** The row a claim wrote, as its own copy (JSON fields too), keyed by column. */
+function sentRow(execution: ExecutionRecord): Record<string, unknown> {
+  return structuredClone(toColumnObject(EXECUTIONS, execution));
 }
 
 /** Storage on PostgreSQL (pg, pooled). Several instances on one database run every fire once. */
@@ -618,36 +651,30 @@ export class PostgresStorage implements Storage {
 
   /** Claims distinct fires; see {@link PostgresStorage.claimFires}. */
   private async claimBatch(claims: readonly FireClaim[], round: number): Promise<ClaimResult[]> {
-    const rows = claims.map((c) => {
-      const row = toColumnObject(EXECUTIONS, c.execution);
-      row.with_state = c.withState === true;
-      return row;
-    });
-    const res = await this.query<{
-      won: string | null;
-      state: unknown;
-      existing: Record<string, unknown> | null;
-    }>("claimFires", "executions", this.sql.claimFireBatch, [JSON.stringify(rows)]);
-    const won = new Map<string, unknown>();
+    const executions = claims.map((c) => c.execution);
+    const res = await this.query("claimFires", "executions", this.sql.claimFireBatch, [
+      ...columnArrays(EXECUTIONS, executions),
+      boolArray(claims.map((c) => c.withState === true)),
+    ]);
+    // Won: the claims' ids, and the state rows by schedule. Lost: the holder's row by fire.
+    let won = new Set<string>();
+    let states: Record<string, Record<string, unknown>> = {};
     const held = new Map<string, Record<string, unknown>>();
     for (const row of res.rows) {
-      if (row.won !== null) won.set(row.won, row.state);
-      else if (row.existing)
-        held.set(
-          fireKey(row.existing.schedule_id as string, Number(row.existing.scheduled_at)),
-          row.existing,
-        );
+      if (row.summary === true) {
+        won = new Set((row.won_ids as string[] | null) ?? []);
+        states = (row.won_states as typeof states | null) ?? {};
+      } else held.set(fireKey(row.schedule_id as string, row.scheduled_at as number), row);
     }
     const results = new Array<ClaimResult>(claims.length);
     const unknown: number[] = [];
     claims.forEach((c, i) => {
       const e = c.execution;
       if (won.has(e.id)) {
-        // The row as sent: the caller's own values, so nothing stored is shared.
-        const execution = this.decodeExecution(rows[i] as Record<string, unknown>);
+        const execution = wonRecord(e, this.decodeExecution);
         results[i] =
           c.withState === true
-            ? { claimed: true, execution, state: this.claimState(e.scheduleId, won.get(e.id)) }
+            ? { claimed: true, execution, state: this.claimState(e.scheduleId, states[e.scheduleId]) }
             : { claimed: true, execution };
         return;
       }
@@ -687,10 +714,13 @@ export class PostgresStorage implements Storage {
     return results;
   }
 
-  /** A won claim's state (a `schedule_state` row as jsonb, or null): undefined for one failing its checks. */
-  private claimState(scheduleId: string, row: unknown): ScheduleStateRecord | null | undefined {
+  /** A won claim's state (its `schedule_state` row as jsonb, or none): undefined for one failing its checks. */
+  private claimState(
+    scheduleId: string,
+    row: Record<string, unknown> | undefined,
+  ): ScheduleStateRecord | null | undefined {
     try {
-      return this.stateChecks.check(scheduleId, (row ?? undefined) as Record<string, unknown> | undefined);
+      return this.stateChecks.check(scheduleId, row);
     } catch (error) {
       // The claim stands; the scheduler's own getScheduleState reports the row.
       if (isCorruptRecord(error)) return undefined;
@@ -716,10 +746,14 @@ export class PostgresStorage implements Storage {
 
   /** Claims a batch of fires in one statement; see `claimFires` in statements.ts. */
   private async runClaims(batch: ExecutionRecord[], round = 0): Promise<(ClaimResult | Error)[]> {
-    const payload = JSON.stringify(batch.map((e) => toColumnObject(EXECUTIONS, e)));
     let won: Set<string>;
     try {
-      const res = await this.query<{ id: string }>("claimFire", "executions", this.sql.claimFires, [payload]);
+      const res = await this.query<{ id: string }>(
+        "claimFire",
+        "executions",
+        this.sql.claimFires,
+        columnArrays(EXECUTIONS, batch),
+      );
       won = new Set(res.rows.map((r) => r.id));
     } catch (error) {
       // A bad row (a duplicate execution id, a NULL where none may be) fails the whole
@@ -742,16 +776,14 @@ export class PostgresStorage implements Storage {
       const e = error instanceof Error ? error : new Error(String(error));
       return batch.map(() => e);
     }
-    // Winners get their row as sent, decoded from a fresh parse of the payload (no shared objects).
-    const rows = won.size > 0 ? (JSON.parse(payload) as Record<string, unknown>[]) : [];
     // Raw rows by fire; every caller decodes its own copy, so no two callers share a record.
     const byFire = new Map<string, Record<string, unknown>>();
-    const results: (ClaimResult | Error | undefined)[] = batch.map((e, i) => {
+    const results: (ClaimResult | Error | undefined)[] = batch.map((e) => {
       if (!won.has(e.id)) return undefined;
       won.delete(e.id); // an id sent twice wins once
-      const row = rows[i] as Record<string, unknown>;
-      byFire.set(fireKey(e.scheduleId, e.scheduledAt), row);
-      return { claimed: true, execution: this.decodeExecution(row) };
+      // A racer in this batch that lost to it decodes the winner's row as sent.
+      byFire.set(fireKey(e.scheduleId, e.scheduledAt), sentRow(e));
+      return { claimed: true, execution: wonRecord(e, this.decodeExecution) };
     });
     // The rest lost: to a racer in this batch (its row is in `byFire`) or to another caller.
     const unknown = batch.filter(
@@ -810,7 +842,7 @@ export class PostgresStorage implements Storage {
       "schedule_state",
       this.sql.updateExecutionWithState,
       [
-        JSON.stringify([patchRow({ id, instanceId, patch })]),
+        ...patchArrays([{ id, instanceId, patch }]),
         id,
         instanceId,
         JSON.stringify(state.value),
@@ -834,7 +866,15 @@ export class PostgresStorage implements Storage {
     return this.stateChecks.check(scheduleId, res.rows[0]);
   }
 
-  /** Applies a batch of fenced patches; an id seen twice waits for the next round (order kept). */
+  /**
+   * Applies the fenced patches of one turn (the coalesced `updateExecution` calls without a
+   * state) as one statement per round; an id seen twice waits for the next round, so two
+   * patches of one execution apply in call order. Each caller gets its own updated record, or
+   * null when its instance no longer holds the execution. A statement that fails rejects every
+   * caller in it, except a data error (one patch PostgreSQL cannot store, e.g. a result with a
+   * NUL character): then each patch of the round is retried alone, so only its caller fails and
+   * the others' outcomes are not lost.
+   */
   private async runUpdates(batch: UpdateRequest[]): Promise<(ExecutionRecord | null | Error)[]> {
     const results: (ExecutionRecord | null | Error)[] = new Array(batch.length).fill(null);
     let todo = batch.map((_, i) => i);
@@ -850,24 +890,39 @@ export class PostgresStorage implements Storage {
           round.push(i);
         }
       }
-      const rows = round.map((i) => patchRow(batch[i] as UpdateRequest));
-      try {
-        const res = await this.query(
-          "updateExecution",
-          "executions",
-          this.sql.updateExecutions,
-          [JSON.stringify(rows)],
-          Lane.Background,
-        );
-        const byId = new Map(res.rows.map((row) => [row.id as string, this.decodeExecution(row)]));
-        for (const i of round) results[i] = byId.get((batch[i] as UpdateRequest).id) ?? null;
-      } catch (error) {
-        const e = error instanceof Error ? error : new Error(String(error));
-        for (const i of round) results[i] = e;
-      }
+      const outcomes = await this.updateRound(round.map((i) => batch[i] as UpdateRequest));
+      round.forEach((i, k) => {
+        results[i] = outcomes[k] as ExecutionRecord | null | Error;
+      });
       todo = later;
     }
     return results;
+  }
+
+  /** One `updateExecutions` statement for patches of distinct executions; see {@link runUpdates}. */
+  private async updateRound(round: UpdateRequest[]): Promise<(ExecutionRecord | null | Error)[]> {
+    try {
+      const res = await this.query(
+        "updateExecution",
+        "executions",
+        this.sql.updateExecutions,
+        patchArrays(round),
+        Lane.Background,
+      );
+      const byId = new Map(res.rows.map((row) => [row.id as string, row]));
+      return round.map((u) => {
+        const row = byId.get(u.id);
+        return row === undefined ? null : this.decodeExecution(row);
+      });
+    } catch (error) {
+      if (round.length > 1 && isDataError((error as Error).cause)) {
+        return Promise.all(
+          round.map(async (u) => (await this.updateRound([u]))[0] as ExecutionRecord | null | Error),
+        );
+      }
+      const e = error instanceof Error ? error : new Error(String(error));
+      return round.map(() => e);
+    }
   }
 
   async renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {
