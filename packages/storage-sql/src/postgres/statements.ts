@@ -234,7 +234,9 @@ export function postgresStatements(n: PgNames) {
      * Why this shape (measured on 10,000 rows): holders as plain columns, not `to_jsonb(e)`,
      * which costs the server ~10 µs a row and the client a JSON.parse on top of the driver's
      * parse; won claims as one array, not one row each, so a burst that wins every fire brings
-     * back one row instead of one with two dozen columns per fire.
+     * back one row instead of one with two dozen columns per fire. The holders are looked up
+     * one by one on the fire key (the LATERAL with OFFSET 0 keeps the planner from turning it
+     * into a hash join over the whole table, which it picks once it knows the batch is large).
      * $1..: one array per column (see `arrays.ts`), then `with_state` (boolean[]).
      */
     claimFireBatch: `WITH x AS (
@@ -252,8 +254,9 @@ export function postgresStatements(n: PgNames) {
         ${holderColumns.map((c) => `NULL AS ${c}`).join(", ")}
       UNION ALL
       SELECT false, NULL, NULL, ${holderColumns.map((c) => `e.${c}`).join(", ")}
-      FROM x JOIN ${n.executions} AS e
-        ON e.schedule_id = x.schedule_id COLLATE "C" AND e.scheduled_at = x.scheduled_at
+      FROM x CROSS JOIN LATERAL (SELECT * FROM ${n.executions} AS h
+          WHERE h.schedule_id = x.schedule_id COLLATE "C" AND h.scheduled_at = x.scheduled_at
+          OFFSET 0) AS e
       WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)`,
     /** The current holders of fires. $1 schedule ids, $2 instants (pairwise). */
     findFires: `SELECT * FROM ${n.executions}
@@ -262,12 +265,15 @@ export function postgresStatements(n: PgNames) {
      * Fenced update of a batch of executions: a row changes only while `instance_id` still holds it
      * (claimed or running). Each row says which fields it sets (`mask`), so patches of any shape
      * share this one statement. The ids are distinct (the caller sends a repeat in a later round).
+     * `e.id = ANY($1)` makes the rows primary-key lookups: told the batch's size, the planner
+     * otherwise hashes the batch and scans every active execution (12 ms instead of 5 for 500
+     * of 10,000 active).
      * $1..: {@link PATCH_PARAMS} column arrays (see `patchSource`).
      */
     updateExecutions: `UPDATE ${n.executions} AS e SET
       ${patchSet}
       FROM ${patches}
-      WHERE e.id = x.id AND e.instance_id = x.instance_id AND e.${ACTIVE}
+      WHERE e.id = ANY($1::text[]) AND e.id = x.id AND e.instance_id = x.instance_id AND e.${ACTIVE}
       RETURNING e.*`,
     // --- schedule state -----------------------------------------------------------------------
     /** $1 schedule id. */
