@@ -585,24 +585,41 @@ export class PostgresStorage implements Storage {
       return await this.claimFires(batch);
     } catch (error) {
       // One bad row fails the statement: retry one by one so only its caller gets the error.
-      if (batch.length > 1 && isDataError((error as Error).cause)) {
-        return Promise.all(
-          batch.map(async (c) => (await this.runStateClaims([c]))[0] as ClaimResult | Error),
-        );
-      }
-      const only = batch[0];
-      if (batch.length === 1 && only && driverCode((error as Error).cause) === UNIQUE_VIOLATION) {
-        return [
-          new ConflictError("CONFLICT", `execution '${only.execution.id}' exists already`, {
-            field: "id",
-            cause: error,
-            details: { table: this.names.display("executions") },
-          }),
-        ];
-      }
-      const e = error instanceof Error ? error : new Error(String(error));
-      return batch.map(() => e);
+      return this.claimRoundFailed(
+        error,
+        batch,
+        (c) => c.execution.id,
+        (c) => this.runStateClaims([c]),
+      );
     }
+  }
+
+  /**
+   * What each caller of a failed claim round gets: a bad row fails the whole statement, so a
+   * batch is retried one by one (only that caller gets the error); a lone claim whose execution id
+   * exists is a ConflictError; anything else fails every caller.
+   */
+  private claimRoundFailed<T>(
+    error: unknown,
+    batch: readonly T[],
+    idOf: (item: T) => string,
+    alone: (item: T) => Promise<(ClaimResult | Error)[]>,
+  ): Promise<(ClaimResult | Error)[]> | (ClaimResult | Error)[] {
+    if (batch.length > 1 && isDataError((error as Error).cause)) {
+      return Promise.all(batch.map(async (item) => (await alone(item))[0] as ClaimResult | Error));
+    }
+    const only = batch[0];
+    if (batch.length === 1 && only !== undefined && driverCode((error as Error).cause) === UNIQUE_VIOLATION) {
+      return [
+        new ConflictError("CONFLICT", `execution '${idOf(only)}' exists already`, {
+          field: "id",
+          cause: error,
+          details: { table: this.names.display("executions") },
+        }),
+      ];
+    }
+    const e = error instanceof Error ? error : new Error(String(error));
+    return batch.map(() => e);
   }
 
   private decodeExecution = (row: Record<string, unknown>): ExecutionRecord =>
@@ -758,23 +775,12 @@ export class PostgresStorage implements Storage {
     } catch (error) {
       // A bad row (a duplicate execution id, a NULL where none may be) fails the whole
       // statement: retry one by one so only that caller gets the error.
-      if (batch.length > 1 && isDataError((error as Error).cause)) {
-        return Promise.all(
-          batch.map(async (e) => (await this.runClaims([e], round))[0] as ClaimResult | Error),
-        );
-      }
-      const only = batch[0];
-      if (batch.length === 1 && only && driverCode((error as Error).cause) === UNIQUE_VIOLATION) {
-        return [
-          new ConflictError("CONFLICT", `execution '${only.id}' exists already`, {
-            field: "id",
-            cause: error,
-            details: { table: this.names.display("executions") },
-          }),
-        ];
-      }
-      const e = error instanceof Error ? error : new Error(String(error));
-      return batch.map(() => e);
+      return this.claimRoundFailed(
+        error,
+        batch,
+        (e) => e.id,
+        (e) => this.runClaims([e], round),
+      );
     }
     // Raw rows by fire; every caller decodes its own copy, so no two callers share a record.
     const byFire = new Map<string, Record<string, unknown>>();
