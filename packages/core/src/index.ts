@@ -178,6 +178,7 @@ export type {
   ExecutionPatch,
   ExecutionQuery,
   FireClaim,
+  FireRef,
   OrderQuery,
   ScheduleSummary,
   Storage,

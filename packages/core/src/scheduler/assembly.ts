@@ -102,6 +102,7 @@ export function assemble(
     fire: (st, at, kind, actor) => dispatch().fire(st, at, kind, actor),
     dispatchDue: (sts, ats) => dispatch().dispatchDue(sts, ats),
     stillArmed: (st) => registry?.states.get(st.record.id) === st && (registry?.eligible(st) ?? false),
+    ...(storage.fireHolders ? { fireHolders: storage.fireHolders.bind(storage) } : {}),
   });
   registry = new Registry({
     ...base,

@@ -1,12 +1,15 @@
 /**
  * Fires held back for the step-in delay: a due fire this instance is not the preferred claimer
- * of (membership.ts) waits `stepInMs`, and is then claimed as usual. By then the preferred
- * instance has normally claimed it, and this claim loses at once (`fire:taken`); if that instance
- * is paused, lacks the job, or died, this claim wins and the fire runs a step-in late. Nothing
- * here is claimed: dropping what is held (stop, pause) loses no fire another instance holds.
+ * of (membership.ts) waits `stepInMs`, and then steps in. By then the preferred instance has
+ * normally claimed it: one read for the batch (`Storage.fireHolders`) finds the fires already
+ * held (`fire:taken`), and only those still free are claimed, so an extra instance costs a read
+ * per held batch, not a losing claim per fire. If the preferred instance is paused, lacks the
+ * job, or died, the claim wins and the fire runs a step-in late. Nothing here is claimed:
+ * dropping what is held (stop, pause) loses no fire another instance holds.
  */
 
 import type { FireKind } from "../storage/records.js";
+import type { FireRef, Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { FireOutcome } from "./dispatcher.js";
 import type { Gate } from "./gate.js";
@@ -46,6 +49,8 @@ export interface DeferredFiresDeps {
   dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void>;
   /** True while the schedule is still armed here and may fire (not removed, paused or disabled since). */
   stillArmed(st: ScheduleState): boolean;
+  /** The storage's probe of who holds fires, if it has one (bound). */
+  fireHolders?: Storage["fireHolders"];
 }
 
 interface Held {
@@ -160,7 +165,7 @@ export class DeferredFires {
       sts.push(held.st);
       ats.push(held.at);
     }
-    if (sts.length > 0) reporter.background(this.deps.dispatchDue(sts, ats), "stepping in to held fires");
+    if (sts.length > 0) reporter.background(this.stepInBatch(sts, ats), "stepping in to held fires");
     if (this.timer !== null) return;
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -170,5 +175,42 @@ export class DeferredFires {
       this.head = 0;
     }
     this.arm();
+  }
+
+  /**
+   * Claims the held fires of one batch that no instance holds yet: asks the storage first (one
+   * read), and claims every fire of the batch when it cannot tell (the claim decides anyway).
+   */
+  private async stepInBatch(sts: ScheduleState[], ats: number[]): Promise<void> {
+    const { fireHolders, reporter, gate } = this.deps;
+    let holders: (string | null)[] | null = null;
+    if (fireHolders) {
+      const fires: FireRef[] = sts.map((st, i) => ({
+        scheduleId: st.record.id,
+        scheduledAt: ats[i] as number,
+      }));
+      try {
+        holders = await fireHolders(fires);
+        reporter.storageOk();
+      } catch (error) {
+        reporter.storageFailed(error, `asking who holds ${fires.length} held fires`);
+      }
+    }
+    if (holders === null) return this.deps.dispatchDue(sts, ats);
+    const freeSts: ScheduleState[] = [];
+    const freeAts: number[] = [];
+    // The probe took a round trip: what was paused or removed meanwhile is not claimed.
+    const open = gate.canFire();
+    for (let i = 0; i < sts.length; i++) {
+      const st = sts[i] as ScheduleState;
+      const holder = holders[i] ?? null;
+      if (holder !== null) {
+        reporter.emit("fire:taken", { scheduleId: st.record.id, scheduledAt: ats[i] as number, holder });
+      } else if (open && this.deps.stillArmed(st)) {
+        freeSts.push(st);
+        freeAts.push(ats[i] as number);
+      }
+    }
+    if (freeSts.length > 0) await this.deps.dispatchDue(freeSts, freeAts);
   }
 }

@@ -239,7 +239,10 @@ export class Dispatcher {
     actor: string | null,
     now: number,
   ): FireClaim {
-    return { execution: Object.freeze(this.newExecution(record, at, kind, actor, now)), withState: true };
+    const execution = Object.freeze(this.newExecution(record, at, kind, actor, now));
+    return record.overlap === "allow"
+      ? { execution, withState: true }
+      : { execution, withState: true, withOverlap: true };
   }
 
   /**
@@ -264,6 +267,7 @@ export class Dispatcher {
       run.claimState = claim.state;
       run.claimEpoch = epoch;
     }
+    if (claim.othersActive === false) run.claimedAlone = true;
     runs.add(run);
     st.running++;
     return run;
@@ -282,7 +286,15 @@ export class Dispatcher {
     // Only possible if the job was unregistered between arming and claiming.
     if (!job) return runs.finishWithoutRun(run, st, "skipped", "unknown_job");
     if (!trading.brokerReady(record)) return runs.finishWithoutRun(run, st, "skipped", "broker_disconnected");
-    if (checkOverlap && record.overlap !== "allow" && !(await this.deps.overlap.resolve(st, run))) return;
+    // The claim may have answered the overlap question (no other run was active as it was
+    // decided); else the policy asks the storage.
+    if (
+      checkOverlap &&
+      record.overlap !== "allow" &&
+      !run.claimedAlone &&
+      !(await this.deps.overlap.resolve(st, run))
+    )
+      return;
     // Shutdown may have passed its deadline while the overlap check waited for storage.
     if (gate.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return runs.giveBack(run, st);
     // A run of the schedule that ended since the claim (here, or maybe on another instance) may

@@ -124,6 +124,65 @@ describe("membership: instances sharing a storage split the due fires", () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  it("stepping in asks who holds the held fires and claims only the free ones", async () => {
+    const clock = new TestClock(T0);
+    const storage = new MemoryStorage();
+    const { ran, make } = cluster([], storage, clock);
+    /** A view of the storage that counts the fires it is asked to claim. */
+    const counted = () => {
+      const sent = { claims: 0 };
+      const view = new Proxy(storage, {
+        get(target, key, receiver) {
+          if (key === "claimFire") {
+            return (claim: Parameters<Storage["claimFire"]>[0]) => {
+              sent.claims++;
+              return target.claimFire(claim);
+            };
+          }
+          if (key === "claimFires") {
+            return (claims: Parameters<NonNullable<Storage["claimFires"]>>[0]) => {
+              sent.claims += claims.length;
+              return target.claimFires(claims);
+            };
+          }
+          const value = Reflect.get(target, key, receiver);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      return { sent, view };
+    };
+    const aView = counted();
+    const bView = counted();
+    const { storage: cView, sever } = severable(storage);
+    const a = make("a", aView.view);
+    const b = make("b", bView.view);
+    const c = make("c", cView);
+    const taken: string[] = [];
+    for (const s of [a, b]) s.on("fire:taken", ({ holder }) => taken.push(holder));
+    await Promise.all([a.start(), b.start(), c.start()]);
+    await clock.advance(11_000);
+    const T = clock.now() + 5_000;
+    await a.createSchedules(oneOffs(150, T));
+    sever(); // c is gone: the fires it was preferred for are still free at the step-in
+    await clock.advance(5_000 + STEP_IN + 100);
+    await Promise.all([a.stop(), b.stop()]);
+
+    expect(ran.size).toBe(150);
+    expect([...ran.values()].every((who) => who.length === 1)).toBe(true);
+    const orphaned = (await executions(a)).filter(
+      (e) => preferredOf(["a", "b", "c"], e.scheduleId, e.scheduledAt) === "c",
+    ).length;
+    expect(orphaned).toBeGreaterThan(20);
+    // One claim per fire: each instance claimed the fires it was preferred for, and at the
+    // step-in only c's, which were free (in one process the two step-ins run one after the
+    // other, so the second finds the first's claims). Claiming every held fire: 300 claims.
+    expect(aView.sent.claims + bView.sent.claims).toBe(150);
+    // Each held fire another instance had claimed is reported taken, by its holder, unclaimed:
+    // a's held fires and b's, less the orphans one of them won (150 + orphaned - orphaned).
+    expect(taken).toHaveLength(150);
+    expect(taken.every((h) => h === "a" || h === "b")).toBe(true);
+  });
+
   it("one live instance, or a storage without heartbeat: no fire waits", async () => {
     const alone = cluster(["a"]);
     const [a] = alone.schedulers as [Scheduler];

@@ -57,6 +57,11 @@ export class Run {
   claimState: ScheduleStateRecord | null | undefined = undefined;
   /** @internal The schedule's count of ended runs when the claim was sent (see `claimState`). */
   claimEpoch = 0;
+  /**
+   * @internal True when the claim said no other execution of the schedule was active as it was
+   * decided (`FireClaim.withOverlap`): the overlap policy has its answer without a read.
+   */
+  claimedAlone = false;
   private donePromise: Promise<ExecutionRecord | null> | null = null;
   private resolveDone: ((value: ExecutionRecord | null) => void) | null = null;
   private settled = false;

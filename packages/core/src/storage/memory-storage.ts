@@ -36,6 +36,7 @@ import type {
   ExecutionPatch,
   ExecutionQuery,
   FireClaim,
+  FireRef,
   OrderQuery,
   ScheduleSummary,
   Storage,
@@ -267,8 +268,19 @@ export class MemoryStorage implements Storage {
     return results;
   }
 
+  /** See {@link Storage.fireHolders}: index lookups. */
+  async fireHolders(fires: readonly FireRef[]): Promise<(string | null)[]> {
+    const holders = new Array<string | null>(fires.length);
+    for (let i = 0; i < fires.length; i++) {
+      const { scheduleId, scheduledAt } = fires[i] as FireRef;
+      const id = this.fires.get(scheduleId)?.get(scheduledAt);
+      holders[i] = (id !== undefined && this.executions.get(id)?.instanceId) || null;
+    }
+    return holders;
+  }
+
   /** Decides and records one claim (eviction is the caller's, once per call). */
-  private claim({ execution, withState }: FireClaim): ClaimResult {
+  private claim({ execution, withState, withOverlap }: FireClaim): ClaimResult {
     let byInstant = this.fires.get(execution.scheduleId);
     const existingId = byInstant?.get(execution.scheduledAt);
     if (existingId !== undefined) {
@@ -277,6 +289,8 @@ export class MemoryStorage implements Storage {
     }
     // A frozen record cannot change under us, so it is kept as it is; any other is copied first.
     const record = Object.isFrozen(execution) ? execution : Object.freeze({ ...execution });
+    // Asked before this claim joins the active executions.
+    const othersActive = withOverlap === true ? this.activeBySchedule.has(record.scheduleId) : undefined;
     if (!byInstant) {
       byInstant = new Map();
       this.fires.set(record.scheduleId, byInstant);
@@ -290,9 +304,11 @@ export class MemoryStorage implements Storage {
       if (last === undefined || record.scheduledAt > last)
         this.lastFire.set(record.scheduleId, record.scheduledAt);
     }
-    if (withState === true)
-      return { claimed: true, execution: record, state: this.claimState(record.scheduleId) };
-    return { claimed: true, execution: record };
+    if (withState !== true && othersActive === undefined) return { claimed: true, execution: record };
+    const won: ClaimResult = { claimed: true, execution: record };
+    if (withState === true) won.state = this.claimState(record.scheduleId);
+    if (othersActive !== undefined) won.othersActive = othersActive;
+    return won;
   }
 
   /** The state a won claim hands back: null for none, undefined for one failing its checks. */

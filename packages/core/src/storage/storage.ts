@@ -42,6 +42,13 @@ export interface FireClaim {
    * the scheduler's own `getScheduleState` reports it as `STORAGE_CORRUPT`.
    */
   withState?: boolean;
+  /**
+   * Also tell, with a won claim, whether another execution of the schedule was active (status
+   * `claimed` or `running`) as the claim was decided (`othersActive` of the result): the overlap
+   * policy's question, answered in the same call instead of an `activeExecutions` read after
+   * it. A storage may ignore it (leave `othersActive` undefined); the scheduler then reads.
+   */
+  withOverlap?: boolean;
 }
 
 /** Outcome of {@link Storage.claimFire}. */
@@ -54,8 +61,20 @@ export type ClaimResult =
        * returns it (null: none yet). Undefined when not asked for or not supported.
        */
       state?: ScheduleStateRecord | null;
+      /**
+       * With `withOverlap`: true if another execution of the schedule was active when the claim
+       * was decided (then the scheduler asks `activeExecutions` which), false if none was.
+       * Undefined when not asked for or not supported.
+       */
+      othersActive?: boolean;
     }
   | { claimed: false; existing: ExecutionRecord };
+
+/** A fire by its key: the schedule and the instant it is due (as in an execution record). */
+export interface FireRef {
+  scheduleId: string;
+  scheduledAt: number;
+}
 
 /** Fields a lease holder may change on its execution. */
 export type ExecutionPatch = Partial<
@@ -261,6 +280,15 @@ export interface Storage {
    * requires it).
    */
   claimFires?(claims: readonly FireClaim[]): Promise<ClaimResult[]>;
+  /**
+   * Who holds each fire: the `instanceId` of the fire's execution record (whatever its status,
+   * also a skip), or null where the fire has no record yet; results in the order of `fires`. A
+   * read that claims nothing, one round trip for the batch: an instance that held fires back
+   * for the step-in delay (the preferred claimer, `stepInMs`) asks it first and claims only the
+   * fires still free, instead of sending a claim per fire that mostly loses. A stale answer is
+   * harmless (the claim decides). Optional: without it the held fires are claimed as they are.
+   */
+  fireHolders?(fires: readonly FireRef[]): Promise<(string | null)[]>;
   /**
    * Applies `patch` if `instanceId` still holds the execution (status `claimed` or `running`,
    * same instanceId). Returns the updated record, or null if the holder lost it (taken over or

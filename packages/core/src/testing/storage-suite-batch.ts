@@ -2,7 +2,7 @@
  * The storage conformance tests of the batch paths (part of `storageConformance`): the batch
  * claim (`claimFires`, the same outcome per fire as `claimFire`, exactly-once against single
  * claims and other batches racing it), the committed state handed back with a won claim
- * (`withState`), the bulk insert of schedules (`insertSchedules`, all or none) and cluster
+ * (`withState`), the overlap answer with a won claim (`withOverlap`), who holds fires (`fireHolders`), the bulk insert of schedules (`insertSchedules`, all or none) and cluster
  * membership (`heartbeat`). The methods are optional in the contract, but every tradecron storage
  * has them: the suite fails (rather than skips) a storage without them.
  */
@@ -16,11 +16,12 @@ import type { StoreHandle } from "./storage-suite.js";
 
 type Register = (name: string, fn: (h: StoreHandle) => Promise<void>) => void;
 
-type BatchStorage = Storage & Required<Pick<Storage, "claimFires" | "insertSchedules" | "heartbeat">>;
+type BatchStorage = Storage &
+  Required<Pick<Storage, "claimFires" | "fireHolders" | "insertSchedules" | "heartbeat">>;
 
 /** The storage with its batch methods; fails a storage that lacks one. */
 function batched(storage: Storage): BatchStorage {
-  for (const m of ["claimFires", "insertSchedules", "heartbeat"]) {
+  for (const m of ["claimFires", "fireHolders", "insertSchedules", "heartbeat"]) {
     assert.equal(
       typeof (storage as unknown as Record<string, unknown>)[m],
       "function",
@@ -209,6 +210,143 @@ export function batchTests(describe: (name: string, fn: () => void) => void, tes
       tryMutate(theirs, "instanceId", "thief");
       assert.deepEqual(await s.getExecution(fresh.id), fresh);
       assert.deepEqual(await s.getExecution(held.id), held);
+    });
+  });
+
+  describe("storage conformance: fire holders", () => {
+    test("names each fire's holder in the order asked, null for a free fire", async (h) => {
+      const s = batched(h.storage);
+      const { other, done } = await otherHandle(h);
+      try {
+        const mine = makeExecution({ scheduleId: "held-a", scheduledAt: T0 + 1000 });
+        const theirs = makeExecution({
+          scheduleId: "held-b",
+          scheduledAt: T0 + 1000,
+          instanceId: "instance-b",
+        });
+        const skip = makeExecution({
+          scheduleId: "held-a",
+          scheduledAt: T0 + 2000,
+          instanceId: "instance-c",
+          status: "skipped",
+          reason: "market_closed",
+          startedAt: null,
+          leaseExpiresAt: null,
+        });
+        await s.claimFires([mine, skip].map((execution) => ({ execution })));
+        await other.claimFire({ execution: theirs });
+        const fires = [
+          { scheduleId: "held-b", scheduledAt: T0 + 1000 },
+          { scheduleId: "held-a", scheduledAt: T0 + 3000 },
+          { scheduleId: "held-a", scheduledAt: T0 + 2000 },
+          { scheduleId: "nobody", scheduledAt: T0 + 1000 },
+          { scheduleId: "held-a", scheduledAt: T0 + 1000 },
+          { scheduleId: "held-b", scheduledAt: T0 + 1000 },
+        ];
+        assert.deepEqual(
+          await s.fireHolders(fires),
+          ["instance-b", null, "instance-c", null, "instance-a", "instance-b"],
+          "a claim by another handle, a free instant, a skip, an unknown schedule, a repeat",
+        );
+        assert.deepEqual(
+          await other.fireHolders(fires.slice(0, 2)),
+          ["instance-b", null],
+          "from either handle",
+        );
+        assert.deepEqual(await s.fireHolders([]), []);
+        // Asking claims nothing: the free fire is still free to claim.
+        assert.equal(
+          (await s.claimFire({ execution: makeExecution({ scheduleId: "held-a", scheduledAt: T0 + 3000 }) }))
+            .claimed,
+          true,
+        );
+        const many = Array.from({ length: 1500 }, (_, i) => ({
+          scheduleId: `many-${i}`,
+          scheduledAt: T0 + i,
+        }));
+        await s.claimFires(many.filter((_, i) => i % 3 === 0).map((f) => ({ execution: makeExecution(f) })));
+        const holders = await s.fireHolders(many);
+        assert.equal(holders.length, 1500);
+        assert.deepEqual(
+          holders.map((x, i) => (x === null) === (i % 3 !== 0)),
+          many.map(() => true),
+          "a large batch: every third fire held, the rest free",
+        );
+      } finally {
+        await done();
+      }
+    });
+  });
+
+  describe("storage conformance: claims with overlap", () => {
+    test("withOverlap says whether another execution of the schedule was active as the claim was decided", async (h) => {
+      const s = batched(h.storage);
+      const { other, done } = await otherHandle(h);
+      try {
+        const alone = await s.claimFire({
+          execution: makeExecution({ scheduleId: "ov-1", scheduledAt: T0 }),
+          withOverlap: true,
+        });
+        assert.equal(alone.claimed && alone.othersActive, false, "nothing else active");
+        // Another instance's run of the schedule is active: the next claim, from either handle, sees it.
+        const second = await other.claimFires([
+          {
+            execution: makeExecution({
+              scheduleId: "ov-1",
+              scheduledAt: T0 + 1000,
+              instanceId: "instance-b",
+            }),
+            withOverlap: true,
+          },
+          {
+            execution: makeExecution({ scheduleId: "ov-2", scheduledAt: T0 + 1000 }),
+            withOverlap: true,
+            withState: true,
+          },
+          { execution: makeExecution({ scheduleId: "ov-2", scheduledAt: T0 + 2000 }), withOverlap: true },
+          { execution: makeExecution({ scheduleId: "ov-3", scheduledAt: T0 + 1000 }) },
+        ]);
+        assert.equal(second[0]?.claimed && second[0].othersActive, true, "the first run is still active");
+        assert.equal(second[1]?.claimed && second[1].othersActive, false, "ov-2 had nothing active");
+        assert.equal(second[1]?.claimed && second[1].state, null, "with state as well");
+        assert.equal(
+          second[2]?.claimed && second[2].othersActive,
+          true,
+          "an earlier claim of the same batch counts",
+        );
+        assert.equal(second[3]?.claimed && second[3].othersActive, undefined, "not asked: not answered");
+        // Final executions do not count: once both ov-1 runs ended, a claim is alone again.
+        for (const r of [alone, second[0]]) {
+          const e = won(r);
+          await s.updateExecution(e.id, e.instanceId, {
+            status: "succeeded",
+            endedAt: T0 + 5000,
+            leaseExpiresAt: null,
+          });
+        }
+        await s.claimFire({
+          execution: makeExecution({
+            scheduleId: "ov-1",
+            scheduledAt: T0 + 3000,
+            status: "skipped",
+            reason: "market_closed",
+            startedAt: null,
+            leaseExpiresAt: null,
+          }),
+        });
+        const later = await s.claimFire({
+          execution: makeExecution({ scheduleId: "ov-1", scheduledAt: T0 + 4000 }),
+          withOverlap: true,
+        });
+        assert.equal(later.claimed && later.othersActive, false, "ended runs and skips are not active");
+        const lostOne = await s.claimFire({
+          execution: makeExecution({ scheduleId: "ov-1", scheduledAt: T0 + 4000 }),
+          withOverlap: true,
+        });
+        assert.equal(lostOne.claimed, false);
+      } finally {
+        await done();
+      }
     });
   });
 
