@@ -619,12 +619,17 @@ export class ExecutionStore {
       const holder = holders[i];
       if (holder === null) {
         const { json, record } = snapshot(claim.execution);
+        // Asked before the claim joins the active executions (earlier claims of the batch count).
+        const othersActive =
+          claim.withOverlap === true
+            ? (this.activeBySchedule.get(record.scheduleId)?.size ?? 0) > 0
+            : undefined;
         this.applyPut(record, json);
         lines.push(putLine(json));
-        results[i] =
-          claim.withState === true
-            ? { claimed: true, execution: record, state: this.claimState(record.scheduleId) }
-            : { claimed: true, execution: record };
+        const won: ClaimResult = { claimed: true, execution: record };
+        if (claim.withState === true) won.state = this.claimState(record.scheduleId);
+        if (othersActive !== undefined) won.othersActive = othersActive;
+        results[i] = won;
       } else if (holder !== undefined && typeof holder !== "number") {
         lostAt.push(i);
         lostTo.push(holder);

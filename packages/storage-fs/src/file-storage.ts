@@ -25,6 +25,7 @@ import type {
   ExecutionQuery,
   ExecutionRecord,
   FireClaim,
+  FireRef,
   Logger,
   OrderQuery,
   OrderRecord,
@@ -336,10 +337,14 @@ export class FileStorage implements Storage {
 
   // --- fires and executions ------------------------------------------------------------------
 
-  /** See {@link Storage.claimFire}; with `withState`, claimed as a batch of one (which reads the state). */
+  /**
+   * See {@link Storage.claimFire}; with `withState` or `withOverlap`, claimed as a batch of one
+   * (which reads the state and the other active executions).
+   */
   async claimFire(claim: FireClaim): Promise<ClaimResult> {
     const e = await this.engine();
-    if (claim.withState === true) return (await e.executions.claimFires([claim]))[0] as ClaimResult;
+    if (claim.withState === true || claim.withOverlap === true)
+      return (await e.executions.claimFires([claim]))[0] as ClaimResult;
     return e.executions.claimFire(claim.execution);
   }
 
@@ -411,6 +416,16 @@ export class FileStorage implements Storage {
   /** See {@link Storage.findExecution}. */
   async findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null> {
     return (await this.engine()).executions.findExecution(scheduleId, scheduledAt);
+  }
+
+  /** See {@link Storage.fireHolders}: lookups in the in-memory fire index. */
+  async fireHolders(fires: readonly FireRef[]): Promise<(string | null)[]> {
+    const { executions } = await this.engine();
+    return Promise.all(
+      fires.map(
+        async (f) => (await executions.findExecution(f.scheduleId, f.scheduledAt))?.instanceId ?? null,
+      ),
+    );
   }
 
   /** See {@link Storage.listExecutions}. */

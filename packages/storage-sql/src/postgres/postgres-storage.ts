@@ -26,6 +26,7 @@ import {
   type ExecutionQuery,
   type ExecutionRecord,
   type FireClaim,
+  type FireRef,
   firstConflictingId,
   isCorruptRecord,
   type Logger,
@@ -575,7 +576,8 @@ export class PostgresStorage implements Storage {
 
   async claimFire(claim: FireClaim): Promise<ClaimResult> {
     if (!this.opened) await this.open();
-    if (claim.withState === true) return this.stateClaims.submit(claim);
+    // Claims that ask for more than the claim go through the batch statement, which answers.
+    if (claim.withState === true || claim.withOverlap === true) return this.stateClaims.submit(claim);
     return this.claims.submit(claim.execution);
   }
 
@@ -672,27 +674,34 @@ export class PostgresStorage implements Storage {
     const res = await this.query("claimFires", "executions", this.sql.claimFireBatch, [
       ...columnArrays(EXECUTIONS, executions),
       boolArray(claims.map((c) => c.withState === true)),
+      boolArray(claims.map((c) => c.withOverlap === true)),
     ]);
     // Won: the claims' ids, and the state rows by schedule. Lost: the holder's row by fire.
     let won = new Set<string>();
     let states: Record<string, Record<string, unknown>> = {};
+    let busy: ReadonlySet<string> = NO_IDS;
     const held = new Map<string, Record<string, unknown>>();
     for (const row of res.rows) {
       if (row.summary === true) {
         won = new Set((row.won_ids as string[] | null) ?? []);
         states = (row.won_states as typeof states | null) ?? {};
+        if (row.won_busy) busy = new Set(row.won_busy as string[]);
       } else held.set(fireKey(row.schedule_id as string, row.scheduled_at as number), row);
     }
+    // Won claims of one schedule in this batch do not see each other in the statement: every
+    // one after the first has the first active beside it.
+    const wonBefore = new Set<string>();
     const results = new Array<ClaimResult>(claims.length);
     const unknown: number[] = [];
     claims.forEach((c, i) => {
       const e = c.execution;
       if (won.has(e.id)) {
         const execution = wonRecord(e, this.decodeExecution);
-        results[i] =
-          c.withState === true
-            ? { claimed: true, execution, state: this.claimState(e.scheduleId, states[e.scheduleId]) }
-            : { claimed: true, execution };
+        const result: ClaimResult = { claimed: true, execution };
+        if (c.withState === true) result.state = this.claimState(e.scheduleId, states[e.scheduleId]);
+        if (c.withOverlap === true) result.othersActive = busy.has(e.id) || wonBefore.has(e.scheduleId);
+        wonBefore.add(e.scheduleId);
+        results[i] = result;
         return;
       }
       const existing = held.get(fireKey(e.scheduleId, e.scheduledAt));
@@ -729,6 +738,21 @@ export class PostgresStorage implements Storage {
       results[i] = retried[k] as ClaimResult;
     });
     return results;
+  }
+
+  /** See {@link Storage.fireHolders}: one read for the batch (`fireHolders` in statements.ts). */
+  async fireHolders(fires: readonly FireRef[]): Promise<(string | null)[]> {
+    if (fires.length === 0) return [];
+    if (!this.opened) await this.open();
+    const res = await this.query<{ i: string; instance_id: string }>(
+      "fireHolders",
+      "executions",
+      this.sql.fireHolders,
+      [fires.map((f) => f.scheduleId), fires.map((f) => f.scheduledAt)],
+    );
+    const holders = new Array<string | null>(fires.length).fill(null);
+    for (const row of res.rows) holders[Number(row.i) - 1] = row.instance_id;
+    return holders;
   }
 
   /** A won claim's state (its `schedule_state` row as jsonb, or none): undefined for one failing its checks. */
@@ -1417,3 +1441,5 @@ export class PostgresStorage implements Storage {
     return this.listener?.connected ?? false;
   }
 }
+
+const NO_IDS: ReadonlySet<string> = new Set();

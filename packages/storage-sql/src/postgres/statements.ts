@@ -230,17 +230,22 @@ export function postgresStatements(n: PgNames) {
      * row, absent: none); each further row is the holder of a lost fire, in the table's own
      * columns, when it was committed before the statement began. Holders that committed while it
      * ran are not in its snapshot: the caller reads them with `findFires`. The fires are
-     * distinct (the caller dedupes).
+     * distinct (the caller dedupes). `won_busy` names the won claims that asked `with_overlap`
+     * and whose schedule had an active execution in the statement's snapshot (the rows `ins`
+     * inserts are not in it: two won claims of one schedule in one batch are the caller's to see).
      * Why this shape (measured on 10,000 rows): holders as plain columns, not `to_jsonb(e)`,
      * which costs the server ~10 µs a row and the client a JSON.parse on top of the driver's
      * parse; won claims as one array, not one row each, so a burst that wins every fire brings
      * back one row instead of one with two dozen columns per fire. The holders are looked up
      * one by one on the fire key (the LATERAL with OFFSET 0 keeps the planner from turning it
      * into a hash join over the whole table, which it picks once it knows the batch is large).
-     * $1..: one array per column (see `arrays.ts`), then `with_state` (boolean[]).
+     * $1..: one array per column (see `arrays.ts`), then `with_state` and `with_overlap` (boolean[]).
      */
     claimFireBatch: `WITH x AS (
-        SELECT * FROM ${unnestOf(EXECUTIONS, "x", [["with_state", "boolean[]"]])}
+        SELECT * FROM ${unnestOf(EXECUTIONS, "x", [
+          ["with_state", "boolean[]"],
+          ["with_overlap", "boolean[]"],
+        ])}
       ), ins AS (
         INSERT INTO ${n.executions} (${ec})
         SELECT ${ec} FROM x ORDER BY schedule_id COLLATE "C", scheduled_at
@@ -251,13 +256,27 @@ export function postgresStatements(n: PgNames) {
         (SELECT jsonb_object_agg(s.schedule_id, to_jsonb(s))
           FROM ins JOIN x ON x.id = ins.id JOIN ${n.scheduleState} AS s ON s.schedule_id = ins.schedule_id
           WHERE x.with_state) AS won_states,
+        (SELECT array_agg(ins.id) FROM ins JOIN x ON x.id = ins.id
+          WHERE x.with_overlap AND EXISTS (SELECT 1 FROM ${n.executions} AS a
+            WHERE a.schedule_id = ins.schedule_id AND a.${ACTIVE})) AS won_busy,
         ${holderColumns.map((c) => `NULL AS ${c}`).join(", ")}
       UNION ALL
-      SELECT false, NULL, NULL, ${holderColumns.map((c) => `e.${c}`).join(", ")}
+      SELECT false, NULL, NULL, NULL, ${holderColumns.map((c) => `e.${c}`).join(", ")}
       FROM x CROSS JOIN LATERAL (SELECT * FROM ${n.executions} AS h
           WHERE h.schedule_id = x.schedule_id COLLATE "C" AND h.scheduled_at = x.scheduled_at
           OFFSET 0) AS e
       WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.id = x.id)`,
+    /**
+     * Storage.fireHolders: the holder of each fire that has an execution, by its position in the
+     * batch (1-based `i`); fires without one are absent. Looked up one by one on the fire key
+     * (LATERAL with OFFSET 0, as in `claimFireBatch`: no hash join over the whole table).
+     * $1 schedule ids, $2 instants (pairwise).
+     */
+    fireHolders: `SELECT k.i, e.instance_id
+      FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(schedule_id, scheduled_at, i)
+      CROSS JOIN LATERAL (SELECT h.instance_id FROM ${n.executions} AS h
+          WHERE h.schedule_id = k.schedule_id COLLATE "C" AND h.scheduled_at = k.scheduled_at
+          OFFSET 0) AS e`,
     /** The current holders of fires. $1 schedule ids, $2 instants (pairwise). */
     findFires: `SELECT * FROM ${n.executions}
       WHERE (schedule_id, scheduled_at) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,

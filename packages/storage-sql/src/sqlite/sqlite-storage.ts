@@ -30,6 +30,7 @@ import {
   type ExecutionQuery,
   type ExecutionRecord,
   type FireClaim,
+  type FireRef,
   isCorruptRecord,
   type Logger,
   NotFoundError,
@@ -511,7 +512,7 @@ export class SqliteStorage implements Storage {
   }
 
   /** One claim inside a write: insert unless the fire is taken, else read the holder's row. */
-  private claimRow({ execution, withState }: FireClaim, values: unknown[]): ClaimResult {
+  private claimRow({ execution, withState, withOverlap }: FireClaim, values: unknown[]): ClaimResult {
     let changes: number;
     try {
       changes = this.prepare(this.sql.claimFire).run(...values).changes;
@@ -527,8 +528,13 @@ export class SqliteStorage implements Storage {
     }
     if (changes === 1) {
       const claimed = this.decodeExecution(rowOf(EXECUTIONS_COLUMNS, values));
-      if (withState !== true) return { claimed: true, execution: claimed };
-      return { claimed: true, execution: claimed, state: this.claimState(execution.scheduleId) };
+      const result: ClaimResult = { claimed: true, execution: claimed };
+      if (withState === true) result.state = this.claimState(execution.scheduleId);
+      // Same transaction: what is active besides this claim, as it was decided.
+      if (withOverlap === true)
+        result.othersActive =
+          this.get(this.sql.othersActive, execution.scheduleId, execution.id) !== undefined;
+      return result;
     }
     // Same transaction: the holder cannot release the fire between our insert and this read.
     const existing = this.get(this.sql.findExecution, execution.scheduleId, execution.scheduledAt) as Row;
@@ -686,6 +692,14 @@ export class SqliteStorage implements Storage {
     return this.read("getExecution", "executions", () => {
       const row = this.get(this.sql.getExecution, id);
       return row ? this.decodeExecution(row) : null;
+    });
+  }
+
+  /** See {@link Storage.fireHolders}: one read for the batch, an index lookup per fire. */
+  fireHolders(fires: readonly FireRef[]): Promise<(string | null)[]> {
+    return this.read("fireHolders", "executions", () => {
+      const lookup = this.prepare(this.sql.fireHolder).pluck();
+      return fires.map((f) => (lookup.get(f.scheduleId, f.scheduledAt) as string | undefined) ?? null);
     });
   }
 

@@ -138,6 +138,8 @@ export function sqliteStatements(n: SqliteNames) {
      * the handful of rows in JavaScript.
      */
     activeExecutions: `SELECT * FROM ${n.executions} WHERE schedule_id = ? AND ${ACTIVE}`,
+    /** Whether the schedule has an active execution but ? (FireClaim.withOverlap; the partial index). */
+    othersActive: `SELECT 1 FROM ${n.executions} WHERE schedule_id = ? AND ${ACTIVE} AND id != ? LIMIT 1`,
     releaseClaim: `DELETE FROM ${n.executions} WHERE id = ? AND instance_id = ? AND status = 'claimed'`,
     /**
      * Takes over expired leases. Run inside BEGIN IMMEDIATE: SQLite has one writer at a time, so
@@ -154,6 +156,8 @@ export function sqliteStatements(n: SqliteNames) {
       RETURNING *`,
     getExecution: `SELECT * FROM ${n.executions} WHERE id = ?`,
     findExecution: `SELECT * FROM ${n.executions} WHERE schedule_id = ? AND scheduled_at = ?`,
+    /** Storage.fireHolders, one fire at a time (a unique-index lookup each). */
+    fireHolder: `SELECT instance_id FROM ${n.executions} WHERE schedule_id = ? AND scheduled_at = ?`,
     lastFireAt: `SELECT scheduled_at FROM ${n.executions}
       WHERE schedule_id = ? AND kind IN ('scheduled', 'catchup') ORDER BY scheduled_at DESC LIMIT 1`,
     /**
