@@ -69,7 +69,11 @@ async function runChild(cfg) {
       cfg.system === "sqlite"
         ? new SqliteStorage({ path: cfg.path })
         : new PostgresStorage({ connectionString: PG_URL, schema: cfg.schema, poolSize: cfg.pool ?? 10 });
-    const scheduler = new Scheduler({ storage, instanceId: cfg.id });
+    const scheduler = new Scheduler({
+      storage,
+      instanceId: cfg.id,
+      ...(cfg.stepInMs === undefined ? {} : { stepInMs: cfg.stepInMs }),
+    });
     scheduler.register("bench", () => started());
     // Counted once the outcome is committed (run:succeeded comes after the fenced update).
     scheduler.on("run:succeeded", () => finished());
@@ -150,6 +154,8 @@ async function main() {
       only: { type: "string" },
       workers: { type: "string", default: "1,3" },
       pool: { type: "string", default: "10" },
+      // tradecron's step-in delay (the preferred claimer); default: the scheduler's own default.
+      "step-in": { type: "string" },
     },
   });
   const jobs = Number(values.jobs);
@@ -171,7 +177,7 @@ async function main() {
   for (const system of systems) {
     for (const workers of values.workers.split(",").map(Number)) {
       process.stderr.write(`running ${system} with ${workers} worker(s), ${jobs} jobs ...\n`);
-      rows.push(await runPostgres(admin, system, workers, jobs, Number(values.pool)));
+      rows.push(await runPostgres(admin, system, workers, jobs, Number(values.pool), values["step-in"]));
     }
   }
   let sqlite = null;
@@ -304,7 +310,7 @@ async function measure(workers, jobs, dueAt, completedInDb) {
   };
 }
 
-async function runPostgres(admin, system, count, jobs, pool) {
+async function runPostgres(admin, system, count, jobs, pool, stepIn) {
   let workers = [];
   const schema = randomName(
     system === "tradecron-pg" ? "tc_bench" : system === "pg-boss" ? "boss_bench" : "gw_bench",
@@ -316,11 +322,33 @@ async function runPostgres(admin, system, count, jobs, pool) {
     const dueAt = Date.now() + lead;
     const completedInDb = await prepare(admin, system, schema, jobs, dueAt);
     workers = Array.from({ length: count }, (_, i) =>
-      spawnWorker({ system, schema, dueAt, id: `${system}-${i + 1}`, pool }),
+      spawnWorker({
+        system,
+        schema,
+        dueAt,
+        id: `${system}-${i + 1}`,
+        pool,
+        ...(stepIn === undefined ? {} : { stepInMs: Number(stepIn) }),
+      }),
     );
     const result = await measure(workers, jobs, dueAt, completedInDb);
-    if (result.started !== jobs)
-      throw new Error(`${system}: ${result.started} handler starts for ${jobs} jobs`);
+    if (result.started !== jobs) {
+      // Say what the database holds, so a mismatch can be told apart: a fire claimed twice (more
+      // rows than jobs), retries (attempts above 1), or runs taken over (instance changes).
+      const facts =
+        system === "tradecron-pg"
+          ? (
+              await admin.query(
+                `SELECT count(*) AS rows, count(DISTINCT schedule_id) AS schedules, sum(attempts) AS attempts,
+                   max(attempts) AS max_attempts, string_agg(DISTINCT status, ',') AS statuses
+                 FROM "${schema}".executions`,
+              )
+            ).rows[0]
+          : null;
+      throw new Error(
+        `${system}: ${result.started} handler starts for ${jobs} jobs${facts ? ` (executions: ${JSON.stringify(facts)})` : ""}`,
+      );
+    }
     return { system, workers: count, ...result };
   } finally {
     for (const w of workers) if (w.proc.exitCode === null) w.proc.kill("SIGKILL");
