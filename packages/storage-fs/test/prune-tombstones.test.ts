@@ -91,10 +91,11 @@ describe("FileStorage prune batches", () => {
     const dir = await folder();
     const storage = opened(dir, { segmentLines: 400, mergeFanIn: 0 });
     await storage.open();
-    await addHistory(storage, "s", 1200);
+    // Two segments of 400 and 200 lines in the log: the 100 del lines below seal nothing.
+    await addHistory(storage, "s", 1000);
     await storage.whenIdle();
     const before = (await storage.stats()).executions;
-    expect(before.segments).toBeGreaterThanOrEqual(2);
+    expect(before.segments).toBe(2);
     const files = await readdir(join(dir, "executions"));
     const bytes = await segmentBytesOnDisk(dir);
 
@@ -111,7 +112,7 @@ describe("FileStorage prune batches", () => {
     const log = files.find((f) => f.startsWith("log-")) as string;
     const lines = (await readFile(join(dir, "executions", log), "utf8")).trim().split("\n");
     expect(lines.filter((l) => l.includes('"op":"del"'))).toHaveLength(100);
-    expect(await ids(storage, "s")).toHaveLength(1100);
+    expect(await ids(storage, "s")).toHaveLength(900);
   });
 
   it("leave the rewriting to compaction, which copies less than the segments held over a whole pass", async () => {
@@ -182,8 +183,11 @@ describe("FileStorage pruned executions", () => {
     // 140 of each of two segments of 300 (the oldest and the next): less than half of each.
     expect(await storage.pruneExecutions({ scheduleId: "s", keepLast: 860, limit: 300 })).toBe(140);
     expect(await storage.pruneExecutions({ scheduleId: "s", keepLast: 860, limit: 300 })).toBe(0);
-    // Acknowledged, not compacted (each segment is less than half dead): the crash comes now.
+    // Acknowledged, never compacted (no segment is half dead): the crash comes now. (Idle first,
+    // so the copy does not race a seal's temp files; the marks are in the log or the checkpoint.)
+    await storage.whenIdle();
     expect((await storage.stats()).executions.compactedBytes).toBe(0);
+    expect((await storage.stats()).executions.prunedSealed).toBe(140);
     const image = await crashImage(dir);
     const recovered = opened(image, { segmentLines: 300, mergeFanIn: 0 });
     await recovered.open();
@@ -209,12 +213,13 @@ describe("FileStorage pruned executions", () => {
     while ((await storage.pruneExecutions({ scheduleId: "s", keepLast: 350, limit: 100 })) === 100);
     await storage.whenIdle();
     const stats = (await storage.stats()).executions;
-    // Every segment that pruning left at least half dead was rewritten (or retired).
-    expect(stats.prunedSealed).toBeLessThan(300 * 0.5);
+    // Every segment that pruning left at least half dead was rewritten (the first one crosses
+    // half with rows left) or retired: what is left on disk is at most twice what is kept.
     expect(stats.compactedBytes).toBeGreaterThan(0);
+    expect(stats.prunedSealed).toBeLessThan(stats.sealed);
     const left = await segmentBytesOnDisk(dir);
     expect(left).toBe(stats.segmentBytes);
-    expect(left).toBeLessThan(full * 0.35);
+    expect(left).toBeLessThan(full * (350 / 1200) * 2);
     const kept = history
       .slice(850)
       .map((e) => e.id)
