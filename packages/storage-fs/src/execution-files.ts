@@ -66,7 +66,8 @@ function deadProblem(v: unknown): string | null {
   if (v === undefined) return null;
   if (!v || typeof v !== "object") return "bad dead list";
   for (const [no, d] of Object.entries(v as Record<string, Partial<DeadRows>>)) {
-    if (!/^\d+$/.test(no) || !d || !Number.isInteger(d.rows) || !Array.isArray(d.ranges)) return "bad dead list";
+    if (!/^\d+$/.test(no) || !d || !Number.isInteger(d.rows) || !Array.isArray(d.ranges))
+      return "bad dead list";
     const ranges = d.ranges as unknown[];
     if (ranges.length % 2 !== 0 || !ranges.every((x) => Number.isInteger(x) && (x as number) >= 0))
       return "bad dead ranges";

@@ -536,7 +536,8 @@ export class ExecutionStore {
   private sealedAlready(record: ExecutionRecord): boolean {
     for (const s of this.segments) {
       if (s.findFire(record.scheduleId, record.scheduledAt, true) < 0) continue;
-      if (s.findFire(record.scheduleId, record.scheduledAt) >= 0 || s.findId(record.id, true) >= 0) return true;
+      if (s.findFire(record.scheduleId, record.scheduledAt) >= 0 || s.findId(record.id, true) >= 0)
+        return true;
     }
     return false;
   }
@@ -1274,7 +1275,12 @@ export class ExecutionStore {
     this.kills = [];
     const others = () => this.segments.filter((s) => s !== source).map((s) => s.no);
     if (source.live === 0) {
-      await this.writeCheckpoint({ ...this.checkpoint, nextNo: this.nextNo, segments: others(), retired: [source.no] });
+      await this.writeCheckpoint({
+        ...this.checkpoint,
+        nextNo: this.nextNo,
+        segments: others(),
+        retired: [source.no],
+      });
       this.segments = this.segments.filter((s) => s !== source);
       this.kills = null;
       await this.retireSources([source]);
@@ -1291,7 +1297,12 @@ export class ExecutionStore {
     }
     // In the source's place: the list stays oldest first.
     const listed = this.segments.map((s) => (s === source ? no : s.no));
-    await this.writeCheckpoint({ ...this.checkpoint, nextNo: this.nextNo, segments: listed, retired: [source.no] });
+    await this.writeCheckpoint({
+      ...this.checkpoint,
+      nextNo: this.nextNo,
+      segments: listed,
+      retired: [source.no],
+    });
     await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
     await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
     const segment = await Segment.open(this.dir, no, built.index);
@@ -1414,7 +1425,8 @@ export class ExecutionStore {
     for (const e of this.active.values()) ids.add(e.scheduleId);
     for (const mem of this.memtables()) for (const f of mem.finals.values()) ids.add(f.record.scheduleId);
     for (const s of this.segments)
-      for (let k = 0; k < s.index.schedules; k++) if (s.deadCount === 0 || hasLiveRow(s, k)) ids.add(s.scheduleIdAt(k));
+      for (let k = 0; k < s.index.schedules; k++)
+        if (s.deadCount === 0 || hasLiveRow(s, k)) ids.add(s.scheduleIdAt(k));
     return [...ids]
       .filter((id) => after === null || id > after)
       .sort()

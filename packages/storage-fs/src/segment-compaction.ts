@@ -82,7 +82,8 @@ export async function compactSegment(source: Segment, dataPath: string): Promise
   /** Byte runs of the old data file to copy: [start, end) pairs. */
   const runs: number[] = [];
   let idBytes = 0;
-  for (let r = 0; r < n; r++) if (keep[r] === 1) idBytes += (ix.idOff[r + 1] as number) - (ix.idOff[r] as number);
+  for (let r = 0; r < n; r++)
+    if (keep[r] === 1) idBytes += (ix.idOff[r + 1] as number) - (ix.idOff[r] as number);
   const ids = new Uint8Array(idBytes);
   let pos = 0;
   let idPos = 0;
@@ -159,7 +160,10 @@ export async function compactSegment(source: Segment, dataPath: string): Promise
   const schedIds = new Uint8Array(sp);
   for (let k = 0; k < schedOld.length; k++) {
     const s = schedOld[k] as number;
-    schedIds.set(ix.schedIds.subarray(ix.schedOff[s] as number, ix.schedOff[s + 1] as number), schedOff[k] as number);
+    schedIds.set(
+      ix.schedIds.subarray(ix.schedOff[s] as number, ix.schedOff[s + 1] as number),
+      schedOff[k] as number,
+    );
   }
   const index = encodeIndex(
     {
