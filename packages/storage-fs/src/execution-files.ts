@@ -35,6 +35,44 @@ export interface Checkpoint {
   retired: number[];
   /** Latest own-fire instant per schedule, as of `sealedThrough`. */
   lastFire: Record<string, number>;
+  /**
+   * Rows of live segments that retention pruned and compaction has not yet rewritten away, by
+   * segment number (later prunes are `del` lines of the logs after `sealedThrough`). Absent: none.
+   */
+  dead?: Record<string, DeadRows>;
+}
+
+/**
+ * The pruned rows of one segment: `[start, end)` row ranges, flattened. `rows` is the segment's
+ * row count when they were recorded: an index rebuilt with fewer rows (damaged lines dropped)
+ * has other row numbers, and the marks are then not applied (nothing kept is ever deleted).
+ */
+export interface DeadRows {
+  rows: number;
+  ranges: number[];
+}
+
+/** The row ranges of `rows` (ascending row numbers), flattened [start, end) pairs. */
+export function toRanges(rows: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const r of rows) {
+    if (out.length > 0 && out[out.length - 1] === r) out[out.length - 1] = r + 1;
+    else out.push(r, r + 1);
+  }
+  return out;
+}
+
+function deadProblem(v: unknown): string | null {
+  if (v === undefined) return null;
+  if (!v || typeof v !== "object") return "bad dead list";
+  for (const [no, d] of Object.entries(v as Record<string, Partial<DeadRows>>)) {
+    if (!/^\d+$/.test(no) || !d || !Number.isInteger(d.rows) || !Array.isArray(d.ranges))
+      return "bad dead list";
+    const ranges = d.ranges as unknown[];
+    if (ranges.length % 2 !== 0 || !ranges.every((x) => Number.isInteger(x) && (x as number) >= 0))
+      return "bad dead ranges";
+  }
+  return null;
 }
 
 /** Null if `v` is a usable checkpoint, else why not. */
@@ -46,7 +84,7 @@ export function checkpointProblem(v: unknown): string | null {
   if (!Array.isArray(c.segments) || !c.segments.every(Number.isInteger)) return "bad segment list";
   if (!Array.isArray(c.retired) || !c.retired.every(Number.isInteger)) return "bad retired list";
   if (!c.lastFire || typeof c.lastFire !== "object") return "bad lastFire";
-  return null;
+  return deadProblem(c.dead);
 }
 
 /** Replaces the checkpoint atomically and durably: the commit point of seals and merges. */

@@ -98,7 +98,8 @@ export function segmentSource(
   if (ix.rows === 0 || ix.maxAt < from || ix.minAt >= to) return null;
   if (cursor && ix.minAt > cursor.key) return null;
   const { at, status, kind } = ix;
-  const matches = (row: number) => statusOk[status[row] as number] === 1 && kindOk[kind[row] as number] === 1;
+  const matches = (row: number) =>
+    statusOk[status[row] as number] === 1 && kindOk[kind[row] as number] === 1 && !segment.isDead(row);
   // (at, id) of a row compared with the upper bound: rows strictly below it are eligible.
   const below = (row: number, key: number, id: string | null) => {
     const a = at[row] as number;

@@ -33,6 +33,7 @@ export function summaryRows(
   let endFound = false;
   let successFound = false;
   for (let r = (schedStart[k + 1] as number) - 1; r >= first && !(endFound && successFound); r--) {
+    if (segment.isDead(r)) continue;
     const when = at[r] as number;
     const s = st[r] as number;
     if (!endFound && after.end !== null && when <= after.end) endFound = true;

@@ -15,6 +15,14 @@
  *
  * In memory: the active executions (claimed/running, always few), the final records of the
  * current log, and each segment's index. Sealed records are read from disk when asked for.
+ *
+ * Retention deletes with tombstones: a pruned record of the logs is forgotten, a pruned sealed
+ * row is marked dead in its segment (skipped by every read), and either way the batch is one
+ * append of `del` lines to the live log (one group commit). The marks of sealed rows outlive
+ * the logs in `checkpoint.json` (row ranges per segment, written with every seal, merge and
+ * compaction); compaction (segment-compaction.ts) later rewrites a segment without its dead rows,
+ * in the background, once at least {@link COMPACT_DEAD_SHARE} of it is dead (merges drop dead
+ * rows too). So a prune batch costs its own size, never the size of a segment.
  */
 
 import { mkdir, readFile, unlink } from "node:fs/promises";
@@ -47,7 +55,14 @@ import {
 import { AppendLog } from "./append-log.js";
 import { fsyncDir, writeFileAtomic, writeFileSynced } from "./atomic-write.js";
 import { ioError, storageError } from "./errors.js";
-import { type Checkpoint, renameOrThrow, settleExecutionFiles, writeCheckpoint } from "./execution-files.js";
+import {
+  type Checkpoint,
+  type DeadRows,
+  renameOrThrow,
+  settleExecutionFiles,
+  toRanges,
+  writeCheckpoint,
+} from "./execution-files.js";
 import {
   afterCursor,
   type Located,
@@ -71,7 +86,16 @@ import {
 } from "./records.js";
 import { ScheduleStates, stateLineProblem } from "./schedule-states.js";
 import { Segment, SegmentLoadProblem } from "./segment.js";
+import { compactSegment } from "./segment-compaction.js";
 import { buildSegment, compareRows, type SegmentRow } from "./segment-index.js";
+
+/**
+ * A segment is rewritten without its pruned rows once at least this share of them is dead: every
+ * rewrite at least halves the segment, so compaction copies each surviving byte about once
+ * (at most twice) however a history is pruned, and pruned rows never take more than half of a
+ * segment's disk space for long.
+ */
+export const COMPACT_DEAD_SHARE = 0.5;
 
 /** What the execution store needs from the store that owns it. */
 export interface ExecutionContext {
@@ -149,6 +173,14 @@ export class ExecutionStore {
   private closed = false;
   /** What retention deletes next, per schedule (core's PruneQueue). */
   private readonly pruneQueue = new PruneQueue();
+  /**
+   * Ids pruned while a seal, merge or compaction builds a segment (null when none does): they may
+   * be in what it writes, so they are marked dead in the result when it is swapped in.
+   */
+  private kills: string[] | null = null;
+  private compactionQueued = false;
+  /** Bytes of segment files written by compaction (stats: what retention cost on disk). */
+  private compactedBytes = 0;
   /** Committed schedule states (their lines ride in this log; see schedule-states.ts). */
   states!: ScheduleStates;
 
@@ -196,6 +228,7 @@ export class ExecutionStore {
       if (s) loaded.push(s);
     }
     store.segments = recovering ? await store.dropDuplicateSegments(loaded) : loaded;
+    if (checkpoint?.dead) store.applyDeadRows(checkpoint.dead);
     if (checkpoint) {
       for (const [id, at] of Object.entries(checkpoint.lastFire)) store.lastFire.set(id, at);
     } else {
@@ -306,6 +339,30 @@ export class ExecutionStore {
     return keep.sort((a, b) => a.no - b.no);
   }
 
+  /** Marks the pruned rows the checkpoint lists (see {@link DeadRows}). */
+  private applyDeadRows(dead: Record<string, DeadRows>): void {
+    for (const segment of this.segments) {
+      const d = dead[String(segment.no)];
+      if (!d || d.rows !== segment.rows) continue;
+      for (let i = 0; i + 1 < d.ranges.length; i += 2) {
+        const end = Math.min(d.ranges[i + 1] as number, segment.rows);
+        for (let r = d.ranges[i] as number; r < end; r++) segment.kill(r);
+      }
+    }
+  }
+
+  /** The pruned rows of the listed segments, for the checkpoint. */
+  private deadRows(listed: readonly number[]): Record<string, DeadRows> | undefined {
+    const wanted = new Set(listed);
+    let out: Record<string, DeadRows> | undefined;
+    for (const s of this.segments) {
+      if (s.deadCount === 0 || !wanted.has(s.no)) continue;
+      out ??= {};
+      out[String(s.no)] = { rows: s.rows, ranges: toRanges(s.deadRowList()) };
+    }
+    return out;
+  }
+
   private noteSegmentLastFires(s: Segment): void {
     const last = s.index.schedLastOwn;
     for (let k = 0; k < s.index.schedules; k++) {
@@ -336,11 +393,12 @@ export class ExecutionStore {
       if (line.op === "del") {
         const gone = this.dropActive(line.id);
         if (gone && isOwnFire(gone.kind)) released.add(gone.scheduleId);
-        // A final record of this log that retention deleted (never the last fire: see prune.ts).
-        if (!gone) this.dropFinal(this.tail, line.id);
+        // A final record that retention deleted (never the last fire: see prune.ts), in the logs
+        // or sealed.
+        if (!gone && !this.dropFinal(this.tail, line.id)) this.killSealed(line.id);
       }
       // A fire already sealed is a log a crash left behind after its seal committed: skip it.
-      else if (!this.inSegments(line.rec.scheduleId, line.rec.scheduledAt)) {
+      else if (!this.sealedAlready(line.rec)) {
         this.applyPut(deepFreeze(line.rec), null);
       }
     }
@@ -471,8 +529,26 @@ export class ExecutionStore {
     return null;
   }
 
-  private inSegments(scheduleId: string, scheduledAt: number): boolean {
-    for (const s of this.segments) if (s.findFire(scheduleId, scheduledAt) >= 0) return true;
+  /**
+   * True if `record`'s fire is sealed: a live row of the fire, or the record's own row pruned (a
+   * pruned fire claimed again is a new record, with another id).
+   */
+  private sealedAlready(record: ExecutionRecord): boolean {
+    for (const s of this.segments) {
+      if (s.findFire(record.scheduleId, record.scheduledAt, true) < 0) continue;
+      if (s.findFire(record.scheduleId, record.scheduledAt) >= 0 || s.findId(record.id, true) >= 0)
+        return true;
+    }
+    return false;
+  }
+
+  /** Marks the sealed row of `id` pruned; false if no segment has it (alive). */
+  private killSealed(id: string): boolean {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i] as Segment;
+      const row = segment.findId(id);
+      if (row >= 0) return segment.kill(row);
+    }
     return false;
   }
 
@@ -1023,6 +1099,8 @@ export class ExecutionStore {
     if (mem.log) await mem.log.close();
     await carried;
     const through = Math.max(...mem.logs);
+    // From here on a prune of one of these records marks it dead in the new segment.
+    this.kills = [];
     const rows = [...mem.finals.values()].map((f) => toRow(f.record, f.json)).sort(compareRows);
     const segments = this.segments.map((s) => s.no);
     let built: { data: Buffer; index: Buffer } | null = null;
@@ -1052,9 +1130,14 @@ export class ExecutionStore {
     await fsyncDir(this.dir);
     const segment = built ? await Segment.open(this.dir, through, built.index) : null;
     // Swap in one synchronous step: readers see the records in `sealing` or in the segment.
-    if (segment) this.segments.push(segment);
+    if (segment) {
+      this.segments.push(segment);
+      this.applyKills(segment);
+    }
+    this.kills = null;
     this.sealing = null;
     await this.mergeIfNeeded();
+    await this.compactDue();
     this.maybeRotate();
   }
 
@@ -1062,9 +1145,21 @@ export class ExecutionStore {
     return join(this.dir, `${segmentName(no)}.${ext}${pending ? ".pending" : ""}`);
   }
 
+  /** Writes the checkpoint, with the pruned rows of its segments as of now. */
   private async writeCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    await writeCheckpoint(this.dir, checkpoint);
-    this.checkpoint = checkpoint;
+    const { dead: _old, ...rest } = checkpoint;
+    const dead = this.deadRows(checkpoint.segments);
+    const full: Checkpoint = dead ? { ...rest, dead } : rest;
+    await writeCheckpoint(this.dir, full);
+    this.checkpoint = full;
+  }
+
+  /** Marks dead in `segment` what was pruned while it was built (see {@link ExecutionStore.kills}). */
+  private applyKills(segment: Segment): void {
+    for (const id of this.kills ?? []) {
+      const row = segment.findId(id);
+      if (row >= 0) segment.kill(row);
+    }
   }
 
   /**
@@ -1078,7 +1173,7 @@ export class ExecutionStore {
     const base = Math.max(1, Math.floor(this.options.segmentLines / 2));
     const tiers = new Map<number, Segment[]>();
     for (const s of this.segments) {
-      const tier = Math.max(0, Math.floor(Math.log(Math.max(1, s.rows) / base) / Math.log(fanIn)));
+      const tier = Math.max(0, Math.floor(Math.log(Math.max(1, s.live) / base) / Math.log(fanIn)));
       const list = tiers.get(tier) ?? [];
       list.push(s);
       tiers.set(tier, list);
@@ -1092,19 +1187,16 @@ export class ExecutionStore {
     }
   }
 
-  /** Merges `sources` into one new segment, committed by the checkpoint. */
-  private async merge(sources: Segment[], drop?: ReadonlySet<string>): Promise<number> {
+  /** Merges `sources` into one new segment without their dead rows, committed by the checkpoint. */
+  private async merge(sources: Segment[]): Promise<void> {
     const no = this.nextNo++;
     const rows: SegmentRow[] = [];
-    let dropped = 0;
+    this.kills = [];
     for (const s of sources) {
       const buf = await s.readAllLines();
       const { off, at, status, kind, sched } = s.index;
       for (let r = 0; r < s.rows; r++) {
-        if (drop?.has(s.idAt(r))) {
-          dropped++;
-          continue;
-        }
+        if (s.isDead(r)) continue;
         rows.push({
           id: s.idAt(r),
           scheduleId: s.scheduleIdAt(sched[r] as number),
@@ -1126,8 +1218,9 @@ export class ExecutionStore {
         retired: [...merged],
       });
       this.segments = this.segments.filter((s) => !merged.has(s.no));
+      this.kills = null;
       await this.retireSources(sources);
-      return dropped;
+      return;
     }
     rows.sort(compareRows);
     await yieldToLoop();
@@ -1145,8 +1238,84 @@ export class ExecutionStore {
     await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
     const segment = await Segment.open(this.dir, no, built.index);
     this.segments = [...this.segments.filter((s) => !merged.has(s.no)), segment];
+    this.applyKills(segment);
+    this.kills = null;
     await this.retireSources(sources);
-    return dropped;
+  }
+
+  /**
+   * Compacts every segment that is at least {@link COMPACT_DEAD_SHARE} dead, most dead first
+   * (the maintenance queue runs it after each seal and after prunes).
+   */
+  private async compactDue(): Promise<void> {
+    for (;;) {
+      if (this.closed) return;
+      let pick: Segment | null = null;
+      for (const s of this.segments) {
+        if (s.deadCount === 0 || s.deadCount < s.rows * COMPACT_DEAD_SHARE) continue;
+        if (!pick || s.deadCount / s.rows > pick.deadCount / pick.rows) pick = s;
+      }
+      if (!pick) return;
+      await this.compact(pick);
+    }
+  }
+
+  /** Queues {@link ExecutionStore.compactDue} if a segment is due (once: a queued run sees later prunes). */
+  private maybeCompact(): void {
+    if (this.compactionQueued || this.closed) return;
+    if (!this.segments.some((s) => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE)) return;
+    this.compactionQueued = true;
+    this.enqueue(async () => {
+      this.compactionQueued = false;
+      await this.compactDue();
+    });
+  }
+
+  /**
+   * Rewrites `source` without its dead rows (segment-compaction.ts), committed by the checkpoint
+   * like a merge: a kill -9 leaves the old segment (its marks in the checkpoint or the log) or
+   * the new one. A segment with no live row is retired without a successor.
+   */
+  private async compact(source: Segment): Promise<void> {
+    this.kills = [];
+    const others = () => this.segments.filter((s) => s !== source).map((s) => s.no);
+    if (source.live === 0) {
+      await this.writeCheckpoint({
+        ...this.checkpoint,
+        nextNo: this.nextNo,
+        segments: others(),
+        retired: [source.no],
+      });
+      this.segments = this.segments.filter((s) => s !== source);
+      this.kills = null;
+      await this.retireSources([source]);
+      return;
+    }
+    const no = this.nextNo++;
+    source.pin();
+    let built: Awaited<ReturnType<typeof compactSegment>>;
+    try {
+      built = await compactSegment(source, this.segPath(no, "jsonl", true));
+      await writeFileSynced(this.segPath(no, "idx", true), built.index);
+    } finally {
+      source.unpin();
+    }
+    // In the source's place: the list stays oldest first.
+    const listed = this.segments.map((s) => (s === source ? no : s.no));
+    await this.writeCheckpoint({
+      ...this.checkpoint,
+      nextNo: this.nextNo,
+      segments: listed,
+      retired: [source.no],
+    });
+    await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
+    await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
+    const segment = await Segment.open(this.dir, no, built.index);
+    this.segments = this.segments.map((s) => (s === source ? segment : s));
+    this.applyKills(segment);
+    this.kills = null;
+    this.compactedBytes += built.dataBytes + built.index.length;
+    await this.retireSources([source]);
   }
 
   private async retireSources(sources: Segment[]): Promise<void> {
@@ -1162,48 +1331,36 @@ export class ExecutionStore {
   // retention (rules: core's prune.ts)
 
   /**
-   * Deletes up to `prune.limit` final executions of one schedule. Records of the live log get a
-   * `del` line (group commit, like a released claim); sealed ones are removed by rewriting their
-   * segment without them, committed by the checkpoint exactly as a merge is (so a kill -9 at any
-   * point leaves either the old segment or the new one, never a kept record lost). Records being
-   * sealed right now are rewritten out of their segment once the seal committed.
+   * Deletes up to `prune.limit` final executions of one schedule, with tombstones (see the module
+   * comment): each is forgotten (in the logs) or marked dead (sealed) at once, in memory, and the
+   * batch is one append of `del` lines: one group commit, whatever the size of the segments
+   * holding them. Resolves once the lines are durable.
    */
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     this.liveLog();
-    if (this.pruneQueue.needsLoad(prune))
-      this.pruneQueue.fill(prune, await this.pruneInputs(prune.scheduleId));
+    if (this.pruneQueue.needsLoad(prune)) {
+      const inputs = await this.pruneInputs(prune.scheduleId);
+      this.liveLog();
+      await this.pruneQueue.fillInSlices(prune, inputs);
+    }
     const ids = this.pruneQueue.next(prune);
-    const inLog: string[] = [];
-    const sealed = new Set<string>();
+    const lines: string[] = [];
     for (const id of ids) {
       if (this.active.has(id)) continue;
-      if (this.dropFinal(this.tail, id)) inLog.push(id);
-      // Sealed, or being sealed: the seal runs in the maintenance queue, before the rewrite below.
-      else sealed.add(id);
+      const gone =
+        this.dropFinal(this.tail, id) ||
+        (this.sealing !== null && this.dropFinal(this.sealing, id)) ||
+        this.killSealed(id);
+      if (!gone) continue;
+      // A seal, merge or compaction may be writing it into a new segment right now.
+      this.kills?.push(id);
+      lines.push(JSON.stringify({ op: "del", id }));
     }
-    const logged =
-      inLog.length > 0 ? this.write(inLog.map((id) => JSON.stringify({ op: "del", id }))) : undefined;
-    let deleted = inLog.length;
-    if (sealed.size > 0) {
-      deleted += await new Promise<number>((resolve, reject) => {
-        this.maintenance = this.maintenance.then(async () => {
-          try {
-            let n = 0;
-            // Located now: a merge may have moved them since they were queued.
-            for (const segment of [...this.segments]) {
-              const here = new Set<string>();
-              for (const id of sealed) if (segment.findId(id) >= 0) here.add(id);
-              if (here.size > 0) n += await this.merge([segment], here);
-            }
-            resolve(n);
-          } catch (error) {
-            reject(this.ctx.fail(error));
-          }
-        });
-      });
-    }
-    await logged;
-    return deleted;
+    if (lines.length === 0) return 0;
+    const durable = this.write(lines);
+    this.maybeCompact();
+    await durable;
+    return lines.length;
   }
 
   /**
@@ -1211,7 +1368,9 @@ export class ExecutionStore {
    * segment indexes (no record read): succeeded, failed and timed-out rows are runs; skipped rows
    * never started; a cancelled row is a run only if its handler had started, which only the
    * record says, so the cancelled rows newer than the latest certain run are read (as
-   * scheduleSummaries does), and older ones cannot be the latest run anyway.
+   * scheduleSummaries does), and older ones cannot be the latest run anyway. The segments are
+   * walked in slices (a schedule may have a million sealed rows) over a snapshot taken at once,
+   * pinned so a merge meanwhile cannot close them under the reads.
    */
   private async pruneInputs(scheduleId: string): Promise<ProtectionInput[]> {
     const out: ProtectionInput[] = [];
@@ -1225,30 +1384,42 @@ export class ExecutionStore {
     for (const e of out)
       if (e.startedAt !== null && !isActiveStatus(e.status)) latestRun = Math.max(latestRun, e.scheduledAt);
     const cancelled: { segment: Segment; row: number; input: ProtectionInput }[] = [];
-    for (const segment of this.segments) {
-      const k = segment.findSchedule(scheduleId);
-      if (k < 0) continue;
-      const { at, status, kind, schedStart } = segment.index;
-      for (let r = schedStart[k] as number; r < (schedStart[k + 1] as number); r++) {
-        const st = EXECUTION_STATUSES[status[r] as number] as ExecutionStatus;
-        const when = at[r] as number;
-        const run = st === "succeeded" || st === "failed" || st === "timed_out";
-        const input = {
-          id: segment.idAt(r),
-          scheduledAt: when,
-          kind: FIRE_KINDS[kind[r] as number] as FireKind,
-          status: st,
-          startedAt: run ? when : null,
-        };
-        if (run) latestRun = Math.max(latestRun, when);
-        if (st === "cancelled") cancelled.push({ segment, row: r, input });
-        out.push(input);
+    const segments = [...this.segments];
+    for (const segment of segments) segment.pin();
+    try {
+      let since = performance.now();
+      for (const segment of segments) {
+        const k = segment.findSchedule(scheduleId);
+        if (k < 0) continue;
+        const { at, status, kind, schedStart } = segment.index;
+        for (let r = schedStart[k] as number; r < (schedStart[k + 1] as number); r++) {
+          if ((r & 1023) === 0 && performance.now() - since > PRUNE_SLICE_MS) {
+            await yieldToLoop();
+            since = performance.now();
+          }
+          if (segment.isDead(r)) continue;
+          const st = EXECUTION_STATUSES[status[r] as number] as ExecutionStatus;
+          const when = at[r] as number;
+          const run = st === "succeeded" || st === "failed" || st === "timed_out";
+          const input = {
+            id: segment.idAt(r),
+            scheduledAt: when,
+            kind: FIRE_KINDS[kind[r] as number] as FireKind,
+            status: st,
+            startedAt: run ? when : null,
+          };
+          if (run) latestRun = Math.max(latestRun, when);
+          if (st === "cancelled") cancelled.push({ segment, row: r, input });
+          out.push(input);
+        }
       }
-    }
-    const unsure = cancelled.filter((c) => c.input.scheduledAt > latestRun);
-    for (const c of unsure) {
-      const [record] = await c.segment.readRows([c.row]);
-      c.input.startedAt = record?.startedAt ?? null;
+      const unsure = cancelled.filter((c) => c.input.scheduledAt > latestRun);
+      for (const c of unsure) {
+        const [record] = await c.segment.readRows([c.row]);
+        c.input.startedAt = record?.startedAt ?? null;
+      }
+    } finally {
+      for (const segment of segments) segment.unpin();
     }
     return out;
   }
@@ -1258,7 +1429,9 @@ export class ExecutionStore {
     const ids = new Set<string>();
     for (const e of this.active.values()) ids.add(e.scheduleId);
     for (const mem of this.memtables()) for (const f of mem.finals.values()) ids.add(f.record.scheduleId);
-    for (const s of this.segments) for (let k = 0; k < s.index.schedules; k++) ids.add(s.scheduleIdAt(k));
+    for (const s of this.segments)
+      for (let k = 0; k < s.index.schedules; k++)
+        if (s.deadCount === 0 || hasLiveRow(s, k)) ids.add(s.scheduleIdAt(k));
     return [...ids]
       .filter((id) => after === null || id > after)
       .sort()
@@ -1268,14 +1441,26 @@ export class ExecutionStore {
   // ------------------------------------------------------------------------------------------
   // lifecycle
 
-  /** Counts for status and tests: records per place, segments, log lines. */
-  stats(): { active: number; unsealed: number; segments: number; sealed: number; logLines: number } {
+  /** Counts for status and tests: records per place, segments, log lines, what pruning left to reclaim. */
+  stats(): {
+    active: number;
+    unsealed: number;
+    segments: number;
+    sealed: number;
+    logLines: number;
+    prunedSealed: number;
+    segmentBytes: number;
+    compactedBytes: number;
+  } {
     return {
       active: this.active.size,
       unsealed: this.memtables().reduce((n, m) => n + m.finals.size, 0),
       segments: this.segments.length,
-      sealed: this.segments.reduce((n, s) => n + s.rows, 0),
+      sealed: this.segments.reduce((n, s) => n + s.live, 0),
       logLines: this.tail.log?.lines ?? 0,
+      prunedSealed: this.segments.reduce((n, s) => n + s.deadCount, 0),
+      segmentBytes: this.segments.reduce((n, s) => n + s.index.dataBytes, 0),
+      compactedBytes: this.compactedBytes,
     };
   }
 
@@ -1299,6 +1484,13 @@ export class ExecutionStore {
   }
 }
 
+/** True if schedule number `k` of `s` has a row not pruned. */
+function hasLiveRow(s: Segment, k: number): boolean {
+  const { schedStart } = s.index;
+  for (let r = schedStart[k] as number; r < (schedStart[k + 1] as number); r++) if (!s.isDead(r)) return true;
+  return false;
+}
+
 function toRow(record: ExecutionRecord, json: string | null): SegmentRow {
   return {
     id: record.id,
@@ -1309,6 +1501,9 @@ function toRow(record: ExecutionRecord, json: string | null): SegmentRow {
     line: Buffer.from(json ?? JSON.stringify(record), "utf8"),
   };
 }
+
+/** The longest a slice of a prune's scan of the segment indexes holds the event loop (ms). */
+const PRUNE_SLICE_MS = 2;
 
 /** Lets the event loop run between the CPU-heavy phases of background work. */
 function yieldToLoop(): Promise<void> {

@@ -94,6 +94,12 @@ export interface FileStorageStats {
     sealed: number;
     /** Lines in the current execution log. */
     logLines: number;
+    /** Sealed executions that retention pruned, still in their segment files until compaction. */
+    prunedSealed: number;
+    /** Bytes of the live segments' data files. */
+    segmentBytes: number;
+    /** Bytes of segment files compaction has written since open (the disk cost of pruning). */
+    compactedBytes: number;
   };
 }
 
@@ -527,7 +533,7 @@ export class FileStorage implements Storage {
 
   // --- retention (rules: core's prune.ts) ---------------------------------------------------
 
-  /** See {@link Storage.pruneExecutions}: a `del` line for logged records, a segment rewrite for sealed ones. */
+  /** See {@link Storage.pruneExecutions}: one append of `del` lines (tombstones); compaction reclaims the space later. */
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     checkPrune(prune);
     return (await this.engine()).executions.pruneExecutions(prune);

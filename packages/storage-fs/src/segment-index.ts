@@ -78,6 +78,9 @@ export interface SegmentIndex {
 }
 
 type SectionName = Exclude<keyof SegmentIndex, "rows" | "schedules" | "dataBytes" | "minAt" | "maxAt">;
+
+/** The columns of an index, to encode (see {@link encodeIndex}). */
+export type IndexColumns = Record<SectionName, ArrayBufferView>;
 type ArrayKind = "f64" | "u32" | "u8";
 
 const SECTIONS: ReadonlyArray<[SectionName, ArrayKind]> = [
@@ -174,7 +177,7 @@ export function buildSegment(rows: readonly SegmentRow[]): { data: Buffer; index
     sp += (schedBytes[i] as Buffer).length;
   }
   schedOff[schedBytes.length] = sp;
-  const arrays: Record<SectionName, ArrayBufferView> = {
+  const arrays: IndexColumns = {
     at,
     off,
     status,
@@ -203,7 +206,8 @@ export function buildSegment(rows: readonly SegmentRow[]): { data: Buffer; index
   };
 }
 
-interface IndexHeader {
+/** The scalar fields of an index. */
+export interface IndexHeader {
   rows: number;
   schedules: number;
   dataBytes: number;
@@ -211,7 +215,8 @@ interface IndexHeader {
   maxAt: number;
 }
 
-function encodeIndex(arrays: Record<SectionName, ArrayBufferView>, header: IndexHeader): Buffer {
+/** Encodes an index file from its columns (see the layout in the module comment). */
+export function encodeIndex(arrays: IndexColumns, header: IndexHeader): Buffer {
   // Two passes: the header holds section offsets, which depend on the header's own length.
   const sizes = SECTIONS.map(([name]) => arrays[name].byteLength);
   let headerJson = "";

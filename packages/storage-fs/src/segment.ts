@@ -2,6 +2,10 @@
  * A sealed execution segment: an immutable JSON Lines file of final executions plus its binary
  * index (see segment-index.ts). Lookups run on the index in memory; records are read from the
  * data file on demand, each line checked against its CRC-32 before it is parsed.
+ *
+ * Rows pruned by retention are marked dead in memory (a bitmap over the rows) and skipped by every
+ * lookup; the files stay as they are until compaction rewrites the segment without them (see
+ * segment-compaction.ts). The marks are durable as `del` lines in the execution log.
  */
 
 import { type FileHandle, open, readFile, stat } from "node:fs/promises";
@@ -38,6 +42,9 @@ export class Segment {
   private inflight = 0;
   private retired = false;
   private closed = false;
+  /** 1 for a row retention pruned (null until the first). */
+  private dead: Uint8Array | null = null;
+  private deadRows = 0;
 
   private constructor(
     dir: string,
@@ -105,6 +112,39 @@ export class Segment {
     return this.index.rows;
   }
 
+  /** Rows pruned but still in the files (see the module comment). */
+  get deadCount(): number {
+    return this.deadRows;
+  }
+
+  /** Rows not pruned. */
+  get live(): number {
+    return this.index.rows - this.deadRows;
+  }
+
+  /** True if `row` was pruned. */
+  isDead(row: number): boolean {
+    return this.dead !== null && this.dead[row] === 1;
+  }
+
+  /** Marks `row` pruned; false if it already was. */
+  kill(row: number): boolean {
+    if (this.dead === null) this.dead = new Uint8Array(this.index.rows);
+    if (this.dead[row] === 1) return false;
+    this.dead[row] = 1;
+    this.deadRows++;
+    return true;
+  }
+
+  /** The pruned rows, ascending. */
+  deadRowList(): number[] {
+    const out: number[] = [];
+    const dead = this.dead;
+    if (dead === null) return out;
+    for (let r = 0; r < dead.length; r++) if (dead[r] === 1) out.push(r);
+    return out;
+  }
+
   /** The id of the record in `row`. */
   idAt(row: number): string {
     const o = this.index.idOff;
@@ -131,8 +171,8 @@ export class Segment {
     return -1;
   }
 
-  /** The row of fire (scheduleId, scheduledAt), or -1. */
-  findFire(scheduleId: string, scheduledAt: number): number {
+  /** The row of fire (scheduleId, scheduledAt), or -1; a pruned row only with `withDead`. */
+  findFire(scheduleId: string, scheduledAt: number, withDead = false): number {
     if (this.index.rows === 0 || scheduledAt < this.index.minAt || scheduledAt > this.index.maxAt) return -1;
     const k = this.findSchedule(scheduleId);
     if (k < 0) return -1;
@@ -144,11 +184,14 @@ export class Segment {
       if ((at[mid] as number) < scheduledAt) lo = mid + 1;
       else hi = mid;
     }
-    return lo < (this.index.schedStart[k + 1] as number) && at[lo] === scheduledAt ? lo : -1;
+    // A pruned fire claimed again (a backfill) can sit next to its dead row after a merge.
+    const end = this.index.schedStart[k + 1] as number;
+    for (let r = lo; r < end && at[r] === scheduledAt; r++) if (withDead || !this.isDead(r)) return r;
+    return -1;
   }
 
-  /** The row of execution `id`, or -1. */
-  findId(id: string): number {
+  /** The row of execution `id`, or -1; a pruned row only with `withDead`. */
+  findId(id: string, withDead = false): number {
     const { hash, byHash, rows } = this.index;
     const h = fnv1a(id);
     let lo = 0;
@@ -161,7 +204,7 @@ export class Segment {
     for (let i = lo; i < rows; i++) {
       const row = byHash[i] as number;
       if (hash[row] !== h) break;
-      if (this.idAt(row) === id) return row;
+      if (this.idAt(row) === id) return withDead || !this.isDead(row) ? row : -1;
     }
     return -1;
   }
@@ -255,6 +298,28 @@ export class Segment {
       );
     }
     return record;
+  }
+
+  /**
+   * Keeps the data file open until {@link Segment.unpin} even if the segment is retired meanwhile
+   * (work that reads rows across several turns of the event loop).
+   */
+  pin(): void {
+    this.inflight++;
+  }
+
+  /** Ends a {@link Segment.pin}. */
+  unpin(): void {
+    this.inflight--;
+    if (this.retired && this.inflight === 0) void this.close();
+  }
+
+  /** Reads `length` bytes of the data file at `position` (compaction copies with it; pin first). */
+  readRange(position: number, length: number): Promise<Buffer> {
+    if (this.closed) {
+      return Promise.reject(storageError("STORAGE", `segment ${this.dataPath} was closed`, this.dataPath));
+    }
+    return this.readBytes(position, length);
   }
 
   /** Reads every record's raw line in row order (for merges and repairs). */
