@@ -267,7 +267,10 @@ export class Dispatcher {
       run.claimState = claim.state;
       run.claimEpoch = epoch;
     }
-    if (claim.othersActive === false) run.claimedAlone = true;
+    // Trusted alone only: with other live instances, a claim of another fire of the schedule may
+    // commit while this one is decided (a PostgreSQL statement answers from its snapshot), and
+    // the read after the claim is what makes sure at least one of two such claims sees the other.
+    if (claim.othersActive === false && this.deps.alone()) run.claimedAlone = true;
     runs.add(run);
     st.running++;
     return run;

@@ -67,6 +67,25 @@ describe("the claim answers the overlap question", () => {
     await scheduler.stop();
   });
 
+  it("with another live instance, reads the active executions even so (the claim may not see a racing one)", async () => {
+    const storage = new NoActiveReads();
+    const { clock, scheduler: a } = setup({ storage });
+    const { scheduler: b } = setup({ storage, clock, instanceId: "instance-b" });
+    let started = 0;
+    for (const s of [a, b])
+      s.register("job", () => {
+        started++;
+      });
+    await a.start();
+    await b.start();
+    await clock.advance(11_000); // a maintenance turn: each has seen the other beat
+    await a.createSchedule({ id: "s", job: "job", trigger: { at: clock.now() + 1000 }, overlap: "skip" });
+    await clock.advance(1000);
+    expect(storage.reads).toBeGreaterThan(0);
+    expect(started).toBe(0); // fail closed: the read failed
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it("reads the active executions when the storage does not answer (and fails closed when it cannot)", async () => {
     const storage = new SilentClaims();
     const { clock, scheduler } = setup({ storage });

@@ -46,7 +46,10 @@ export interface FireClaim {
    * Also tell, with a won claim, whether another execution of the schedule was active (status
    * `claimed` or `running`) as the claim was decided (`othersActive` of the result): the overlap
    * policy's question, answered in the same call instead of an `activeExecutions` read after
-   * it. A storage may ignore it (leave `othersActive` undefined); the scheduler then reads.
+   * it. A storage may ignore it (leave `othersActive` undefined); the scheduler then reads. The
+   * answer may come from a snapshot taken as the claim began (PostgreSQL): a claim of another
+   * fire of the schedule that commits meanwhile on another handle is not seen, so the scheduler
+   * trusts a `false` only while it is the only live instance (`heartbeat`).
    */
   withOverlap?: boolean;
 }
