@@ -94,6 +94,8 @@ export class Dispatcher {
       emit: (name, payload) => reporter.emit(name, payload),
       contextExtras: (run, schedule) => trading.contextExtras(run, schedule),
       onSettled: (run, schedule) => runs.settled(run, schedule),
+      leaseMs: deps.leaseMs,
+      closing: () => gate.closing,
       // A run that starts waiting between attempts while the scheduler stops is handed over.
       onBackoff: (run) => {
         if (gate.state === "stopping")

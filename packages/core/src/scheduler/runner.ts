@@ -142,6 +142,10 @@ export interface RunnerDeps {
   onSettled(run: Run, schedule: ScheduleRecord): void;
   /** Called when a run starts waiting between attempts (shutdown hands such runs over). */
   onBackoff?(run: Run): void;
+  /** The lease a run holds (a failed outcome write is retried within a third of it). */
+  leaseMs: number;
+  /** True once the scheduler stops: a failed outcome write is not retried then. */
+  closing(): boolean;
 }
 
 /** Serialises a handler's return value for storage; never throws. */
@@ -214,19 +218,36 @@ async function store(
   deps: RunnerDeps,
   state?: StateCommit,
 ): Promise<ExecutionRecord | null | ConflictError> {
-  try {
-    const updated =
-      state === undefined
-        ? await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch)
-        : await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch, state);
-    if (updated) run.execution = updated;
-    return updated;
-  } catch (error) {
-    if (state !== undefined && isStateConflict(error)) return error;
-    deps.emit("scheduler:error", { error: toError(error), context: `storing execution ${run.execution.id}` });
-    return null;
+  let waited = 0;
+  for (let retry = 0; ; retry++) {
+    try {
+      const updated =
+        state === undefined
+          ? await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch)
+          : await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch, state);
+      if (updated) run.execution = updated;
+      return updated;
+    } catch (error) {
+      if (state !== undefined && isStateConflict(error)) return error;
+      // A write that failed (the storage erred; a lost lease is null, not an error) is tried
+      // again while the lease surely holds: given up, the execution stays held until its lease
+      // lapses, and the takeover then runs the handler a second time. Not while stopping: stop()
+      // does not wait for a storage that is down.
+      const delay = OUTCOME_RETRY_MS[retry];
+      const giveUp = delay === undefined || deps.closing() || waited + delay > deps.leaseMs / 3;
+      deps.emit("scheduler:error", {
+        error: toError(error),
+        context: `storing execution ${run.execution.id}${giveUp ? "" : ` (trying again in ${delay} ms)`}`,
+      });
+      if (giveUp) return null;
+      waited += delay;
+      await sleep(deps.clock, delay);
+    }
   }
 }
+
+/** Pauses before the retries of a failed execution write, within a third of the lease. */
+const OUTCOME_RETRY_MS: readonly number[] = [50, 200, 500, 1000, 2000, 4000];
 
 /** {@link store} without a state: never a conflict. */
 async function storePatch(
