@@ -40,8 +40,9 @@ export interface SchedulerOptions {
   /**
    * Scale-out on a shared storage: how long this instance holds back a due fire another live
    * instance is the preferred claimer of (a hash of the fire over the live instances, from
-   * `storage.heartbeat`) before it claims the fire too. The preferred instance claims at once and
-   * the others' claims then lose, so the fires are split between the instances instead of every
+   * `storage.heartbeat`) before it steps in. The preferred instance claims at once; the others
+   * then ask who holds the fires they held (`storage.fireHolders`, one read per batch) and claim
+   * only those still free, so the fires are split between the instances instead of every
    * instance racing for every fire; a preferred instance that is paused, lacks the job or died is
    * covered a step-in late. The claim still decides exactly-once. No deferral with one live
    * instance, on a storage without `heartbeat`, for manual fires, backfills and catch-ups, or for a
