@@ -46,9 +46,9 @@ export interface SchedulerOptions {
    * instance racing for every fire; a preferred instance that is paused, lacks the job or died is
    * covered a step-in late. The claim still decides exactly-once. No deferral with one live
    * instance, on a storage without `heartbeat`, for manual fires, backfills and catch-ups, or for a
-   * schedule whose misfire tolerance is not above it. 0 turns it off. Default 0 (opt-in,
-   * `DEFAULT_STEP_IN_MS`: 250 ms did not raise throughput on a 2-core machine with PostgreSQL on
-   * the same box; see bench/README.md), at most 10 s.
+   * schedule whose misfire tolerance is not above it. 0 turns it off (every instance claims every
+   * fire at once). Default 250 ms (`DEFAULT_STEP_IN_MS`; measured in bench/storage-sql.bench.mjs),
+   * at most 10 s.
    */
   stepInMs?: number;
   /** Reject schedules whose job is not registered on this instance. Default true. */
