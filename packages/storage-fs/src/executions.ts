@@ -157,6 +157,25 @@ function logLineProblem(v: unknown): string | null {
   return `unknown op ${String(line.op)}`;
 }
 
+/** What {@link ExecutionStore.stats} counts (`FileStorage.stats().executions`). */
+export interface ExecutionStats {
+  /** Claimed or running. */
+  active: number;
+  /** Final executions in the current log, not yet sealed. */
+  unsealed: number;
+  /** Sealed segments and the final executions in them. */
+  segments: number;
+  sealed: number;
+  /** Lines in the current execution log. */
+  logLines: number;
+  /** Sealed executions that retention pruned, still in their segment files until compaction. */
+  prunedSealed: number;
+  /** Bytes of the live segments' data files. */
+  segmentBytes: number;
+  /** Bytes of segment files compaction has written since open (the disk cost of pruning). */
+  compactedBytes: number;
+}
+
 /** The executions of one store folder. */
 export class ExecutionStore {
   private readonly active = new Map<string, ExecutionRecord>();
@@ -1442,16 +1461,7 @@ export class ExecutionStore {
   // lifecycle
 
   /** Counts for status and tests: records per place, segments, log lines, what pruning left to reclaim. */
-  stats(): {
-    active: number;
-    unsealed: number;
-    segments: number;
-    sealed: number;
-    logLines: number;
-    prunedSealed: number;
-    segmentBytes: number;
-    compactedBytes: number;
-  } {
+  stats(): ExecutionStats {
     return {
       active: this.active.size,
       unsealed: this.memtables().reduce((n, m) => n + m.finals.size, 0),

@@ -42,6 +42,7 @@ import type {
 import { checkPrune, ValidationError } from "@tradecron/core";
 import { StoreEngine } from "./engine.js";
 import { ioError, storageError } from "./errors.js";
+import type { ExecutionStats } from "./executions.js";
 import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
 import type { QuarantineReport } from "./quarantine.js";
 
@@ -84,23 +85,7 @@ export interface FileStorageOptions {
 /** Counters describing a store, for status pages, tests and benchmarks. */
 export interface FileStorageStats {
   schedules: number;
-  executions: {
-    /** Claimed or running. */
-    active: number;
-    /** Final executions in the current log, not yet sealed. */
-    unsealed: number;
-    /** Sealed segments and the final executions in them. */
-    segments: number;
-    sealed: number;
-    /** Lines in the current execution log. */
-    logLines: number;
-    /** Sealed executions that retention pruned, still in their segment files until compaction. */
-    prunedSealed: number;
-    /** Bytes of the live segments' data files. */
-    segmentBytes: number;
-    /** Bytes of segment files compaction has written since open (the disk cost of pruning). */
-    compactedBytes: number;
-  };
+  executions: ExecutionStats;
 }
 
 interface RegistryEntry {

@@ -7,5 +7,6 @@
  */
 
 export { FileStorage, type FileStorageOptions, type FileStorageStats } from "./file-storage.js";
+export type { ExecutionStats } from "./executions.js";
 export { FORMAT_NAME, FORMAT_VERSION } from "./format.js";
 export type { QuarantineKind, QuarantineReport } from "./quarantine.js";
