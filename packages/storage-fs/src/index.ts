@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-export { FileStorage, type FileStorageOptions, type FileStorageStats } from "./file-storage.js";
 export type { ExecutionStats } from "./executions.js";
+export { FileStorage, type FileStorageOptions, type FileStorageStats } from "./file-storage.js";
 export { FORMAT_NAME, FORMAT_VERSION } from "./format.js";
 export type { QuarantineKind, QuarantineReport } from "./quarantine.js";
