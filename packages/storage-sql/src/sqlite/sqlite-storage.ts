@@ -92,6 +92,7 @@ import {
   transitionApprovalSql,
   updateExecutionSql,
 } from "./statements.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import { type ChangeRow, SqliteChangePoller } from "./watch.js";
 
 /** Options of {@link SqliteStorage}. */
@@ -168,6 +169,11 @@ function rowOf(columns: readonly string[], values: readonly unknown[]): Row {
   return row;
 }
 
+/** True unless `path` is an in-memory or temporary database (they have no WAL file to checkpoint). */
+function hasWalFile(path: string): boolean {
+  return path !== "" && path !== ":memory:" && !path.startsWith("file:");
+}
+
 /** Storage in one SQLite file. Safe for several processes on one machine (see the README). */
 export class SqliteStorage implements Storage {
   /** Backend name for logs and errors. */
@@ -195,6 +201,8 @@ export class SqliteStorage implements Storage {
   private readonly updateStatements = new Map<string, Database.Statement>();
   private readonly watchers = new Set<(change: StorageChange) => void>();
   private poller: SqliteChangePoller | null = null;
+  /** Checkpoints the WAL off the event loop while retention prunes (see wal-checkpointer.ts). */
+  private checkpointer: WalCheckpointer | null = null;
   private readonly checks: RowChecks;
   private readonly stateChecks: StateRowChecks;
 
@@ -365,6 +373,8 @@ export class SqliteStorage implements Storage {
     this.closed = true;
     this.poller?.stop();
     this.poller = null;
+    await this.checkpointer?.close();
+    this.checkpointer = null;
     this.watchers.clear();
     this.writes?.flush();
     this.statements.clear();
@@ -900,17 +910,32 @@ export class SqliteStorage implements Storage {
 
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     checkPrune(prune);
-    return this.write(
-      "pruneExecutions",
-      "executions",
-      () =>
-        this.prepare(this.pruneSql.pruneExecutions).run({
-          schedule: prune.scheduleId,
-          before: prune.before ?? null,
-          keep: prune.keepLast ? prune.keepLast : null,
-          limit: prune.limit,
-        }).changes,
+    return this.pruned(
+      await this.write(
+        "pruneExecutions",
+        "executions",
+        () =>
+          this.prepare(this.pruneSql.pruneExecutions).run({
+            schedule: prune.scheduleId,
+            before: prune.before ?? null,
+            keep: prune.keepLast ? prune.keepLast : null,
+            limit: prune.limit,
+          }).changes,
+      ),
     );
+  }
+
+  /**
+   * After a prune batch committed: asks the checkpoint worker to fold the WAL into the file, so
+   * the next commits on the event loop (fires' claims) do not pay for the pages it wrote.
+   * Returns `deleted`.
+   */
+  private pruned(deleted: number): number {
+    if (deleted > 0 && !this.closed && this.db && hasWalFile(this.path)) {
+      this.checkpointer ??= new WalCheckpointer({ path: this.path, logger: this.logger });
+      this.checkpointer.request();
+    }
+    return deleted;
   }
 
   executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
@@ -923,28 +948,34 @@ export class SqliteStorage implements Storage {
 
   async pruneApprovals(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
-    return this.write(
-      "pruneApprovals",
-      "approvals",
-      () => this.prepare(this.pruneSql.pruneApprovals).run(prune.before, prune.limit).changes,
+    return this.pruned(
+      await this.write(
+        "pruneApprovals",
+        "approvals",
+        () => this.prepare(this.pruneSql.pruneApprovals).run(prune.before, prune.limit).changes,
+      ),
     );
   }
 
   async pruneOrders(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
-    return this.write(
-      "pruneOrders",
-      "orders",
-      () => this.prepare(this.pruneSql.pruneOrders).run(prune.before, prune.limit).changes,
+    return this.pruned(
+      await this.write(
+        "pruneOrders",
+        "orders",
+        () => this.prepare(this.pruneSql.pruneOrders).run(prune.before, prune.limit).changes,
+      ),
     );
   }
 
   async pruneAudit(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
-    return this.write(
-      "pruneAudit",
-      "audit",
-      () => this.prepare(this.pruneSql.pruneAudit).run(prune.before, prune.limit).changes,
+    return this.pruned(
+      await this.write(
+        "pruneAudit",
+        "audit",
+        () => this.prepare(this.pruneSql.pruneAudit).run(prune.before, prune.limit).changes,
+      ),
     );
   }
 
