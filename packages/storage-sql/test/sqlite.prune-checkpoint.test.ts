@@ -1,13 +1,14 @@
 /**
- * SqliteStorage retention and the WAL: a prune batch's pages are checkpointed by the worker thread
- * (wal-checkpointer.ts), so the next commit on the event loop starts a fresh WAL instead of
- * carrying the batch's pages towards SQLite's autocheckpoint (which would copy them inside a
- * fire's COMMIT). Checked on the WAL itself, not on timings.
+ * SqliteStorage prune batches and the fire path's commits: a batch does not join the transaction
+ * of a write queued before it (a fire's claim does not wait for the DELETE), and its pages are
+ * checkpointed by the worker thread (wal-checkpointer.ts), so the next commit on the event loop
+ * starts a fresh WAL instead of carrying the batch's pages towards SQLite's autocheckpoint (which
+ * would copy them inside a fire's COMMIT). Checked on the data and the WAL, not on timings.
  */
 
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { makeSchedule } from "@tradecron/core/testing";
+import { makeExecution, makeSchedule } from "@tradecron/core/testing";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteStorage } from "../src/index.js";
@@ -64,6 +65,31 @@ function checkpointerOf(storage: SqliteStorage) {
 }
 
 describe("SqliteStorage prune and the WAL", () => {
+  it("commits a claim queued before a prune batch without the batch: the claim does not wait for the DELETE", async () => {
+    const path = await seeded(2000);
+    const storage = new SqliteStorage({ path });
+    opened.push(storage);
+    await storage.open();
+    const side = new Database(path, { readonly: true });
+    const count = () =>
+      (side.prepare("SELECT count(*) AS n FROM executions WHERE schedule_id = 'history'").get() as { n: number }).n;
+    let leftWhenClaimed = -1;
+    // Same turn, claim first (as a fire's claim and a batch the fire guard let through).
+    const claim = storage
+      .claimFire({ execution: makeExecution({ scheduleId: "live", scheduledAt: NOW }) })
+      .then((result) => {
+        leftWhenClaimed = count();
+        return result;
+      });
+    const prune = storage.pruneExecutions({ scheduleId: "history", limit: 1000 });
+    expect((await claim).claimed).toBe(true);
+    expect(await prune).toBe(1000);
+    // In one group the claim would have committed with the 1000 deletions.
+    expect(leftWhenClaimed).toBe(2000);
+    expect(count()).toBe(1000);
+    side.close();
+  });
+
   it("checkpoints a prune batch off the event loop: the next commit starts a fresh WAL", async () => {
     const path = await seeded(4000);
     const storage = new SqliteStorage({ path });

@@ -169,6 +169,9 @@ function rowOf(columns: readonly string[], values: readonly unknown[]): Row {
   return row;
 }
 
+/** The most event-loop turns a prune batch waits for other queued writes to commit first. */
+const PRUNE_YIELD_TURNS = 3;
+
 /** True unless `path` is an in-memory or temporary database (they have no WAL file to checkpoint). */
 function hasWalFile(path: string): boolean {
   return path !== "" && path !== ":memory:" && !path.startsWith("file:");
@@ -910,6 +913,7 @@ export class SqliteStorage implements Storage {
 
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     checkPrune(prune);
+    await this.afterQueuedWrites();
     return this.pruned(
       await this.write(
         "pruneExecutions",
@@ -923,6 +927,18 @@ export class SqliteStorage implements Storage {
           }).changes,
       ),
     );
+  }
+
+  /**
+   * Before a prune batch joins the group commit: waits while other writes are queued (at most
+   * {@link PRUNE_YIELD_TURNS} event-loop turns), so a batch does not go into the transaction of
+   * a fire's claim or start and make it wait for the DELETE. Under a load that always has writes
+   * queued it joins them after that.
+   */
+  private async afterQueuedWrites(): Promise<void> {
+    for (let turn = 0; turn < PRUNE_YIELD_TURNS && (this.writes?.pending ?? 0) > 0; turn++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /**
@@ -948,6 +964,7 @@ export class SqliteStorage implements Storage {
 
   async pruneApprovals(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
+    await this.afterQueuedWrites();
     return this.pruned(
       await this.write(
         "pruneApprovals",
@@ -959,6 +976,7 @@ export class SqliteStorage implements Storage {
 
   async pruneOrders(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
+    await this.afterQueuedWrites();
     return this.pruned(
       await this.write(
         "pruneOrders",
@@ -970,6 +988,7 @@ export class SqliteStorage implements Storage {
 
   async pruneAudit(prune: RecordPrune): Promise<number> {
     checkPrune(prune);
+    await this.afterQueuedWrites();
     return this.pruned(
       await this.write(
         "pruneAudit",
