@@ -72,7 +72,11 @@ describe("SqliteStorage prune and the WAL", () => {
     await storage.open();
     const side = new Database(path, { readonly: true });
     const count = () =>
-      (side.prepare("SELECT count(*) AS n FROM executions WHERE schedule_id = 'history'").get() as { n: number }).n;
+      (
+        side.prepare("SELECT count(*) AS n FROM executions WHERE schedule_id = 'history'").get() as {
+          n: number;
+        }
+      ).n;
     let leftWhenClaimed = -1;
     // Same turn, claim first (as a fire's claim and a batch the fire guard let through).
     const claim = storage
@@ -95,7 +99,11 @@ describe("SqliteStorage prune and the WAL", () => {
     const storage = new SqliteStorage({ path });
     opened.push(storage);
     await storage.open();
-    const deleted = await storage.pruneExecutions({ scheduleId: "history", before: NOW - 30 * DAY, limit: 1000 });
+    const deleted = await storage.pruneExecutions({
+      scheduleId: "history",
+      before: NOW - 30 * DAY,
+      limit: 1000,
+    });
     expect(deleted).toBe(1000);
     const checkpointer = checkpointerOf(storage);
     expect(checkpointer).not.toBeNull();
@@ -116,7 +124,9 @@ describe("SqliteStorage prune and the WAL", () => {
     opened.push(storage);
     await storage.open();
     // A prune that deletes nothing wrote nothing: no checkpoint to ask for.
-    expect(await storage.pruneExecutions({ scheduleId: "history", before: NOW - 90 * DAY, limit: 100 })).toBe(0);
+    expect(await storage.pruneExecutions({ scheduleId: "history", before: NOW - 90 * DAY, limit: 100 })).toBe(
+      0,
+    );
     expect(checkpointerOf(storage)).toBeNull();
   });
 

@@ -115,9 +115,7 @@ export class WalCheckpointer {
       });
       // Never keeps the process alive: it only helps the writes of a live storage.
       worker.unref();
-      worker.on("message", (result: CheckpointResult | { error: string } | null) =>
-        this.done(result),
-      );
+      worker.on("message", (result: CheckpointResult | { error: string } | null) => this.done(result));
       worker.on("error", (error) => this.fail(error));
       worker.on("exit", () => {
         if (this.worker === worker) this.worker = null;
@@ -135,7 +133,10 @@ export class WalCheckpointer {
     this.busy = false;
     let ok: CheckpointResult | null = null;
     if (result && "error" in result) {
-      this.options.logger.warn({ path: this.options.path, error: result.error }, "sqlite: a background WAL checkpoint failed");
+      this.options.logger.warn(
+        { path: this.options.path, error: result.error },
+        "sqlite: a background WAL checkpoint failed",
+      );
     } else if (result) {
       ok = result;
       this.checkpoints += 1;
