@@ -343,8 +343,10 @@ export class Retention {
     const next = this.deps.nextFireAt();
     if (next === null || signal?.aborted) return;
     const wait = next - clock.now();
-    if (wait >= 0 && wait < Math.max(FIRE_GUARD_MS, 2 * pacer.expectedMs)) {
-      await sleep(clock, wait + AFTER_FIRE_MS, signal).catch(() => {});
+    // A fire just overdue (its timer not yet run: the loop is a turn behind) counts as due now;
+    // one overdue by more than the guard is not about to start (paused, held) and waits for no one.
+    if (wait > -FIRE_GUARD_MS && wait < Math.max(FIRE_GUARD_MS, 2 * pacer.expectedMs)) {
+      await sleep(clock, Math.max(0, wait) + AFTER_FIRE_MS, signal).catch(() => {});
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
