@@ -21,7 +21,7 @@
 
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -287,13 +287,30 @@ async function prepare(admin, system, schema, jobs, dueAt) {
     jobs - Number((await admin.query(`SELECT count(*) AS n FROM "${schema}"._private_jobs`)).rows[0].n);
 }
 
+/** CPU time of the whole machine so far (every core, every process, the database included), in ms. */
+function machineTimes() {
+  let idle = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    idle += times.idle;
+    total += times.user + times.nice + times.sys + times.idle + times.irq;
+  }
+  return { idle, total };
+}
+
 async function measure(workers, jobs, dueAt, completedInDb) {
+  // The machine's CPU from T on: whether the run was bound by the cores (workers and database together).
+  const atDue = new Promise((resolve) =>
+    setTimeout(() => resolve(machineTimes()), Math.max(0, dueAt - Date.now())),
+  );
   await Promise.all(workers.map((w) => w.ready));
   if (Date.now() > dueAt - 200) throw new Error("setup took longer than the lead time; nothing measured");
   await waitFor(() => workers.reduce((n, w) => n + w.done, 0) >= jobs, 300_000, "every handler ran");
   // Completed means completed in the database, not only returned from the handler.
   await waitFor(async () => (await completedInDb()) >= jobs, 60_000, "every job completed in the database");
   const doneAt = Date.now();
+  const end = machineTimes();
+  const start = await atDue;
   for (const w of workers) w.proc.send({ type: "stop" });
   await Promise.all(
     workers.map((w) => new Promise((resolve) => (w.result ? resolve() : w.proc.on("exit", resolve)))),
@@ -307,6 +324,8 @@ async function measure(workers, jobs, dueAt, completedInDb) {
     started: latencies.length,
     // Worker CPU per job, all workers together (the database server's CPU is not included).
     cpuUsPerJob: (cpuMs * 1000) / jobs,
+    // Share of the machine's cores busy from T until the last job completed.
+    machineBusy: 1 - (end.idle - start.idle) / (end.total - start.total),
   };
 }
 
@@ -397,11 +416,11 @@ function report(rows, sqlite, jobs) {
   lines.push(`${jobs} one-off jobs due at one instant, PostgreSQL ${PG_URL.replace(/\/\/[^@]*@/, "//")}`);
   lines.push("");
   lines.push(
-    `${pad("system", 18)}${pad("workers", 9)}${pad("jobs/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}worker CPU µs/job`,
+    `${pad("system", 18)}${pad("workers", 9)}${pad("jobs/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("worker CPU µs/job", 19)}machine busy`,
   );
   for (const r of rows) {
     lines.push(
-      `${pad(r.system, 18)}${pad(r.workers, 9)}${pad(num(r.jobsPerSecond), 10)}${pad(num(r.p50), 9)}${pad(num(r.p99), 9)}${num(r.cpuUsPerJob)}`,
+      `${pad(r.system, 18)}${pad(r.workers, 9)}${pad(num(r.jobsPerSecond), 10)}${pad(num(r.p50), 9)}${pad(num(r.p99), 9)}${pad(num(r.cpuUsPerJob), 19)}${num(r.machineBusy * 100)} %`,
     );
   }
   const get = (system, workers) => rows.find((r) => r.system === system && r.workers === workers);
