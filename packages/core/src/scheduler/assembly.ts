@@ -169,9 +169,10 @@ export function assemble(
     runs,
     overlap,
     trading,
-    alone: () => membership.shared && membership.members.length <= 1,
+    // Not while out of the list (paused, stopping): who else is live is not known then.
+    alone: () => membership.shared && membership.joined && membership.members.length <= 1,
   });
-  const controls = new Controls({ ...base, registry, trust, runs, trading, notify });
+  const controls = new Controls({ ...base, registry, trust, runs, trading, notify, membership });
   const sync = new Sync({ ...base, registry, controls, trust });
   const schedules = new Schedules({
     ...base,

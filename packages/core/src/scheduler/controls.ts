@@ -14,6 +14,7 @@ import type { Trading, TradingNotice } from "../trading/trading.js";
 import { parseInput } from "../validation.js";
 import type { Gate } from "./gate.js";
 import { type ActorOptions, actorOf } from "./inputs.js";
+import type { Membership } from "./membership.js";
 import type { Registry } from "./registry.js";
 import type { Reporter } from "./reporter.js";
 import type { Runs } from "./runs.js";
@@ -44,6 +45,8 @@ export interface ControlsDeps {
   runs: Runs;
   trading: Trading;
   notify(notice: TradingNotice): void;
+  /** Left on pause and rejoined on resume, so the others claim this instance's share meanwhile. */
+  membership: Membership;
 }
 
 /** Pause, pause-all and the control record. */
@@ -57,6 +60,10 @@ export class Controls {
     gate.paused = true;
     if (gate.state === "running") gate.state = "paused";
     this.deps.registry.disarmAll();
+    // A paused instance claims nothing: out of the live list, its share of the fires goes to the
+    // others at their instant instead of a step-in late.
+    if (gate.state === "paused")
+      this.deps.reporter.background(this.deps.membership.leave(), "leaving the cluster (paused)");
     this.deps.reporter.emit("scheduler:paused", { at: this.deps.clock.now() });
   }
 
@@ -65,7 +72,11 @@ export class Controls {
     const { gate } = this.deps;
     if (!gate.paused) return;
     gate.paused = false;
-    if (gate.state === "paused") gate.state = "running";
+    if (gate.state === "paused") {
+      gate.state = "running";
+      this.deps.membership.rejoin();
+      this.deps.reporter.background(this.deps.membership.beat(), "rejoining the cluster");
+    }
     this.deps.registry.armAll(true);
     this.deps.reporter.emit("scheduler:resumed", { at: this.deps.clock.now() });
   }

@@ -119,9 +119,12 @@ export class Lifecycle {
       gate.state = "stopped";
       throw error;
     }
-    // Known to the other instances (and knowing them) before the first fire is armed.
-    this.deps.membership.rejoin();
-    await this.deps.membership.beat();
+    // Known to the other instances (and knowing them) before the first fire is armed; one
+    // started paused joins at resume() (it would be preferred for fires it does not claim).
+    if (!gate.paused) {
+      this.deps.membership.rejoin();
+      await this.deps.membership.beat();
+    }
     if (storage.watch) this.unwatch = storage.watch((change) => sync.onChange(change));
     await this.deps.trading.start();
     gate.state = gate.paused ? "paused" : "running";

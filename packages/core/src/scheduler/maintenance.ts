@@ -98,8 +98,9 @@ export class Maintenance {
     loop.heartbeatAt = now;
     if (!loop.armed && gate.canFire()) loop.schedule();
     if (gate.state !== "stopping") this.deps.retention.tick();
-    // Stays in the live list (and learns who else is) while it runs; a stopping instance has left.
-    if (gate.state !== "stopping") await this.deps.membership.beat();
+    // Stays in the live list (and learns who else is) while it runs; a paused or stopping
+    // instance has left it (it claims nothing) and joins again on resume or start.
+    if (gate.state === "running") await this.deps.membership.beat();
     // A run writing its outcome is about to let go of its lease: renewing it would only race that write.
     const mine = this.deps.runs
       .all()

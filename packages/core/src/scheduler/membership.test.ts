@@ -98,6 +98,52 @@ describe("membership: instances sharing a storage split the due fires", () => {
     }
   });
 
+  it("a paused instance leaves the list: the others run its share at the instant; on resume it rejoins", async () => {
+    const { clock, ran, schedulers } = cluster(["a", "b", "c"]);
+    const [a, b, c] = schedulers as [Scheduler, Scheduler, Scheduler];
+    await Promise.all(schedulers.map((s) => s.start()));
+    await clock.advance(11_000); // every instance beats again and sees the other two
+    c.pause();
+    await clock.advance(11_000); // a and b see that c left
+    const T = clock.now() + 5_000;
+    await a.createSchedules(oneOffs(120, T));
+    await clock.advance(5_000 + STEP_IN + 100);
+    expect(ran.size).toBe(120);
+    expect([...ran.values()].every((who) => who.length === 1 && who[0] !== "c")).toBe(true);
+    for (const e of await executions(a)) {
+      expect(e.instanceId).toBe(preferredOf(["a", "b"], e.scheduleId, e.scheduledAt));
+      expect(e.startedAt).toBe(T); // no fire waited a step-in for the paused instance
+    }
+    c.resume();
+    await clock.advance(11_000); // c beats again; a and b see it at their next beat
+    const T2 = clock.now() + 5_000;
+    await a.createSchedules(oneOffs(120, T2).map((s) => ({ ...s, id: `again-${s.id}` })));
+    await clock.advance(5_000 + STEP_IN + 100);
+    const again = (await executions(a)).filter((e) => e.scheduleId.startsWith("again-"));
+    expect(again).toHaveLength(120);
+    for (const e of again)
+      expect(e.instanceId).toBe(preferredOf(["a", "b", "c"], e.scheduleId, e.scheduledAt));
+    expect(again.some((e) => e.instanceId === "c")).toBe(true);
+    await Promise.all([a.stop(), b.stop(), c.stop()]);
+  });
+
+  it("a scheduler started paused is not in the list until it resumes", async () => {
+    const { clock, ran, schedulers } = cluster(["a", "b"]);
+    const [a, b] = schedulers as [Scheduler, Scheduler];
+    b.pause();
+    await Promise.all(schedulers.map((s) => s.start()));
+    await clock.advance(11_000);
+    const T = clock.now() + 5_000;
+    await a.createSchedules(oneOffs(40, T));
+    await clock.advance(5_000 + STEP_IN + 100);
+    expect(ran.size).toBe(40);
+    for (const e of await executions(a)) {
+      expect(e.instanceId).toBe("a");
+      expect(e.startedAt).toBe(T);
+    }
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it("a killed preferred instance's fires are run by another after the step-in, exactly once", async () => {
     const clock = new TestClock(T0);
     const storage = new MemoryStorage();

@@ -63,6 +63,11 @@ export class Membership {
     return typeof this.deps.storage.heartbeat === "function";
   }
 
+  /** False while this instance is out of the live list (paused, stopping), until it rejoins. */
+  get joined(): boolean {
+    return !this.left;
+  }
+
   /** The live instances as last seen, sorted. */
   get members(): readonly string[] {
     return this.live;
@@ -86,14 +91,15 @@ export class Membership {
     }
   }
 
-  /** Joins again (at start, after an earlier stop). */
+  /** Joins again (at start after an earlier stop, at resume after a pause); the next beat lists it. */
   rejoin(): void {
     this.left = false;
   }
 
   /**
    * Leaves the live list at once (`expiresAt = now`), so the others stop waiting a step-in for
-   * the fires this instance was preferred for. Called as stop() begins; it claims nothing new.
+   * the fires this instance was preferred for. Called as stop() begins and on pause(): it claims
+   * nothing new.
    */
   async leave(): Promise<void> {
     const { storage, clock, instanceId, reporter } = this.deps;
