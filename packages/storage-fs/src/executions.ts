@@ -966,6 +966,29 @@ export class ExecutionStore {
     return record;
   }
 
+  /** Who holds each fire (its execution's instance), null where it has none: one read for the batch. */
+  async fireHolders(
+    fires: readonly { scheduleId: string; scheduledAt: number }[],
+  ): Promise<(string | null)[]> {
+    this.liveLog();
+    const at: number[] = [];
+    const locs: Located[] = [];
+    fires.forEach((f, i) => {
+      const loc = this.locateFire(f.scheduleId, f.scheduledAt);
+      if (loc) {
+        at.push(i);
+        locs.push(loc);
+      }
+    });
+    const records = locs.length > 0 ? await ExecutionStore.materializeAll(locs) : [];
+    await this.settled();
+    const holders = new Array<string | null>(fires.length).fill(null);
+    at.forEach((i, k) => {
+      holders[i] = (records[k] as ExecutionRecord).instanceId;
+    });
+    return holders;
+  }
+
   /** The latest own-fire instant of a schedule. */
   async lastFireAt(scheduleId: string): Promise<number | null> {
     this.liveLog();

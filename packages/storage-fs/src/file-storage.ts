@@ -411,12 +411,7 @@ export class FileStorage implements Storage {
 
   /** See {@link Storage.fireHolders}: lookups in the in-memory fire index. */
   async fireHolders(fires: readonly FireRef[]): Promise<(string | null)[]> {
-    const { executions } = await this.engine();
-    return Promise.all(
-      fires.map(
-        async (f) => (await executions.findExecution(f.scheduleId, f.scheduledAt))?.instanceId ?? null,
-      ),
-    );
+    return (await this.engine()).executions.fireHolders(fires);
   }
 
   /** See {@link Storage.listExecutions}. */

@@ -927,19 +927,13 @@ export class SqliteStorage implements Storage {
 
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     checkPrune(prune);
-    await this.afterQueuedWrites();
-    return this.pruned(
-      await this.write(
-        "pruneExecutions",
-        "executions",
-        () =>
-          this.prepare(this.pruneSql.pruneExecutions).run({
-            schedule: prune.scheduleId,
-            before: prune.before ?? null,
-            keep: prune.keepLast ? prune.keepLast : null,
-            limit: prune.limit,
-          }).changes,
-      ),
+    return this.pruneBatch("pruneExecutions", "executions", () =>
+      this.prepare(this.pruneSql.pruneExecutions).run({
+        schedule: prune.scheduleId,
+        before: prune.before ?? null,
+        keep: prune.keepLast ? prune.keepLast : null,
+        limit: prune.limit,
+      }),
     );
   }
 
@@ -977,39 +971,36 @@ export class SqliteStorage implements Storage {
   }
 
   async pruneApprovals(prune: RecordPrune): Promise<number> {
-    checkPrune(prune);
-    await this.afterQueuedWrites();
-    return this.pruned(
-      await this.write(
-        "pruneApprovals",
-        "approvals",
-        () => this.prepare(this.pruneSql.pruneApprovals).run(prune.before, prune.limit).changes,
-      ),
-    );
+    return this.pruneRecords("pruneApprovals", "approvals", this.pruneSql.pruneApprovals, prune);
   }
 
   async pruneOrders(prune: RecordPrune): Promise<number> {
-    checkPrune(prune);
-    await this.afterQueuedWrites();
-    return this.pruned(
-      await this.write(
-        "pruneOrders",
-        "orders",
-        () => this.prepare(this.pruneSql.pruneOrders).run(prune.before, prune.limit).changes,
-      ),
-    );
+    return this.pruneRecords("pruneOrders", "orders", this.pruneSql.pruneOrders, prune);
   }
 
   async pruneAudit(prune: RecordPrune): Promise<number> {
+    return this.pruneRecords("pruneAudit", "audit", this.pruneSql.pruneAudit, prune);
+  }
+
+  /** A prune of approvals, orders or audit entries: `sql` takes (before, limit). */
+  private async pruneRecords(
+    operation: string,
+    table: string,
+    sql: string,
+    prune: RecordPrune,
+  ): Promise<number> {
     checkPrune(prune);
+    return this.pruneBatch(operation, table, () => this.prepare(sql).run(prune.before, prune.limit));
+  }
+
+  /** One prune batch: after the writes queued before it, in the group commit, then the checkpoint. */
+  private async pruneBatch(
+    operation: string,
+    table: string,
+    remove: () => { changes: number },
+  ): Promise<number> {
     await this.afterQueuedWrites();
-    return this.pruned(
-      await this.write(
-        "pruneAudit",
-        "audit",
-        () => this.prepare(this.pruneSql.pruneAudit).run(prune.before, prune.limit).changes,
-      ),
-    );
+    return this.pruned(await this.write(operation, table, () => remove().changes));
   }
 
   // ------------------------------------------------------------------------------------------
