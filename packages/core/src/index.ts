@@ -171,6 +171,7 @@ export {
   type StateCommit,
   storedScheduleStateProblem,
 } from "./storage/schedule-state.js";
+export { mapInSlices, SLICE_MS, sortInSlices, Turn } from "./storage/slices.js";
 export type {
   ApprovalQuery,
   AuditQuery,

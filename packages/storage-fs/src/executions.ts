@@ -43,6 +43,7 @@ import {
   type FireClaim,
   type FireKind,
   isCorruptRecord,
+  mapInSlices,
   type Page,
   type ProtectionInput,
   PruneQueue,
@@ -50,6 +51,8 @@ import {
   type ScheduleSummary,
   type StateCommit,
   SummaryBuilder,
+  sortInSlices,
+  Turn,
   ValidationError,
 } from "@tradecron/core";
 import { AppendLog } from "./append-log.js";
@@ -316,8 +319,13 @@ export class ExecutionStore {
         `${bad.join("; ")}; the segment was rewritten without them (index: ${why})`,
       );
     }
-    const rows = parsed.good.map((g) => toRow(g.value as ExecutionRecord, null)).sort(compareRows);
-    const built = buildSegment(rows);
+    const turn = new Turn();
+    const rows = await sortInSlices(
+      await mapInSlices(parsed.good, (g) => toRow(g.value as ExecutionRecord, null), turn),
+      compareRows,
+      turn,
+    );
+    const built = await buildSegment(rows, turn);
     if (bad.length > 0) await writeFileSynced(dataPath, built.data);
     await writeFileAtomic(indexPath, built.index);
     return Segment.open(this.dir, no, built.index);
@@ -1143,11 +1151,16 @@ export class ExecutionStore {
     const through = Math.max(...mem.logs);
     // From here on a prune of one of these records marks it dead in the new segment.
     this.kills = [];
-    const rows = [...mem.finals.values()].map((f) => toRow(f.record, f.json)).sort(compareRows);
+    const turn = new Turn();
+    const rows = await sortInSlices(
+      await mapInSlices([...mem.finals.values()], (f) => toRow(f.record, f.json), turn),
+      compareRows,
+      turn,
+    );
     const segments = this.segments.map((s) => s.no);
     let built: { data: Buffer; index: Buffer } | null = null;
     if (rows.length > 0) {
-      built = buildSegment(rows);
+      built = await buildSegment(rows, turn);
       await writeFileSynced(this.segPath(through, "jsonl", true), built.data);
       await writeFileSynced(this.segPath(through, "idx", true), built.index);
       segments.push(through);
@@ -1233,11 +1246,13 @@ export class ExecutionStore {
   private async merge(sources: Segment[]): Promise<void> {
     const no = this.nextNo++;
     const rows: SegmentRow[] = [];
+    const turn = new Turn();
     this.kills = [];
     for (const s of sources) {
       const buf = await s.readAllLines();
       const { off, at, status, kind, sched } = s.index;
       for (let r = 0; r < s.rows; r++) {
+        if ((r & 1023) === 1023) await turn.maybeYield();
         if (s.isDead(r)) continue;
         rows.push({
           id: s.idAt(r),
@@ -1249,7 +1264,6 @@ export class ExecutionStore {
         });
       }
     }
-    await yieldToLoop();
     const merged = new Set(sources.map((s) => s.no));
     if (rows.length === 0) {
       // Everything pruned: the sources are retired without a successor.
@@ -1264,9 +1278,8 @@ export class ExecutionStore {
       await this.retireSources(sources);
       return;
     }
-    rows.sort(compareRows);
-    await yieldToLoop();
-    const built = buildSegment(rows);
+    await sortInSlices(rows, compareRows, turn);
+    const built = await buildSegment(rows, turn);
     await yieldToLoop();
     await writeFileSynced(this.segPath(no, "jsonl", true), built.data);
     await writeFileSynced(this.segPath(no, "idx", true), built.index);

@@ -11,7 +11,7 @@
  */
 
 import { open } from "node:fs/promises";
-import type { FireKind } from "@tradecron/core";
+import { type FireKind, Turn } from "@tradecron/core";
 import { writeAll } from "./atomic-write.js";
 import { ioError } from "./errors.js";
 import { FIRE_KINDS, isOwnFire } from "./records.js";
@@ -20,8 +20,6 @@ import { encodeIndex } from "./segment-index.js";
 
 /** Rows handled between two looks at the clock. */
 const SLICE_ROWS = 4096;
-/** The longest a slice holds the event loop before yielding (ms). */
-const SLICE_MS = 2;
 /** Bytes copied per read. */
 const COPY_CHUNK = 1024 * 1024;
 
@@ -33,17 +31,6 @@ export interface Compacted {
   rows: number;
   /** Bytes of the new data file. */
   dataBytes: number;
-}
-
-/** Yields to the event loop once the current turn has run for {@link SLICE_MS}. */
-class Turn {
-  private since = performance.now();
-
-  async maybeYield(): Promise<void> {
-    if (performance.now() - this.since < SLICE_MS) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
 }
 
 const OWN = Uint8Array.from(FIRE_KINDS, (k) => (isOwnFire(k as FireKind) ? 1 : 0));

@@ -26,7 +26,7 @@
  * The index is derived data: if it is missing, stale or damaged it is rebuilt from the lines.
  */
 
-import type { ExecutionStatus, FireKind } from "@tradecron/core";
+import { type ExecutionStatus, type FireKind, sortInSlices, Turn } from "@tradecron/core";
 import { crc32, fnv1a } from "./crc32.js";
 import { EXECUTION_STATUSES, FIRE_KINDS, isOwnFire } from "./records.js";
 
@@ -103,8 +103,14 @@ const SECTIONS: ReadonlyArray<[SectionName, ArrayKind]> = [
 
 const pad8 = (n: number) => (n + 7) & ~7;
 
-/** The data file and index of a segment, built from rows sorted by {@link compareRows}. */
-export function buildSegment(rows: readonly SegmentRow[]): { data: Buffer; index: Buffer } {
+/**
+ * The data file and index of a segment, built from rows sorted by {@link compareRows}, in slices
+ * (`turn`): a seal or merge of 100,000 rows otherwise held the event loop for 100-200 ms.
+ */
+export async function buildSegment(
+  rows: readonly SegmentRow[],
+  turn: Turn = new Turn(),
+): Promise<{ data: Buffer; index: Buffer }> {
   const n = rows.length;
   let total = 0;
   for (const r of rows) total += r.line.length + 1;
@@ -116,7 +122,7 @@ export function buildSegment(rows: readonly SegmentRow[]): { data: Buffer; index
   const sched = new Uint32Array(n);
   const crc = new Uint32Array(n);
   const hash = new Uint32Array(n);
-  const idBytes = rows.map((r) => Buffer.from(r.id, "utf8"));
+  const idBytes: Buffer[] = new Array<Buffer>(n);
   const idOff = new Uint32Array(n + 1);
   const schedNames: string[] = [];
   const starts: number[] = [];
@@ -126,7 +132,9 @@ export function buildSegment(rows: readonly SegmentRow[]): { data: Buffer; index
   let minAt = Number.POSITIVE_INFINITY;
   let maxAt = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
+    if ((i & 1023) === 1023) await turn.maybeYield();
     const r = rows[i] as SegmentRow;
+    idBytes[i] = Buffer.from(r.id, "utf8");
     data.set(r.line, pos);
     data[pos + r.line.length] = 10;
     if (i === 0 || r.scheduleId !== (rows[i - 1] as SegmentRow).scheduleId) {
@@ -158,17 +166,23 @@ export function buildSegment(rows: readonly SegmentRow[]): { data: Buffer; index
   starts.push(n);
   const order = Array.from({ length: n }, (_, i) => i);
   const byHash = Uint32Array.from(
-    [...order].sort((a, b) => (hash[a] as number) - (hash[b] as number) || a - b),
+    await sortInSlices([...order], (a, b) => (hash[a] as number) - (hash[b] as number) || a - b, turn),
   );
+  await turn.maybeYield();
   const byTime = Uint32Array.from(
-    [...order].sort((a, b) => {
-      const d = (at[b] as number) - (at[a] as number);
-      if (d !== 0) return d;
-      const ia = (rows[a] as SegmentRow).id;
-      const ib = (rows[b] as SegmentRow).id;
-      return ia < ib ? 1 : ia > ib ? -1 : 0;
-    }),
+    await sortInSlices(
+      order,
+      (a, b) => {
+        const d = (at[b] as number) - (at[a] as number);
+        if (d !== 0) return d;
+        const ia = (rows[a] as SegmentRow).id;
+        const ib = (rows[b] as SegmentRow).id;
+        return ia < ib ? 1 : ia > ib ? -1 : 0;
+      },
+      turn,
+    ),
   );
+  await turn.maybeYield();
   const schedBytes = schedNames.map((s) => Buffer.from(s, "utf8"));
   const schedOff = new Uint32Array(schedNames.length + 1);
   let sp = 0;

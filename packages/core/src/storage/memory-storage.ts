@@ -10,7 +10,7 @@ import { checkLimit, pageOf } from "./cursor.js";
 import { MembershipTable } from "./membership.js";
 import type { ExecutionPrune, RecordPrune } from "./prune.js";
 import { checkPrune, PRUNABLE_APPROVAL_STATUSES, PRUNABLE_ORDER_STATUSES } from "./prune.js";
-import { PruneQueue, Turn } from "./prune-queue.js";
+import { PruneQueue } from "./prune-queue.js";
 import { approvalMatcher, auditMatcher, orderMatcher } from "./query-match.js";
 import type {
   ApprovalRecord,
@@ -29,6 +29,7 @@ import {
   type ScheduleStateRecord,
   type StateCommit,
 } from "./schedule-state.js";
+import { Turn } from "./slices.js";
 import type {
   ApprovalQuery,
   AuditQuery,

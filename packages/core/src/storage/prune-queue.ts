@@ -18,6 +18,7 @@ import {
   type ProtectionInput,
   protectedExecutionIds,
 } from "./prune.js";
+import { sortInSlices, Turn } from "./slices.js";
 
 interface Queue {
   keepLast: number | undefined;
@@ -60,7 +61,7 @@ export class PruneQueue {
 
   /**
    * As {@link PruneQueue.fill}, in slices with a yield to the event loop whenever one has run for
-   * {@link SLICE_MS}, so building the queue of a million executions never holds up a fire (a
+   * 2 ms (`SLICE_MS`), so building the queue of a million executions never holds up a fire (a
    * fixed count of 16,384 records per slice held the loop for up to 50 ms on a busy machine).
    */
   async fillInSlices(prune: ExecutionPrune, records: readonly ProtectionInput[]): Promise<void> {
@@ -99,8 +100,8 @@ export class PruneQueue {
       }
       await turn.maybeYield();
     }
-    // One sort of the whole (rare: a history stored out of time order) cannot be sliced.
-    if (!sorted) picked.sort((a, b) => a.scheduledAt - b.scheduledAt);
+    // Rare: a history stored out of time order.
+    if (!sorted) await sortInSlices(picked, (a, b) => a.scheduledAt - b.scheduledAt, turn);
     const ids = new Array<string>(picked.length);
     for (let i = 0; i < picked.length; i += SLICE) {
       const end = Math.min(picked.length, i + SLICE);
@@ -153,21 +154,6 @@ export class PruneQueue {
 
 /** Records handled between two looks at the time while a queue is built in slices. */
 const SLICE = 1024;
-/** The longest a slice of work holds the event loop before it yields (ms). */
-export const SLICE_MS = 2;
-
-/** Yields to the event loop once the current turn has run for {@link SLICE_MS}. */
-export class Turn {
-  private since = performance.now();
-
-  /** Yields (a setImmediate) if this turn has run long enough; returns at once otherwise. */
-  async maybeYield(): Promise<void> {
-    if (performance.now() - this.since < SLICE_MS) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
-}
-
 /** The `size` largest numbers offered, as a binary min-heap: `min` is the size-th largest. */
 class MinHeap {
   private readonly heap: Float64Array;
