@@ -94,6 +94,39 @@ describe("SqliteStorage prune and the WAL", () => {
     side.close();
   });
 
+  it("commits a prune batch without its fsync and puts synchronous = FULL back for the fire path", async () => {
+    const path = await seeded(2000);
+    const storage = new SqliteStorage({ path });
+    opened.push(storage);
+    await storage.open();
+    const db = (storage as unknown as { db: Database.Database }).db;
+    const modes: number[] = [];
+    // The batch's DELETE runs inside the transaction the mode applies to: read it from there.
+    const remove = db.prepare.bind(db);
+    (db as unknown as { prepare: typeof db.prepare }).prepare = ((sql: string) => {
+      const statement = remove(sql);
+      if (!/^\s*DELETE/i.test(sql)) return statement;
+      const run = statement.run.bind(statement);
+      (statement as unknown as { run: typeof run }).run = ((...args: unknown[]) => {
+        modes.push(db.pragma("synchronous", { simple: true }) as number);
+        return run(...(args as []));
+      }) as typeof run;
+      return statement;
+    }) as typeof db.prepare;
+    expect(await storage.pruneExecutions({ scheduleId: "history", limit: 500 })).toBe(500);
+    // 1 = NORMAL (no fsync at COMMIT in WAL mode), 2 = FULL.
+    expect(modes).toEqual([1]);
+    expect(db.pragma("synchronous", { simple: true })).toBe(2);
+    await storage.insertSchedule(makeSchedule({ id: "after" }));
+    expect(db.pragma("synchronous", { simple: true })).toBe(2);
+    await storage.close();
+    // Nothing of the batch is lost to a process exit: it is in the file for the next opener.
+    const side = new Database(path, { readonly: true });
+    const left = side.prepare("SELECT count(*) AS n FROM executions WHERE schedule_id = 'history'").get();
+    side.close();
+    expect(left).toEqual({ n: 1500 });
+  });
+
   it("checkpoints a prune batch off the event loop: the next commit starts a fresh WAL", async () => {
     const path = await seeded(4000);
     const storage = new SqliteStorage({ path });

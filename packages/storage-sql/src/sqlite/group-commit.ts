@@ -60,6 +60,27 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Runs `fn` now in an IMMEDIATE transaction of its own whose COMMIT does not wait for the
+   * fsync (`synchronous = NORMAL` for that one commit), after committing whatever is queued.
+   * Only for writes whose loss on a power failure is harmless because they are redone, such as
+   * a retention batch (the next pass deletes the same rows): the fsync, several ms and up to
+   * 20 on a busy disk, is what such a batch held the event loop for. The WAL stays ordered, so
+   * a later durable commit's fsync (or the checkpoint worker's) makes it durable too; a crash of
+   * the process alone loses nothing (the pages are in the OS). `durableMode` is the connection's
+   * own setting, restored after the commit; when it is NORMAL already this is a plain write.
+   */
+  runUnsynced<T>(fn: () => T, durableMode: "full" | "normal"): T {
+    if (this.queue.length > 0) this.flush();
+    if (durableMode === "normal") return this.db.transaction(fn).immediate();
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
+  }
+
   /** Commits everything queued now (also called by close()). */
   flush(): void {
     this.scheduled = false;

@@ -993,14 +993,25 @@ export class SqliteStorage implements Storage {
     return this.pruneBatch(operation, table, () => this.prepare(sql).run(prune.before, prune.limit));
   }
 
-  /** One prune batch: after the writes queued before it, in the group commit, then the checkpoint. */
+  /**
+   * One prune batch: after the writes queued before it, in a transaction of its own committed
+   * without waiting for the fsync (a batch lost to a power failure is deleted again by the next
+   * pass; see GroupCommit.runUnsynced), then the checkpoint worker syncs and folds the WAL.
+   */
   private async pruneBatch(
     operation: string,
     table: string,
     remove: () => { changes: number },
   ): Promise<number> {
     await this.afterQueuedWrites();
-    return this.pruned(await this.write(operation, table, () => remove().changes));
+    if (!this.writes) this.connection();
+    let deleted: number;
+    try {
+      deleted = (this.writes as GroupCommit).runUnsynced(() => remove().changes, this.options.synchronous);
+    } catch (error) {
+      throw this.wrap(operation, table, error);
+    }
+    return this.pruned(deleted);
   }
 
   // ------------------------------------------------------------------------------------------
