@@ -99,6 +99,11 @@ export function segmentName(n: number): string {
   return `seg-${String(n).padStart(NUM_WIDTH, "0")}`;
 }
 
+/** A file of sealed segment `n`, named `.pending` until the checkpoint that lists it is written. */
+export function segmentFileName(n: number, ext: "jsonl" | "idx", pending = false): string {
+  return `${segmentName(n)}.${ext}${pending ? ".pending" : ""}`;
+}
+
 /** Classifies a name found in the executions folder. */
 export type ExecutionFileKind =
   | { kind: "checkpoint" }
