@@ -58,10 +58,16 @@ function walPages(path: string): number {
   }
 }
 
-/** The storage's checkpoint worker (private: the test waits for the checkpoint it was asked for). */
+/**
+ * The storage's checkpoint worker (private, in its retention part: the test waits for the
+ * checkpoint it was asked for).
+ */
 function checkpointerOf(storage: SqliteStorage) {
-  return (storage as unknown as { checkpointer: { settled(): Promise<unknown>; checkpoints: number } | null })
-    .checkpointer;
+  return (
+    storage as unknown as {
+      retention: { checkpointer: { settled(): Promise<unknown>; checkpoints: number } | null };
+    }
+  ).retention.checkpointer;
 }
 
 describe("SqliteStorage prune and the WAL", () => {
@@ -99,7 +105,7 @@ describe("SqliteStorage prune and the WAL", () => {
     const storage = new SqliteStorage({ path });
     opened.push(storage);
     await storage.open();
-    const db = (storage as unknown as { db: Database.Database }).db;
+    const db = (storage as unknown as { conn: { db: Database.Database } }).conn.db;
     const modes: number[] = [];
     // The batch's DELETE runs inside the transaction the mode applies to: read it from there.
     const remove = db.prepare.bind(db);

@@ -1,10 +1,10 @@
 /**
  * Option validation shared by both storages: zod schemas for the identifiers that end up in SQL
- * text (schema name, table prefix), and a parser that throws tradecron's ValidationError naming
+ * text (schema name, table prefix) and for the logger, and a parser that throws tradecron's ValidationError naming
  * the offending option.
  */
 
-import { ValidationError, type ValidationIssue } from "@tradecron/core";
+import { type Logger, ValidationError, type ValidationIssue } from "@tradecron/core";
 import { z } from "zod";
 
 /**
@@ -31,6 +31,9 @@ export const schemaNameSchema = z
   .max(MAX_SCHEMA_LENGTH, `must be at most ${MAX_SCHEMA_LENGTH} characters`)
   .regex(/^[a-z_][a-z0-9_]*$/, "must be lower-case letters, digits and _ (starting with a letter or _)")
   .refine((s) => !s.startsWith("pg_"), "names starting with pg_ are reserved by PostgreSQL");
+
+/** A pino-compatible logger: any object (its methods are called as it logs). */
+export const loggerSchema = z.custom<Logger>((v) => typeof v === "object" && v !== null, "must be a logger");
 
 /** Parses `input` with `schema`, or throws a ValidationError whose field is `options.<path>`. */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, component: string): z.output<S> {

@@ -81,6 +81,20 @@ export class StateRowChecks {
     }
   }
 
+  /**
+   * The state a won claim hands back: as {@link StateRowChecks.check}, but undefined for a row
+   * failing its checks instead of an error. The claim stands; the scheduler's own
+   * `getScheduleState` then reports the row.
+   */
+  checkForClaim(scheduleId: string, row: Row | undefined): ScheduleStateRecord | null | undefined {
+    try {
+      return this.check(scheduleId, row);
+    } catch (error) {
+      if (isCorruptRecord(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** Forgets a deleted schedule's state. */
   forget(scheduleId: string): void {
     this.invalid.delete(scheduleId);
