@@ -8,10 +8,11 @@
 import { useSignal } from "@preact/signals";
 import { type Approval, api, unwrap } from "../api.js";
 import { ErrorText, Heading, Json, Pill, Time } from "../components/bits.js";
+import { DecisionFacts } from "../components/decision-facts.js";
+import { type Decision, DecisionForm, type DecisionOutcome } from "../components/decision-form.js";
 import { useLoad } from "../components/use-load.js";
-import { relative } from "../format.js";
 import { go, route } from "../router.js";
-import { canOperate, now, refreshOverview, say, ticks } from "../state.js";
+import { canOperate, ticks } from "../state.js";
 import { GroupCard } from "./approval-group.js";
 
 type Intent = {
@@ -37,8 +38,6 @@ export function Approvals() {
   const risk = q.get("risk") ?? "";
   const statusFilter = q.get("status") ?? "pending";
   const selected = useSignal<Set<string>>(new Set());
-  const reason = useSignal("");
-  const busy = useSignal(false);
   const list = useLoad(
     () =>
       api
@@ -67,30 +66,18 @@ export function Approvals() {
     else next.delete(id);
     selected.value = next;
   };
-  const decide = async (kind: "approve" | "reject") => {
-    if (chosen.length === 0) return;
-    busy.value = true;
-    try {
-      const body = { ids: chosen, ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) };
-      const res = await (kind === "approve"
-        ? api.POST("/approvals/approve", { body })
-        : api.POST("/approvals/reject", { body })
-      ).then(unwrap);
-      const ok = res.results.filter((r) => r.ok).length;
-      const failed = res.results.filter((r) => !r.ok);
-      say(
-        `${ok} ${kind === "approve" ? "approved" : "rejected"}${failed.length ? `; ${failed.length} not decided: ${failed.map((f) => `${f.id} (${f.reason ?? f.code})`).join(", ")}` : ""}.`,
-        failed.length ? "error" : "info",
-      );
-      selected.value = new Set();
-      reason.value = "";
-      list.reload();
-      await refreshOverview();
-    } catch (e) {
-      say((e as Error).message, "error");
-    } finally {
-      busy.value = false;
-    }
+  const decide = async (kind: Decision, reason: string | undefined): Promise<DecisionOutcome> => {
+    const body = { ids: chosen, ...(reason ? { reason } : {}) };
+    const res = await (kind === "approve"
+      ? api.POST("/approvals/approve", { body })
+      : api.POST("/approvals/reject", { body })
+    ).then(unwrap);
+    const ok = res.results.filter((r) => r.ok).length;
+    return {
+      done: `${ok} ${kind === "approve" ? "approved" : "rejected"}`,
+      missed: res.results.filter((r) => !r.ok),
+      missedAs: "not decided",
+    };
   };
   return (
     <section>
@@ -127,8 +114,20 @@ export function Approvals() {
         </div>
       </form>
       {canOperate.value && pendingIds.length > 0 ? (
-        <fieldset class="card decide">
-          <legend class="sr-only">Decide on the selected proposals</legend>
+        <DecisionForm
+          card
+          legend="Decide on the selected proposals"
+          reasonId="a-reason"
+          reasonLabel="Reason for the decision (audit log)"
+          approveLabel={<>Approve {chosen.length || ""}</>}
+          rejectLabel={<>Reject {chosen.length || ""}</>}
+          ready={chosen.length > 0}
+          onDecide={decide}
+          onDecided={() => {
+            selected.value = new Set();
+            list.reload();
+          }}
+        >
           <label class="check">
             <input
               type="checkbox"
@@ -139,31 +138,7 @@ export function Approvals() {
             />
             Select all {pendingIds.length} pending
           </label>
-          <div class="field grow">
-            <label for="a-reason">Reason for the decision (audit log)</label>
-            <input
-              id="a-reason"
-              value={reason.value}
-              onInput={(e) => (reason.value = (e.target as HTMLInputElement).value)}
-            />
-          </div>
-          <button
-            type="button"
-            class="primary"
-            disabled={busy.value || chosen.length === 0}
-            onClick={() => decide("approve")}
-          >
-            Approve {chosen.length || ""}
-          </button>
-          <button
-            type="button"
-            class="danger"
-            disabled={busy.value || chosen.length === 0}
-            onClick={() => decide("reject")}
-          >
-            Reject {chosen.length || ""}
-          </button>
-        </fieldset>
+        </DecisionForm>
       ) : null}
       <ErrorText error={list.error} />
       {all.length === 0 && !list.loading ? <p class="muted">Nothing here.</p> : null}
@@ -175,66 +150,48 @@ export function Approvals() {
         </ul>
       ) : null}
       <ul class="cards" aria-label="Proposals">
-        {items.map((a) => {
-          const left = Date.parse(a.expiresAt) - now.value;
-          return (
-            <li key={a.id} class="card approval" data-approval={a.id}>
-              <div class="schedule-head">
-                {a.status === "pending" && canOperate.value ? (
-                  <input
-                    type="checkbox"
-                    id={`sel-${a.id}`}
-                    checked={selected.value.has(a.id)}
-                    onChange={(e) => toggle(a.id, (e.target as HTMLInputElement).checked)}
-                    aria-label={`Select ${describe(a)}`}
-                  />
-                ) : null}
-                <h2>
-                  <label for={`sel-${a.id}`}>{describe(a)}</label>
-                </h2>
-                <Pill value={a.riskLevel} />
-                <Pill value={a.status} />
-                {a.confidence !== null ? (
-                  <span class="muted">confidence {Math.round(a.confidence * 100)}%</span>
-                ) : null}
-              </div>
-              <dl class="facts">
-                <dt>Rationale</dt>
-                <dd>{a.rationale ?? "—"}</dd>
-                <dt>From</dt>
-                <dd>
-                  {a.scheduleId}, <Time iso={a.createdAt} />
-                </dd>
-                {a.status === "pending" ? (
-                  <>
-                    <dt>Expires</dt>
-                    <dd class={left < 15 * 60_000 ? "warn-text" : ""}>
-                      {left > 0 ? `${relative(a.expiresAt, now.value).replace(/^in /, "")} left` : "expiring"}
-                    </dd>
-                  </>
-                ) : (
-                  <>
-                    <dt>Decided</dt>
-                    <dd>
-                      {a.decidedBy ?? "—"} <Time iso={a.decidedAt} />
-                      {a.decisionReason ? ` — “${a.decisionReason}”` : ""}
-                    </dd>
-                  </>
-                )}
-                {a.error ? (
-                  <>
-                    <dt>Error</dt>
-                    <dd>{a.error.message}</dd>
-                  </>
-                ) : null}
-                <dt>Supporting data</dt>
-                <dd>
-                  <Json value={a.supportingData} />
-                </dd>
-              </dl>
-            </li>
-          );
-        })}
+        {items.map((a) => (
+          <li key={a.id} class="card approval" data-approval={a.id}>
+            <div class="schedule-head">
+              {a.status === "pending" && canOperate.value ? (
+                <input
+                  type="checkbox"
+                  id={`sel-${a.id}`}
+                  checked={selected.value.has(a.id)}
+                  onChange={(e) => toggle(a.id, (e.target as HTMLInputElement).checked)}
+                  aria-label={`Select ${describe(a)}`}
+                />
+              ) : null}
+              <h2>
+                <label for={`sel-${a.id}`}>{describe(a)}</label>
+              </h2>
+              <Pill value={a.riskLevel} />
+              <Pill value={a.status} />
+              {a.confidence !== null ? (
+                <span class="muted">confidence {Math.round(a.confidence * 100)}%</span>
+              ) : null}
+            </div>
+            <dl class="facts">
+              <dt>Rationale</dt>
+              <dd>{a.rationale ?? "—"}</dd>
+              <dt>From</dt>
+              <dd>
+                {a.scheduleId}, <Time iso={a.createdAt} />
+              </dd>
+              <DecisionFacts approval={a} pending={a.status === "pending"} />
+              {a.error ? (
+                <>
+                  <dt>Error</dt>
+                  <dd>{a.error.message}</dd>
+                </>
+              ) : null}
+              <dt>Supporting data</dt>
+              <dd>
+                <Json value={a.supportingData} />
+              </dd>
+            </dl>
+          </li>
+        ))}
       </ul>
     </section>
   );
