@@ -119,6 +119,10 @@ describe("the dashboard in Chromium", () => {
     await page.getByRole("button", { name: /^Approve/ }).click();
     await page.getByRole("status").filter({ hasText: "1 approved" }).waitFor();
     await page.locator(".badge").waitFor({ state: "detached" });
+    // Status "any" lists the decided proposal too (the empty value used to fall back to pending).
+    await page.getByLabel("Status").selectOption("any");
+    await page.locator("[data-approval]", { hasText: "breakout" }).waitFor();
+    expect(await page.evaluate(() => window.location.hash)).toContain("status=any");
 
     // The order is there.
     await nav("Orders").click();
@@ -200,6 +204,32 @@ describe("the dashboard in Chromium", () => {
     expect(audit.body.items.map((e) => `${e.actor} ${e.action} ${e.subjectId}`)).toContain(
       `ada approval_group.approve ${groupId}`,
     );
+    expect(cspErrors).toEqual([]);
+  }, 60_000);
+
+  it("says a group was not approved when the server refuses it because its schedule was removed", async () => {
+    await host.request("POST", "/schedules", {
+      body: { id: "rebalance-gone", job: "plan", trigger: { cron: "0 0 1 1 *", timezone: "UTC" } },
+    });
+    const run = await host.request<{ result: { groupId: string } }>(
+      "POST",
+      "/schedules/rebalance-gone/trigger",
+      { as: "operator", body: { wait: true } },
+    );
+    const groupId = run.body.result.groupId;
+    const removed = await host.request("DELETE", "/schedules/rebalance-gone", { as: "admin" });
+    expect(removed.status).toBe(204);
+    await nav("Schedules").click();
+    await nav(/Approvals/).click();
+    const card = page.locator(`[data-approval-group='${groupId}']`);
+    await card.getByRole("button", { name: "Approve group" }).click();
+    const notice = page.getByRole("status").filter({ hasText: "Group not approved (2 orders); 2 rejected" });
+    await notice.waitFor();
+    await expect(notice.textContent()).resolves.toContain("was removed");
+    const group = await host.request<{ status: string }>("GET", `/approval-groups/${groupId}`, {
+      as: "viewer",
+    });
+    expect(group.body.status).toBe("rejected");
     expect(cspErrors).toEqual([]);
   }, 60_000);
 });

@@ -24,6 +24,16 @@ export function GroupCard(props: { id: string; members: Approval[]; onDecided: (
       ? api.POST("/approval-groups/{id}/approve", { params, body })
       : api.POST("/approval-groups/{id}/reject", { params, body })
     ).then(unwrap);
+    // An approval the server refused as a whole (the schedule was removed) rejected every member.
+    const refused =
+      kind === "approve" && res.results.length > 0 && res.results.every((r) => r.status === "rejected");
+    if (refused) {
+      return {
+        done: `Group not approved (${res.results.length} orders)`,
+        missed: res.results,
+        missedAs: "rejected",
+      };
+    }
     return {
       done: `Group ${kind === "approve" ? "approved" : "rejected"} (${res.results.length} orders)`,
       // A rejection always takes every member; only an approval can leave members not submitted.

@@ -36,6 +36,7 @@ export function describe(a: Approval): string {
 export function Approvals() {
   const q = route.value.query;
   const risk = q.get("risk") ?? "";
+  // "any" is spelled out in the link: an empty value would be dropped and mean the default, pending.
   const statusFilter = q.get("status") ?? "pending";
   const selected = useSignal<Set<string>>(new Set());
   const list = useLoad(
@@ -45,7 +46,7 @@ export function Approvals() {
           params: {
             query: {
               limit: "200",
-              ...(statusFilter ? { status: statusFilter } : {}),
+              ...(statusFilter && statusFilter !== "any" ? { status: statusFilter } : {}),
               ...(risk ? { riskLevel: risk } : {}),
             },
           },
@@ -105,9 +106,9 @@ export function Approvals() {
             value={statusFilter}
             onChange={(e) => go("/approvals", { risk, status: (e.target as HTMLSelectElement).value })}
           >
-            {["pending", "submitted", "approved", "rejected", "expired", "failed", ""].map((s) => (
+            {["pending", "submitted", "approved", "rejected", "expired", "failed", "any"].map((s) => (
               <option key={s} value={s}>
-                {s || "any"}
+                {s}
               </option>
             ))}
           </select>
