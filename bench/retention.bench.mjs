@@ -17,7 +17,8 @@
 // Besides lateness it reports what explains it: the prune calls (count, p99 wall time), the
 // event-loop delay (perf_hooks.monitorEventLoopDelay, p99) and the longest GC pause
 // (PerformanceObserver 'gc') while the load was measured. TRADECRON_BENCH_TRACE=<file> also
-// writes every fire later than 10 ms, GC pause and prune call longer than 5 ms, by time.
+// writes every fire later than 10 ms, GC pause and prune call longer than 5 ms, by time (the
+// thresholds: TRADECRON_BENCH_TRACE_LATE, _GC and _BATCH, in ms).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -94,7 +95,8 @@ function timePrunes(storage, into) {
       } finally {
         const d = performance.now() - t;
         into.push(d);
-        if (TRACE && d > 5) TRACE.push(["batch", Math.round(t), Math.round(d)]);
+        if (TRACE && d > (Number(process.env.TRADECRON_BENCH_TRACE_BATCH) || 5))
+          TRACE.push(["batch", Math.round(t), Math.round(d)]);
       }
     };
   }
@@ -113,7 +115,8 @@ async function runLoad(storage, retention, during) {
   scheduler.register("tick", (ctx) => {
     const late = performance.timeOrigin + performance.now() - ctx.fire.scheduledAt;
     lateness.push(late);
-    if (TRACE && late > 10) trace.push(["late", Math.round(performance.now()), Math.round(late)]);
+    if (TRACE && late > (Number(process.env.TRADECRON_BENCH_TRACE_LATE) || 10))
+      trace.push(["late", Math.round(performance.now()), Math.round(late)]);
   });
   const base = Math.ceil(Date.now() / 1000) * 1000;
   for (let i = 0; i < LOAD; i++) {
@@ -129,7 +132,7 @@ async function runLoad(storage, retention, during) {
   const gc = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       gcs.push(entry.duration);
-      if (TRACE && entry.duration > 5)
+      if (TRACE && entry.duration > (Number(process.env.TRADECRON_BENCH_TRACE_GC) || 5))
         trace.push(["gc", Math.round(entry.startTime), Math.round(entry.duration), entry.detail?.kind]);
     }
   });
