@@ -95,30 +95,27 @@ export class PgRetention {
     return res.rows.map((r) => r.id);
   }
 
-  async pruneApprovals(prune: RecordPrune): Promise<number> {
-    checkPrune(prune);
-    const res = await this.conn.pruneQuery("pruneApprovals", "approvals", this.pruneSql.pruneApprovals, [
-      prune.before,
-      prune.limit,
-    ]);
-    return res.rowCount ?? 0;
+  pruneApprovals(prune: RecordPrune): Promise<number> {
+    return this.pruneRecords("pruneApprovals", "approvals", this.pruneSql.pruneApprovals, prune);
   }
 
-  async pruneOrders(prune: RecordPrune): Promise<number> {
-    checkPrune(prune);
-    const res = await this.conn.pruneQuery("pruneOrders", "orders", this.pruneSql.pruneOrders, [
-      prune.before,
-      prune.limit,
-    ]);
-    return res.rowCount ?? 0;
+  pruneOrders(prune: RecordPrune): Promise<number> {
+    return this.pruneRecords("pruneOrders", "orders", this.pruneSql.pruneOrders, prune);
   }
 
-  async pruneAudit(prune: RecordPrune): Promise<number> {
+  pruneAudit(prune: RecordPrune): Promise<number> {
+    return this.pruneRecords("pruneAudit", "audit", this.pruneSql.pruneAudit, prune);
+  }
+
+  /** A prune of approvals, orders or audit entries: `sql` takes (before, limit). */
+  private async pruneRecords(
+    operation: string,
+    table: string,
+    sql: string,
+    prune: RecordPrune,
+  ): Promise<number> {
     checkPrune(prune);
-    const res = await this.conn.pruneQuery("pruneAudit", "audit", this.pruneSql.pruneAudit, [
-      prune.before,
-      prune.limit,
-    ]);
+    const res = await this.conn.pruneQuery(operation, table, sql, [prune.before, prune.limit]);
     return res.rowCount ?? 0;
   }
 }
