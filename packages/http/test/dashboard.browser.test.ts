@@ -122,7 +122,7 @@ describe("the dashboard in Chromium", () => {
     // Status "any" lists the decided proposal too (the empty value used to fall back to pending).
     await page.getByLabel("Status").selectOption("any");
     await page.locator("[data-approval]", { hasText: "breakout" }).waitFor();
-    expect(await page.evaluate(() => window.location.hash)).toContain("status=any");
+    expect(page.url()).toContain("status=any");
 
     // The order is there.
     await nav("Orders").click();
