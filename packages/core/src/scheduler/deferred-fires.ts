@@ -6,6 +6,12 @@
  * per held batch, not a losing claim per fire. If the preferred instance is paused, lacks the
  * job, or died, the claim wins and the fire runs a step-in late. Nothing here is claimed:
  * dropping what is held (stop, pause) loses no fire another instance holds.
+ *
+ * A preferred instance that is busy rather than gone (a burst of thousands takes it longer than
+ * the step-in to claim its share) shows it in the probe: it holds some of the batch's fires.
+ * Its still-free fires then wait another step-in instead of being claimed by everyone at once
+ * (three instances racing for the tail of a burst cost about a fifth of their throughput), up to
+ * {@link MAX_STEP_IN_WAITS} step-ins and never past half the misfire tolerance.
  */
 
 import type { FireKind } from "../storage/records.js";
@@ -25,6 +31,12 @@ import type { Reporter } from "./reporter.js";
  * 3,600-7,200 jobs/s at 128-142 µs with every instance claiming every fire (0).
  */
 export const DEFAULT_STEP_IN_MS = 250;
+
+/**
+ * How many step-ins a fire waits at most while its preferred instance is seen claiming the same
+ * batch (busy, not gone): 8 x 250 ms by default.
+ */
+export const MAX_STEP_IN_WAITS = 8;
 
 /** Held fires handed to the dispatcher per turn of the event loop when they step in together. */
 const STEP_IN_BATCH = 1024;
@@ -59,6 +71,8 @@ interface Held {
   at: number;
   /** When it steps in. */
   due: number;
+  /** When it was first held. */
+  heldAt: number;
 }
 
 /** The fires this instance holds back for the step-in delay. */
@@ -92,7 +106,8 @@ export class DeferredFires {
     ) {
       return this.deps.fire(st, at, kind, actor);
     }
-    this.queue.push({ st, at, due: this.deps.clock.now() + stepInMs });
+    const now = this.deps.clock.now();
+    this.queue.push({ st, at, due: now + stepInMs, heldAt: now });
     if (this.timer === null) this.arm();
     return Promise.resolve(HELD);
   }
@@ -116,7 +131,7 @@ export class DeferredFires {
         goSts.push(st);
         goAts.push(at);
       } else {
-        this.queue.push({ st, at, due: now + stepInMs });
+        this.queue.push({ st, at, due: now + stepInMs, heldAt: now });
       }
     }
     if (this.queue.length > before && this.timer === null) this.arm();
@@ -148,12 +163,11 @@ export class DeferredFires {
   private stepIn(): void {
     const { clock, gate, reporter } = this.deps;
     const now = clock.now();
-    const sts: ScheduleState[] = [];
-    const ats: number[] = [];
+    const batch: Held[] = [];
     while (this.head < this.queue.length) {
       const held = this.queue[this.head] as Held;
       if (held.due > now) break;
-      if (sts.length >= STEP_IN_BATCH) {
+      if (batch.length >= STEP_IN_BATCH) {
         // The rest at the next turn: a burst's claims go out a batch at a time, as in the loop.
         this.timer = clock.setTimeout(() => {
           this.timer = null;
@@ -163,10 +177,9 @@ export class DeferredFires {
       }
       this.head++;
       if (!gate.canFire() || !this.deps.stillArmed(held.st)) continue;
-      sts.push(held.st);
-      ats.push(held.at);
+      batch.push(held);
     }
-    if (sts.length > 0) reporter.background(this.stepInBatch(sts, ats), "stepping in to held fires");
+    if (batch.length > 0) reporter.background(this.stepInBatch(batch), "stepping in to held fires");
     if (this.timer !== null) return;
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -180,16 +193,17 @@ export class DeferredFires {
 
   /**
    * Claims the held fires of one batch that no instance holds yet: asks the storage first (one
-   * read), and claims every fire of the batch when it cannot tell (the claim decides anyway).
+   * read), and claims every fire of the batch when it cannot tell (the claim decides anyway). A
+   * free fire whose preferred instance holds others of the batch waits another step-in (see the
+   * module comment).
    */
-  private async stepInBatch(sts: ScheduleState[], ats: number[]): Promise<void> {
-    const { fireHolders, reporter, gate } = this.deps;
+  private async stepInBatch(batch: Held[]): Promise<void> {
+    const { fireHolders, reporter, gate, membership, clock, stepInMs } = this.deps;
+    const sts = batch.map((h) => h.st);
+    const ats = batch.map((h) => h.at);
     let holders: (string | null)[] | null = null;
     if (fireHolders) {
-      const fires: FireRef[] = sts.map((st, i) => ({
-        scheduleId: st.record.id,
-        scheduledAt: ats[i] as number,
-      }));
+      const fires: FireRef[] = batch.map((h) => ({ scheduleId: h.st.record.id, scheduledAt: h.at }));
       try {
         holders = await fireHolders(fires);
         reporter.storageOk();
@@ -198,20 +212,34 @@ export class DeferredFires {
       }
     }
     if (holders === null) return this.deps.dispatchDue(sts, ats);
+    const claiming = new Set<string>();
+    for (const holder of holders) if (holder !== null) claiming.add(holder);
+    const now = clock.now();
     const freeSts: ScheduleState[] = [];
     const freeAts: number[] = [];
+    let waiting = 0;
     // The probe took a round trip: what was paused or removed meanwhile is not claimed.
     const open = gate.canFire();
-    for (let i = 0; i < sts.length; i++) {
-      const st = sts[i] as ScheduleState;
+    for (let i = 0; i < batch.length; i++) {
+      const held = batch[i] as Held;
+      const st = held.st;
       const holder = holders[i] ?? null;
       if (holder !== null) {
-        reporter.emit("fire:taken", { scheduleId: st.record.id, scheduledAt: ats[i] as number, holder });
+        reporter.emit("fire:taken", { scheduleId: st.record.id, scheduledAt: held.at, holder });
       } else if (open && this.deps.stillArmed(st)) {
-        freeSts.push(st);
-        freeAts.push(ats[i] as number);
+        const owner = membership.preferredOf(st.record.id, held.at);
+        const waited = now - held.heldAt;
+        const limit = Math.min(MAX_STEP_IN_WAITS * stepInMs, st.record.misfire.toleranceMs / 2);
+        if (claiming.has(owner) && waited + stepInMs <= limit) {
+          this.queue.push({ ...held, due: now + stepInMs });
+          waiting++;
+        } else {
+          freeSts.push(st);
+          freeAts.push(held.at);
+        }
       }
     }
+    if (waiting > 0 && this.timer === null) this.arm();
     if (freeSts.length > 0) await this.deps.dispatchDue(freeSts, freeAts);
   }
 }

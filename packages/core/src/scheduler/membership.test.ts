@@ -229,6 +229,76 @@ describe("membership: instances sharing a storage split the due fires", () => {
     expect(taken.every((h) => h === "a" || h === "b")).toBe(true);
   });
 
+  /**
+   * a and b on one storage; b's batch claim of its share sends the first half at once and the
+   * second half only when `release()` is called (b busy with a burst), so at a's step-in b holds
+   * some of the batch and the rest is free.
+   */
+  async function busyPreferred() {
+    const clock = new TestClock(T0);
+    const storage = new MemoryStorage();
+    const { ran, make } = cluster([], storage, clock);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const bView = new Proxy(storage, {
+      get(target, key, receiver) {
+        if (key === "claimFires") {
+          return async (claims: Parameters<NonNullable<Storage["claimFires"]>>[0]) => {
+            const half = Math.ceil(claims.length / 2);
+            const first = await target.claimFires(claims.slice(0, half));
+            await gate;
+            return [...first, ...(await target.claimFires(claims.slice(half)))];
+          };
+        }
+        const value = Reflect.get(target, key, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const a = make("a");
+    const b = make("b", bView);
+    await Promise.all([a.start(), b.start()]);
+    await clock.advance(11_000);
+    const T = clock.now() + 5_000;
+    await a.createSchedules(oneOffs(100, T));
+    return { clock, ran, a, b, T, release };
+  }
+
+  it("a busy preferred instance (it holds part of the batch) gets another step-in for the rest", async () => {
+    const { clock, ran, a, b, T, release } = await busyPreferred();
+    await clock.advance(5_000 + STEP_IN + 10); // a's step-in: b holds half its share
+    release(); // b gets to the rest of its burst
+    await clock.advance(2 * STEP_IN);
+    await Promise.all([a.stop(), b.stop()]);
+
+    expect(ran.size).toBe(100);
+    expect([...ran.values()].every((who) => who.length === 1)).toBe(true);
+    // Every fire ran on its preferred instance: a did not race b for the half b had not sent.
+    for (const e of await executions(a)) {
+      expect(e.instanceId).toBe(preferredOf(["a", "b"], e.scheduleId, e.scheduledAt));
+    }
+  });
+
+  it("a preferred instance that stops claiming mid-burst: what it never claimed runs on another a step-in later", async () => {
+    const { clock, ran, a, b, T, release } = await busyPreferred();
+    // b never sends the second half (as if killed mid-burst); the first half it claimed stays
+    // its own until its leases expire (lease takeover, not tested here).
+    await clock.advance(5_000 + 3 * STEP_IN);
+    const mine = (await executions(a)).filter(
+      (e) => preferredOf(["a", "b"], e.scheduleId, e.scheduledAt) === "b",
+    );
+    const unsent = mine.filter((e) => e.instanceId === "a");
+    const claimedByB = mine.filter((e) => e.instanceId === "b");
+    expect(unsent.length).toBeGreaterThan(10);
+    // At the first step-in b held half the batch, so a waited one more; then none was b's.
+    for (const e of unsent) expect(e.startedAt).toBe(T + 2 * STEP_IN);
+    expect(ran.size).toBe(100 - claimedByB.length);
+    expect([...ran.values()].every((who) => who.length === 1)).toBe(true);
+    release(); // (stop() waits on the test clock for b's claim in flight)
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it("one live instance, or a storage without heartbeat: no fire waits", async () => {
     const alone = cluster(["a"]);
     const [a] = alone.schedulers as [Scheduler];

@@ -122,8 +122,13 @@ export class Membership {
    * it, and it steps in like any other.
    */
   preferred(scheduleId: string, at: number): boolean {
+    return this.preferredOf(scheduleId, at) === this.deps.instanceId;
+  }
+
+  /** The id of the preferred claimer of fire (scheduleId, at) among the live instances. */
+  preferredOf(scheduleId: string, at: number): string {
     const live = this.live;
-    if (live.length <= 1) return true;
-    return live[fireHash(scheduleId, at) % live.length] === this.deps.instanceId;
+    if (live.length <= 1) return this.deps.instanceId;
+    return live[fireHash(scheduleId, at) % live.length] as string;
   }
 }
