@@ -277,6 +277,7 @@ describe("membership: instances sharing a storage split the due fires", () => {
     // Every fire ran on its preferred instance: a did not race b for the half b had not sent.
     for (const e of await executions(a)) {
       expect(e.instanceId).toBe(preferredOf(["a", "b"], e.scheduleId, e.scheduledAt));
+      if (e.instanceId === "a") expect(e.startedAt).toBe(T);
     }
   });
 
