@@ -4,8 +4,10 @@
 //   2. 10,000 schedules due at the same instant: time until every handler has started; and
 //      tradecron's dispatch throughput with 100,000 due at once (MemoryStorage);
 //   3. heap per armed schedule, and time to arm 100,000 schedules.
-// Targets: p99 lateness <= 2 ms at 10,000 armed; >= 100,000 fires/s dispatch on MemoryStorage;
-// <= 1 KB heap per armed schedule; ahead of every peer on each figure.
+// Targets (issue 2, then issue 10): p99 lateness at 10,000 armed at most toad-scheduler's (and at
+// most 1 ms spread); >= 200,000 fires/s dispatch on MemoryStorage; a 10,000 burst all started no
+// later than croner; <= 1 KB heap per armed schedule and at most toad-scheduler's on the bulk
+// path; arming 100,000 in bulk no slower than toad-scheduler; ahead of every peer on each figure.
 //
 //   node --expose-gc bench/scheduler.bench.mjs [--quick] [--update-readme]
 //
@@ -286,7 +288,7 @@ out.push(
       ? d.error
       : tableOf(
           ["schedules", "all started (ms)", "first started (ms)", "fires/s", "target"],
-          [[int(d.n), fmt(d.lastMs, 1), fmt(d.firstMs, 1), int(d.firesPerSec), ">= 100,000 fires/s"]],
+          [[int(d.n), fmt(d.lastMs, 1), fmt(d.firstMs, 1), int(d.firesPerSec), ">= 200,000 fires/s"]],
         ),
   );
 }
@@ -363,29 +365,34 @@ out.push("", "### Heap per armed schedule and time to arm (lower is better)", ""
 out.push("", "### Targets", "");
 {
   const rows = [];
+  // Issue 10's targets: p99 at most toad-scheduler's in both shapes (and at most 1 ms spread),
+  // 200,000 fires/s for 100,000 due at once, a 10,000 burst all started no later than croner.
   for (const c of results.lateness.filter((x) => x.n === 10_000)) {
     const t = c.by.tradecron;
+    const toad = c.by["toad-scheduler"];
+    const spread = c.shape === "spread";
     const peers = PEERS.map((p) => c.by[p]).filter((r) => !r.error);
+    const met = !toad?.error && t.p99 <= toad?.p99 && (!spread || t.p99 <= 1);
     rows.push([
-      `p99 lateness <= 2 ms at 10,000 armed (${c.shape === "second" ? "whole seconds" : "spread"})`,
-      `${fmt(t.p99)} ms`,
-      t.p99 <= 2 ? "yes" : "NO",
+      `p99 lateness at 10,000 armed (${spread ? "spread" : "whole seconds"}) <= toad-scheduler's${spread ? " and <= 1 ms" : ""}`,
+      `${fmt(t.p99)} ms (toad-scheduler ${toad?.error ? "n/a" : `${fmt(toad?.p99)} ms`})`,
+      met ? "yes" : "NO",
       peers.every((r) => t.p99 <= r.p99) ? "yes" : "NO",
     ]);
   }
   const d = results.dispatch;
   rows.push([
-    `>= 100,000 fires/s dispatch on MemoryStorage (${int(DISPATCH_N)} due at once)`,
+    `>= 200,000 fires/s dispatch on MemoryStorage (${int(DISPATCH_N)} due at once)`,
     `${int(d.firesPerSec)} fires/s`,
-    d.firesPerSec >= 100_000 ? "yes" : "NO",
+    d.firesPerSec >= 200_000 ? "yes" : "NO",
     "",
   ]);
   const b = results.burst;
   const burstPeers = PEERS.map((p) => b[p]).filter((r) => !r.error);
   rows.push([
-    `${int(BURST_N)} due at once: all started`,
-    `${fmt(b.tradecron.lastMs, 1)} ms`,
-    "",
+    `${int(BURST_N)} due at once: all started no later than croner`,
+    `${fmt(b.tradecron.lastMs, 1)} ms (croner ${b.croner?.error ? "n/a" : `${fmt(b.croner?.lastMs, 1)} ms`})`,
+    !b.croner?.error && b.tradecron.lastMs <= b.croner?.lastMs ? "yes" : "NO",
     burstPeers.every((r) => b.tradecron.lastMs <= r.lastMs) ? "yes" : "NO",
   ]);
   for (const s of results.arm.tradecron?.steps ?? []) {
