@@ -13,7 +13,8 @@
 //
 // Every measurement runs in its own child process (scheduler-worker.mjs, scheduler_apscheduler.py),
 // one after another, so systems never share a heap or the CPU. Needs the built core
-// (`cd packages/core && npx tsup`). Prints the tables and writes bench/results/scheduler.md;
+// (`cd packages/core && npx tsup`). Prints the tables and writes bench/results/scheduler.md
+// (scheduler-quick.md with --quick);
 // --update-readme also replaces the "Scheduler" section of bench/README.md. --quick runs shorter
 // windows and skips the 100,000 steps: a smoke test, not for publishing.
 
@@ -438,12 +439,14 @@ out.push("", "### Targets", "");
 
 const markdown = `${out.join("\n")}\n`;
 process.stdout.write(`\n${markdown}`);
+// A --quick run writes its own file: the committed results are those of a full run.
+const resultsFile = quick ? "scheduler-quick.md" : "scheduler.md";
 mkdirSync(join(dir, "results"), { recursive: true });
 writeFileSync(
-  join(dir, "results", "scheduler.md"),
+  join(dir, "results", resultsFile),
   `# Scheduler benchmark\n\n${markdown}\n<details><summary>Raw results</summary>\n\n\`\`\`json\n${JSON.stringify(results, null, 1)}\n\`\`\`\n</details>\n`,
 );
-log("wrote bench/results/scheduler.md");
+log(`wrote bench/results/${resultsFile}`);
 
 if (args.has("--update-readme")) {
   const readme = join(dir, "README.md");
