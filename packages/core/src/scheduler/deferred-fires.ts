@@ -8,7 +8,8 @@
  * dropping what is held (stop, pause) loses no fire another instance holds.
  *
  * A preferred instance that is busy rather than gone (a burst of thousands takes it longer than
- * the step-in to claim its share) shows it in the probe: it holds some of the batch's fires.
+ * the step-in to claim its share) shows it in the probe: it holds some of the batch's fires of
+ * the same job (one that lacks the job holds none of that job's, and is stepped in for at once).
  * Its still-free fires then wait another step-in instead of being claimed by everyone at once
  * (three instances racing for the tail of a burst cost about a fifth of their throughput), up to
  * {@link MAX_STEP_IN_WAITS} step-ins and never past half the misfire tolerance.
@@ -212,8 +213,12 @@ export class DeferredFires {
       }
     }
     if (holders === null) return this.deps.dispatchDue(sts, ats);
+    // Who is claiming which job in this batch: a preferred instance busy with the job's fires,
+    // not one that lacks the job (it would never claim them: those step in now).
     const claiming = new Set<string>();
-    for (const holder of holders) if (holder !== null) claiming.add(holder);
+    holders.forEach((holder, i) => {
+      if (holder !== null) claiming.add(`${holder}\u0000${(batch[i] as Held).st.record.job}`);
+    });
     const now = clock.now();
     const freeSts: ScheduleState[] = [];
     const freeAts: number[] = [];
@@ -230,7 +235,7 @@ export class DeferredFires {
         const owner = membership.preferredOf(st.record.id, held.at);
         const waited = now - held.heldAt;
         const limit = Math.min(MAX_STEP_IN_WAITS * stepInMs, st.record.misfire.toleranceMs / 2);
-        if (claiming.has(owner) && waited + stepInMs <= limit) {
+        if (claiming.has(`${owner}\u0000${st.record.job}`) && waited + stepInMs <= limit) {
           this.queue.push({ ...held, due: now + stepInMs });
           waiting++;
         } else {

@@ -234,7 +234,7 @@ describe("membership: instances sharing a storage split the due fires", () => {
    * second half only when `release()` is called (b busy with a burst), so at a's step-in b holds
    * some of the batch and the rest is free.
    */
-  async function busyPreferred() {
+  async function busyPreferred(others = 0) {
     const clock = new TestClock(T0);
     const storage = new MemoryStorage();
     const { ran, make } = cluster([], storage, clock);
@@ -258,10 +258,19 @@ describe("membership: instances sharing a storage split the due fires", () => {
     });
     const a = make("a");
     const b = make("b", bView);
+    // Job "other" only a has (b never claims its fires).
+    a.register("other", (ctx) => {
+      ran.set(ctx.schedule.id, [...(ran.get(ctx.schedule.id) ?? []), "a"]);
+    });
     await Promise.all([a.start(), b.start()]);
     await clock.advance(11_000);
     const T = clock.now() + 5_000;
     await a.createSchedules(oneOffs(100, T));
+    if (others > 0) {
+      await a.createSchedules(
+        Array.from({ length: others }, (_, i) => ({ id: `o${i}`, job: "other", trigger: { at: T } })),
+      );
+    }
     return { clock, ran, a, b, T, release };
   }
 
@@ -279,6 +288,18 @@ describe("membership: instances sharing a storage split the due fires", () => {
       expect(e.instanceId).toBe(preferredOf(["a", "b"], e.scheduleId, e.scheduledAt));
       if (e.instanceId === "a") expect(e.startedAt).toBe(T);
     }
+  });
+
+  it("a busy preferred instance that lacks a job: that job's fires step in at once, not after more step-ins", async () => {
+    const { clock, a, b, T, release } = await busyPreferred(60);
+    await clock.advance(5_000 + STEP_IN + 10);
+    const others = (await executions(a)).filter((e) => e.scheduleId.startsWith("o"));
+    const bs = others.filter((e) => preferredOf(["a", "b"], e.scheduleId, e.scheduledAt) === "b");
+    expect(bs.length).toBeGreaterThan(10);
+    // b held noop fires of the batch (busy), but none of "other": a claimed those at its step-in.
+    for (const e of bs) expect([e.instanceId, e.startedAt]).toEqual(["a", T + STEP_IN]);
+    release();
+    await Promise.all([a.stop(), b.stop()]);
   });
 
   it("a preferred instance that stops claiming mid-burst: what it never claimed runs on another a step-in later", async () => {
