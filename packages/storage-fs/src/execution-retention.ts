@@ -11,16 +11,13 @@ import {
   type FireKind,
   type ProtectionInput,
   PruneQueue,
+  Turn,
 } from "@tradecron/core";
 import type { LiveLog } from "./execution-live-log.js";
 import type { ExecutionMemory } from "./execution-memory.js";
 import type { Tombstones } from "./execution-tombstones.js";
-import { yieldToLoop } from "./maintenance-queue.js";
 import { EXECUTION_STATUSES, FIRE_KINDS, isActiveStatus } from "./records.js";
 import type { Segment } from "./segment.js";
-
-/** The longest a slice of a prune's scan of the segment indexes holds the event loop (ms). */
-const PRUNE_SLICE_MS = 2;
 
 /** Prunes the final executions of a schedule. */
 export class Retention {
@@ -87,16 +84,14 @@ export class Retention {
     const segments = [...memory.segments];
     for (const segment of segments) segment.pin();
     try {
-      let since = performance.now();
+      // The scan of the segment indexes yields every 2 ms: a schedule may have a million rows.
+      const turn = new Turn();
       for (const segment of segments) {
         const k = segment.findSchedule(scheduleId);
         if (k < 0) continue;
         const { at, status, kind, schedStart } = segment.index;
         for (let r = schedStart[k] as number; r < (schedStart[k + 1] as number); r++) {
-          if ((r & 1023) === 0 && performance.now() - since > PRUNE_SLICE_MS) {
-            await yieldToLoop();
-            since = performance.now();
-          }
+          if ((r & 1023) === 0) await turn.maybeYield();
           if (segment.isDead(r)) continue;
           const st = EXECUTION_STATUSES[status[r] as number] as ExecutionStatus;
           const when = at[r] as number;
