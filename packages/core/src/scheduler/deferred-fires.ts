@@ -200,8 +200,6 @@ export class DeferredFires {
    */
   private async stepInBatch(batch: Held[]): Promise<void> {
     const { fireHolders, reporter, gate, membership, clock, stepInMs } = this.deps;
-    const sts = batch.map((h) => h.st);
-    const ats = batch.map((h) => h.at);
     let holders: (string | null)[] | null = null;
     if (fireHolders) {
       const fires: FireRef[] = batch.map((h) => ({ scheduleId: h.st.record.id, scheduledAt: h.at }));
@@ -212,7 +210,12 @@ export class DeferredFires {
         reporter.storageFailed(error, `asking who holds ${fires.length} held fires`);
       }
     }
-    if (holders === null) return this.deps.dispatchDue(sts, ats);
+    if (holders === null) {
+      return this.deps.dispatchDue(
+        batch.map((h) => h.st),
+        batch.map((h) => h.at),
+      );
+    }
     // Who is claiming which job in this batch: a preferred instance busy with the job's fires,
     // not one that lacks the job (it would never claim them: those step in now).
     const claiming = new Set<string>();
