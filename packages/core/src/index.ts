@@ -140,11 +140,12 @@ export {
   PRUNABLE_APPROVAL_STATUSES,
   PRUNABLE_EXECUTION_STATUSES,
   PRUNABLE_ORDER_STATUSES,
+  ProtectedIds,
   type ProtectionInput,
   protectedExecutionIds,
   type RecordPrune,
 } from "./storage/prune.js";
-export { PruneQueue } from "./storage/prune-queue.js";
+export { PruneQueue, type PruneSource } from "./storage/prune-queue.js";
 export { approvalMatcher, auditMatcher, orderMatcher } from "./storage/query-match.js";
 export {
   type ApprovalRecord,

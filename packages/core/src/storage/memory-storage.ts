@@ -29,7 +29,6 @@ import {
   type ScheduleStateRecord,
   type StateCommit,
 } from "./schedule-state.js";
-import { Turn } from "./slices.js";
 import type {
   ApprovalQuery,
   AuditQuery,
@@ -703,16 +702,15 @@ export class MemoryStorage implements Storage {
 
   async pruneExecutions(prune: ExecutionPrune): Promise<number> {
     if (this.pruneQueue.needsLoad(prune)) {
-      // Read in slices, yielding every few ms: a schedule may have a million executions.
-      const records: ExecutionRecord[] = [];
-      const turn = new Turn();
-      let n = 0;
-      for (const id of this.fires.get(prune.scheduleId)?.values() ?? []) {
-        const e = this.executions.get(id);
-        if (e) records.push(e);
-        if (++n % 1024 === 0) await turn.maybeYield();
-      }
-      await this.pruneQueue.fillInSlices(prune, records);
+      // The live history, in claim order (a Map iterator sees deletes and additions meanwhile).
+      const { scheduleId } = prune;
+      const { executions, fires } = this;
+      await this.pruneQueue.fillInSlices(prune, function* () {
+        for (const id of fires.get(scheduleId)?.values() ?? []) {
+          const e = executions.get(id);
+          if (e) yield e;
+        }
+      });
     }
     const ids = this.pruneQueue.next(prune);
     let deleted = 0;

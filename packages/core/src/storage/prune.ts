@@ -102,24 +102,40 @@ export type ProtectionInput = Pick<ExecutionRecord, "id" | "scheduledAt" | "kind
  * {@link Storage.lastFireAt} read, so pruning never changes them.
  */
 export function protectedExecutionIds(executions: Iterable<ProtectionInput>): Set<string> {
-  let own: ProtectionInput | null = null;
-  let ownFinal: ProtectionInput | null = null;
-  let ended: ProtectionInput | null = null;
-  let success: ProtectionInput | null = null;
-  const later = (a: ProtectionInput | null, b: ProtectionInput) =>
-    a === null || b.scheduledAt > a.scheduledAt;
-  for (const e of executions) {
+  const tracker = new ProtectedIds();
+  for (const e of executions) tracker.offer(e);
+  return tracker.ids();
+}
+
+/**
+ * {@link protectedExecutionIds} one execution at a time, for a pass over a long history that
+ * yields to the event loop between slices and holds no list of it.
+ */
+export class ProtectedIds {
+  private own: ProtectionInput | null = null;
+  private ownFinal: ProtectionInput | null = null;
+  private ended: ProtectionInput | null = null;
+  private success: ProtectionInput | null = null;
+
+  /** Takes `e` into account (on equal `scheduledAt` the one offered first stays). */
+  offer(e: ProtectionInput): void {
     const isOwn = e.kind === "scheduled" || e.kind === "catchup";
     const final = e.status !== "claimed" && e.status !== "running";
-    if (isOwn && later(own, e)) own = e;
-    if (isOwn && final && later(ownFinal, e)) ownFinal = e;
-    if (e.startedAt !== null && final && later(ended, e)) ended = e;
-    if (e.status === "succeeded" && later(success, e)) success = e;
+    if (isOwn && later(this.own, e)) this.own = e;
+    if (isOwn && final && later(this.ownFinal, e)) this.ownFinal = e;
+    if (e.startedAt !== null && final && later(this.ended, e)) this.ended = e;
+    if (e.status === "succeeded" && later(this.success, e)) this.success = e;
   }
-  const out = new Set<string>();
-  for (const e of [own, ownFinal, ended, success]) if (e) out.add(e.id);
-  return out;
+
+  /** The protected ids of everything offered so far. */
+  ids(): Set<string> {
+    const out = new Set<string>();
+    for (const e of [this.own, this.ownFinal, this.ended, this.success]) if (e) out.add(e.id);
+    return out;
+  }
 }
+
+const later = (a: ProtectionInput | null, b: ProtectionInput) => a === null || b.scheduledAt > a.scheduledAt;
 
 /**
  * True if `e` may be deleted by `prune`, given `rank` (0 for the schedule's newest execution) and

@@ -15,12 +15,22 @@ const CHECK_EVERY = 1024;
 export class Turn {
   private since = performance.now();
 
-  constructor(private readonly sliceMs = SLICE_MS) {}
+  /**
+   * @param sliceMs how long a slice may hold the event loop
+   * @param restMs how long to leave the loop to others between slices: 0 (the default) resumes
+   *   after one turn of the loop; more leaves room for work that needs several turns, such as a
+   *   fire (timer, claim, start), which otherwise waits a whole slice at each of its turns
+   */
+  constructor(
+    private readonly sliceMs = SLICE_MS,
+    private readonly restMs = 0,
+  ) {}
 
   /** Resolves at once while the slice lasts, else after the event loop has had a turn. */
   async maybeYield(): Promise<void> {
     if (performance.now() - this.since < this.sliceMs) return;
-    await new Promise((resolve) => setImmediate(resolve));
+    if (this.restMs > 0) await new Promise((resolve) => setTimeout(resolve, this.restMs));
+    else await new Promise((resolve) => setImmediate(resolve));
     this.since = performance.now();
   }
 }
