@@ -143,6 +143,52 @@ describe("FileStorage prune batches", () => {
   });
 });
 
+describe("FileStorage prune order", () => {
+  it("takes the oldest first across segments and the live log, a history claimed out of order included", async () => {
+    const dir = await folder();
+    const storage = opened(dir, { segmentLines: 10, mergeFanIn: 8 });
+    await storage.open();
+    const MIN = 60_000;
+    const claim = (minute: number, over: Partial<ExecutionRecord> = {}) =>
+      storage.claimFire({
+        execution: makeExecution({
+          id: `m${String(minute).padStart(3, "0")}`,
+          scheduleId: "s",
+          scheduledAt: minute * MIN,
+          status: "succeeded",
+          startedAt: minute * MIN,
+          endedAt: minute * MIN + 5,
+          leaseExpiresAt: null,
+          ...over,
+        }),
+      });
+    // Even minutes, then the odd ones as a backfill: each segment holds a spread of times.
+    for (let m = 0; m < 60; m += 2) await claim(m);
+    await storage.whenIdle();
+    for (let m = 1; m < 60; m += 2) await claim(m);
+    await storage.whenIdle();
+    // A manual run cancelled after it started: the latest ended run, which only its record
+    // (not the segment index) tells; then skipped fires, which never started.
+    await claim(60, { status: "cancelled", reason: "shutdown", kind: "manual" });
+    for (let m = 61; m <= 80; m++) await claim(m, { status: "skipped", reason: "overlap", startedAt: null });
+    await storage.whenIdle();
+    expect(await segmentBytesOnDisk(dir)).toBeGreaterThan(0);
+    const taken: string[] = [];
+    for (;;) {
+      const before = await ids(storage, "s");
+      const n = await storage.pruneExecutions({ scheduleId: "s", before: 100 * MIN, limit: 7 });
+      const after = new Set(await ids(storage, "s"));
+      taken.push(...before.filter((id) => !after.has(id)).sort());
+      if (n < 7) break;
+    }
+    const name = (m: number) => `m${String(m).padStart(3, "0")}`;
+    const kept = [59, 60, 80]; // the latest success, the latest ended run, the latest own fire
+    const expected = Array.from({ length: 81 }, (_, m) => m).filter((m) => !kept.includes(m));
+    expect(taken).toEqual(expected.map(name));
+    expect(await ids(storage, "s")).toEqual(kept.map(name));
+  });
+});
+
 describe("FileStorage pruned executions", () => {
   it("stay gone after a reopen, before and after a seal moved their tombstones to the checkpoint", async () => {
     const dir = await folder();
