@@ -13,7 +13,6 @@
  */
 
 import { unlink } from "node:fs/promises";
-import { join } from "node:path";
 import { type ExecutionStatus, type FireKind, sortInSlices, Turn } from "@tradecron/core";
 import { fsyncDir, writeFileSynced } from "./atomic-write.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
@@ -22,7 +21,7 @@ import type { LiveLog } from "./execution-live-log.js";
 import type { ExecutionMemory } from "./execution-memory.js";
 import type { Tombstones } from "./execution-tombstones.js";
 import type { ExecutionStoreOptions } from "./executions.js";
-import { segmentFileName } from "./layout.js";
+import { segmentPath } from "./layout.js";
 import { type MaintenanceQueue, yieldToLoop } from "./maintenance-queue.js";
 import { EXECUTION_STATUSES, FIRE_KINDS } from "./records.js";
 import { Segment } from "./segment.js";
@@ -122,16 +121,16 @@ export class Merger {
     await sortInSlices(rows, compareRows, turn);
     const built = await buildSegment(rows, turn);
     await yieldToLoop();
-    await writeFileSynced(this.segPath(no, "jsonl", true), built.data);
-    await writeFileSynced(this.segPath(no, "idx", true), built.index);
+    await writeFileSynced(segmentPath(dir, no, "jsonl", true), built.data);
+    await writeFileSynced(segmentPath(dir, no, "idx", true), built.index);
     await checkpoints.write({
       ...checkpoints.current,
       nextNo: checkpoints.nextNo,
       segments: [...memory.segments.map((s) => s.no).filter((n) => !merged.has(n)), no],
       retired: [...merged],
     });
-    await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
-    await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
+    await renameOrThrow(segmentPath(dir, no, "jsonl", true), segmentPath(dir, no, "jsonl"));
+    await renameOrThrow(segmentPath(dir, no, "idx", true), segmentPath(dir, no, "idx"));
     const segment = await Segment.open(dir, no, built.index);
     memory.segments = [...memory.segments.filter((s) => !merged.has(s.no)), segment];
     tombstones.buildEnded(segment);
@@ -193,8 +192,8 @@ export class Merger {
     source.pin();
     let built: Awaited<ReturnType<typeof compactSegment>>;
     try {
-      built = await compactSegment(source, this.segPath(no, "jsonl", true));
-      await writeFileSynced(this.segPath(no, "idx", true), built.index);
+      built = await compactSegment(source, segmentPath(dir, no, "jsonl", true));
+      await writeFileSynced(segmentPath(dir, no, "idx", true), built.index);
     } finally {
       source.unpin();
     }
@@ -206,8 +205,8 @@ export class Merger {
       segments: listed,
       retired: [source.no],
     });
-    await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
-    await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
+    await renameOrThrow(segmentPath(dir, no, "jsonl", true), segmentPath(dir, no, "jsonl"));
+    await renameOrThrow(segmentPath(dir, no, "idx", true), segmentPath(dir, no, "idx"));
     const segment = await Segment.open(dir, no, built.index);
     memory.segments = memory.segments.map((s) => (s === source ? segment : s));
     tombstones.buildEnded(segment);
@@ -222,9 +221,5 @@ export class Merger {
       await unlink(s.indexPath).catch(() => {});
     }
     await fsyncDir(this.parts.dir);
-  }
-
-  private segPath(no: number, ext: "jsonl" | "idx", pending = false): string {
-    return join(this.parts.dir, segmentFileName(no, ext, pending));
   }
 }

@@ -19,7 +19,7 @@ import { type Sealer, toRow } from "./execution-sealing.js";
 import type { Tombstones } from "./execution-tombstones.js";
 import type { ExecutionContext, ExecutionStoreOptions } from "./executions.js";
 import { parseJsonLines } from "./jsonl.js";
-import { CHECKPOINT_FILE, logFileName, segmentName } from "./layout.js";
+import { CHECKPOINT_FILE, logFileName, segmentName, segmentPath } from "./layout.js";
 import { recoverLog } from "./log-recovery.js";
 import { deepFreeze, executionProblem, isActiveStatus, isOwnFire } from "./records.js";
 import { type ScheduleStates, stateLineProblem } from "./schedule-states.js";
@@ -99,7 +99,7 @@ export class Recovery {
           "missing",
           `${CHECKPOINT_FILE} lists ${segmentName(no)} but its data file is gone: its executions are lost`,
         );
-        await unlink(join(dir, `${segmentName(no)}.idx`)).catch(() => {});
+        await unlink(segmentPath(dir, no, "idx")).catch(() => {});
         return null;
       }
       return this.rebuildSegment(no, error.reason);
@@ -109,8 +109,8 @@ export class Recovery {
   /** Rebuilds a segment's index from its data file, repairing the data if lines are damaged. */
   private async rebuildSegment(no: number, why: string): Promise<Segment | null> {
     const { dir, ctx } = this.parts;
-    const dataPath = join(dir, `${segmentName(no)}.jsonl`);
-    const indexPath = join(dir, `${segmentName(no)}.idx`);
+    const dataPath = segmentPath(dir, no, "jsonl");
+    const indexPath = segmentPath(dir, no, "idx");
     let buf: Buffer;
     try {
       buf = await readFile(dataPath);

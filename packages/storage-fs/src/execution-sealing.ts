@@ -19,7 +19,7 @@ import { type ExecutionMemory, type Memtable, putLine } from "./execution-memory
 import type { Merger } from "./execution-merging.js";
 import type { Tombstones } from "./execution-tombstones.js";
 import type { ExecutionContext, ExecutionStoreOptions } from "./executions.js";
-import { logFileName, segmentFileName } from "./layout.js";
+import { logFileName, segmentPath } from "./layout.js";
 import type { MaintenanceQueue } from "./maintenance-queue.js";
 import type { ScheduleStates } from "./schedule-states.js";
 import { Segment } from "./segment.js";
@@ -122,8 +122,8 @@ export class Sealer {
     let built: { data: Buffer; index: Buffer } | null = null;
     if (rows.length > 0) {
       built = await buildSegment(rows, turn);
-      await writeFileSynced(this.segPath(through, "jsonl", true), built.data);
-      await writeFileSynced(this.segPath(through, "idx", true), built.index);
+      await writeFileSynced(segmentPath(dir, through, "jsonl", true), built.data);
+      await writeFileSynced(segmentPath(dir, through, "idx", true), built.index);
       segments.push(through);
     }
     // Before the checkpoint lets the old logs go: the states their lines hold must be in the file.
@@ -139,8 +139,8 @@ export class Sealer {
     };
     await checkpoints.write(checkpoint);
     if (built) {
-      await renameOrThrow(this.segPath(through, "jsonl", true), this.segPath(through, "jsonl"));
-      await renameOrThrow(this.segPath(through, "idx", true), this.segPath(through, "idx"));
+      await renameOrThrow(segmentPath(dir, through, "jsonl", true), segmentPath(dir, through, "jsonl"));
+      await renameOrThrow(segmentPath(dir, through, "idx", true), segmentPath(dir, through, "idx"));
     }
     for (const no of mem.logs) await unlink(join(dir, logFileName(no))).catch(() => {});
     await fsyncDir(dir);
@@ -152,10 +152,6 @@ export class Sealer {
     await merger.mergeIfNeeded();
     await merger.compactDue();
     this.maybeRotate();
-  }
-
-  private segPath(no: number, ext: "jsonl" | "idx", pending = false): string {
-    return join(this.parts.dir, segmentFileName(no, ext, pending));
   }
 }
 
