@@ -13,12 +13,12 @@ import { type ExecutionRecord, mapInSlices, sortInSlices, Turn } from "@tradecro
 import { AppendLog } from "./append-log.js";
 import { fsyncDir, writeFileSynced } from "./atomic-write.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
+import type { ExecutionContext, ExecutionStoreOptions } from "./execution-context.js";
 import { type Checkpoint, renameOrThrow } from "./execution-files.js";
 import type { LiveLog } from "./execution-live-log.js";
 import { type ExecutionMemory, type Memtable, putLine } from "./execution-memory.js";
 import type { Merger } from "./execution-merging.js";
 import type { Tombstones } from "./execution-tombstones.js";
-import type { ExecutionContext, ExecutionStoreOptions } from "./executions.js";
 import { logFileName, segmentPath } from "./layout.js";
 import type { MaintenanceQueue } from "./maintenance-queue.js";
 import type { ScheduleStates } from "./schedule-states.js";
