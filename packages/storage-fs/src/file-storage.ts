@@ -11,7 +11,7 @@
  */
 
 import { mkdir, realpath } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type {
   ApprovalQuery,
   ApprovalRecord,
@@ -26,7 +26,6 @@ import type {
   ExecutionRecord,
   FireClaim,
   FireRef,
-  Logger,
   OrderQuery,
   OrderRecord,
   Page,
@@ -39,48 +38,15 @@ import type {
   StorageChange,
   StorageIssue,
 } from "@tradecron/core";
-import { checkPrune, ValidationError } from "@tradecron/core";
+import { checkPrune } from "@tradecron/core";
 import { StoreEngine } from "./engine.js";
 import { ioError, storageError } from "./errors.js";
 import type { ExecutionStats } from "./executions.js";
 import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
+import { type CheckedOptions, checkOptions, type FileStorageOptions, quarantineReporter } from "./options.js";
 import type { QuarantineReport } from "./quarantine.js";
 
-/** Options of {@link FileStorage}. */
-export interface FileStorageOptions {
-  /** The store folder. Created if missing; must be empty or a store already. */
-  dir: string;
-  /**
-   * Execution log lines after which the log is sealed into an indexed segment (default 8,192).
-   * Opening replays at most about this many lines; smaller values mean more, smaller segments.
-   */
-  segmentLines?: number;
-  /** How many segments of one size tier are merged into one (default 8; 0 disables merging). */
-  mergeFanIn?: number;
-  /**
-   * Merges read their sources into memory; a merge of more bytes than this is skipped and those
-   * segments stay apart (default 64 MiB: about 150,000 executions).
-   */
-  mergeMaxBytes?: number;
-  /**
-   * A lock whose owner cannot be checked from this process (another host or pid namespace) is
-   * taken over after this long without a heartbeat (ms, default 30,000). A lock whose owner is on
-   * this machine is taken over as soon as that process is gone.
-   */
-  staleLockMs?: number;
-  /**
-   * Commit each batch of log writes on the main thread (one write(2) with O_DSYNC, as
-   * better-sqlite3 commits) instead of in Node's thread pool. A lone write then takes about half
-   * the time on a fast disk (no thread-pool round trip), but the event loop waits for the disk
-   * during every commit (~0.1-0.3 ms on SSD, milliseconds on slow or network disks). Default
-   * false: commits never block the event loop, and concurrent writes still share one sync.
-   */
-  inlineCommits?: boolean;
-  /** Receives every quarantined file or torn tail found while opening. */
-  onQuarantine?: (report: QuarantineReport) => void;
-  /** Logs quarantine reports (warn; torn tails at info) when `onQuarantine` is not given. */
-  logger?: Logger;
-}
+export type { FileStorageOptions } from "./options.js";
 
 /** Counters describing a store, for status pages, tests and benchmarks. */
 export interface FileStorageStats {
@@ -97,31 +63,6 @@ interface RegistryEntry {
 /** Engines of this process by real folder path. */
 const registry = new Map<string, RegistryEntry>();
 
-function defaultReport(logger: Logger | undefined): (report: QuarantineReport) => void {
-  return (report) => {
-    const kept = report.movedTo ? ` (kept as ${report.movedTo})` : "";
-    const message = `storage-fs: ${report.kind}: ${report.path}: ${report.reason}${kept}`;
-    if (logger) {
-      const fields = { path: report.path, movedTo: report.movedTo, kind: report.kind };
-      if (report.kind === "torn-tail") logger.info(fields, message);
-      else logger.warn(fields, message);
-    } else if (report.kind !== "torn-tail") {
-      process.emitWarning(message, { code: "TRADECRON_STORAGE_QUARANTINE" });
-    }
-  };
-}
-
-function positiveInt(value: number | undefined, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new ValidationError(
-      [{ field, code: "VALIDATION", message: `${field} must be an integer >= ${min}` }],
-      { component: "storage-fs" },
-    );
-  }
-  return value;
-}
-
 /** Durable storage in a folder of JSON and JSON Lines files. */
 export class FileStorage implements Storage {
   /** Backend name for logs and errors. */
@@ -129,13 +70,7 @@ export class FileStorage implements Storage {
   /** The store folder as given (resolved to an absolute path). */
   readonly dir: string;
   private readonly options: FileStorageOptions;
-  private readonly engineOptions: {
-    segmentLines: number;
-    mergeFanIn: number;
-    mergeMaxBytes: number;
-    staleLockMs: number;
-    inlineCommits: boolean;
-  };
+  private readonly engineOptions: CheckedOptions["engine"];
   private engineP: Promise<StoreEngine> | null = null;
   /** The engine once open, for the synchronous {@link FileStorage.issues}. */
   private current: StoreEngine | null = null;
@@ -145,23 +80,10 @@ export class FileStorage implements Storage {
   private readonly listeners = new Set<(change: StorageChange) => void>();
 
   constructor(options: FileStorageOptions) {
-    if (!options || typeof options.dir !== "string" || options.dir.length === 0) {
-      throw new ValidationError(
-        [{ field: "dir", code: "VALIDATION", message: "dir must be a folder path" }],
-        {
-          component: "storage-fs",
-        },
-      );
-    }
+    const checked = checkOptions(options);
     this.options = options;
-    this.dir = resolve(options.dir);
-    this.engineOptions = {
-      segmentLines: positiveInt(options.segmentLines, "segmentLines", 8192, 2),
-      mergeFanIn: positiveInt(options.mergeFanIn, "mergeFanIn", 8, 0),
-      mergeMaxBytes: positiveInt(options.mergeMaxBytes, "mergeMaxBytes", 64 * 1024 * 1024, 0),
-      staleLockMs: positiveInt(options.staleLockMs, "staleLockMs", 30_000, 1000),
-      inlineCommits: options.inlineCommits === true,
-    };
+    this.dir = checked.dir;
+    this.engineOptions = checked.engine;
   }
 
   /**
@@ -243,7 +165,7 @@ export class FileStorage implements Storage {
       const entry: RegistryEntry = {
         engine: StoreEngine.open(key, {
           ...this.engineOptions,
-          report: this.options.onQuarantine ?? defaultReport(this.options.logger),
+          report: quarantineReporter(this.options),
         }),
         refs: 1,
         closing: null,
