@@ -10,7 +10,6 @@
  * Another process opening the folder gets `STORAGE_LOCKED`.
  */
 
-import { mkdir, realpath } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type {
   ApprovalQuery,
@@ -39,8 +38,9 @@ import type {
   StorageIssue,
 } from "@tradecron/core";
 import { checkPrune } from "@tradecron/core";
-import { StoreEngine } from "./engine.js";
-import { ioError, storageError } from "./errors.js";
+import type { StoreEngine } from "./engine.js";
+import { releaseEngine, shareEngine } from "./engine-registry.js";
+import { storageError } from "./errors.js";
 import type { ExecutionStats } from "./executions.js";
 import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
 import { type CheckedOptions, checkOptions, type FileStorageOptions, quarantineReporter } from "./options.js";
@@ -53,15 +53,6 @@ export interface FileStorageStats {
   schedules: number;
   executions: ExecutionStats;
 }
-
-interface RegistryEntry {
-  engine: Promise<StoreEngine>;
-  refs: number;
-  closing: Promise<void> | null;
-}
-
-/** Engines of this process by real folder path. */
-const registry = new Map<string, RegistryEntry>();
 
 /** Durable storage in a folder of JSON and JSON Lines files. */
 export class FileStorage implements Storage {
@@ -108,17 +99,7 @@ export class FileStorage implements Storage {
     } catch {
       return; // it never opened: nothing to release
     }
-    const key = this.key as string;
-    const entry = registry.get(key);
-    if (!entry) return;
-    entry.refs--;
-    if (entry.refs > 0) return;
-    entry.closing = entry.engine
-      .then((engine) => engine.close())
-      .finally(() => {
-        if (registry.get(key) === entry) registry.delete(key);
-      });
-    await entry.closing;
+    await releaseEngine(this.key as string);
   }
 
   private async engine(opening = false): Promise<StoreEngine> {
@@ -139,47 +120,14 @@ export class FileStorage implements Storage {
   }
 
   private async attach(): Promise<StoreEngine> {
-    let key: string;
-    try {
-      await mkdir(this.dir, { recursive: true });
-      key = await realpath(this.dir);
-    } catch (error) {
-      throw ioError("open the store folder", this.dir, error);
-    }
-    this.key = key;
-    for (;;) {
-      const existing = registry.get(key);
-      if (existing?.closing) {
-        await existing.closing.catch(() => {});
-        continue;
-      }
-      if (existing) {
-        existing.refs++;
-        const engine = await existing.engine.catch((error: unknown) => {
-          existing.refs--;
-          throw error;
-        });
-        this.unlisten = engine.listen((change) => this.emit(change));
-        return engine;
-      }
-      const entry: RegistryEntry = {
-        engine: StoreEngine.open(key, {
-          ...this.engineOptions,
-          report: quarantineReporter(this.options),
-        }),
-        refs: 1,
-        closing: null,
-      };
-      registry.set(key, entry);
-      try {
-        const engine = await entry.engine;
-        this.unlisten = engine.listen((change) => this.emit(change));
-        return engine;
-      } catch (error) {
-        if (registry.get(key) === entry) registry.delete(key);
-        throw error;
-      }
-    }
+    const share = await shareEngine(
+      this.dir,
+      { ...this.engineOptions, report: quarantineReporter(this.options) },
+      (change) => this.emit(change),
+    );
+    this.key = share.key;
+    this.unlisten = share.unlisten;
+    return share.engine;
   }
 
   private emit(change: StorageChange): void {
