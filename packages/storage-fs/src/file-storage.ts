@@ -8,9 +8,13 @@
  * state, race safely (claims are decided in one place), and receive each other's change
  * notifications. The engine closes, and the lock is released, when the last handle closes.
  * Another process opening the folder gets `STORAGE_LOCKED`.
+ *
+ * This class is the facade: options are checked in options.ts, engines are shared in
+ * engine-registry.ts, the open folder is engine.ts with its collections, and the trust report
+ * is issues.ts. What remains here is a handle's own life (open, close, its change listeners)
+ * and the Storage calls, each handed to the collection that answers it.
  */
 
-import { basename, dirname, join } from "node:path";
 import type {
   ApprovalQuery,
   ApprovalRecord,
@@ -42,7 +46,7 @@ import type { StoreEngine } from "./engine.js";
 import { releaseEngine, shareEngine } from "./engine-registry.js";
 import { storageError } from "./errors.js";
 import type { ExecutionStats } from "./executions.js";
-import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
+import { storeIssues } from "./issues.js";
 import { type CheckedOptions, checkOptions, type FileStorageOptions, quarantineReporter } from "./options.js";
 import type { QuarantineReport } from "./quarantine.js";
 
@@ -443,28 +447,7 @@ export class FileStorage implements Storage {
    * schedule is no longer listed once a schedule with its id is stored again.
    */
   issues(): StorageIssue[] {
-    const e = this.current;
-    if (!e) return [];
-    const out: StorageIssue[] = [];
-    const controlPath = join(e.dir, CONTROL_FILE);
-    const control = e.schedules.unreadableControl;
-    if (control !== null) {
-      out.push({ subject: "control", id: null, kind: "invalid", reason: control, where: controlPath });
-    }
-    out.push(...e.executions.states.issues());
-    for (const r of e.quarantine.reports) {
-      if (r.kind === "torn-tail" || r.path === controlPath) continue;
-      const id = dirname(r.path) === join(e.dir, SCHEDULES_DIR) ? scheduleIdOf(basename(r.path)) : null;
-      if (id !== null && e.schedules.has(id)) continue;
-      out.push({
-        subject: id === null ? "file" : "schedule",
-        id,
-        kind: "quarantined",
-        reason: `${r.kind}: ${r.reason}`,
-        where: r.movedTo ?? r.path,
-      });
-    }
-    return out;
+    return this.current ? storeIssues(this.current) : [];
   }
 
   // --- FileStorage extras --------------------------------------------------------------------
