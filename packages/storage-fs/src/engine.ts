@@ -1,7 +1,7 @@
 /**
  * The open state of one store folder: its lock, its collections, and whether it is still healthy.
  * One engine exists per folder per process; every FileStorage handle on that folder shares it
- * (see file-storage.ts).
+ * (see engine-registry.ts).
  *
  * Failure policy: a failed write (ENOSPC, EIO, a failed fsync) or a lost lock stops the engine.
  * Every later call fails with a StorageError naming the folder and the first failure, until the

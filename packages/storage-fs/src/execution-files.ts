@@ -19,7 +19,7 @@ import { readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.js";
 import { ioError, sysCode } from "./errors.js";
-import { CHECKPOINT_FILE, classifyExecutionFile, segmentName } from "./layout.js";
+import { CHECKPOINT_FILE, classifyExecutionFile, segmentName, segmentPath } from "./layout.js";
 import type { Quarantine } from "./quarantine.js";
 
 /** The content of `executions/checkpoint.json`. */
@@ -174,9 +174,6 @@ export async function settleExecutionFiles(dir: string, quarantine: Quarantine):
   // Segments: finish renames the last seal committed, drop uncommitted ones, pick the live list.
   const listed = new Set(checkpoint?.segments ?? []);
   const retired = new Set(checkpoint?.retired ?? []);
-  const segDir = dir;
-  const seg = (no: number, ext: "jsonl" | "idx", pending = false) =>
-    join(segDir, `${segmentName(no)}.${ext}${pending ? ".pending" : ""}`);
   for (const no of new Set([...data.keys(), ...index.keys()])) {
     for (const [ext, map] of [
       ["jsonl", data],
@@ -185,18 +182,18 @@ export async function settleExecutionFiles(dir: string, quarantine: Quarantine):
       const entry = map.get(no);
       if (!entry?.pending) continue;
       if (listed.has(no) && !entry.final) {
-        await renameOrThrow(seg(no, ext, true), seg(no, ext));
+        await renameOrThrow(segmentPath(dir, no, ext, true), segmentPath(dir, no, ext));
         entry.final = true;
       } else {
-        await unlink(seg(no, ext, true)).catch(() => {});
+        await unlink(segmentPath(dir, no, ext, true)).catch(() => {});
       }
       entry.pending = false;
     }
   }
   for (const no of retired) {
     if (listed.has(no)) continue;
-    await unlink(seg(no, "jsonl")).catch(() => {});
-    await unlink(seg(no, "idx")).catch(() => {});
+    await unlink(segmentPath(dir, no, "jsonl")).catch(() => {});
+    await unlink(segmentPath(dir, no, "idx")).catch(() => {});
     data.delete(no);
     index.delete(no);
   }
@@ -206,15 +203,15 @@ export async function settleExecutionFiles(dir: string, quarantine: Quarantine):
     for (const [no, entry] of data) {
       if (!entry.final || listed.has(no)) continue;
       await quarantine.moveFile(
-        seg(no, "jsonl"),
+        segmentPath(dir, no, "jsonl"),
         "foreign",
         `segment ${segmentName(no)} is not listed in ${CHECKPOINT_FILE}`,
       );
-      if (index.get(no)?.final) await unlink(seg(no, "idx")).catch(() => {});
+      if (index.get(no)?.final) await unlink(segmentPath(dir, no, "idx")).catch(() => {});
     }
     for (const [no, entry] of index) {
       if (entry.final && !listed.has(no) && !data.get(no)?.final)
-        await unlink(seg(no, "idx")).catch(() => {});
+        await unlink(segmentPath(dir, no, "idx")).catch(() => {});
     }
   } else {
     live = [...data.entries()]
@@ -222,7 +219,7 @@ export async function settleExecutionFiles(dir: string, quarantine: Quarantine):
       .map(([no]) => no)
       .sort((a, b) => a - b);
     for (const [no, entry] of index) {
-      if (entry.final && !data.get(no)?.final) await unlink(seg(no, "idx")).catch(() => {});
+      if (entry.final && !data.get(no)?.final) await unlink(segmentPath(dir, no, "idx")).catch(() => {});
     }
   }
   return { checkpoint, recovering, live, logs, maxSeen };

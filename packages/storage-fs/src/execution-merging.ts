@@ -13,16 +13,15 @@
  */
 
 import { unlink } from "node:fs/promises";
-import { join } from "node:path";
 import { type ExecutionStatus, type FireKind, sortInSlices, Turn } from "@tradecron/core";
 import { fsyncDir, writeFileSynced } from "./atomic-write.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
+import type { ExecutionStoreOptions } from "./execution-context.js";
 import { renameOrThrow } from "./execution-files.js";
 import type { LiveLog } from "./execution-live-log.js";
 import type { ExecutionMemory } from "./execution-memory.js";
 import type { Tombstones } from "./execution-tombstones.js";
-import type { ExecutionStoreOptions } from "./executions.js";
-import { segmentFileName } from "./layout.js";
+import { segmentPath } from "./layout.js";
 import { type MaintenanceQueue, yieldToLoop } from "./maintenance-queue.js";
 import { EXECUTION_STATUSES, FIRE_KINDS } from "./records.js";
 import { Segment } from "./segment.js";
@@ -53,23 +52,8 @@ export class Merger {
   private compactionQueued = false;
   /** Bytes of segment files written by compaction (stats: what retention cost on disk). */
   compactedBytes = 0;
-  private readonly dir: string;
-  private readonly options: ExecutionStoreOptions;
-  private readonly memory: ExecutionMemory;
-  private readonly checkpoints: CheckpointWriter;
-  private readonly tombstones: Tombstones;
-  private readonly queue: MaintenanceQueue;
-  private readonly log: LiveLog;
 
-  constructor(parts: MergerParts) {
-    this.dir = parts.dir;
-    this.options = parts.options;
-    this.memory = parts.memory;
-    this.checkpoints = parts.checkpoints;
-    this.tombstones = parts.tombstones;
-    this.queue = parts.queue;
-    this.log = parts.log;
-  }
+  constructor(private readonly parts: MergerParts) {}
 
   /**
    * Size-tiered compaction: when `mergeFanIn` segments fall in one size tier (tier t holds
@@ -77,11 +61,12 @@ export class Merger {
    * keeps O(log n) segments however long it runs.
    */
   async mergeIfNeeded(): Promise<void> {
-    const fanIn = this.options.mergeFanIn;
-    if (fanIn < 2 || this.log.closed) return;
-    const base = Math.max(1, Math.floor(this.options.segmentLines / 2));
+    const { options, memory, log } = this.parts;
+    const fanIn = options.mergeFanIn;
+    if (fanIn < 2 || log.closed) return;
+    const base = Math.max(1, Math.floor(options.segmentLines / 2));
     const tiers = new Map<number, Segment[]>();
-    for (const s of this.memory.segments) {
+    for (const s of memory.segments) {
       const tier = Math.max(0, Math.floor(Math.log(Math.max(1, s.live) / base) / Math.log(fanIn)));
       const list = tiers.get(tier) ?? [];
       list.push(s);
@@ -90,7 +75,7 @@ export class Merger {
     for (const [, list] of [...tiers.entries()].sort((a, b) => a[0] - b[0])) {
       if (list.length < fanIn) continue;
       const group = list.slice(0, fanIn);
-      if (group.reduce((n, s) => n + s.index.dataBytes, 0) > this.options.mergeMaxBytes) continue;
+      if (group.reduce((n, s) => n + s.index.dataBytes, 0) > options.mergeMaxBytes) continue;
       await this.merge(group);
       return this.mergeIfNeeded();
     }
@@ -98,11 +83,11 @@ export class Merger {
 
   /** Merges `sources` into one new segment without their dead rows, committed by the checkpoint. */
   private async merge(sources: Segment[]): Promise<void> {
-    const { memory, checkpoints } = this;
+    const { dir, memory, checkpoints, tombstones } = this.parts;
     const no = checkpoints.takeNo();
     const rows: SegmentRow[] = [];
     const turn = new Turn();
-    this.tombstones.buildStarted();
+    tombstones.buildStarted();
     for (const s of sources) {
       const buf = await s.readAllLines();
       const { off, at, status, kind, sched } = s.index;
@@ -129,26 +114,26 @@ export class Merger {
         retired: [...merged],
       });
       memory.segments = memory.segments.filter((s) => !merged.has(s.no));
-      this.tombstones.buildEnded(null);
+      tombstones.buildEnded(null);
       await this.retireSources(sources);
       return;
     }
     await sortInSlices(rows, compareRows, turn);
     const built = await buildSegment(rows, turn);
     await yieldToLoop();
-    await writeFileSynced(this.segPath(no, "jsonl", true), built.data);
-    await writeFileSynced(this.segPath(no, "idx", true), built.index);
+    await writeFileSynced(segmentPath(dir, no, "jsonl", true), built.data);
+    await writeFileSynced(segmentPath(dir, no, "idx", true), built.index);
     await checkpoints.write({
       ...checkpoints.current,
       nextNo: checkpoints.nextNo,
       segments: [...memory.segments.map((s) => s.no).filter((n) => !merged.has(n)), no],
       retired: [...merged],
     });
-    await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
-    await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
-    const segment = await Segment.open(this.dir, no, built.index);
+    await renameOrThrow(segmentPath(dir, no, "jsonl", true), segmentPath(dir, no, "jsonl"));
+    await renameOrThrow(segmentPath(dir, no, "idx", true), segmentPath(dir, no, "idx"));
+    const segment = await Segment.open(dir, no, built.index);
     memory.segments = [...memory.segments.filter((s) => !merged.has(s.no)), segment];
-    this.tombstones.buildEnded(segment);
+    tombstones.buildEnded(segment);
     await this.retireSources(sources);
   }
 
@@ -157,10 +142,11 @@ export class Merger {
    * (the maintenance queue runs it after each seal and after prunes).
    */
   async compactDue(): Promise<void> {
+    const { memory, log } = this.parts;
     for (;;) {
-      if (this.log.closed) return;
+      if (log.closed) return;
       let pick: Segment | null = null;
-      for (const s of this.memory.segments) {
+      for (const s of memory.segments) {
         if (s.deadCount === 0 || s.deadCount < s.rows * COMPACT_DEAD_SHARE) continue;
         if (!pick || s.deadCount / s.rows > pick.deadCount / pick.rows) pick = s;
       }
@@ -171,11 +157,11 @@ export class Merger {
 
   /** Queues {@link Merger.compactDue} if a segment is due (once: a queued run sees later prunes). */
   maybeCompact(): void {
-    if (this.compactionQueued || this.log.closed) return;
-    if (!this.memory.segments.some((s) => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE))
-      return;
+    const { memory, log, queue } = this.parts;
+    if (this.compactionQueued || log.closed) return;
+    if (!memory.segments.some((s) => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE)) return;
     this.compactionQueued = true;
-    this.queue.enqueue(async () => {
+    queue.enqueue(async () => {
       this.compactionQueued = false;
       await this.compactDue();
     });
@@ -187,8 +173,8 @@ export class Merger {
    * the new one. A segment with no live row is retired without a successor.
    */
   private async compact(source: Segment): Promise<void> {
-    const { memory, checkpoints } = this;
-    this.tombstones.buildStarted();
+    const { dir, memory, checkpoints, tombstones } = this.parts;
+    tombstones.buildStarted();
     const others = () => memory.segments.filter((s) => s !== source).map((s) => s.no);
     if (source.live === 0) {
       await checkpoints.write({
@@ -198,7 +184,7 @@ export class Merger {
         retired: [source.no],
       });
       memory.segments = memory.segments.filter((s) => s !== source);
-      this.tombstones.buildEnded(null);
+      tombstones.buildEnded(null);
       await this.retireSources([source]);
       return;
     }
@@ -206,8 +192,8 @@ export class Merger {
     source.pin();
     let built: Awaited<ReturnType<typeof compactSegment>>;
     try {
-      built = await compactSegment(source, this.segPath(no, "jsonl", true));
-      await writeFileSynced(this.segPath(no, "idx", true), built.index);
+      built = await compactSegment(source, segmentPath(dir, no, "jsonl", true));
+      await writeFileSynced(segmentPath(dir, no, "idx", true), built.index);
     } finally {
       source.unpin();
     }
@@ -219,11 +205,11 @@ export class Merger {
       segments: listed,
       retired: [source.no],
     });
-    await renameOrThrow(this.segPath(no, "jsonl", true), this.segPath(no, "jsonl"));
-    await renameOrThrow(this.segPath(no, "idx", true), this.segPath(no, "idx"));
-    const segment = await Segment.open(this.dir, no, built.index);
+    await renameOrThrow(segmentPath(dir, no, "jsonl", true), segmentPath(dir, no, "jsonl"));
+    await renameOrThrow(segmentPath(dir, no, "idx", true), segmentPath(dir, no, "idx"));
+    const segment = await Segment.open(dir, no, built.index);
     memory.segments = memory.segments.map((s) => (s === source ? segment : s));
-    this.tombstones.buildEnded(segment);
+    tombstones.buildEnded(segment);
     this.compactedBytes += built.dataBytes + built.index.length;
     await this.retireSources([source]);
   }
@@ -234,10 +220,6 @@ export class Merger {
       await unlink(s.dataPath).catch(() => {});
       await unlink(s.indexPath).catch(() => {});
     }
-    await fsyncDir(this.dir);
-  }
-
-  private segPath(no: number, ext: "jsonl" | "idx", pending = false): string {
-    return join(this.dir, segmentFileName(no, ext, pending));
+    await fsyncDir(this.parts.dir);
   }
 }

@@ -13,13 +13,13 @@ import { AppendLog } from "./append-log.js";
 import { writeFileAtomic, writeFileSynced } from "./atomic-write.js";
 import { ioError } from "./errors.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
+import type { ExecutionContext, ExecutionStoreOptions } from "./execution-context.js";
 import type { SettledFiles } from "./execution-files.js";
 import type { ExecutionMemory } from "./execution-memory.js";
 import { type Sealer, toRow } from "./execution-sealing.js";
 import type { Tombstones } from "./execution-tombstones.js";
-import type { ExecutionContext, ExecutionStoreOptions } from "./executions.js";
 import { parseJsonLines } from "./jsonl.js";
-import { CHECKPOINT_FILE, logFileName, segmentName } from "./layout.js";
+import { CHECKPOINT_FILE, logFileName, segmentName, segmentPath } from "./layout.js";
 import { recoverLog } from "./log-recovery.js";
 import { deepFreeze, executionProblem, isActiveStatus, isOwnFire } from "./records.js";
 import { type ScheduleStates, stateLineProblem } from "./schedule-states.js";
@@ -50,44 +50,26 @@ export interface RecoveryParts {
 
 /** Brings the store's memory up to what the folder holds, and starts the live log. */
 export class Recovery {
-  private readonly dir: string;
-  private readonly ctx: ExecutionContext;
-  private readonly options: ExecutionStoreOptions;
-  private readonly memory: ExecutionMemory;
-  private readonly states: ScheduleStates;
-  private readonly checkpoints: CheckpointWriter;
-  private readonly tombstones: Tombstones;
-  private readonly sealer: Sealer;
-
-  constructor(parts: RecoveryParts) {
-    this.dir = parts.dir;
-    this.ctx = parts.ctx;
-    this.options = parts.options;
-    this.memory = parts.memory;
-    this.states = parts.states;
-    this.checkpoints = parts.checkpoints;
-    this.tombstones = parts.tombstones;
-    this.sealer = parts.sealer;
-  }
+  constructor(private readonly parts: RecoveryParts) {}
 
   /** Loads the segments, replays the logs and starts appending; `files`: as start-up settled them. */
   async run({ checkpoint, recovering, live, logs }: SettledFiles): Promise<void> {
-    const { memory } = this;
+    const { dir, memory, checkpoints, tombstones } = this.parts;
     const loaded: Segment[] = [];
     for (const no of live) {
       const s = await this.loadSegment(no);
       if (s) loaded.push(s);
     }
     memory.segments = recovering ? await this.dropDuplicateSegments(loaded) : loaded;
-    if (checkpoint?.dead) this.tombstones.applyCheckpointMarks(checkpoint.dead);
+    if (checkpoint?.dead) tombstones.applyCheckpointMarks(checkpoint.dead);
     if (checkpoint) {
       for (const [id, at] of Object.entries(checkpoint.lastFire)) memory.lastFire.set(id, at);
     } else {
       for (const s of memory.segments) memory.noteSegmentLastFires(s);
       // Rebuilt from the files: every log is replayed (sealed fires are skipped), so the
       // checkpoint written below starts from sealedThrough 0 with the adopted segments.
-      this.checkpoints.current = {
-        ...this.checkpoints.current,
+      checkpoints.current = {
+        ...checkpoints.current,
         segments: memory.segments.map((s) => s.no),
         lastFire: Object.fromEntries(memory.lastFire),
       };
@@ -96,8 +78,7 @@ export class Recovery {
     // Logs: delete the sealed ones, replay the rest in order.
     const sealedThrough = checkpoint?.sealedThrough ?? 0;
     const replay = logs.filter((no) => no > sealedThrough).sort((a, b) => a - b);
-    for (const no of logs)
-      if (no <= sealedThrough) await unlink(join(this.dir, logFileName(no))).catch(() => {});
+    for (const no of logs) if (no <= sealedThrough) await unlink(join(dir, logFileName(no))).catch(() => {});
     let lastLines = 0;
     const released = new Set<string>();
     for (const no of replay) lastLines = await this.replayLog(no, released);
@@ -107,17 +88,18 @@ export class Recovery {
   }
 
   private async loadSegment(no: number): Promise<Segment | null> {
+    const { dir, ctx } = this.parts;
     try {
-      return await Segment.open(this.dir, no);
+      return await Segment.open(dir, no);
     } catch (error) {
       if (!(error instanceof SegmentLoadProblem)) throw error;
       if (error.missing === "data") {
-        await this.ctx.quarantine.note(
+        await ctx.quarantine.note(
           error.file,
           "missing",
           `${CHECKPOINT_FILE} lists ${segmentName(no)} but its data file is gone: its executions are lost`,
         );
-        await unlink(join(this.dir, `${segmentName(no)}.idx`)).catch(() => {});
+        await unlink(segmentPath(dir, no, "idx")).catch(() => {});
         return null;
       }
       return this.rebuildSegment(no, error.reason);
@@ -126,8 +108,9 @@ export class Recovery {
 
   /** Rebuilds a segment's index from its data file, repairing the data if lines are damaged. */
   private async rebuildSegment(no: number, why: string): Promise<Segment | null> {
-    const dataPath = join(this.dir, `${segmentName(no)}.jsonl`);
-    const indexPath = join(this.dir, `${segmentName(no)}.idx`);
+    const { dir, ctx } = this.parts;
+    const dataPath = segmentPath(dir, no, "jsonl");
+    const indexPath = segmentPath(dir, no, "idx");
     let buf: Buffer;
     try {
       buf = await readFile(dataPath);
@@ -142,7 +125,7 @@ export class Recovery {
     const bad = [...parsed.corrupt.map((b) => `line ${b.lineNo}: ${b.reason}`)];
     if (parsed.tailReason) bad.push(parsed.tailReason);
     if (bad.length > 0) {
-      await this.ctx.quarantine.keepCopy(
+      await ctx.quarantine.keepCopy(
         dataPath,
         "corrupt",
         `${bad.join("; ")}; the segment was rewritten without them (index: ${why})`,
@@ -157,7 +140,7 @@ export class Recovery {
     const built = await buildSegment(rows, turn);
     if (bad.length > 0) await writeFileSynced(dataPath, built.data);
     await writeFileAtomic(indexPath, built.index);
-    return Segment.open(this.dir, no, built.index);
+    return Segment.open(dir, no, built.index);
   }
 
   /**
@@ -181,7 +164,7 @@ export class Recovery {
       }
       if (s.rows > 0 && seen === s.rows) {
         await s.close();
-        await this.ctx.quarantine.moveFile(
+        await this.parts.ctx.quarantine.moveFile(
           s.dataPath,
           "foreign",
           `every record of ${s.name} is also in ${segmentName(by)} (left by an interrupted merge)`,
@@ -197,22 +180,22 @@ export class Recovery {
 
   /** Replays log `no` into the current memtable. Returns its line count. */
   private async replayLog(no: number, released: Set<string>): Promise<number> {
-    const { memory } = this;
-    const path = join(this.dir, logFileName(no));
-    const log = await recoverLog(path, this.ctx.quarantine, logLineProblem);
+    const { dir, ctx, memory, states } = this.parts;
+    const path = join(dir, logFileName(no));
+    const log = await recoverLog(path, ctx.quarantine, logLineProblem);
     // State lines of logs the state file already covers are not applied again.
-    const states = no > this.states.through;
+    const applyStates = no > states.through;
     for (const value of log?.values ?? []) {
       const line = value as
         | { op: "put"; rec: ExecutionRecord; state?: unknown }
         | { op: "del"; id: string }
         | { op: "unstate"; scheduleId: string };
       if (line.op === "unstate") {
-        if (states) this.states.delete(line.scheduleId);
+        if (applyStates) states.delete(line.scheduleId);
         continue;
       }
-      if (line.op === "put" && line.state !== undefined && states) {
-        this.states.set((line.state as { scheduleId: string }).scheduleId, deepFreeze(line.state));
+      if (line.op === "put" && line.state !== undefined && applyStates) {
+        states.set((line.state as { scheduleId: string }).scheduleId, deepFreeze(line.state));
       }
       if (line.op === "del") {
         const gone = memory.dropActive(line.id);
@@ -235,25 +218,25 @@ export class Recovery {
    * crash mid-seal, or a long one) a fresh log starts and the replayed ones are sealed.
    */
   private async startTail(replayed: number[], lastLines: number, rewriteCheckpoint: boolean): Promise<void> {
-    const { memory, checkpoints } = this;
-    const onFailure = (error: Error) => this.ctx.fail(error);
-    if (replayed.length === 1 && lastLines < this.options.segmentLines) {
-      memory.tail.log = await AppendLog.open(join(this.dir, logFileName(replayed[0] as number)), {
+    const { dir, ctx, options, memory, checkpoints, sealer } = this.parts;
+    const onFailure = (error: Error) => ctx.fail(error);
+    if (replayed.length === 1 && lastLines < options.segmentLines) {
+      memory.tail.log = await AppendLog.open(join(dir, logFileName(replayed[0] as number)), {
         lines: lastLines,
         onFailure,
-        inline: this.options.inlineCommits,
+        inline: options.inlineCommits,
       });
     } else if (replayed.length === 0) {
       const no = checkpoints.takeNo();
       memory.tail.logs.push(no);
-      memory.tail.log = await AppendLog.open(join(this.dir, logFileName(no)), {
+      memory.tail.log = await AppendLog.open(join(dir, logFileName(no)), {
         onFailure,
-        inline: this.options.inlineCommits,
+        inline: options.inlineCommits,
       });
     } else {
       if (rewriteCheckpoint) await checkpoints.write({ ...checkpoints.current, nextNo: checkpoints.nextNo });
       // Several logs (a crash during a seal) or a long one: seal them in the background.
-      await this.sealer.sealReplayed();
+      await sealer.sealReplayed();
       return;
     }
     if (rewriteCheckpoint) await checkpoints.write({ ...checkpoints.current, nextNo: checkpoints.nextNo });

@@ -13,13 +13,13 @@ import { type ExecutionRecord, mapInSlices, sortInSlices, Turn } from "@tradecro
 import { AppendLog } from "./append-log.js";
 import { fsyncDir, writeFileSynced } from "./atomic-write.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
+import type { ExecutionContext, ExecutionStoreOptions } from "./execution-context.js";
 import { type Checkpoint, renameOrThrow } from "./execution-files.js";
 import type { LiveLog } from "./execution-live-log.js";
 import { type ExecutionMemory, type Memtable, putLine } from "./execution-memory.js";
 import type { Merger } from "./execution-merging.js";
 import type { Tombstones } from "./execution-tombstones.js";
-import type { ExecutionContext, ExecutionStoreOptions } from "./executions.js";
-import { logFileName, segmentFileName } from "./layout.js";
+import { logFileName, segmentPath } from "./layout.js";
 import type { MaintenanceQueue } from "./maintenance-queue.js";
 import type { ScheduleStates } from "./schedule-states.js";
 import { Segment } from "./segment.js";
@@ -51,37 +51,17 @@ export interface SealerParts {
 /** Starts new logs and seals the old ones into segments. */
 export class Sealer {
   private rotating = false;
-  private readonly dir: string;
-  private readonly ctx: ExecutionContext;
-  private readonly options: ExecutionStoreOptions;
-  private readonly memory: ExecutionMemory;
-  private readonly states: ScheduleStates;
-  private readonly checkpoints: CheckpointWriter;
-  private readonly tombstones: Tombstones;
-  private readonly queue: MaintenanceQueue;
-  private readonly merger: Merger;
-  private readonly log: LiveLog;
 
-  constructor(parts: SealerParts) {
-    this.dir = parts.dir;
-    this.ctx = parts.ctx;
-    this.options = parts.options;
-    this.memory = parts.memory;
-    this.states = parts.states;
-    this.checkpoints = parts.checkpoints;
-    this.tombstones = parts.tombstones;
-    this.queue = parts.queue;
-    this.merger = parts.merger;
-    this.log = parts.log;
-  }
+  constructor(private readonly parts: SealerParts) {}
 
   /** Queues a rotation if the live log is due for sealing (called after every append). */
   maybeRotate(): void {
-    if (this.rotating || this.memory.sealing || this.log.closed) return;
-    const { tail } = this.memory;
-    if ((tail.log?.lines ?? 0) - tail.carried < this.options.segmentLines) return;
+    const { memory, log, options, queue } = this.parts;
+    if (this.rotating || memory.sealing || log.closed) return;
+    const { tail } = memory;
+    if ((tail.log?.lines ?? 0) - tail.carried < options.segmentLines) return;
     this.rotating = true;
-    this.queue.enqueue(() => this.rotate());
+    queue.enqueue(() => this.rotate());
   }
 
   /** At open: starts a fresh log and queues the seal of the replayed ones. */
@@ -89,7 +69,7 @@ export class Sealer {
     this.rotating = true;
     const swapped = await this.swapLogs();
     this.rotating = false;
-    this.queue.enqueue(() => this.seal(swapped));
+    this.parts.queue.enqueue(() => this.seal(swapped));
   }
 
   /** Starts a new log and seals the old one(s). Runs in the maintenance queue. */
@@ -105,76 +85,73 @@ export class Sealer {
    * sealed.
    */
   private async swapLogs(): Promise<Swapped> {
-    const no = this.checkpoints.takeNo();
-    const log = await AppendLog.open(join(this.dir, logFileName(no)), {
-      onFailure: (error) => this.ctx.fail(error),
-      inline: this.options.inlineCommits,
+    const { dir, ctx, options, memory, checkpoints } = this.parts;
+    const no = checkpoints.takeNo();
+    const log = await AppendLog.open(join(dir, logFileName(no)), {
+      onFailure: (error) => ctx.fail(error),
+      inline: options.inlineCommits,
     });
     // From here to the carry-forward everything is synchronous: it is the boundary between logs.
-    const { memory } = this;
     const old = memory.tail;
     memory.tail = { logs: [no], log, carried: memory.active.size, finals: new Map(), fires: new Map() };
     memory.sealing = old;
     const lastFire = new Map(memory.lastFire);
     // The states as of the end of the old logs: what the seal compacts into the state file.
-    const states = this.states.snapshot();
+    const states = this.parts.states.snapshot();
     let carried = 0;
     for (const record of memory.active.values()) carried = log.append(putLine(JSON.stringify(record)));
     return { old, lastFire, carried: log.durable(carried), states };
   }
 
   private async seal({ old: mem, lastFire, carried, states }: Swapped): Promise<void> {
+    const { dir, memory, checkpoints, tombstones, merger } = this.parts;
     // The sealed logs must be durable, and so must the carried-forward active records in the new
     // log, before the checkpoint says the old logs are no longer needed.
     if (mem.log) await mem.log.close();
     await carried;
     const through = Math.max(...mem.logs);
     // From here on a prune of one of these records marks it dead in the new segment.
-    this.tombstones.buildStarted();
+    tombstones.buildStarted();
     const turn = new Turn();
     const rows = await sortInSlices(
       await mapInSlices([...mem.finals.values()], (f) => toRow(f.record, f.json), turn),
       compareRows,
       turn,
     );
-    const segments = this.memory.segments.map((s) => s.no);
+    const segments = memory.segments.map((s) => s.no);
     let built: { data: Buffer; index: Buffer } | null = null;
     if (rows.length > 0) {
       built = await buildSegment(rows, turn);
-      await writeFileSynced(this.segPath(through, "jsonl", true), built.data);
-      await writeFileSynced(this.segPath(through, "idx", true), built.index);
+      await writeFileSynced(segmentPath(dir, through, "jsonl", true), built.data);
+      await writeFileSynced(segmentPath(dir, through, "idx", true), built.index);
       segments.push(through);
     }
     // Before the checkpoint lets the old logs go: the states their lines hold must be in the file.
-    await this.states.compact(states, through);
+    await this.parts.states.compact(states, through);
     // The commit point: one atomic replace (its folder fsync also makes the .pending names durable).
     const checkpoint: Checkpoint = {
-      ...this.checkpoints.current,
+      ...checkpoints.current,
       sealedThrough: through,
-      nextNo: this.checkpoints.nextNo,
+      nextNo: checkpoints.nextNo,
       segments,
       retired: [],
       lastFire: Object.fromEntries(lastFire),
     };
-    await this.checkpoints.write(checkpoint);
+    await checkpoints.write(checkpoint);
     if (built) {
-      await renameOrThrow(this.segPath(through, "jsonl", true), this.segPath(through, "jsonl"));
-      await renameOrThrow(this.segPath(through, "idx", true), this.segPath(through, "idx"));
+      await renameOrThrow(segmentPath(dir, through, "jsonl", true), segmentPath(dir, through, "jsonl"));
+      await renameOrThrow(segmentPath(dir, through, "idx", true), segmentPath(dir, through, "idx"));
     }
-    for (const no of mem.logs) await unlink(join(this.dir, logFileName(no))).catch(() => {});
-    await fsyncDir(this.dir);
-    const segment = built ? await Segment.open(this.dir, through, built.index) : null;
+    for (const no of mem.logs) await unlink(join(dir, logFileName(no))).catch(() => {});
+    await fsyncDir(dir);
+    const segment = built ? await Segment.open(dir, through, built.index) : null;
     // Swap in one synchronous step: readers see the records in `sealing` or in the segment.
-    if (segment) this.memory.segments.push(segment);
-    this.tombstones.buildEnded(segment);
-    this.memory.sealing = null;
-    await this.merger.mergeIfNeeded();
-    await this.merger.compactDue();
+    if (segment) memory.segments.push(segment);
+    tombstones.buildEnded(segment);
+    memory.sealing = null;
+    await merger.mergeIfNeeded();
+    await merger.compactDue();
     this.maybeRotate();
-  }
-
-  private segPath(no: number, ext: "jsonl" | "idx", pending = false): string {
-    return join(this.dir, segmentFileName(no, ext, pending));
   }
 }
 

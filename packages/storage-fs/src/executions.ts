@@ -38,6 +38,7 @@ import { fsyncDir } from "./atomic-write.js";
 import { ioError } from "./errors.js";
 import { CheckpointWriter } from "./execution-checkpoint.js";
 import { Claims } from "./execution-claims.js";
+import type { ExecutionContext, ExecutionStoreOptions } from "./execution-context.js";
 import { type Checkpoint, type SettledFiles, settleExecutionFiles } from "./execution-files.js";
 import { LiveLog } from "./execution-live-log.js";
 import { ExecutionMemory } from "./execution-memory.js";
@@ -48,27 +49,7 @@ import { Retention } from "./execution-retention.js";
 import { Sealer } from "./execution-sealing.js";
 import { Tombstones } from "./execution-tombstones.js";
 import { MaintenanceQueue } from "./maintenance-queue.js";
-import type { Quarantine } from "./quarantine.js";
 import { ScheduleStates } from "./schedule-states.js";
-
-/** What the execution store needs from the store that owns it. */
-export interface ExecutionContext {
-  quarantine: Quarantine;
-  /** Stops the whole store after a failed write; returns the error to throw. */
-  fail(error: unknown): Error;
-}
-
-/** Options of {@link ExecutionStore}. */
-export interface ExecutionStoreOptions {
-  /** Log lines after which the log is sealed into a segment. */
-  segmentLines: number;
-  /** Segments of one size tier merged into one (size-tiered compaction). */
-  mergeFanIn: number;
-  /** Merges read their sources into memory: larger ones are skipped (the segments stay apart). */
-  mergeMaxBytes: number;
-  /** Commit log batches on the main thread (see FileStorageOptions.inlineCommits). */
-  inlineCommits: boolean;
-}
 
 /** What {@link ExecutionStore.stats} counts (`FileStorage.stats().executions`). */
 export interface ExecutionStats {

@@ -8,10 +8,13 @@
  * state, race safely (claims are decided in one place), and receive each other's change
  * notifications. The engine closes, and the lock is released, when the last handle closes.
  * Another process opening the folder gets `STORAGE_LOCKED`.
+ *
+ * This class is the facade: options are checked in options.ts, engines are shared in
+ * engine-registry.ts, the open folder is engine.ts with its collections, and the trust report
+ * is issues.ts. What remains here is a handle's own life (open, close, its change listeners)
+ * and the Storage calls, each handed to the collection that answers it.
  */
 
-import { mkdir, realpath } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
 import type {
   ApprovalQuery,
   ApprovalRecord,
@@ -26,7 +29,6 @@ import type {
   ExecutionRecord,
   FireClaim,
   FireRef,
-  Logger,
   OrderQuery,
   OrderRecord,
   Page,
@@ -39,87 +41,21 @@ import type {
   StorageChange,
   StorageIssue,
 } from "@tradecron/core";
-import { checkPrune, ValidationError } from "@tradecron/core";
-import { StoreEngine } from "./engine.js";
-import { ioError, storageError } from "./errors.js";
+import { checkPrune } from "@tradecron/core";
+import type { StoreEngine } from "./engine.js";
+import { releaseEngine, shareEngine } from "./engine-registry.js";
+import { storageError } from "./errors.js";
 import type { ExecutionStats } from "./executions.js";
-import { CONTROL_FILE, SCHEDULES_DIR, scheduleIdOf } from "./layout.js";
+import { storeIssues } from "./issues.js";
+import { type CheckedOptions, checkOptions, type FileStorageOptions, quarantineReporter } from "./options.js";
 import type { QuarantineReport } from "./quarantine.js";
 
-/** Options of {@link FileStorage}. */
-export interface FileStorageOptions {
-  /** The store folder. Created if missing; must be empty or a store already. */
-  dir: string;
-  /**
-   * Execution log lines after which the log is sealed into an indexed segment (default 8,192).
-   * Opening replays at most about this many lines; smaller values mean more, smaller segments.
-   */
-  segmentLines?: number;
-  /** How many segments of one size tier are merged into one (default 8; 0 disables merging). */
-  mergeFanIn?: number;
-  /**
-   * Merges read their sources into memory; a merge of more bytes than this is skipped and those
-   * segments stay apart (default 64 MiB: about 150,000 executions).
-   */
-  mergeMaxBytes?: number;
-  /**
-   * A lock whose owner cannot be checked from this process (another host or pid namespace) is
-   * taken over after this long without a heartbeat (ms, default 30,000). A lock whose owner is on
-   * this machine is taken over as soon as that process is gone.
-   */
-  staleLockMs?: number;
-  /**
-   * Commit each batch of log writes on the main thread (one write(2) with O_DSYNC, as
-   * better-sqlite3 commits) instead of in Node's thread pool. A lone write then takes about half
-   * the time on a fast disk (no thread-pool round trip), but the event loop waits for the disk
-   * during every commit (~0.1-0.3 ms on SSD, milliseconds on slow or network disks). Default
-   * false: commits never block the event loop, and concurrent writes still share one sync.
-   */
-  inlineCommits?: boolean;
-  /** Receives every quarantined file or torn tail found while opening. */
-  onQuarantine?: (report: QuarantineReport) => void;
-  /** Logs quarantine reports (warn; torn tails at info) when `onQuarantine` is not given. */
-  logger?: Logger;
-}
+export type { FileStorageOptions } from "./options.js";
 
 /** Counters describing a store, for status pages, tests and benchmarks. */
 export interface FileStorageStats {
   schedules: number;
   executions: ExecutionStats;
-}
-
-interface RegistryEntry {
-  engine: Promise<StoreEngine>;
-  refs: number;
-  closing: Promise<void> | null;
-}
-
-/** Engines of this process by real folder path. */
-const registry = new Map<string, RegistryEntry>();
-
-function defaultReport(logger: Logger | undefined): (report: QuarantineReport) => void {
-  return (report) => {
-    const kept = report.movedTo ? ` (kept as ${report.movedTo})` : "";
-    const message = `storage-fs: ${report.kind}: ${report.path}: ${report.reason}${kept}`;
-    if (logger) {
-      const fields = { path: report.path, movedTo: report.movedTo, kind: report.kind };
-      if (report.kind === "torn-tail") logger.info(fields, message);
-      else logger.warn(fields, message);
-    } else if (report.kind !== "torn-tail") {
-      process.emitWarning(message, { code: "TRADECRON_STORAGE_QUARANTINE" });
-    }
-  };
-}
-
-function positiveInt(value: number | undefined, field: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) {
-    throw new ValidationError(
-      [{ field, code: "VALIDATION", message: `${field} must be an integer >= ${min}` }],
-      { component: "storage-fs" },
-    );
-  }
-  return value;
 }
 
 /** Durable storage in a folder of JSON and JSON Lines files. */
@@ -129,13 +65,7 @@ export class FileStorage implements Storage {
   /** The store folder as given (resolved to an absolute path). */
   readonly dir: string;
   private readonly options: FileStorageOptions;
-  private readonly engineOptions: {
-    segmentLines: number;
-    mergeFanIn: number;
-    mergeMaxBytes: number;
-    staleLockMs: number;
-    inlineCommits: boolean;
-  };
+  private readonly engineOptions: CheckedOptions["engine"];
   private engineP: Promise<StoreEngine> | null = null;
   /** The engine once open, for the synchronous {@link FileStorage.issues}. */
   private current: StoreEngine | null = null;
@@ -145,23 +75,10 @@ export class FileStorage implements Storage {
   private readonly listeners = new Set<(change: StorageChange) => void>();
 
   constructor(options: FileStorageOptions) {
-    if (!options || typeof options.dir !== "string" || options.dir.length === 0) {
-      throw new ValidationError(
-        [{ field: "dir", code: "VALIDATION", message: "dir must be a folder path" }],
-        {
-          component: "storage-fs",
-        },
-      );
-    }
+    const checked = checkOptions(options);
     this.options = options;
-    this.dir = resolve(options.dir);
-    this.engineOptions = {
-      segmentLines: positiveInt(options.segmentLines, "segmentLines", 8192, 2),
-      mergeFanIn: positiveInt(options.mergeFanIn, "mergeFanIn", 8, 0),
-      mergeMaxBytes: positiveInt(options.mergeMaxBytes, "mergeMaxBytes", 64 * 1024 * 1024, 0),
-      staleLockMs: positiveInt(options.staleLockMs, "staleLockMs", 30_000, 1000),
-      inlineCommits: options.inlineCommits === true,
-    };
+    this.dir = checked.dir;
+    this.engineOptions = checked.engine;
   }
 
   /**
@@ -186,17 +103,7 @@ export class FileStorage implements Storage {
     } catch {
       return; // it never opened: nothing to release
     }
-    const key = this.key as string;
-    const entry = registry.get(key);
-    if (!entry) return;
-    entry.refs--;
-    if (entry.refs > 0) return;
-    entry.closing = entry.engine
-      .then((engine) => engine.close())
-      .finally(() => {
-        if (registry.get(key) === entry) registry.delete(key);
-      });
-    await entry.closing;
+    await releaseEngine(this.key as string);
   }
 
   private async engine(opening = false): Promise<StoreEngine> {
@@ -217,47 +124,14 @@ export class FileStorage implements Storage {
   }
 
   private async attach(): Promise<StoreEngine> {
-    let key: string;
-    try {
-      await mkdir(this.dir, { recursive: true });
-      key = await realpath(this.dir);
-    } catch (error) {
-      throw ioError("open the store folder", this.dir, error);
-    }
-    this.key = key;
-    for (;;) {
-      const existing = registry.get(key);
-      if (existing?.closing) {
-        await existing.closing.catch(() => {});
-        continue;
-      }
-      if (existing) {
-        existing.refs++;
-        const engine = await existing.engine.catch((error: unknown) => {
-          existing.refs--;
-          throw error;
-        });
-        this.unlisten = engine.listen((change) => this.emit(change));
-        return engine;
-      }
-      const entry: RegistryEntry = {
-        engine: StoreEngine.open(key, {
-          ...this.engineOptions,
-          report: this.options.onQuarantine ?? defaultReport(this.options.logger),
-        }),
-        refs: 1,
-        closing: null,
-      };
-      registry.set(key, entry);
-      try {
-        const engine = await entry.engine;
-        this.unlisten = engine.listen((change) => this.emit(change));
-        return engine;
-      } catch (error) {
-        if (registry.get(key) === entry) registry.delete(key);
-        throw error;
-      }
-    }
+    const share = await shareEngine(
+      this.dir,
+      { ...this.engineOptions, report: quarantineReporter(this.options) },
+      (change) => this.emit(change),
+    );
+    this.key = share.key;
+    this.unlisten = share.unlisten;
+    return share.engine;
   }
 
   private emit(change: StorageChange): void {
@@ -573,28 +447,7 @@ export class FileStorage implements Storage {
    * schedule is no longer listed once a schedule with its id is stored again.
    */
   issues(): StorageIssue[] {
-    const e = this.current;
-    if (!e) return [];
-    const out: StorageIssue[] = [];
-    const controlPath = join(e.dir, CONTROL_FILE);
-    const control = e.schedules.unreadableControl;
-    if (control !== null) {
-      out.push({ subject: "control", id: null, kind: "invalid", reason: control, where: controlPath });
-    }
-    out.push(...e.executions.states.issues());
-    for (const r of e.quarantine.reports) {
-      if (r.kind === "torn-tail" || r.path === controlPath) continue;
-      const id = dirname(r.path) === join(e.dir, SCHEDULES_DIR) ? scheduleIdOf(basename(r.path)) : null;
-      if (id !== null && e.schedules.has(id)) continue;
-      out.push({
-        subject: id === null ? "file" : "schedule",
-        id,
-        kind: "quarantined",
-        reason: `${r.kind}: ${r.reason}`,
-        where: r.movedTo ?? r.path,
-      });
-    }
-    return out;
+    return this.current ? storeIssues(this.current) : [];
   }
 
   // --- FileStorage extras --------------------------------------------------------------------

@@ -17,6 +17,8 @@
  * ```
  */
 
+import { join } from "node:path";
+
 /** The manifest: format name and version. */
 export const MANIFEST_FILE = "tradecron-store.json";
 /** The single-writer lock file. */
@@ -102,6 +104,11 @@ export function segmentName(n: number): string {
 /** A file of sealed segment `n`, named `.pending` until the checkpoint that lists it is written. */
 export function segmentFileName(n: number, ext: "jsonl" | "idx", pending = false): string {
   return `${segmentName(n)}.${ext}${pending ? ".pending" : ""}`;
+}
+
+/** The path of {@link segmentFileName} in the executions folder `dir`. */
+export function segmentPath(dir: string, n: number, ext: "jsonl" | "idx", pending = false): string {
+  return join(dir, segmentFileName(n, ext, pending));
 }
 
 /** Classifies a name found in the executions folder. */

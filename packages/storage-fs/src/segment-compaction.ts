@@ -16,7 +16,7 @@ import { writeAll } from "./atomic-write.js";
 import { ioError } from "./errors.js";
 import { FIRE_KINDS, isOwnFire } from "./records.js";
 import type { Segment } from "./segment.js";
-import { encodeIndex } from "./segment-index.js";
+import { encodeIndex, rowColumns } from "./segment-index.js";
 
 /** Rows handled between two looks at the clock. */
 const SLICE_ROWS = 4096;
@@ -53,14 +53,8 @@ export async function compactSegment(source: Segment, dataPath: string): Promise
       m++;
     }
   }
-  const at = new Float64Array(m);
-  const off = new Float64Array(m + 1);
-  const status = new Uint8Array(m);
-  const kind = new Uint8Array(m);
-  const sched = new Uint32Array(m);
-  const crc = new Uint32Array(m);
-  const hash = new Uint32Array(m);
-  const idOff = new Uint32Array(m + 1);
+  const columns = rowColumns(m);
+  const { at, off, status, kind, sched, crc, hash, idOff } = columns;
   const newRow = new Int32Array(n).fill(-1);
   const schedOld: number[] = [];
   const schedNew = new Int32Array(ix.schedules).fill(-1);
@@ -154,16 +148,9 @@ export async function compactSegment(source: Segment, dataPath: string): Promise
   }
   const index = encodeIndex(
     {
-      at,
-      off,
-      status,
-      kind,
-      sched,
-      crc,
-      hash,
+      ...columns,
       byHash,
       byTime,
-      idOff,
       ids,
       schedOff,
       schedIds,

@@ -81,6 +81,25 @@ type SectionName = Exclude<keyof SegmentIndex, "rows" | "schedules" | "dataBytes
 
 /** The columns of an index, to encode (see {@link encodeIndex}). */
 export type IndexColumns = Record<SectionName, ArrayBufferView>;
+
+/**
+ * The per-row columns of an index for `rows` rows, zeroed, for a builder to fill (a seal or merge
+ * here, a compaction in segment-compaction.ts): their types and lengths are defined once, here.
+ * `off` and `idOff` hold one entry more, the end of the last line and of the last id.
+ */
+export function rowColumns(rows: number) {
+  return {
+    at: new Float64Array(rows),
+    off: new Float64Array(rows + 1),
+    status: new Uint8Array(rows),
+    kind: new Uint8Array(rows),
+    sched: new Uint32Array(rows),
+    crc: new Uint32Array(rows),
+    hash: new Uint32Array(rows),
+    idOff: new Uint32Array(rows + 1),
+  };
+}
+
 type ArrayKind = "f64" | "u32" | "u8";
 
 const SECTIONS: ReadonlyArray<[SectionName, ArrayKind]> = [
@@ -115,15 +134,9 @@ export async function buildSegment(
   let total = 0;
   for (const r of rows) total += r.line.length + 1;
   const data = Buffer.allocUnsafe(total);
-  const at = new Float64Array(n);
-  const off = new Float64Array(n + 1);
-  const status = new Uint8Array(n);
-  const kind = new Uint8Array(n);
-  const sched = new Uint32Array(n);
-  const crc = new Uint32Array(n);
-  const hash = new Uint32Array(n);
+  const columns = rowColumns(n);
+  const { at, off, status, kind, sched, crc, hash, idOff } = columns;
   const idBytes: Buffer[] = new Array<Buffer>(n);
-  const idOff = new Uint32Array(n + 1);
   const schedNames: string[] = [];
   const starts: number[] = [];
   const lastOwn: number[] = [];
@@ -192,16 +205,9 @@ export async function buildSegment(
   }
   schedOff[schedBytes.length] = sp;
   const arrays: IndexColumns = {
-    at,
-    off,
-    status,
-    kind,
-    sched,
-    crc,
-    hash,
+    ...columns,
     byHash,
     byTime,
-    idOff,
     ids: Buffer.concat(idBytes),
     schedOff,
     schedIds: Buffer.concat(schedBytes),

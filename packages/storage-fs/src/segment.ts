@@ -9,11 +9,10 @@
  */
 
 import { type FileHandle, open, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
 import type { ExecutionRecord } from "@tradecron/core";
 import { crc32, fnv1a } from "./crc32.js";
 import { ioError, storageError } from "./errors.js";
-import { segmentName } from "./layout.js";
+import { segmentName, segmentPath } from "./layout.js";
 import { executionProblem, thaw } from "./records.js";
 import { decodeIndex, type SegmentIndex } from "./segment-index.js";
 
@@ -55,8 +54,8 @@ export class Segment {
     private readonly fh: FileHandle,
   ) {
     this.name = segmentName(no);
-    this.dataPath = join(dir, `${this.name}.jsonl`);
-    this.indexPath = join(dir, `${this.name}.idx`);
+    this.dataPath = segmentPath(dir, no, "jsonl");
+    this.indexPath = segmentPath(dir, no, "idx");
     this.ids = Buffer.from(index.ids.buffer, index.ids.byteOffset, index.ids.byteLength);
     this.schedIds = Buffer.from(index.schedIds.buffer, index.schedIds.byteOffset, index.schedIds.byteLength);
   }
@@ -66,9 +65,8 @@ export class Segment {
    * written). Throws {@link SegmentLoadProblem} when a file is missing, damaged or stale.
    */
   static async open(dir: string, no: number, indexBytes?: Buffer): Promise<Segment> {
-    const name = segmentName(no);
-    const dataPath = join(dir, `${name}.jsonl`);
-    const indexPath = join(dir, `${name}.idx`);
+    const dataPath = segmentPath(dir, no, "jsonl");
+    const indexPath = segmentPath(dir, no, "idx");
     let size: number;
     try {
       size = (await stat(dataPath)).size;
