@@ -36,6 +36,13 @@ async function executions(s: Scheduler): Promise<ExecutionRecord[]> {
 }
 
 describe("fireHash", () => {
+  it("gives the values of earlier versions, so the instances of a rolling deploy agree on who is preferred", () => {
+    // Pinned: a change here splits a mixed-version cluster's fires between two opinions.
+    expect(fireHash("exit-check", 1_767_623_400_000)).toBe(1_021_101_516);
+    expect(fireHash("", 0)).toBe(0x9be17165);
+    expect(fireHash("s-é", 8.64e15)).toBe(3_265_358_278);
+  });
+
   it("is stable and spreads the fires of many schedules evenly over the live instances", () => {
     expect(fireHash("exit-check", 1_767_623_400_000)).toBe(fireHash("exit-check", 1_767_623_400_000));
     expect(fireHash("exit-check", 1_767_623_400_000)).not.toBe(fireHash("exit-check", 1_767_623_401_000));
