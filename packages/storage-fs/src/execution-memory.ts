@@ -33,6 +33,13 @@ export interface Memtable {
    * otherwise be due for sealing the moment it starts.
    */
   carried: number;
+  /**
+   * The `del` lines appended (retention). They count an eighth towards the seal threshold: one is
+   * a few dozen bytes and a map lookup to replay, and a pass pruning 200,000 executions otherwise
+   * rotated and sealed the log 25 times, each a checkpoint and a burst of fsyncs that fires due
+   * meanwhile waited behind.
+   */
+  dels: number;
   finals: Map<string, Final>;
   /** Fire key → id of the final records. */
   fires: Map<string, string>;
@@ -59,7 +66,7 @@ export class ExecutionMemory {
   /** Latest own-fire instant per schedule. */
   readonly lastFire = new Map<string, number>();
   /** The records of the live log (and of the replayed logs it continues). */
-  tail: Memtable = { logs: [], log: null, carried: 0, finals: new Map(), fires: new Map() };
+  tail: Memtable = { logs: [], log: null, carried: 0, dels: 0, finals: new Map(), fires: new Map() };
   /** The records of the logs a seal is writing into a segment (null when none is). */
   sealing: Memtable | null = null;
   /** Live segments, oldest first. */

@@ -53,6 +53,7 @@ export class Retention {
       lines.push(JSON.stringify({ op: "del", id }));
     }
     if (lines.length === 0) return 0;
+    this.memory.tail.dels += lines.length;
     const durable = this.log.write(lines);
     this.maybeCompact();
     await durable;

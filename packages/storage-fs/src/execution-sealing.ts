@@ -59,7 +59,7 @@ export class Sealer {
     const { memory, log, options, queue } = this.parts;
     if (this.rotating || memory.sealing || log.closed) return;
     const { tail } = memory;
-    if ((tail.log?.lines ?? 0) - tail.carried < options.segmentLines) return;
+    if (countedLines(tail) < options.segmentLines) return;
     this.rotating = true;
     queue.enqueue(() => this.rotate());
   }
@@ -93,7 +93,14 @@ export class Sealer {
     });
     // From here to the carry-forward everything is synchronous: it is the boundary between logs.
     const old = memory.tail;
-    memory.tail = { logs: [no], log, carried: memory.active.size, finals: new Map(), fires: new Map() };
+    memory.tail = {
+      logs: [no],
+      log,
+      carried: memory.active.size,
+      dels: 0,
+      finals: new Map(),
+      fires: new Map(),
+    };
     memory.sealing = old;
     const lastFire = new Map(memory.lastFire);
     // The states as of the end of the old logs: what the seal compacts into the state file.
@@ -166,3 +173,11 @@ export function toRow(record: ExecutionRecord, json: string | null): SegmentRow 
     line: Buffer.from(json ?? JSON.stringify(record), "utf8"),
   };
 }
+
+/** How many of a memtable's log lines count towards the seal threshold (see Memtable.dels). */
+export function countedLines(mem: Memtable): number {
+  return (mem.log?.lines ?? 0) - mem.carried - mem.dels + Math.ceil(mem.dels / DEL_WEIGHT);
+}
+
+/** How many `del` lines count as one line towards the seal threshold. */
+const DEL_WEIGHT = 8;

@@ -183,18 +183,21 @@ async function copyRuns(source: Segment, runs: readonly number[], path: string):
   try {
     let i = 0;
     let start = runs[0] as number;
+    // Two buffers for the whole copy (what is read, what is written), not two per window.
+    const window = Buffer.allocUnsafe(COPY_CHUNK);
+    const kept = Buffer.allocUnsafe(COPY_CHUNK);
     while (i < runs.length) {
       const windowEnd = Math.min(start + COPY_CHUNK, runs[runs.length - 1] as number);
-      const buf = await source.readRange(start, windowEnd - start);
-      const pieces: Buffer[] = [];
+      const buf = await source.readRange(start, windowEnd - start, window);
+      let n = 0;
       while (i < runs.length && (runs[i] as number) < windowEnd) {
         const from = Math.max(runs[i] as number, start);
         const to = Math.min(runs[i + 1] as number, windowEnd);
-        pieces.push(buf.subarray(from - start, to - start));
+        n += buf.copy(kept, n, from - start, to - start);
         if ((runs[i + 1] as number) > windowEnd) break;
         i += 2;
       }
-      await writeAll(fh, pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces));
+      await writeAll(fh, kept.subarray(0, n));
       // Where the next window starts: inside a run cut by this window, or at the next run.
       start = i < runs.length ? Math.max(runs[i] as number, windowEnd) : windowEnd;
     }

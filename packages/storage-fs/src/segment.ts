@@ -250,8 +250,8 @@ export class Segment {
     }
   }
 
-  private async readBytes(position: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
+  private async readBytes(position: number, length: number, into?: Buffer): Promise<Buffer> {
+    const buf = into && into.length >= length ? into : Buffer.allocUnsafe(length);
     let got = 0;
     try {
       while (got < length) {
@@ -262,7 +262,7 @@ export class Segment {
     } catch (error) {
       throw ioError("read", this.dataPath, error);
     }
-    return got === length ? buf : buf.subarray(0, got);
+    return got === buf.length ? buf : buf.subarray(0, got);
   }
 
   private decode(row: number, line: Buffer): ExecutionRecord {
@@ -312,12 +312,16 @@ export class Segment {
     if (this.retired && this.inflight === 0) void this.close();
   }
 
-  /** Reads `length` bytes of the data file at `position` (compaction copies with it; pin first). */
-  readRange(position: number, length: number): Promise<Buffer> {
+  /**
+   * Reads `length` bytes of the data file at `position` (compaction copies with it; pin first),
+   * into `into` if it is large enough: a copy reuses one buffer rather than allocating a megabyte
+   * of external memory per window, which the collector answers with major GCs.
+   */
+  readRange(position: number, length: number, into?: Buffer): Promise<Buffer> {
     if (this.closed) {
       return Promise.reject(storageError("STORAGE", `segment ${this.dataPath} was closed`, this.dataPath));
     }
-    return this.readBytes(position, length);
+    return this.readBytes(position, length, into);
   }
 
   /** Reads every record's raw line in row order (for merges and repairs). */

@@ -120,6 +120,28 @@ describe("FileStorage prune batches", () => {
     expect(await ids(storage, "s")).toHaveLength(900);
   });
 
+  it("count an eighth of a line each towards sealing the log, so a pass does not rotate it every segmentLines", async () => {
+    const dir = await folder();
+    const storage = opened(dir, { segmentLines: 100, mergeFanIn: 0 });
+    await storage.open();
+    await addHistory(storage, "s", 1000);
+    await storage.whenIdle();
+    for (let i = 0; i < 4; i++)
+      expect(await storage.pruneExecutions({ scheduleId: "s", keepLast: 100, limit: 100 })).toBe(100);
+    await storage.whenIdle();
+    // 400 del lines weigh 50 lines: the live log that took them is still the same one.
+    const logs = (await readdir(join(dir, "executions"))).filter((f) => f.startsWith("log-"));
+    expect(logs).toHaveLength(1);
+    const lines = (await readFile(join(dir, "executions", logs[0] as string), "utf8")).trim().split("\n");
+    expect(lines.filter((l) => l.includes('"op":"del"'))).toHaveLength(400);
+    expect(await ids(storage, "s")).toHaveLength(600);
+    // And they are replayed: a reopen sees the same history.
+    await storage.close();
+    const again = opened(dir, { segmentLines: 100, mergeFanIn: 0 });
+    await again.open();
+    expect(await ids(again, "s")).toHaveLength(600);
+  });
+
   it("leave the rewriting to compaction, which copies less than the segments held over a whole pass", async () => {
     const dir = await folder();
     const storage = opened(dir, { segmentLines: 2000, mergeFanIn: 0 });
