@@ -103,6 +103,10 @@ export class FileStorage implements Storage {
     } catch {
       return; // it never opened: nothing to release
     }
+    // An open still in progress when close() began registered its listener only now.
+    const late = this.unlisten as (() => void) | null;
+    late?.();
+    this.unlisten = null;
     await releaseEngine(this.key as string);
   }
 
@@ -117,9 +121,11 @@ export class FileStorage implements Storage {
         this.engineP = null;
       });
     }
-    const engine = await this.engineP;
+    const attaching = this.engineP;
+    const engine = await attaching;
     engine.check();
-    this.current = engine;
+    // Not if close() ran meanwhile: the handle stays closed.
+    if (this.engineP === attaching) this.current = engine;
     return engine;
   }
 
@@ -150,7 +156,7 @@ export class FileStorage implements Storage {
     e.notify({ type: "schedule", id: schedule.id });
   }
 
-  /** See {@link Storage.updateSchedule}. */
+  /** See {@link Storage.insertSchedules}. */
   async insertSchedules(schedules: readonly ScheduleRecord[]): Promise<void> {
     if (schedules.length === 0) return;
     const e = await this.engine();

@@ -179,6 +179,21 @@ describe("FileStorage handles in one process", () => {
     expect(await listFiles(dir)).not.toContain("LOCK");
   });
 
+  it("stop telling a handle closed while it was still opening about the others' changes", async () => {
+    const { open } = await fresh();
+    const a = open();
+    await a.open();
+    const b = open();
+    const seen: string[] = [];
+    b.watch((change) => seen.push(change.type));
+    const opening = b.open();
+    await b.close();
+    await opening;
+    await a.insertSchedule(makeSchedule({ id: "after-b-closed" }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toEqual([]);
+  });
+
   it("reject calls on a closed handle with a StorageError, and reopen on open()", async () => {
     const { open } = await fresh();
     const s = open();
