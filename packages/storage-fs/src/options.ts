@@ -16,6 +16,7 @@ export interface FileStorageOptions {
   /**
    * Execution log lines after which the log is sealed into an indexed segment (default 8,192).
    * Opening replays at most about this many lines; smaller values mean more, smaller segments.
+   * A retention `del` line counts an eighth (it is a few dozen bytes and a lookup to replay).
    */
   segmentLines?: number;
   /** How many segments of one size tier are merged into one (default 8; 0 disables merging). */
