@@ -43,6 +43,15 @@ export class LiveLog {
   }
 
   /**
+   * Appends retention's `del` lines for `ids`; resolves when they are durable. They are counted
+   * apart (Memtable.dels), as an eighth of a line each towards the seal threshold.
+   */
+  writeDeletes(ids: readonly string[]): Promise<void> {
+    this.memory.tail.dels += ids.length;
+    return this.write(ids.map((id) => JSON.stringify({ op: "del", id })));
+  }
+
+  /**
    * Resolves once everything appended so far is durable: a read never reports state that a
    * crash could still take back (it waits for the group commit in flight, if any).
    */

@@ -34,7 +34,7 @@ export interface Memtable {
    */
   carried: number;
   /**
-   * The `del` lines appended (retention). They count an eighth towards the seal threshold: one is
+   * The `del` lines retention appended (LiveLog.writeDeletes). They count an eighth towards the seal threshold: one is
    * a few dozen bytes and a map lookup to replay, and a pass pruning 200,000 executions otherwise
    * rotated and sealed the log 25 times, each a checkpoint and a burst of fsyncs that fires due
    * meanwhile waited behind.

@@ -45,19 +45,16 @@ export class Retention {
       this.log.live();
       await this.pruneQueue.fillInSlices(prune, source);
     }
-    const ids = this.pruneQueue.next(prune);
-    const lines: string[] = [];
-    for (const id of ids) {
+    const deleted: string[] = [];
+    for (const id of this.pruneQueue.next(prune)) {
       if (this.memory.active.has(id)) continue;
-      if (!this.tombstones.mark(id)) continue;
-      lines.push(JSON.stringify({ op: "del", id }));
+      if (this.tombstones.mark(id)) deleted.push(id);
     }
-    if (lines.length === 0) return 0;
-    this.memory.tail.dels += lines.length;
-    const durable = this.log.write(lines);
+    if (deleted.length === 0) return 0;
+    const durable = this.log.writeDeletes(deleted);
     this.maybeCompact();
     await durable;
-    return lines.length;
+    return deleted.length;
   }
 
   /**
