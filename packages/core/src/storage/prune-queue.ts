@@ -150,12 +150,10 @@ export class PruneQueue {
     const protectedIds = protectedExecutionIds(records);
     // A record is outside the newest `keepLast` when it is older than the keepLast-th newest.
     const keep = prune.keepLast ?? 0;
-    let cutoff = Number.POSITIVE_INFINITY;
-    if (keep > 0) {
-      if (records.length <= keep) return [];
-      const times = Float64Array.from(records, (r) => r.scheduledAt).sort();
-      cutoff = times[times.length - keep] as number;
-    }
+    if (keep > 0 && records.length <= keep) return [];
+    const newest = new MinHeap(keep);
+    if (keep > 0) for (const r of records) newest.offer(r.scheduledAt);
+    const cutoff = keep > 0 ? newest.min : Number.POSITIVE_INFINITY;
     const rule: Rule = { prune, cutoff, latest: Number.POSITIVE_INFINITY, protectedIds };
     const picked = records.filter((r) => selects(rule, r));
     picked.sort((a, b) => a.scheduledAt - b.scheduledAt);
