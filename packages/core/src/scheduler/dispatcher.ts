@@ -11,6 +11,7 @@ import type { ExecutionRecord, FireKind, JsonValue, ScheduleRecord } from "../st
 import type { ClaimResult, FireClaim, Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { Trading } from "../trading/trading.js";
+import { Completions } from "./completions.js";
 import type { Gate } from "./gate.js";
 import { InFlight } from "./in-flight.js";
 import { fireIdempotencyKey, type JobDefinition } from "./job.js";
@@ -18,7 +19,7 @@ import { marketSkip } from "./market-skip.js";
 import type { Overlap } from "./overlap.js";
 import type { ScheduleState } from "./registry.js";
 import type { Reporter } from "./reporter.js";
-import { executeRun, Run, type RunnerDeps } from "./runner.js";
+import { executeRun, finishRun, Run, type RunnerDeps } from "./runner.js";
 import { type Runs, SHUTDOWN_HANDOVER } from "./runs.js";
 import type { Counters } from "./status.js";
 
@@ -102,6 +103,11 @@ export class Dispatcher {
           reporter.background(runs.handOver(run), `handing over ${run.execution.id}`);
       },
     };
+    this.runnerDeps.completions = new Completions({
+      ...this.runnerDeps,
+      finish: (run, schedule, outcome, attempt, state, startedAt, failedWrite) =>
+        finishRun(run, schedule, this.runnerDeps, outcome, attempt, state, startedAt, failedWrite),
+    });
   }
 
   /**
@@ -151,7 +157,7 @@ export class Dispatcher {
       const existing = (claim as { existing: ExecutionRecord }).existing;
       return { claimed: false, execution: existing, done: Promise.resolve(existing) };
     }
-    await this.startClaimed(st, run, true);
+    await this.start(st, run, true);
     return { claimed: true, execution: run.execution, done: run.done };
   }
 
@@ -222,7 +228,9 @@ export class Dispatcher {
             (claims[i] as FireClaim).execution.scheduledAt,
             epochs[i] as number,
           );
-          if (run !== null) others.push(this.startClaimed(st, run, true));
+          // Most starts are synchronous (no overlap check to wait for): nothing to wait for then.
+          const starting = run === null ? undefined : this.start(st, run, true);
+          if (starting !== undefined) others.push(starting);
         } catch (error) {
           reporter.reportError(error, `fire of ${st.record.id}`);
         }
@@ -283,7 +291,20 @@ export class Dispatcher {
    * deadline (it is handed over unstarted), the job is not registered here, the broker the
    * schedule requires is down, or (with `checkOverlap`) the overlap policy skips or buffers it.
    */
-  async startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> {
+  startClaimed(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> {
+    try {
+      return this.start(st, run, checkOverlap) ?? Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * {@link Dispatcher.startClaimed} without a promise when none is needed: undefined once the
+   * handler was called (or the fire ended) synchronously, as most are; a promise when the overlap
+   * policy asks the storage or the fire ends with a write.
+   */
+  private start(st: ScheduleState, run: Run, checkOverlap: boolean): Promise<void> | undefined {
     const { gate, runs, trading } = this.deps;
     const record = st.record;
     const job = this.deps.jobs.get(record.job);
@@ -293,13 +314,29 @@ export class Dispatcher {
     if (!trading.brokerReady(record)) return runs.finishWithoutRun(run, st, "skipped", "broker_disconnected");
     // The claim may have answered the overlap question (no other run was active as it was
     // decided); else the policy asks the storage.
-    if (
-      checkOverlap &&
-      record.overlap !== "allow" &&
-      !run.claimedAlone &&
-      !(await this.deps.overlap.resolve(st, run))
-    )
-      return;
+    if (checkOverlap && record.overlap !== "allow" && !run.claimedAlone)
+      return this.startAfterOverlap(st, run, record, job);
+    return this.begin(st, run, record, job);
+  }
+
+  private async startAfterOverlap(
+    st: ScheduleState,
+    run: Run,
+    record: ScheduleRecord,
+    job: JobDefinition,
+  ): Promise<void> {
+    if (!(await this.deps.overlap.resolve(st, run))) return;
+    return this.begin(st, run, record, job);
+  }
+
+  /** Calls the handler of a fire that passed its checks (the runner takes it from there). */
+  private begin(
+    st: ScheduleState,
+    run: Run,
+    record: ScheduleRecord,
+    job: JobDefinition,
+  ): Promise<void> | undefined {
+    const { gate, runs } = this.deps;
     // Shutdown may have passed its deadline while the overlap check waited for storage.
     if (gate.stopCutoff || run.cancelReason === SHUTDOWN_HANDOVER) return runs.giveBack(run, st);
     // A run of the schedule that ended since the claim (here, or maybe on another instance) may
@@ -310,7 +347,8 @@ export class Dispatcher {
     )
       run.claimState = undefined;
     st.lastStartAt = this.deps.clock.now();
-    void executeRun(run, record, job, this.runnerDeps);
+    executeRun(run, record, job, this.runnerDeps);
+    return undefined;
   }
 
   /** Records missed fires as one skipped execution at the last of them. */

@@ -6,22 +6,17 @@
  */
 
 import pRetry from "p-retry";
-import {
-  ConflictError,
-  errorCode,
-  RunCancelledError,
-  RunTimeoutError,
-  TradecronError,
-  toError,
-} from "../errors.js";
+import { ConflictError, RunCancelledError, RunTimeoutError, TradecronError, toError } from "../errors.js";
 import type { SchedulerEvents } from "../events.js";
 import type { Logger } from "../logger.js";
-import type { ExecutionError, ExecutionRecord, JsonValue, ScheduleRecord } from "../storage/records.js";
+import type { ExecutionRecord, ScheduleRecord } from "../storage/records.js";
 import type { ScheduleStateRecord, StateCommit } from "../storage/schedule-state.js";
 import type { ExecutionPatch, Storage } from "../storage/storage.js";
 import { type Clock, sleep } from "../time/clock.js";
 import { type AttemptState, attemptPromise, runAttempt, type Settled } from "./attempt.js";
+import type { Completions } from "./completions.js";
 import type { JobContext, JobDefinition } from "./job.js";
+import { isStateConflict, toExecutionError, toResult } from "./result.js";
 import { backoffDelay, isRetryable, requestedDelay } from "./retry.js";
 import type { Counters } from "./status.js";
 
@@ -146,26 +141,11 @@ export interface RunnerDeps {
   leaseMs: number;
   /** True once the scheduler stops: a failed outcome write is not retried then. */
   closing(): boolean;
-}
-
-/** Serialises a handler's return value for storage; never throws. */
-export function toResult(value: unknown): JsonValue | null {
-  if (value === undefined || value === null) return null;
-  const t = typeof value;
-  if (t === "string" || t === "boolean") return value as JsonValue;
-  if (t === "number") return Number.isFinite(value) ? (value as number) : String(value);
-  try {
-    const json = JSON.stringify(value);
-    return json === undefined ? null : (JSON.parse(json) as JsonValue);
-  } catch (error) {
-    return { unserializable: String(value), reason: toError(error).message };
-  }
-}
-
-/** The stored form of an error. */
-export function toExecutionError(error: unknown): ExecutionError {
-  const e = toError(error);
-  return { message: e.message, code: errorCode(e), name: e.name };
+  /**
+   * Writes the outcomes of runs whose first attempt succeeded at once, after the fires started
+   * with them (completions.ts). Without it, each such run writes its own, one microtask later.
+   */
+  completions?: Completions;
 }
 
 /**
@@ -203,11 +183,6 @@ async function retryAttempts(
   }
 }
 
-/** Thrown by the storage when the state a run read was replaced before it committed. */
-function isStateConflict(error: unknown): error is ConflictError {
-  return error instanceof ConflictError && error.code === "REVISION_CONFLICT" && error.field === "state";
-}
-
 /**
  * Writes an outcome (with the state to commit, if any) if this instance still holds the
  * execution. A state conflict is returned, not reported: the caller records the run as failed.
@@ -217,10 +192,18 @@ async function store(
   patch: ExecutionPatch,
   deps: RunnerDeps,
   state?: StateCommit,
+  failedOnce?: { error: unknown },
 ): Promise<ExecutionRecord | null | ConflictError> {
   let waited = 0;
+  let failed = failedOnce;
   for (let retry = 0; ; retry++) {
     try {
+      // A first write that already failed (made by completions.ts) counts as this loop's first.
+      if (failed !== undefined) {
+        const { error } = failed;
+        failed = undefined;
+        throw error;
+      }
       const updated =
         state === undefined
           ? await deps.storage.updateExecution(run.execution.id, deps.instanceId, patch)
@@ -260,40 +243,75 @@ async function storePatch(
 }
 
 /**
- * Executes `run` (already claimed, status `running`) and records its outcome. Never rejects:
- * every failure becomes a stored status and an event (and a bug here a `scheduler:error`), so the
- * dispatcher need not track the promise: stop() waits for the run itself (`run.done`).
+ * Executes `run` (already claimed, status `running`) and records its outcome. Never throws or
+ * rejects: every failure becomes a stored status and an event (and a bug here a
+ * `scheduler:error`), so the dispatcher need not track it: stop() waits for the run itself
+ * (`run.done`).
+ *
+ * The common fire takes no promise of its own: when the claim brought the state and the handler
+ * returns without awaiting, the start and the first attempt are synchronous and the outcome goes
+ * to {@link RunnerDeps.completions}, which writes the outcomes of the fires started together
+ * after all of them started. Anything else (a handler that awaits or throws, a state to read, a
+ * run past its attempts) continues in {@link runToEnd}.
  */
-export function executeRun(
-  run: Run,
-  schedule: ScheduleRecord,
-  job: JobDefinition,
-  deps: RunnerDeps,
-): Promise<void> {
-  return runToEnd(run, schedule, job, deps).catch((error: unknown) =>
-    deps.emit("scheduler:error", { error: toError(error), context: `run of ${schedule.id}` }),
-  );
+export function executeRun(run: Run, schedule: ScheduleRecord, job: JobDefinition, deps: RunnerDeps): void {
+  try {
+    const attempt = run.execution.attempts;
+    const startedAt = run.execution.startedAt ?? deps.clock.now();
+    run.phase = "handler";
+    run.started = true;
+    deps.counters.runs++;
+    deps.emit("run:started", { execution: run.execution, attempt });
+    let first: FirstAttempt | null = null;
+    if (attempt <= schedule.retry.attempts) {
+      const read = readAttemptState(run, deps);
+      if (read instanceof Promise) first = { read, tried: null };
+      else {
+        const tried = runAttempt(run, schedule, job, deps, read);
+        if (!(tried instanceof Promise) && tried.ok && !run.aborted && deps.completions) {
+          deps.completions.add(run, schedule, tried.value, read, attempt, startedAt);
+          return;
+        }
+        first = { read, tried };
+      }
+    }
+    runToEnd(run, schedule, job, deps, startedAt, first).catch((error: unknown) =>
+      reportRunBug(error, schedule, deps),
+    );
+  } catch (error) {
+    reportRunBug(error, schedule, deps);
+  }
 }
 
+function reportRunBug(error: unknown, schedule: ScheduleRecord, deps: RunnerDeps): void {
+  deps.emit("scheduler:error", { error: toError(error), context: `run of ${schedule.id}` });
+}
+
+/**
+ * How far {@link executeRun} took the first attempt: the state read (or its promise) and, when
+ * it had the state at once, the attempt (its outcome or its promise). Null: no attempt is left.
+ */
+interface FirstAttempt {
+  read: AttemptState | Promise<AttemptState>;
+  tried: Settled | Promise<unknown> | null;
+}
+
+/** The rest of a run after its synchronous start: awaits, retries, the outcome write. */
 async function runToEnd(
   run: Run,
   schedule: ScheduleRecord,
   job: JobDefinition,
   deps: RunnerDeps,
+  startedAt: number,
+  begun: FirstAttempt | null,
 ): Promise<void> {
-  const { clock, counters } = deps;
   const policy = schedule.retry;
   let attempt = run.execution.attempts;
-  const startedAt = run.execution.startedAt ?? clock.now();
-  run.phase = "handler";
-  run.started = true;
-  counters.runs++;
-  deps.emit("run:started", { execution: run.execution, attempt });
 
   let outcome: { ok: true; value: unknown } | { ok: false; error: Error };
   /** The state view of the latest attempt: a succeeded outcome commits what it staged. */
   let lastState: AttemptState | null = null;
-  if (attempt > policy.attempts) {
+  if (begun === null) {
     outcome = {
       ok: false,
       error: new TradecronError(
@@ -306,12 +324,11 @@ async function runToEnd(
     };
     attempt = policy.attempts;
   } else {
-    // The first attempt runs outside p-retry, and without a promise of its own when its state
-    // came with the claim and the handler returns without awaiting: most runs succeed at once,
-    // and p-retry's set-up costs more than a short handler. A failure (or an abort) is handed to
-    // p-retry as its own first attempt, so every retry decision is still p-retry's.
+    // The first attempt runs outside p-retry: most runs succeed at once, and p-retry's set-up
+    // costs more than a short handler. A failure (or an abort) is handed to p-retry as its own
+    // first attempt, so every retry decision is still p-retry's.
     let first: Settled | null = null;
-    let read = readAttemptState(run, deps);
+    let read = begun.read;
     if (read instanceof Promise) {
       try {
         read = await read;
@@ -321,7 +338,7 @@ async function runToEnd(
     }
     if (first === null) {
       lastState = read as AttemptState;
-      const tried = runAttempt(run, schedule, job, deps, lastState);
+      const tried = begun.tried ?? runAttempt(run, schedule, job, deps, lastState);
       if (tried instanceof Promise) {
         try {
           first = { ok: true, value: await tried };
@@ -338,47 +355,94 @@ async function runToEnd(
     if (first.ok && !run.aborted) {
       outcome = first;
     } else {
-      const firstError = first.ok ? null : first.error;
-      const shouldRetry = async (error: Error): Promise<boolean> => {
-        if (!isRetryable(error, policy)) return false;
-        const delayMs = Math.max(
-          backoffDelay(policy.backoff, attempt + 1, deps.random),
-          requestedDelay(error),
-        );
-        attempt += 1;
-        counters.retries++;
-        const updated = await storePatch(run, { attempts: attempt }, deps);
-        if (!updated) {
-          run.cancel("lease_lost");
-          return false;
-        }
-        deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
-        run.phase = "backoff";
-        deps.onBackoff?.(run);
-        await sleep(clock, delayMs, run.controller.signal);
-        run.phase = "handler";
-        return true;
-      };
-      const attemptOnce = async () => {
-        lastState = null;
-        const state = await readAttemptState(run, deps);
-        lastState = state;
-        return attemptPromise(runAttempt(run, schedule, job, deps, state));
-      };
-      let replay = firstError !== null;
-      outcome = await retryAttempts(
-        () => {
-          if (!replay) return attemptOnce();
-          replay = false;
-          return Promise.reject(firstError);
-        },
-        policy.attempts - attempt,
-        shouldRetry,
-        run.controller.signal,
-      );
+      ({ outcome, attempt, lastState } = await retryRest(
+        run,
+        schedule,
+        job,
+        deps,
+        first,
+        attempt,
+        lastState,
+      ));
     }
   }
+  await finishRun(run, schedule, deps, outcome, attempt, lastState, startedAt);
+}
 
+/**
+ * The attempts after a first one that failed or was aborted, with p-retry: the backoff is slept
+ * in `shouldRetry`, and each retry's attempt count is stored before it starts. Returns the
+ * outcome, the attempt it ended at, and the state view of the latest attempt.
+ */
+async function retryRest(
+  run: Run,
+  schedule: ScheduleRecord,
+  job: JobDefinition,
+  deps: RunnerDeps,
+  first: Settled,
+  firstAttempt: number,
+  firstState: AttemptState | null,
+): Promise<{ outcome: Settled; attempt: number; lastState: AttemptState | null }> {
+  const { clock, counters } = deps;
+  const policy = schedule.retry;
+  let attempt = firstAttempt;
+  let lastState = firstState;
+  const firstError = first.ok ? null : first.error;
+  const shouldRetry = async (error: Error): Promise<boolean> => {
+    if (!isRetryable(error, policy)) return false;
+    const delayMs = Math.max(backoffDelay(policy.backoff, attempt + 1, deps.random), requestedDelay(error));
+    attempt += 1;
+    counters.retries++;
+    const updated = await storePatch(run, { attempts: attempt }, deps);
+    if (!updated) {
+      run.cancel("lease_lost");
+      return false;
+    }
+    deps.emit("run:retrying", { execution: run.execution, attempt, delayMs, error });
+    run.phase = "backoff";
+    deps.onBackoff?.(run);
+    await sleep(clock, delayMs, run.controller.signal);
+    run.phase = "handler";
+    return true;
+  };
+  const attemptOnce = async () => {
+    lastState = null;
+    const state = await readAttemptState(run, deps);
+    lastState = state;
+    return attemptPromise(runAttempt(run, schedule, job, deps, state));
+  };
+  let replay = firstError !== null;
+  const outcome = await retryAttempts(
+    () => {
+      if (!replay) return attemptOnce();
+      replay = false;
+      return Promise.reject(firstError);
+    },
+    policy.attempts - attempt,
+    shouldRetry,
+    run.controller.signal,
+  );
+  return { outcome, attempt, lastState };
+}
+
+/**
+ * Records how a run ended (its outcome decided by the attempts): the fenced outcome write with
+ * the state it staged, the event, and the run settled. A hand-over at shutdown records nothing.
+ * `failedWrite`: a succeeded outcome's first write already failed with this error (it is
+ * reported and tried again as if this call had made it).
+ */
+export async function finishRun(
+  run: Run,
+  schedule: ScheduleRecord,
+  deps: RunnerDeps,
+  outcome: { ok: true; value: unknown } | { ok: false; error: Error },
+  attempt: number,
+  lastState: AttemptState | null,
+  startedAt: number,
+  failedWrite?: { error: unknown },
+): Promise<void> {
+  const { clock, counters } = deps;
+  const policy = schedule.retry;
   if (run.handedOver) {
     // Shutdown handed this run to whoever takes over its lease; it is not finished here.
     run.settle(null);
@@ -406,6 +470,7 @@ async function runToEnd(
       },
       deps,
       commit,
+      failedWrite,
     );
     if (stored instanceof ConflictError) {
       // Another run committed the schedule's state after this one read it (overlap `allow`):

@@ -1,0 +1,101 @@
+/**
+ * The outcomes of runs that succeeded at once (a handler that returned without awaiting) are
+ * written after every fire started with them has started, and a write that fails is handled as
+ * the general path handles its own: a state conflict fails the run, nothing is lost.
+ */
+
+import { describe, expect, it } from "vitest";
+import { ConflictError } from "../errors.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import type { ExecutionRecord } from "../storage/records.js";
+import type { StateCommit } from "../storage/schedule-state.js";
+import type { ExecutionPatch } from "../storage/storage.js";
+import { setup } from "./test-helpers.js";
+
+/** MemoryStorage that notes each outcome write in `log`, and can refuse state commits. */
+class Noting extends MemoryStorage {
+  refuseStates = 0;
+  constructor(readonly log: string[]) {
+    super();
+  }
+  override updateExecution(
+    id: string,
+    instanceId: string,
+    patch: ExecutionPatch,
+    state?: StateCommit,
+  ): Promise<ExecutionRecord | null> {
+    this.log.push(`write ${patch.status ?? "patch"}`);
+    if (state !== undefined && this.refuseStates > 0) {
+      this.refuseStates--;
+      // As a storage answers when another run committed the schedule's state first.
+      return Promise.reject(new ConflictError("REVISION_CONFLICT", "the state moved on", { field: "state" }));
+    }
+    return super.updateExecution(id, instanceId, patch, state);
+  }
+}
+
+describe("outcomes of runs that succeed at once", () => {
+  it("are written after every fire due with them has started, and each is recorded", async () => {
+    const log: string[] = [];
+    const { clock, scheduler, events } = setup({ storage: new Noting(log) });
+    scheduler.register("job", (ctx) => {
+      log.push(`start ${ctx.fire.scheduleId}`);
+      return ctx.fire.scheduleId;
+    });
+    await scheduler.start();
+    const at = clock.now() + 1000;
+    await scheduler.createSchedules(
+      Array.from({ length: 50 }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
+    );
+    await clock.advance(1000);
+    const firstWrite = log.findIndex((line) => line.startsWith("write"));
+    expect(log.slice(0, firstWrite).filter((line) => line.startsWith("start"))).toHaveLength(50);
+    expect(log.filter((line) => line === "write succeeded")).toHaveLength(50);
+    expect(events.of("run:succeeded")).toHaveLength(50);
+    const { items } = await scheduler.listExecutions({ limit: 100 });
+    expect(items.every((e) => e.status === "succeeded" && e.result === e.scheduleId)).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("fail, committing nothing, when the state they staged was replaced meanwhile", async () => {
+    const storage = new Noting([]);
+    storage.refuseStates = 1;
+    const { clock, scheduler, events } = setup({ storage });
+    scheduler.register("job", (ctx) => {
+      ctx.setState({ n: 1 });
+    });
+    await scheduler.start();
+    await scheduler.createSchedule({ id: "s", job: "job", trigger: { at: clock.now() + 1000 } });
+    await clock.advance(1000);
+    const [execution] = (await scheduler.listExecutions({ scheduleId: "s" })).items;
+    expect(execution?.status).toBe("failed");
+    expect(execution?.error).toMatchObject({ code: "REVISION_CONFLICT" });
+    expect(events.of("run:failed")).toHaveLength(1);
+    expect(events.of("run:succeeded")).toHaveLength(0);
+    // A conflict is an outcome, not a storage failure.
+    expect(events.of("scheduler:error")).toHaveLength(0);
+    expect(await scheduler.getScheduleState("s")).toBeNull();
+    await scheduler.stop();
+  });
+
+  it("are seen through by stop(): called as the last handler returns, it resolves with every outcome stored", async () => {
+    const { clock, scheduler } = setup();
+    let stopping: Promise<void> | null = null;
+    scheduler.register("job", (ctx) => {
+      // stop() begins while the outcomes of this burst are still queued.
+      if (ctx.fire.scheduleId === "s19") stopping = scheduler.stop();
+      return "ok";
+    });
+    await scheduler.start();
+    const at = clock.now() + 1000;
+    await scheduler.createSchedules(
+      Array.from({ length: 20 }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
+    );
+    await clock.advance(1000);
+    expect(stopping).not.toBeNull();
+    await stopping;
+    const { items } = await scheduler.listExecutions({ limit: 100 });
+    expect(items).toHaveLength(20);
+    expect(items.filter((e) => e.status !== "succeeded")).toEqual([]);
+  });
+});
