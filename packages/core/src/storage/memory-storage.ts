@@ -23,6 +23,7 @@ import type {
   ScheduleRecord,
 } from "./records.js";
 import { firstConflictingId, scheduleExistsError } from "./schedule-batch.js";
+import { ScheduleIndex } from "./schedule-index.js";
 import {
   checkStoredScheduleState,
   committedState,
@@ -43,7 +44,7 @@ import type {
   StorageChange,
   StorageIssue,
 } from "./storage.js";
-import { EXECUTION_PATCH_KEYS } from "./storage.js";
+import { applyExecutionPatch } from "./storage.js";
 import { checkStoredControl, checkStoredSchedule, isCorruptRecord } from "./stored-records.js";
 import { SummaryBuilder } from "./summaries.js";
 
@@ -99,14 +100,11 @@ export class MemoryStorage implements Storage {
     revision: 0,
   });
   private readonly executions = new Map<string, ExecutionRecord>();
-  /** Execution id by schedule and instant: the claim index (nested, so a claim builds no key string). */
-  private readonly fires = new Map<string, Map<number, string>>();
+  /** Each schedule's executions: the claim index, its last fire, its active ones (schedule-index.ts). */
+  private readonly bySchedule = new Map<string, ScheduleIndex>();
   private readonly active = new Set<string>();
   /** Final execution ids in the order they became final: eviction takes the oldest first. */
   private readonly finalOrder = new Set<string>();
-  /** Active execution ids by schedule: one id, or a set when several are active (rare). */
-  private readonly activeBySchedule = new Map<string, string | Set<string>>();
-  private readonly lastFire = new Map<string, number>();
   /** Committed schedule state, by schedule id (its own map: evicting executions never drops it). */
   private readonly states = new Map<string, ScheduleStateRecord>();
   private readonly approvals = new Map<string, ApprovalRecord>();
@@ -273,7 +271,7 @@ export class MemoryStorage implements Storage {
     const holders = new Array<string | null>(fires.length);
     for (let i = 0; i < fires.length; i++) {
       const { scheduleId, scheduledAt } = fires[i] as FireRef;
-      const id = this.fires.get(scheduleId)?.get(scheduledAt);
+      const id = this.bySchedule.get(scheduleId)?.get(scheduledAt);
       holders[i] = (id !== undefined && this.executions.get(id)?.instanceId) || null;
     }
     return holders;
@@ -281,28 +279,28 @@ export class MemoryStorage implements Storage {
 
   /** Decides and records one claim (eviction is the caller's, once per call). */
   private claim({ execution, withState, withOverlap }: FireClaim): ClaimResult {
-    let byInstant = this.fires.get(execution.scheduleId);
-    const existingId = byInstant?.get(execution.scheduledAt);
+    let index = this.bySchedule.get(execution.scheduleId);
+    const existingId = index?.get(execution.scheduledAt);
     if (existingId !== undefined) {
       const existing = this.executions.get(existingId);
       if (existing) return { claimed: false, existing };
     }
     // A frozen record cannot change under us, so it is kept as it is; any other is copied first.
     const record = Object.isFrozen(execution) ? execution : Object.freeze({ ...execution });
-    // Asked before this claim joins the active executions.
-    const othersActive = withOverlap === true ? this.activeBySchedule.has(record.scheduleId) : undefined;
-    if (!byInstant) {
-      byInstant = new Map();
-      this.fires.set(record.scheduleId, byInstant);
+    if (index === undefined) {
+      index = new ScheduleIndex();
+      this.bySchedule.set(record.scheduleId, index);
     }
-    byInstant.set(record.scheduledAt, record.id);
+    // Asked before this claim joins the active executions.
+    const othersActive = withOverlap === true ? index.active !== null : undefined;
+    index.set(record.scheduledAt, record.id);
     this.executions.set(record.id, record);
-    if (record.status === "claimed" || record.status === "running") this.activate(record);
-    else this.finalOrder.add(record.id);
-    if (OWN_FIRE_KINDS.has(record.kind)) {
-      const last = this.lastFire.get(record.scheduleId);
-      if (last === undefined || record.scheduledAt > last)
-        this.lastFire.set(record.scheduleId, record.scheduledAt);
+    if (record.status === "claimed" || record.status === "running") {
+      this.active.add(record.id);
+      index.activate(record.id);
+    } else this.finalOrder.add(record.id);
+    if (record.kind === "scheduled" || record.kind === "catchup") {
+      if (index.last === null || record.scheduledAt > index.last) index.last = record.scheduledAt;
     }
     if (withState !== true && othersActive === undefined) return { claimed: true, execution: record };
     const won: ClaimResult = { claimed: true, execution: record };
@@ -341,10 +339,10 @@ export class MemoryStorage implements Storage {
   }
 
   private unindex(record: ExecutionRecord): void {
-    const byInstant = this.fires.get(record.scheduleId);
-    if (byInstant?.get(record.scheduledAt) !== record.id) return;
-    byInstant.delete(record.scheduledAt);
-    if (byInstant.size === 0) this.fires.delete(record.scheduleId);
+    const index = this.bySchedule.get(record.scheduleId);
+    if (index === undefined) return;
+    index.delete(record.scheduledAt, record.id);
+    if (index.empty) this.bySchedule.delete(record.scheduleId);
   }
 
   async updateExecution(
@@ -358,9 +356,7 @@ export class MemoryStorage implements Storage {
     // Checked before anything changes, so a conflict writes neither the outcome nor the state.
     const nextState =
       state && this.schedules.has(current.scheduleId) ? this.stateAfter(current, state) : null;
-    const copy: Record<string, unknown> = { ...current };
-    for (const key of EXECUTION_PATCH_KEYS) if (key in patch) copy[key] = patch[key];
-    const next = Object.freeze(copy) as unknown as ExecutionRecord;
+    const next = Object.freeze(applyExecutionPatch(current, patch));
     this.executions.set(id, next);
     if (nextState) this.states.set(current.scheduleId, nextState);
     if (next.status !== "claimed" && next.status !== "running") this.deactivate(next);
@@ -405,25 +401,10 @@ export class MemoryStorage implements Storage {
     }
   }
 
-  private activate(record: ExecutionRecord): void {
-    this.active.add(record.id);
-    const ids = this.activeBySchedule.get(record.scheduleId);
-    if (ids === undefined) this.activeBySchedule.set(record.scheduleId, record.id);
-    else if (typeof ids === "string") {
-      if (ids !== record.id) this.activeBySchedule.set(record.scheduleId, new Set([ids, record.id]));
-    } else ids.add(record.id);
-  }
-
   private deactivate(record: ExecutionRecord): void {
     this.active.delete(record.id);
     this.finalOrder.add(record.id);
-    const ids = this.activeBySchedule.get(record.scheduleId);
-    if (ids === record.id) this.activeBySchedule.delete(record.scheduleId);
-    else if (typeof ids === "object") {
-      ids.delete(record.id);
-      if (ids.size === 1) this.activeBySchedule.set(record.scheduleId, ids.values().next().value as string);
-      else if (ids.size === 0) this.activeBySchedule.delete(record.scheduleId);
-    }
+    this.bySchedule.get(record.scheduleId)?.deactivate(record.id);
   }
 
   async renewLeases(instanceId: string, ids: string[], leaseExpiresAt: number): Promise<string[]> {
@@ -453,8 +434,8 @@ export class MemoryStorage implements Storage {
   }
 
   async activeExecutions(scheduleId: string): Promise<ExecutionRecord[]> {
-    const ids = this.activeBySchedule.get(scheduleId);
-    if (ids === undefined) return [];
+    const ids = this.bySchedule.get(scheduleId)?.active ?? null;
+    if (ids === null) return [];
     if (typeof ids === "string") {
       const e = this.executions.get(ids);
       return e ? [e] : [];
@@ -473,21 +454,23 @@ export class MemoryStorage implements Storage {
     this.executions.delete(id);
     this.deactivate(current);
     this.finalOrder.delete(id);
-    this.unindex(current);
+    const index = this.bySchedule.get(current.scheduleId);
     // A released fire leaves no trace, so it no longer counts as the schedule's last fire.
-    if (this.lastFire.get(current.scheduleId) === current.scheduledAt)
-      this.recomputeLastFire(current.scheduleId);
+    if (index !== undefined && index.last === current.scheduledAt) {
+      index.delete(current.scheduledAt, current.id);
+      index.last = this.lastOwnFire(index);
+    }
+    this.unindex(current);
     return true;
   }
 
-  private recomputeLastFire(scheduleId: string): void {
+  private lastOwnFire(index: ScheduleIndex): number | null {
     let last: number | null = null;
-    for (const id of this.fires.get(scheduleId)?.values() ?? []) {
+    for (const id of index.ids()) {
       const e = this.executions.get(id);
       if (e && OWN_FIRE_KINDS.has(e.kind) && (last === null || e.scheduledAt > last)) last = e.scheduledAt;
     }
-    if (last === null) this.lastFire.delete(scheduleId);
-    else this.lastFire.set(scheduleId, last);
+    return last;
   }
 
   async takeOverExpired(
@@ -521,7 +504,7 @@ export class MemoryStorage implements Storage {
   }
 
   async findExecution(scheduleId: string, scheduledAt: number): Promise<ExecutionRecord | null> {
-    const id = this.fires.get(scheduleId)?.get(scheduledAt);
+    const id = this.bySchedule.get(scheduleId)?.get(scheduledAt);
     return id === undefined ? null : (this.executions.get(id) ?? null);
   }
 
@@ -548,14 +531,15 @@ export class MemoryStorage implements Storage {
   }
 
   async lastFireAt(scheduleId: string): Promise<number | null> {
-    return this.lastFire.get(scheduleId) ?? null;
+    return this.bySchedule.get(scheduleId)?.last ?? null;
   }
 
   async scheduleSummaries(scheduleIds: readonly string[]): Promise<ScheduleSummary[]> {
     return scheduleIds.map((scheduleId) => {
       const summary = new SummaryBuilder();
-      summary.noteFire(this.lastFire.get(scheduleId) ?? null);
-      for (const id of this.fires.get(scheduleId)?.values() ?? []) {
+      const index = this.bySchedule.get(scheduleId);
+      summary.noteFire(index?.last ?? null);
+      for (const id of index?.ids() ?? []) {
         const e = this.executions.get(id);
         if (e) summary.add(e);
       }
@@ -704,9 +688,9 @@ export class MemoryStorage implements Storage {
     if (this.pruneQueue.needsLoad(prune)) {
       // The live history, in claim order (a Map iterator sees deletes and additions meanwhile).
       const { scheduleId } = prune;
-      const { executions, fires } = this;
+      const { executions, bySchedule } = this;
       await this.pruneQueue.fillInSlices(prune, function* () {
-        for (const id of fires.get(scheduleId)?.values() ?? []) {
+        for (const id of bySchedule.get(scheduleId)?.ids() ?? []) {
           const e = executions.get(id);
           if (e) yield e;
         }
@@ -727,7 +711,9 @@ export class MemoryStorage implements Storage {
 
   async executionScheduleIds(after: string | null, limit: number): Promise<string[]> {
     const out: string[] = [];
-    for (const id of this.fires.keys()) if (after === null || id > after) out.push(id);
+    for (const [id, index] of this.bySchedule) {
+      if (index.size > 0 && (after === null || id > after)) out.push(id);
+    }
     return out.sort().slice(0, checkLimit(limit));
   }
 

@@ -115,6 +115,37 @@ export function pickExecutionPatch(patch: ExecutionPatch): ExecutionPatch {
   return out as ExecutionPatch;
 }
 
+/**
+ * `current` with the {@link EXECUTION_PATCH_KEYS} of `patch` applied (a key present with
+ * `undefined` sets it so, as a spread would). Written out field by field: the outcome write of
+ * every fire makes one, and a spread followed by keyed stores costs several times as much.
+ */
+export function applyExecutionPatch(current: ExecutionRecord, patch: ExecutionPatch): ExecutionRecord {
+  return {
+    id: current.id,
+    scheduleId: current.scheduleId,
+    job: current.job,
+    scheduledAt: current.scheduledAt,
+    kind: current.kind,
+    status: "status" in patch ? (patch.status as ExecutionRecord["status"]) : current.status,
+    reason: "reason" in patch ? (patch.reason as ExecutionRecord["reason"]) : current.reason,
+    attempts: "attempts" in patch ? (patch.attempts as number) : current.attempts,
+    claimedAt: current.claimedAt,
+    startedAt: "startedAt" in patch ? (patch.startedAt as ExecutionRecord["startedAt"]) : current.startedAt,
+    endedAt: "endedAt" in patch ? (patch.endedAt as ExecutionRecord["endedAt"]) : current.endedAt,
+    instanceId: current.instanceId,
+    leaseExpiresAt:
+      "leaseExpiresAt" in patch
+        ? (patch.leaseExpiresAt as ExecutionRecord["leaseExpiresAt"])
+        : current.leaseExpiresAt,
+    actor: current.actor,
+    error: "error" in patch ? (patch.error as ExecutionRecord["error"]) : current.error,
+    result: "result" in patch ? (patch.result as ExecutionRecord["result"]) : current.result,
+    details: "details" in patch ? (patch.details as ExecutionRecord["details"]) : current.details,
+    idempotencyKey: current.idempotencyKey,
+  };
+}
+
 /** Filters for listing executions; newest `scheduledAt` first. */
 export interface ExecutionQuery {
   scheduleId?: string;
