@@ -12,6 +12,7 @@ import type { ClaimResult, FireClaim, Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { Trading } from "../trading/trading.js";
 import { Completions } from "./completions.js";
+import { newExecutionId } from "./execution-id.js";
 import type { Gate } from "./gate.js";
 import { InFlight } from "./in-flight.js";
 import { fireIdempotencyKey, type JobDefinition } from "./job.js";
@@ -408,7 +409,7 @@ export class Dispatcher {
     now: number,
   ): ExecutionRecord {
     return {
-      id: crypto.randomUUID(),
+      id: newExecutionId(),
       scheduleId: record.id,
       job: record.job,
       scheduledAt: at,

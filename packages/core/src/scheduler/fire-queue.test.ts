@@ -6,7 +6,7 @@ interface E extends QueueEntry {
 }
 
 describe("FireQueue", () => {
-  it("always yields the earliest entry, FIFO among equal instants, under random set/delete", () => {
+  it("always yields the earliest entry, FIFO among equal instants, under random set/delete/replaceHead", () => {
     let seed = 42;
     const rand = () => {
       seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
@@ -18,7 +18,14 @@ describe("FireQueue", () => {
     let order = 0;
     for (let step = 0; step < 5000; step++) {
       const e = entries[Math.floor(rand() * entries.length)] as E;
-      if (rand() < 0.7) {
+      const op = rand();
+      const head = q.peek();
+      if (op >= 0.85 && head) {
+        // The loop's move of a fired head to its next instant.
+        const at = Math.floor(rand() * 100);
+        q.replaceHead(head, at);
+        model.set(head.name, { at, order: order++ });
+      } else if (op < 0.6) {
         const at = Math.floor(rand() * 100);
         q.set(e, at);
         model.set(e.name, { at, order: order++ });

@@ -54,9 +54,27 @@ export class FireQueue<E extends QueueEntry> {
 
   /** Removes and returns the head. */
   pop(): E | undefined {
-    const head = this.heap[0];
-    if (head) this.delete(head);
+    const h = this.heap;
+    const head = h[0];
+    if (head === undefined) return undefined;
+    const last = h.pop() as E;
+    head.index = -1;
+    if (last !== head) {
+      h[0] = last;
+      this.down(0);
+    }
     return head;
+  }
+
+  /**
+   * Moves the head to `at` (its next fire), in one pass down the heap instead of a removal and
+   * an insertion: the loop does this for every recurring schedule that fires. Requires `entry`
+   * to be the head.
+   */
+  replaceHead(entry: E, at: number): void {
+    entry.at = at;
+    entry.seq = this.seq++;
+    this.down(0);
   }
 
   clear(): void {
@@ -91,9 +109,19 @@ export class FireQueue<E extends QueueEntry> {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && this.less(h[r] as E, h[l] as E) ? r : l;
-      const child = h[c] as E;
-      if (!this.less(child, e)) break;
+      // The comparisons written out: this loop runs for every fire of a burst, often before the
+      // JIT has inlined a helper.
+      const left = h[l] as E;
+      let c = l;
+      let child = left;
+      if (r < n) {
+        const right = h[r] as E;
+        if (right.at < left.at || (right.at === left.at && right.seq < left.seq)) {
+          c = r;
+          child = right;
+        }
+      }
+      if (child.at > e.at || (child.at === e.at && child.seq >= e.seq)) break;
       h[i] = child;
       child.index = i;
       i = c;

@@ -149,21 +149,24 @@ export class Loop implements Timer {
         });
         return;
       }
-      queue.delete(head);
       const late = now - head.at;
       if (late > head.record.misfire.toleranceMs) {
+        queue.pop();
         flush();
         reporter.emit("timer:drift", { kind: "late", expectedAt: head.at, at: now, byMs: late });
       } else {
         const following = (head.trigger as Trigger).next(head.at);
         if (following === null || following > now) {
-          // The common case: exactly one fire due and on time.
+          // The common case: exactly one fire due and on time. The head moves to its next fire in
+          // one pass down the queue (or leaves it, for its last).
           head.lastAt = head.at;
           sts.push(head);
           ats.push(head.at);
-          if (following !== null) queue.set(head, following);
+          if (following !== null) queue.replaceHead(head, following);
+          else queue.pop();
           continue;
         }
+        queue.pop();
         flush();
       }
       this.deps.processDue(head, now);
