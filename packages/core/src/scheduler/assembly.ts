@@ -122,6 +122,8 @@ export function assemble(
     queue: registry.queue,
     dispatchDue: (sts, ats) => deferred.dispatchDue(sts, ats),
     processDue: (st, now) => registry.processDue(st, now),
+    holdOutcomes: () => dispatch().completions.hold(),
+    releaseOutcomes: () => dispatch().completions.release(),
   });
   const trading = new Trading(
     {

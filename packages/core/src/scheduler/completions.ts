@@ -1,8 +1,9 @@
 /**
  * The outcome writes of runs whose first attempt succeeded at once (a handler that returned
- * without awaiting, with the state the claim brought): most fires of a burst. Each is written
- * when every fire started with it has started (one microtask after the batch, as a separate
- * `await` per run did before), without an async function, a promise chain or a retry loop of its
+ * without awaiting, with the state the claim brought): most fires of a burst. They are written
+ * once every fire started with them has started: one microtask after their batch, or, while the
+ * loop holds them (`hold`/`release`, around a burst it starts batch by batch), after the burst's
+ * last batch. Each is written without an async function, a promise chain or a retry loop of its
  * own: the write's promise is the only one. A write that fails goes to the general path
  * (`finishRun`) as its first failed write: it is retried within the lease, and a state conflict
  * fails the run.
@@ -53,6 +54,7 @@ interface Succeeded {
 export class Completions {
   private pending: Succeeded[] = [];
   private queued = false;
+  private held = 0;
 
   constructor(private readonly deps: CompletionsDeps) {}
 
@@ -72,10 +74,26 @@ export class Completions {
     }
   }
 
+  /** Holds the writes back until as many `release` calls: the fires due with them start first. */
+  hold(): void {
+    this.held++;
+  }
+
+  release(): void {
+    if (this.held === 0) return;
+    this.held--;
+    if (this.held === 0 && this.pending.length > 0 && !this.queued) {
+      this.queued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
   private readonly flush = (): void => {
+    this.queued = false;
+    // Held: `release` queues the flush again.
+    if (this.held > 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.queued = false;
     for (let i = 0; i < batch.length; i++) this.write(batch[i] as Succeeded);
   };
 

@@ -82,6 +82,8 @@ export interface DispatcherDeps {
 export class Dispatcher {
   /** Fires whose claim was sent and whose start (or hand-over) is not decided yet; stop() waits for them. */
   readonly claiming = new InFlight();
+  /** The outcome writes of runs that succeeded at once (the loop holds them during a burst). */
+  readonly completions: Completions;
   private readonly runnerDeps: RunnerDeps;
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -104,11 +106,12 @@ export class Dispatcher {
           reporter.background(runs.handOver(run), `handing over ${run.execution.id}`);
       },
     };
-    this.runnerDeps.completions = new Completions({
+    this.completions = new Completions({
       ...this.runnerDeps,
       finish: (run, schedule, outcome, attempt, state, startedAt, failedWrite) =>
         finishRun(run, schedule, this.runnerDeps, outcome, attempt, state, startedAt, failedWrite),
     });
+    this.runnerDeps.completions = this.completions;
   }
 
   /**

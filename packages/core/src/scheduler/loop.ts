@@ -13,9 +13,12 @@ import type { ScheduleState, Timer } from "./registry.js";
 import type { Reporter } from "./reporter.js";
 
 /**
- * Fires started together before the loop waits for their handlers to start (see `fireDue`). A group
- * up to this size is started in one pass; a larger burst keeps its working set to one batch.
+ * Fires started together before the loop waits for their handlers to start (see `fireDue`): the
+ * first batch of a burst is small, so its first handlers start at once, and each next one twice
+ * the size up to `FIRE_BATCH`, so a burst of thousands costs few batch claims and keeps its working
+ * set to one batch.
  */
+const FIRST_BATCH = 64;
 const FIRE_BATCH = 1024;
 
 /** Resolves at the next turn of the event loop, after pending I/O callbacks. */
@@ -32,6 +35,12 @@ export interface LoopDeps {
   dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void>;
   /** Plans a schedule whose fire is late or has company due (the registry's misfire planning). */
   processDue(st: ScheduleState, now: number): void;
+  /**
+   * Holds back the outcome writes of runs that finish at once while a burst is started batch by
+   * batch (until `releaseOutcomes`), so that every fire of the burst starts before them.
+   */
+  holdOutcomes?(): void;
+  releaseOutcomes?(): void;
 }
 
 /** The timer loop of one scheduler. */
@@ -114,15 +123,19 @@ export class Loop implements Timer {
   }
 
   /**
-   * Starts the fires due at `now`, at most {@link FIRE_BATCH} at a time: the next batch starts once
+   * Starts the fires due at `now`, in batches of {@link FIRST_BATCH} growing to {@link FIRE_BATCH}:
+   * the next batch starts once
    * the handlers of this one have (each fire's claim and start are a few microtasks), so a burst of
    * thousands keeps a small working set and the first handlers start at once, instead of every
    * claim of the burst being made before the first handler runs. Every batch counts as on time
    * against the same `now`.
    */
-  private fireDue(now: number): void {
+  private fireDue(now: number, batch = FIRST_BATCH, holding = false): void {
     const { gate, queue, reporter } = this.deps;
-    if (!gate.canFire()) return;
+    if (!gate.canFire()) {
+      if (holding) this.deps.releaseOutcomes?.();
+      return;
+    }
     // The due fires that are on time and alone, handed to the dispatcher together (one batch
     // claim), flushed before anything else is started so claims go out in queue order.
     let sts: ScheduleState[] = [];
@@ -137,15 +150,16 @@ export class Loop implements Timer {
       ats = [];
     };
     for (let head = queue.peek(); head && head.at <= now; head = queue.peek()) {
-      if (started + sts.length >= FIRE_BATCH) {
+      if (started + sts.length >= batch) {
         flush();
         this.clear();
         this.draining = true;
         // A fire that waits for an earlier run (overlap `buffer_*`) or for a remote storage must not
         // hold the rest: the next batch also starts at the next turn of the event loop.
+        if (!holding) this.deps.holdOutcomes?.();
         void Promise.race([Promise.all(pending), nextTurn()]).then(() => {
           this.draining = false;
-          this.fireDue(now);
+          this.fireDue(now, Math.min(batch * 2, FIRE_BATCH), true);
         });
         return;
       }
@@ -172,6 +186,7 @@ export class Loop implements Timer {
       this.deps.processDue(head, now);
     }
     flush();
+    if (holding) this.deps.releaseOutcomes?.();
     this.schedule();
   }
 }
