@@ -100,4 +100,31 @@ describe("outcomes of runs that succeed at once", () => {
     expect(items.length).toBeGreaterThan(100);
     expect(items.filter((e) => e.status !== "succeeded")).toEqual([]);
   });
+
+  it("are stored when stop({ timeoutMs: 0 }) is called mid-burst; only unstarted fires are given back", async () => {
+    const { clock, scheduler } = setup();
+    let stopping: Promise<void> | null = null;
+    let ran = 0;
+    scheduler.register("job", (ctx) => {
+      ran++;
+      if (ctx.fire.scheduleId === "s100") stopping = scheduler.stop({ timeoutMs: 0 });
+      return "ok";
+    });
+    await scheduler.start();
+    const at = clock.now() + 1000;
+    await scheduler.createSchedules(
+      Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
+    );
+    await clock.advance(1000);
+    await stopping;
+    const { items } = await scheduler.listExecutions({ limit: 1000 });
+    const started = items.filter((e) => e.startedAt !== null);
+    // Every handler that ran has its outcome stored: none is handed over to run a second time.
+    expect(started).toHaveLength(ran);
+    expect(started.every((e) => e.status === "succeeded")).toBe(true);
+    // The rest of the batch was claimed but not started: handed back unstarted, for another instance.
+    expect(
+      items.filter((e) => e.startedAt === null).every((e) => e.status === "claimed" && e.attempts === 0),
+    ).toBe(true);
+  });
 });

@@ -88,6 +88,18 @@ export class Completions {
     }
   }
 
+  /**
+   * Lets every held write go at once (stop() begins): the runs are done, and a stop deadline
+   * must not find them waiting and hand over fires whose handlers already ran.
+   */
+  releaseAll(): void {
+    this.held = 0;
+    if (this.pending.length > 0 && !this.queued) {
+      this.queued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
   private readonly flush = (): void => {
     this.queued = false;
     // Held: `release` queues the flush again.

@@ -176,6 +176,8 @@ export class Lifecycle {
     // Drops the fires held for a step-in too (never claimed). Leaving at once lets the others
     // claim this instance's share without waiting for a step-in, since it claims nothing now.
     this.deps.registry.disarmAll();
+    // Outcomes the loop holds back for a burst are written now: those handlers have run.
+    this.deps.dispatcher.completions.releaseAll();
     reporter.background(this.deps.membership.leave(), "leaving the cluster");
     this.unwatch?.();
     this.unwatch = null;

@@ -159,7 +159,14 @@ export class Loop implements Timer {
         if (!holding) this.deps.holdOutcomes?.();
         void Promise.race([Promise.all(pending), nextTurn()]).then(() => {
           this.draining = false;
-          this.fireDue(now, Math.min(batch * 2, FIRE_BATCH), true);
+          try {
+            this.fireDue(now, Math.min(batch * 2, FIRE_BATCH), true);
+          } catch (error) {
+            // Never leave the outcomes held (stop() waits for those runs), nor the failure unseen.
+            this.deps.releaseOutcomes?.();
+            reporter.reportError(error, "starting due fires");
+            this.schedule();
+          }
         });
         return;
       }
