@@ -10,6 +10,8 @@ import { MemoryStorage } from "../storage/memory-storage.js";
 import type { ExecutionRecord } from "../storage/records.js";
 import type { StateCommit } from "../storage/schedule-state.js";
 import type { ExecutionPatch } from "../storage/storage.js";
+import type { TestClock } from "../testing/test-clock.js";
+import type { Scheduler } from "./scheduler.js";
 import { setup } from "./test-helpers.js";
 
 /** MemoryStorage that notes each outcome write in `log`, and can refuse state commits. */
@@ -34,6 +36,16 @@ class Noting extends MemoryStorage {
   }
 }
 
+/** Starts `scheduler`, arms `n` one-offs (`s0`...) due a second from now, and lets them fire. */
+async function fireBurst(scheduler: Scheduler, clock: TestClock, n: number): Promise<void> {
+  await scheduler.start();
+  const at = clock.now() + 1000;
+  await scheduler.createSchedules(
+    Array.from({ length: n }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
+  );
+  await clock.advance(1000);
+}
+
 describe("outcomes of runs that succeed at once", () => {
   it("are written after every fire due with them has started, over several batches, and each is recorded", async () => {
     const log: string[] = [];
@@ -42,12 +54,7 @@ describe("outcomes of runs that succeed at once", () => {
       log.push(`start ${ctx.fire.scheduleId}`);
       return ctx.fire.scheduleId;
     });
-    await scheduler.start();
-    const at = clock.now() + 1000;
-    await scheduler.createSchedules(
-      Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
-    );
-    await clock.advance(1000);
+    await fireBurst(scheduler, clock, 300);
     const firstWrite = log.findIndex((line) => line.startsWith("write"));
     expect(log.slice(0, firstWrite).filter((line) => line.startsWith("start"))).toHaveLength(300);
     expect(log.filter((line) => line === "write succeeded")).toHaveLength(300);
@@ -87,12 +94,7 @@ describe("outcomes of runs that succeed at once", () => {
       if (ctx.fire.scheduleId === "s100") stopping = scheduler.stop();
       return "ok";
     });
-    await scheduler.start();
-    const at = clock.now() + 1000;
-    await scheduler.createSchedules(
-      Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
-    );
-    await clock.advance(1000);
+    await fireBurst(scheduler, clock, 300);
     expect(stopping).not.toBeNull();
     await stopping;
     // The burst's later batches are not claimed once stop() began; every claimed fire ran to its end.
@@ -110,12 +112,7 @@ describe("outcomes of runs that succeed at once", () => {
       if (ctx.fire.scheduleId === "s100") stopping = scheduler.stop({ timeoutMs: 0 });
       return "ok";
     });
-    await scheduler.start();
-    const at = clock.now() + 1000;
-    await scheduler.createSchedules(
-      Array.from({ length: 300 }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at } })),
-    );
-    await clock.advance(1000);
+    await fireBurst(scheduler, clock, 300);
     await stopping;
     const { items } = await scheduler.listExecutions({ limit: 1000 });
     const started = items.filter((e) => e.startedAt !== null);
