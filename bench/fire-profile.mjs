@@ -36,9 +36,13 @@ if (args.includes("--storage")) {
   // check's activeExecutions, the outcome write), with records made as the scheduler makes them.
   const storage = new MemoryStorage();
   const at = Date.now();
+  // Ids as the scheduler makes them (core's execution-id.ts): a random prefix and a counter.
+  const idPrefix = crypto.randomUUID().slice(0, 24);
+  // One ISO text per instant, as core's fireIdempotencyKey keeps it.
+  const atIso = new Date(at).toISOString();
   const record = (i) =>
     Object.freeze({
-      id: crypto.randomUUID(),
+      id: idPrefix + i.toString(16).padStart(12, "0"),
       scheduleId: `s${i}`,
       job: "job",
       scheduledAt: at,
@@ -55,7 +59,7 @@ if (args.includes("--storage")) {
       error: null,
       result: null,
       details: null,
-      idempotencyKey: `s${i}@${new Date(at).toISOString()}`,
+      idempotencyKey: `s${i}@${atIso}`,
     });
   const us = (ms) => +((ms / n) * 1000).toFixed(2);
   for (let round = 0; round < 3; round++) {

@@ -187,7 +187,7 @@ export type {
   StorageChange,
   StorageIssue,
 } from "./storage/storage.js";
-export { EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
+export { applyExecutionPatch, EXECUTION_PATCH_KEYS, pickExecutionPatch } from "./storage/storage.js";
 export {
   checkStoredControl,
   checkStoredSchedule,

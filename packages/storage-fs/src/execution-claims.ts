@@ -8,13 +8,12 @@
  */
 
 import {
+  applyExecutionPatch,
   type ClaimResult,
   ConflictError,
   committedState,
-  EXECUTION_PATCH_KEYS,
   type ExecutionPatch,
   type ExecutionRecord,
-  type ExecutionStatus,
   type FireClaim,
   isCorruptRecord,
   type ScheduleStateRecord,
@@ -191,15 +190,14 @@ export class Claims {
       }
       committed = deepFreeze(committedState(current.scheduleId, id, structuredClone(state)));
     }
-    const next: Record<string, unknown> = { ...current };
-    for (const key of EXECUTION_PATCH_KEYS) if (key in patch) next[key] = patch[key];
-    if (!EXECUTION_STATUSES.includes(next.status as ExecutionStatus)) {
+    const next = applyExecutionPatch(current, patch);
+    if (!EXECUTION_STATUSES.includes(next.status)) {
       throw new ValidationError(
         [{ field: "status", code: "VALIDATION", message: `unknown status ${String(next.status)}` }],
         { component: "storage-fs" },
       );
     }
-    const { json, record } = snapshot(next as unknown as ExecutionRecord);
+    const { json, record } = snapshot(next);
     this.memory.applyPut(record, json);
     if (committed) {
       this.states.set(committed.scheduleId, committed);

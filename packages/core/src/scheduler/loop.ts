@@ -39,8 +39,8 @@ export interface LoopDeps {
    * Holds back the outcome writes of runs that finish at once while a burst is started batch by
    * batch (until `releaseOutcomes`), so that every fire of the burst starts before them.
    */
-  holdOutcomes?(): void;
-  releaseOutcomes?(): void;
+  holdOutcomes(): void;
+  releaseOutcomes(): void;
 }
 
 /** The timer loop of one scheduler. */
@@ -133,7 +133,7 @@ export class Loop implements Timer {
   private fireDue(now: number, batch = FIRST_BATCH, holding = false): void {
     const { gate, queue, reporter } = this.deps;
     if (!gate.canFire()) {
-      if (holding) this.deps.releaseOutcomes?.();
+      if (holding) this.deps.releaseOutcomes();
       return;
     }
     // The due fires that are on time and alone, handed to the dispatcher together (one batch
@@ -156,14 +156,14 @@ export class Loop implements Timer {
         this.draining = true;
         // A fire that waits for an earlier run (overlap `buffer_*`) or for a remote storage must not
         // hold the rest: the next batch also starts at the next turn of the event loop.
-        if (!holding) this.deps.holdOutcomes?.();
+        if (!holding) this.deps.holdOutcomes();
         void Promise.race([Promise.all(pending), nextTurn()]).then(() => {
           this.draining = false;
           try {
             this.fireDue(now, Math.min(batch * 2, FIRE_BATCH), true);
           } catch (error) {
             // Never leave the outcomes held (stop() waits for those runs), nor the failure unseen.
-            this.deps.releaseOutcomes?.();
+            this.deps.releaseOutcomes();
             reporter.reportError(error, "starting due fires");
             this.schedule();
           }
@@ -193,7 +193,7 @@ export class Loop implements Timer {
       this.deps.processDue(head, now);
     }
     flush();
-    if (holding) this.deps.releaseOutcomes?.();
+    if (holding) this.deps.releaseOutcomes();
     this.schedule();
   }
 }

@@ -454,13 +454,13 @@ export class MemoryStorage implements Storage {
     this.executions.delete(id);
     this.deactivate(current);
     this.finalOrder.delete(id);
-    const index = this.bySchedule.get(current.scheduleId);
-    // A released fire leaves no trace, so it no longer counts as the schedule's last fire.
-    if (index !== undefined && index.last === current.scheduledAt) {
-      index.delete(current.scheduledAt, current.id);
-      index.last = this.lastOwnFire(index);
-    }
     this.unindex(current);
+    // A released fire leaves no trace, so it no longer counts as the schedule's last fire.
+    const index = this.bySchedule.get(current.scheduleId);
+    if (index !== undefined && index.last === current.scheduledAt) {
+      index.last = this.lastOwnFire(index);
+      if (index.empty) this.bySchedule.delete(current.scheduleId);
+    }
     return true;
   }
 
