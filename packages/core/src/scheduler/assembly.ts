@@ -74,7 +74,14 @@ export function assemble(
   const counters = newCounters();
   const gate = new Gate();
   const trust = new TrustReport();
-  const reporter = new Reporter({ storage, clock, logger, emit });
+  // The counters live on the registry's schedule states, which are made after the reporter.
+  const reporter = new Reporter({
+    storage,
+    clock,
+    logger,
+    emit,
+    countersOf: (id) => registry?.countersOf(id) ?? null,
+  });
   const base = { storage, clock, instanceId, logger, counters, reporter, gate };
   const notifier = new NotifierHub({
     notifiers: o.notifiers ?? [],

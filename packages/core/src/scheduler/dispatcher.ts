@@ -20,6 +20,7 @@ import { marketSkip } from "./market-skip.js";
 import type { Overlap } from "./overlap.js";
 import type { ScheduleState } from "./registry.js";
 import type { Reporter } from "./reporter.js";
+import { runStatsOf } from "./run-stats.js";
 import { executeRun, finishRun, Run, type RunnerDeps } from "./runner.js";
 import { type Runs, SHUTDOWN_HANDOVER } from "./runs.js";
 import type { Counters } from "./status.js";
@@ -148,7 +149,7 @@ export class Dispatcher {
     }
     const now = clock.now();
     let claim: ClaimResult;
-    const epoch = st.endedRuns;
+    const epoch = st.runs?.endedRuns ?? 0;
     try {
       claim = await storage.claimFire(this.claimOf(record, at, kind, actor, now));
       reporter.storageOk();
@@ -212,7 +213,7 @@ export class Dispatcher {
           continue;
         }
         claimedSts.push(st);
-        epochs.push(st.endedRuns);
+        epochs.push(st.runs?.endedRuns ?? 0);
       }
       let results: ClaimResult[] = [];
       if (claims.length > 0) {
@@ -286,7 +287,7 @@ export class Dispatcher {
     // the read after the claim is what makes sure at least one of two such claims sees the other.
     if (claim.othersActive === false && this.deps.alone()) run.claimedAlone = true;
     runs.add(run);
-    st.running++;
+    runStatsOf(st).running++;
     return run;
   }
 
@@ -347,10 +348,10 @@ export class Dispatcher {
     // have committed a newer state.
     if (
       run.claimState !== undefined &&
-      (st.endedRuns !== run.claimEpoch || (run.claimState !== null && !this.deps.alone()))
+      ((st.runs?.endedRuns ?? 0) !== run.claimEpoch || (run.claimState !== null && !this.deps.alone()))
     )
       run.claimState = undefined;
-    st.lastStartAt = this.deps.clock.now();
+    runStatsOf(st).lastStartAt = this.deps.clock.now();
     executeRun(run, record, job, this.runnerDeps);
     return undefined;
   }

@@ -15,6 +15,7 @@ import type { Membership } from "./membership.js";
 import type { Registry, ScheduleState } from "./registry.js";
 import type { Reporter } from "./reporter.js";
 import type { Retention } from "./retention.js";
+import { runStatsOf } from "./run-stats.js";
 import { Run } from "./runner.js";
 import type { Runs } from "./runs.js";
 import type { Counters } from "./status.js";
@@ -177,7 +178,7 @@ export class Maintenance {
         if (record) runs.settled(run, record);
         continue;
       }
-      st.running++;
+      runStatsOf(st).running++;
       // Attempt 1: a fire handed over unstarted (it never ran), which starts like a new fire, under
       // the overlap policy. A later attempt continues a run that had started.
       reporter.background(

@@ -45,7 +45,7 @@ export class Monitor {
 
   /** Every schedule's status on this instance, by id. */
   scheduleStatuses(): ScheduleStatus[] {
-    const { registry, reporter } = this.deps;
+    const { registry } = this.deps;
     return [...registry.states.values()]
       .map((st) => ({
         id: st.record.id,
@@ -55,12 +55,12 @@ export class Monitor {
         paused: st.record.paused,
         handled: registry.jobs.has(st.record.job),
         nextFireAt: st.index >= 0 ? st.at : null,
-        lastStartAt: st.lastStartAt,
-        lastEndAt: st.lastEndAt,
-        lastStatus: st.lastStatus,
-        lastSuccessAt: st.lastSuccessAt,
-        running: st.running,
-        counters: { ...(reporter.perSchedule.get(st.record.id) ?? newScheduleCounters()) },
+        lastStartAt: st.runs?.lastStartAt ?? null,
+        lastEndAt: st.runs?.lastEndAt ?? null,
+        lastStatus: st.runs?.lastStatus ?? null,
+        lastSuccessAt: st.runs?.lastSuccessAt ?? null,
+        running: st.runs?.running ?? 0,
+        counters: st.runs ? { ...st.runs.counters } : newScheduleCounters(),
       }))
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }

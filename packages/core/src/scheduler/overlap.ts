@@ -10,6 +10,7 @@ import type { Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { ScheduleState } from "./registry.js";
 import type { Reporter } from "./reporter.js";
+import { runStatsOf } from "./run-stats.js";
 import type { Run } from "./runner.js";
 import type { Runs } from "./runs.js";
 
@@ -157,16 +158,17 @@ export class Overlap {
   /** Resolves when a run of the schedule ends here, after `overlapPollMs`, or on abort. */
   private waitForChange(st: ScheduleState, signal: AbortSignal): Promise<void> {
     const { clock, overlapPollMs } = this.deps;
+    const stats = runStatsOf(st);
     return new Promise((resolve) => {
       const done = () => {
         clock.clearTimeout(handle);
-        st.waiters?.delete(done);
+        stats.waiters?.delete(done);
         signal.removeEventListener("abort", done);
         resolve();
       };
       const handle = clock.setTimeout(done, overlapPollMs);
-      st.waiters ??= new Set();
-      st.waiters.add(done);
+      stats.waiters ??= new Set();
+      stats.waiters.add(done);
       signal.addEventListener("abort", done, { once: true });
     });
   }

@@ -6,7 +6,7 @@
 
 import { ConflictError, ValidationError } from "../errors.js";
 import type { SkipReason } from "../events.js";
-import type { ExecutionRecord, ExecutionStatus, FireKind, ScheduleRecord } from "../storage/records.js";
+import type { ExecutionRecord, FireKind, ScheduleRecord } from "../storage/records.js";
 import type { ScheduleSummary } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { Trigger } from "../triggers/trigger.js";
@@ -16,6 +16,8 @@ import type { Gate } from "./gate.js";
 import type { JobDefinition, JobHandler } from "./job.js";
 import { planFires } from "./planner.js";
 import type { Reporter } from "./reporter.js";
+import { newRunStats, type RunStats, runStatsOf } from "./run-stats.js";
+import type { ScheduleCounters } from "./schedule-counters.js";
 import type { Counters } from "./status.js";
 
 /** What this instance knows of one schedule: the record, its trigger, its place in the queue. */
@@ -24,14 +26,8 @@ export interface ScheduleState extends QueueEntry {
   trigger: Trigger | null;
   /** Fires at or before this instant have been handled (run, skipped or recorded as missed). */
   lastAt: number;
-  running: number;
-  /** Runs of the schedule that ended on this instance: a claim's state is stale once it moved. */
-  endedRuns: number;
-  lastStartAt: number | null;
-  lastEndAt: number | null;
-  lastStatus: ExecutionStatus | null;
-  lastSuccessAt: number | null;
-  waiters: Set<() => void> | null;
+  /** Its runs here and their counters; `null` until its first fire (`runStatsOf` makes them). */
+  runs: RunStats | null;
 }
 
 /** The single timer of the loop, as arming sees it. */
@@ -118,13 +114,18 @@ export class Registry {
     if (!this.jobs.has(record.job)) this.deps.reporter.emit("schedule:unhandled", { schedule: record });
   }
 
+  /** The counters of schedule `id` (made on first use), or `null` for a schedule this instance does not know. */
+  countersOf(id: string): ScheduleCounters | null {
+    const st = this.states.get(id);
+    return st === undefined ? null : runStatsOf(st).counters;
+  }
+
   /** Forgets a schedule (removed, or refused). */
   drop(id: string): void {
     const st = this.states.get(id);
     if (!st) return;
     this.queue.delete(st);
     this.states.delete(id);
-    this.deps.reporter.perSchedule.delete(id);
     this.deps.timer.schedule();
   }
 
@@ -219,12 +220,6 @@ function newState(
     at: 0,
     seq: 0,
     index: -1,
-    running: 0,
-    endedRuns: 0,
-    lastStartAt: summary?.lastStartAt ?? null,
-    lastEndAt: summary?.lastEndAt ?? null,
-    lastStatus: summary?.lastStatus ?? null,
-    lastSuccessAt: summary?.lastSuccessAt ?? null,
-    waiters: null,
+    runs: summary === null ? null : newRunStats(summary),
   };
 }

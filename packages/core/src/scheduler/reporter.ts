@@ -20,12 +20,12 @@ export interface ReporterDeps {
   logger: Logger;
   /** The facade's own (raw) emit: listeners may throw out of it. */
   emit(name: string, payload: unknown): boolean;
+  /** The counters of a schedule (the registry's, on its state), or `null` when it is not known here. */
+  countersOf(scheduleId: string): ScheduleCounters | null;
 }
 
 /** Events, errors, audit and background tasks of one scheduler. */
 export class Reporter {
-  /** Counters of each schedule since this instance started (from the events). */
-  readonly perSchedule = new Map<string, ScheduleCounters>();
   /** Background tasks in progress; `stop()` waits for them. */
   readonly tasks = new Set<Promise<unknown>>();
   /** Storage calls failed in a row (health turns degraded, then unhealthy). */
@@ -39,7 +39,7 @@ export class Reporter {
    */
   emit<K extends keyof SchedulerEvents>(name: K, payload: SchedulerEvents[K]): void {
     try {
-      countEvent(this.perSchedule, name, payload);
+      countEvent(this.deps.countersOf, name, payload);
       logEvent(this.deps.logger, name, payload);
     } catch {
       // A throwing logger must not reach the loop either.

@@ -13,6 +13,7 @@ import type { Trading, TradingNotice } from "../trading/trading.js";
 import { settleUntil } from "./in-flight.js";
 import type { ScheduleState } from "./registry.js";
 import type { Reporter } from "./reporter.js";
+import { runStatsOf } from "./run-stats.js";
 import type { Run } from "./runner.js";
 import type { Counters } from "./status.js";
 
@@ -87,16 +88,17 @@ export class Runs {
     }
     const st = this.deps.states.get(schedule.id);
     if (!st) return;
-    st.running = Math.max(0, st.running - 1);
-    st.endedRuns++;
+    const stats = runStatsOf(st);
+    stats.running = Math.max(0, stats.running - 1);
+    stats.endedRuns++;
     const e = run.execution;
     // Only runs (a handler started) count, as in the storage's summaries: a skip is not a run.
     if (e.status !== "claimed" && e.status !== "running" && e.startedAt !== null && !run.handedOver) {
-      st.lastEndAt = e.endedAt;
-      st.lastStatus = e.status;
-      if (e.status === "succeeded") st.lastSuccessAt = e.endedAt;
+      stats.lastEndAt = e.endedAt;
+      stats.lastStatus = e.status;
+      if (e.status === "succeeded") stats.lastSuccessAt = e.endedAt;
     }
-    if (st.waiters) for (const w of [...st.waiters]) w();
+    if (stats.waiters) for (const w of [...stats.waiters]) w();
   }
 
   /** Ends a claimed fire whose handler never started, as skipped or cancelled with `reason`. */

@@ -55,29 +55,23 @@ const BY_EVENT: Partial<Record<keyof SchedulerEvents, Counted>> = {
   "run:skipped": "skipped",
 };
 
-/** The counters of `scheduleId`, created on first use. */
-function countersOf(counters: Map<string, ScheduleCounters>, scheduleId: string): ScheduleCounters {
-  let c = counters.get(scheduleId);
-  if (c === undefined) {
-    c = newScheduleCounters();
-    counters.set(scheduleId, c);
-  }
-  return c;
-}
-
-/** Counts one scheduler event into the counters of its schedule (created on first use). */
+/** Counts one scheduler event into the counters of its schedule (none for a schedule not known here). */
 export function countEvent(
-  counters: Map<string, ScheduleCounters>,
+  countersOf: (scheduleId: string) => ScheduleCounters | null,
   name: keyof SchedulerEvents,
   payload: unknown,
 ): void {
   if (name === "fire:missed") {
     const p = payload as SchedulerEvents["fire:missed"];
-    countersOf(counters, p.scheduleId).missed += p.count;
+    const c = countersOf(p.scheduleId);
+    if (c !== null) c.missed += p.count;
     return;
   }
   const key = BY_EVENT[name];
   if (key === undefined) return;
   const execution = (payload as { execution?: { scheduleId: string } }).execution;
-  if (execution) countersOf(counters, execution.scheduleId)[key]++;
+  if (execution) {
+    const c = countersOf(execution.scheduleId);
+    if (c !== null) c[key]++;
+  }
 }
