@@ -107,4 +107,34 @@ describe("what the scheduler tells a person", () => {
     expect(byId.ok).toMatchObject({ fires: 3, runs: 3, retries: 0, succeeded: 3, skipped: 0 });
     await scheduler.stop();
   });
+
+  it("starts a schedule's counters at zero until it fires, again after it is removed and re-created, and keeps them over a second start", async () => {
+    const { clock, scheduler } = setup({ start: "2026-01-05T14:30:00Z" });
+    scheduler.register("ok", () => {});
+    await scheduler.createSchedule({ id: "a", job: "ok", trigger: { every: "1m" } });
+    await scheduler.start();
+    const statusOf = async () => (await scheduler.status()).schedules.find((s) => s.id === "a");
+    expect(await statusOf()).toMatchObject({
+      running: 0,
+      lastStartAt: null,
+      lastEndAt: null,
+      lastStatus: null,
+      counters: { fires: 0, runs: 0, succeeded: 0 },
+    });
+    await clock.advance(2 * 60_000 + 1000);
+    expect(await statusOf()).toMatchObject({
+      lastStatus: "succeeded",
+      counters: { fires: 2, runs: 2, succeeded: 2 },
+    });
+    await scheduler.removeSchedule("a");
+    await scheduler.createSchedule({ id: "a", job: "ok", trigger: { every: "1m" } });
+    expect((await statusOf())?.counters).toMatchObject({ fires: 0, runs: 0, succeeded: 0 });
+    await clock.advance(60_000);
+    expect((await statusOf())?.counters).toMatchObject({ fires: 1, runs: 1, succeeded: 1 });
+    // Counted since the instance was built: a second start() keeps them.
+    await scheduler.stop();
+    await scheduler.start();
+    expect((await statusOf())?.counters).toMatchObject({ fires: 1, runs: 1, succeeded: 1 });
+    await scheduler.stop();
+  });
 });

@@ -108,9 +108,13 @@ export class Registry {
 
   /** Adopts a stored schedule at start, with what its history says (last fire, start, end, success); armed later by `armAll`. */
   adoptStored(record: ScheduleRecord, trigger: Trigger | null, summary: ScheduleSummary | null): void {
+    // Counters are this instance's since it was built: a second start() keeps them.
+    const counters = this.states.get(record.id)?.runs?.counters;
     this.states.delete(record.id);
     const lastAt = Math.max(summary?.lastFireAt ?? Number.NEGATIVE_INFINITY, record.firesSince);
-    this.states.set(record.id, newState(record, trigger, lastAt, summary));
+    const st = newState(record, trigger, lastAt, summary);
+    if (counters !== undefined) runStatsOf(st).counters = counters;
+    this.states.set(record.id, st);
     if (!this.jobs.has(record.job)) this.deps.reporter.emit("schedule:unhandled", { schedule: record });
   }
 
