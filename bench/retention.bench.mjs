@@ -4,7 +4,12 @@
 // the lateness of the fires (handler start minus due instant).
 //
 //   node --expose-gc bench/retention.bench.mjs [--rows 1000000] [--file-rows 20000] [--seconds 10]
-//                                  [--only memory,sqlite,postgres,file]
+//                                  [--only memory,sqlite,postgres,file] [--recent 0]
+//
+// --recent N (memory and file): also seed N executions of the same schedule from the last 29
+// days, which the policy keeps. With a small backlog and a large recent history this is the
+// steady state of an hourly pass: the store holds a month of history and the pass deletes the
+// hour that aged out (`--only file --file-rows 5000 --recent 200000`).
 //
 // Needs the built packages (`pnpm run build`); PostgreSQL at TRADECRON_BENCH_PG (default
 // postgres://postgres@127.0.0.1:5432/test), in a fresh schema dropped afterwards.
@@ -37,11 +42,13 @@ const { values: args } = parseArgs({
     "file-rows": { type: "string", default: "20000" },
     seconds: { type: "string", default: "10" },
     only: { type: "string", default: "memory,sqlite,postgres,file" },
+    recent: { type: "string", default: "0" },
   },
 });
 const ROWS = Number(args.rows);
 const FILE_ROWS = Number(args["file-rows"]);
 const SECONDS = Number(args.seconds);
+const RECENT = Number(args.recent);
 const PG_URL = process.env.TRADECRON_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/test";
 const DAY = 86_400_000;
 const LOAD = 50;
@@ -72,6 +79,13 @@ function seedRow(i) {
     details: null,
     idempotencyKey: `history@${at}`,
   };
+}
+
+/** The j-th recent execution (of RECENT): within the last 29 days, so the policy keeps it. */
+function recentRow(j) {
+  const at = now - 29 * DAY + Math.floor((j * 28 * DAY) / Math.max(1, RECENT));
+  const row = { ...seedRow(0), id: `r-${j}`, scheduledAt: at, claimedAt: at, startedAt: at };
+  return { ...row, endedAt: at + 20, idempotencyKey: `history@${at}` };
 }
 
 const pct = (sorted, p) =>
@@ -204,6 +218,7 @@ if (only.has("memory")) {
       async () => ({ storage: new MemoryStorage({ maxExecutions: ROWS * 2 }), cleanup: async () => {} }),
       async (storage) => {
         for (let i = 0; i < ROWS; i++) await storage.claimFire({ execution: seedRow(i) });
+        for (let j = 0; j < RECENT; j++) await storage.claimFire({ execution: recentRow(j) });
       },
     ),
   );
@@ -355,6 +370,10 @@ if (only.has("file")) {
           batch.push(storage.claimFire({ execution: seedRow(i) }));
           if (batch.length >= 1000) await Promise.all(batch.splice(0));
         }
+        for (let j = 0; j < RECENT; j++) {
+          batch.push(storage.claimFire({ execution: recentRow(j) }));
+          if (batch.length >= 1000) await Promise.all(batch.splice(0));
+        }
         await Promise.all(batch);
       },
     ),
@@ -378,8 +397,9 @@ for (const r of results) {
     console.log(`| ${r.name} | n/a (${r.error}) | | | | | | | | | | | |`);
     continue;
   }
+  const recent = RECENT && (r.name === "memory" || r.name === "file") ? ` + ${RECENT.toLocaleString("en-US")} recent` : "";
   const row = (label, x) =>
-    `| ${r.name} | ${r.rows.toLocaleString("en-US")} | ${label} | ${x.fires} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.max)} | ${x.pruned ? x.pruned.executions.toLocaleString("en-US") : ""} | ${x.pruneMs === null ? "" : `${(x.pruneMs / 1000).toFixed(1)} s`} | ${x.batches || ""} | ${x.batches ? fmt(x.batchP99) : ""} | ${fmt(x.loopP99)} | ${fmt(x.gcMax)} |`;
+    `| ${r.name} | ${r.rows.toLocaleString("en-US")}${recent} | ${label} | ${x.fires} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.max)} | ${x.pruned ? x.pruned.executions.toLocaleString("en-US") : ""} | ${x.pruneMs === null ? "" : `${(x.pruneMs / 1000).toFixed(1)} s`} | ${x.batches || ""} | ${x.batches ? fmt(x.batchP99) : ""} | ${fmt(x.loopP99)} | ${fmt(x.gcMax)} |`;
   console.log(row("off", r.off));
   console.log(row("pruning", r.on));
 }
