@@ -397,7 +397,8 @@ for (const r of results) {
     console.log(`| ${r.name} | n/a (${r.error}) | | | | | | | | | | | |`);
     continue;
   }
-  const recent = RECENT && (r.name === "memory" || r.name === "file") ? ` + ${RECENT.toLocaleString("en-US")} recent` : "";
+  const recent =
+    RECENT && (r.name === "memory" || r.name === "file") ? ` + ${RECENT.toLocaleString("en-US")} recent` : "";
   const row = (label, x) =>
     `| ${r.name} | ${r.rows.toLocaleString("en-US")}${recent} | ${label} | ${x.fires} | ${fmt(x.p50)} | ${fmt(x.p99)} | ${fmt(x.max)} | ${x.pruned ? x.pruned.executions.toLocaleString("en-US") : ""} | ${x.pruneMs === null ? "" : `${(x.pruneMs / 1000).toFixed(1)} s`} | ${x.batches || ""} | ${x.batches ? fmt(x.batchP99) : ""} | ${fmt(x.loopP99)} | ${fmt(x.gcMax)} |`;
   console.log(row("off", r.off));

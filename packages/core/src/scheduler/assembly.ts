@@ -74,7 +74,8 @@ export function assemble(
   const counters = newCounters();
   const gate = new Gate();
   const trust = new TrustReport();
-  // The counters live on the registry's schedule states, which are made after the reporter.
+  // The counters live on the registry's schedule states; the registry is made after the reporter.
+  let registry: Registry | null = null;
   const reporter = new Reporter({
     storage,
     clock,
@@ -100,7 +101,6 @@ export function assemble(
     // A few maintenance turns: one missed beat does not drop a live instance from the list.
     ttlMs: 3 * maintenanceEveryMs(leaseMs, syncIntervalMs, Boolean(storage.watch)),
   });
-  let registry: Registry | null = null;
   // Scheduled fires this instance is not the preferred claimer of wait a step-in (scale-out).
   const deferred = new DeferredFires({
     ...base,
