@@ -8,6 +8,7 @@
  *   LOCK                   owner of the single-writer lock (pid, host, since) while a process has it open
  *   control.json           the emergency switch
  *   schedules/<id>.json    one pretty-printed file per schedule
+ *   schedule-batch-*.json  a batch insert in flight (ids, revisions), gone once it is durable
  *   executions/            log-<n>.jsonl (recent changes), seg-<n>.jsonl + seg-<n>.idx (sealed), checkpoint.json,
  *                          schedule-state.json (schedule states as of the last seal)
  *   approvals.jsonl        change log of approvals (compacted when mostly superseded)
@@ -46,6 +47,23 @@ export const AUDIT_FILE = "audit.jsonl";
 export const QUARANTINE_DIR = "quarantine";
 /** The quarantine's own log (inside {@link QUARANTINE_DIR}). */
 export const QUARANTINE_LOG = "quarantine.jsonl";
+
+/**
+ * A batch insert in flight (`insertSchedules`): `schedule-batch-<pid>-<n>.json` at the store root
+ * names the batch's schedules. It is durable before their files are written and removed (durably)
+ * before the insert resolves, so one found at open belongs to a batch a crash interrupted.
+ */
+export const SCHEDULE_BATCH_PREFIX = "schedule-batch-";
+
+/** The journal name of batch `n` of this process. */
+export function scheduleBatchName(n: number): string {
+  return `${SCHEDULE_BATCH_PREFIX}${process.pid}-${n}.json`;
+}
+
+/** True for a batch insert's journal. */
+export function isScheduleBatchName(name: string): boolean {
+  return name.startsWith(SCHEDULE_BATCH_PREFIX) && name.endsWith(".json");
+}
 
 /** Temp files are `.<name>.<pid>-<random>.tmp`: hidden, and recognisable after a crash. */
 export function tempName(name: string): string {

@@ -32,7 +32,15 @@ import {
 } from "@tradecron/core";
 import { fsyncDir, writeFileAtomic } from "./atomic-write.js";
 import { ioError, sysCode } from "./errors.js";
-import { CONTROL_FILE, isTempName, SCHEDULES_DIR, scheduleFileName, scheduleIdOf } from "./layout.js";
+import {
+  CONTROL_FILE,
+  isScheduleBatchName,
+  isTempName,
+  SCHEDULES_DIR,
+  scheduleBatchName,
+  scheduleFileName,
+  scheduleIdOf,
+} from "./layout.js";
 import type { Quarantine } from "./quarantine.js";
 import { deepFreeze, snapshot } from "./records.js";
 
@@ -51,6 +59,16 @@ const DEFAULT_CONTROL: ControlRecord = Object.freeze({
 });
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/** What a batch journal names of each schedule: enough to tell the batch's version of its file. */
+interface BatchEntry {
+  id: string;
+  revision: number;
+  updatedAt: number;
+}
+
+/** Batch journals written by this process (their names must differ). */
+let batchCount = 0;
 
 /** Schedules and control of one store folder. */
 export class ScheduleStore {
@@ -128,8 +146,60 @@ export class ScheduleStore {
       }
       store.records.set(id, deepFreeze(value as ScheduleRecord));
     }
+    await store.rollBackBatches();
     await store.loadControl();
     return store;
+  }
+
+  /**
+   * Takes back the batch inserts a crash interrupted (their journals are still there): each
+   * schedule file that still holds the batch's version is deleted, so an unacknowledged batch
+   * inserts none, as a transaction would, and a retry does not meet `SCHEDULE_EXISTS`. A file
+   * changed since (another revision) is kept. A journal that cannot be read is quarantined and
+   * its schedules kept: in doubt, nothing is deleted.
+   */
+  private async rollBackBatches(): Promise<void> {
+    let names: string[];
+    try {
+      names = readdirSync(this.root);
+    } catch (error) {
+      throw ioError("list", this.root, error);
+    }
+    for (const name of names) {
+      if (!isScheduleBatchName(name)) continue;
+      const path = join(this.root, name);
+      let entries: BatchEntry[] | null = null;
+      try {
+        const value = JSON.parse(readFileSync(path, "utf8")) as { schedules?: unknown };
+        if (Array.isArray(value.schedules)) entries = value.schedules as BatchEntry[];
+      } catch (error) {
+        if (sysCode(error)) throw ioError("read", path, error);
+      }
+      if (entries === null) {
+        await this.ctx.quarantine.moveFile(path, "corrupt", "a batch insert journal that cannot be read");
+        continue;
+      }
+      let removed = 0;
+      for (const entry of entries) {
+        const record = entry === null || typeof entry !== "object" ? undefined : this.records.get(entry.id);
+        if (!record || record.revision !== entry.revision || record.updatedAt !== entry.updatedAt) continue;
+        try {
+          unlinkSync(this.path(entry.id));
+        } catch (error) {
+          if (sysCode(error) !== "ENOENT") throw ioError("delete", this.path(entry.id), error);
+        }
+        this.records.delete(entry.id);
+        removed++;
+      }
+      // The files are gone for good before the journal that says to delete them is.
+      if (removed > 0) await fsyncDir(this.dir);
+      try {
+        unlinkSync(path);
+      } catch (error) {
+        if (sysCode(error) !== "ENOENT") throw ioError("delete", path, error);
+      }
+      await fsyncDir(this.root);
+    }
   }
 
   private async loadControl(): Promise<void> {
@@ -182,8 +252,9 @@ export class ScheduleStore {
     return next;
   }
 
-  private writeSchedule(id: string): Promise<void> {
+  private writeSchedule(id: string, after?: Promise<void>): Promise<void> {
     return this.persist(id, async () => {
+      if (after) await after;
       const record = this.records.get(id);
       if (record) await writeFileAtomic(this.path(id), `${JSON.stringify(record, null, 2)}\n`);
       else {
@@ -226,9 +297,10 @@ export class ScheduleStore {
 
   /**
    * Inserts a batch of schedules (Storage.insertSchedules): checked whole and applied in memory
-   * synchronously, so a taken or repeated id inserts none; then every file is written, at once,
-   * and the call resolves when all are durable. A kill -9 before it resolves may leave some of
-   * the files: the batch was not acknowledged, and a retry gets SCHEDULE_EXISTS for those ids.
+   * synchronously, so a taken or repeated id inserts none. All or none also against a crash: a
+   * journal naming the batch is made durable first, then every file is written, at once, then
+   * the journal is removed, durably, and only then does the call resolve. A kill -9 before that
+   * leaves the journal, and the next open deletes the batch's files (`rollBackBatches`).
    */
   async insertMany(schedules: readonly ScheduleRecord[]): Promise<void> {
     for (const schedule of schedules) this.checkId(schedule.id);
@@ -236,7 +308,25 @@ export class ScheduleStore {
     if (conflict !== null) throw scheduleExistsError(conflict);
     for (const schedule of schedules) this.records.set(schedule.id, snapshot(schedule).record);
     this.sorted = null;
-    await Promise.all(schedules.map((schedule) => this.writeSchedule(schedule.id)));
+    const journal = join(this.root, scheduleBatchName(++batchCount));
+    const entries: BatchEntry[] = schedules.map((s) => ({
+      id: s.id,
+      revision: s.revision,
+      updatedAt: s.updatedAt,
+    }));
+    const journalDurable = writeFileAtomic(journal, `${JSON.stringify({ schedules: entries })}\n`);
+    // Each file's write waits for the journal (it is queued at once, so reads of these ids wait
+    // for it); a failed journal fails every write, which stops the store.
+    journalDurable.catch(() => {});
+    await Promise.all(schedules.map((schedule) => this.writeSchedule(schedule.id, journalDurable)));
+    try {
+      await unlink(journal).catch((error: unknown) => {
+        throw ioError("delete", journal, error);
+      });
+      await fsyncDir(this.root);
+    } catch (error) {
+      throw this.ctx.fail(error);
+    }
   }
 
   /** Replaces a schedule at `expectedRevision` (compare-and-set). */
