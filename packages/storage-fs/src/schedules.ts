@@ -67,6 +67,23 @@ interface BatchEntry {
   updatedAt: number;
 }
 
+/** Why a batch journal read back is not one `insertMany` writes, or null. */
+export function batchJournalProblem(v: unknown): string | null {
+  const schedules = (v as { schedules?: unknown } | null)?.schedules;
+  if (!Array.isArray(schedules)) return "not a batch insert journal ({ schedules: [...] })";
+  for (const [i, e] of schedules.entries()) {
+    const entry = e as Partial<BatchEntry> | null;
+    if (
+      !entry ||
+      typeof entry.id !== "string" ||
+      !Number.isInteger(entry.revision) ||
+      !Number.isFinite(entry.updatedAt)
+    )
+      return `schedules[${i}] is not { id, revision, updatedAt }`;
+  }
+  return null;
+}
+
 /** Batch journals written by this process (their names must differ). */
 let batchCount = 0;
 
@@ -168,20 +185,26 @@ export class ScheduleStore {
     for (const name of names) {
       if (!isScheduleBatchName(name)) continue;
       const path = join(this.root, name);
-      let entries: BatchEntry[] | null = null;
+      let value: unknown;
+      let problem: string | null;
       try {
-        const value = JSON.parse(readFileSync(path, "utf8")) as { schedules?: unknown };
-        if (Array.isArray(value.schedules)) entries = value.schedules as BatchEntry[];
+        value = JSON.parse(readFileSync(path, "utf8"));
+        problem = batchJournalProblem(value);
       } catch (error) {
         if (sysCode(error)) throw ioError("read", path, error);
+        problem = `not valid JSON (${error instanceof Error ? error.message : String(error)})`;
       }
-      if (entries === null) {
-        await this.ctx.quarantine.moveFile(path, "corrupt", "a batch insert journal that cannot be read");
+      if (problem !== null) {
+        await this.ctx.quarantine.moveFile(
+          path,
+          "corrupt",
+          `a batch insert journal that cannot be read (${problem}); its schedules are kept`,
+        );
         continue;
       }
       let removed = 0;
-      for (const entry of entries) {
-        const record = entry === null || typeof entry !== "object" ? undefined : this.records.get(entry.id);
+      for (const entry of (value as { schedules: BatchEntry[] }).schedules) {
+        const record = this.records.get(entry.id);
         if (!record || record.revision !== entry.revision || record.updatedAt !== entry.updatedAt) continue;
         try {
           unlinkSync(this.path(entry.id));

@@ -14,7 +14,10 @@ import { FileStorage } from "../src/index.js";
 import { type Child, spawnFixture } from "./child.js";
 import { tempDir } from "./helpers.js";
 
-/** Kills go on until this many landed with a batch begun on disk (at most MAX_KILLS kills). */
+/**
+ * Kills go on until this many landed with a batch begun on disk (at most MAX_KILLS kills); every
+ * other writer kills itself with part of a batch in place (see fixtures/batch-writer.mjs).
+ */
 const BEGUN_KILLS = 5;
 const MAX_KILLS = 40;
 const SIZE = 300;
@@ -27,15 +30,20 @@ describe("batch insert crash safety", () => {
     const { dir, remove } = await tempDir("tc-batch-crash-");
     const pool: Child[] = [spawnFixture("batch-writer.mjs", []), spawnFixture("batch-writer.mjs", [])];
     let begun = 0;
+    let partial = 0;
     try {
       for (let cycle = 1; cycle <= MAX_KILLS && begun < BEGUN_KILLS; cycle++) {
         const child = pool.shift() as Child;
         pool.push(spawnFixture("batch-writer.mjs", []));
         await child.next((m) => m.t === "warm");
-        child.send(JSON.stringify({ dir, cycle, size: SIZE }));
+        // Every other writer kills itself with part of a batch in place; the others die at random.
+        const selfKill = cycle % 2 === 0;
+        child.send(JSON.stringify({ dir, cycle, size: SIZE, selfKill }));
         await child.next((m) => m.t === "ready");
-        await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
-        child.proc.kill("SIGKILL");
+        if (!selfKill) {
+          await new Promise((r) => setTimeout(r, 20 + Math.random() * 150));
+          child.proc.kill("SIGKILL");
+        }
         expect((await child.exited).signal).toBe("SIGKILL");
         // Every acknowledgement the child printed before it died.
         const out = child.proc.stdout;
@@ -51,6 +59,7 @@ describe("batch insert crash safety", () => {
         });
         const inFlight = started.length > 0 ? Math.max(...started) : 0;
         if (inFlight >= acked && started.some((n) => n === inFlight)) begun++;
+        if (child.messages.some((m) => m.t === "partial")) partial++;
 
         const storage = new FileStorage({ dir });
         try {
@@ -70,6 +79,8 @@ describe("batch insert crash safety", () => {
       }
       // The test must have met the case it is about: kills while a batch was being written.
       expect(begun).toBe(BEGUN_KILLS);
+      // And, from the self-killing writers, kills with part of a batch's files in place.
+      expect(partial).toBeGreaterThan(0);
     } finally {
       for (const c of pool) c.proc.kill("SIGKILL");
       await remove();
@@ -104,14 +115,17 @@ describe("batch insert crash safety", () => {
     }
   });
 
-  it("quarantines a journal it cannot read and deletes nothing", async () => {
+  it.each([
+    ["not JSON", "{ not json"],
+    ["an entry without a revision", JSON.stringify({ schedules: [{ id: "a", updatedAt: NOW }] })],
+  ])("quarantines a journal that is %s and deletes nothing", async (_, content) => {
     const { dir, remove } = await tempDir("tc-batch-journal-bad-");
     try {
       const storage = new FileStorage({ dir, onQuarantine: () => {} });
       await storage.open();
       await storage.insertSchedules([schedule("a")]);
       await storage.close();
-      await writeFile(join(dir, "schedule-batch-1-1.json"), "{ not json");
+      await writeFile(join(dir, "schedule-batch-1-1.json"), content);
       const reopened = new FileStorage({ dir, onQuarantine: () => {} });
       await reopened.open();
       expect((await reopened.listSchedules()).map((s) => s.id)).toEqual(["a"]);
