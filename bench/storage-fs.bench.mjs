@@ -51,8 +51,10 @@ const EXECUTIONS = Number(args.executions);
 const RUNS = Number(args.runs);
 
 let FileStorage;
+let buildScheduleRecord;
 try {
   ({ FileStorage } = await import("@tradecron/storage-fs"));
+  ({ buildScheduleRecord } = await import("@tradecron/core"));
 } catch (error) {
   console.error("@tradecron/storage-fs is not built: run `cd packages/storage-fs && npx tsup` first.");
   throw error;
@@ -69,31 +71,18 @@ const log = (msg) => process.stderr.write(`${msg}\n`);
 // ----------------------------------------------------------------------------------------------
 // records
 
+/** The i-th schedule, built by core as the scheduler builds it (so it passes the load checks). */
 function scheduleRecord(i) {
-  const id = `sched-${String(i).padStart(5, "0")}`;
-  return {
-    id,
+  const input = {
+    id: `sched-${String(i).padStart(5, "0")}`,
     name: `Schedule ${i}`,
     job: i % 2 ? "exit-check" : "scan",
-    description: null,
     tags: ["bench"],
-    trigger: { type: "cron", expression: "*/1 * * * *", timezone: "America/New_York" },
+    trigger: { cron: "*/1 * * * *", timezone: "America/New_York" },
     data: { symbols: ["AAPL", "MSFT"], threshold: 0.5 },
-    enabled: true,
-    paused: false,
-    misfire: { policy: "skip", graceMs: 60_000, maxCatchup: 10 },
-    overlap: "skip",
-    retry: {
-      attempts: 3,
-      backoff: { baseMs: 60_000, factor: 2, maxMs: 600_000, jitter: 0.1 },
-      nonRetryable: [],
-    },
-    timeoutMs: null,
-    firesSince: T0,
-    revision: 1,
-    createdAt: T0,
-    updatedAt: T0,
+    retry: { attempts: 3, backoff: { baseMs: "1m", maxMs: "10m" } },
   };
+  return buildScheduleRecord(input, T0);
 }
 
 function executionRecord(i, schedules, status = "claimed") {
@@ -268,7 +257,7 @@ async function firesPerSecond(make, fires, concurrency) {
 // ----------------------------------------------------------------------------------------------
 // 2. opening a large store
 
-const fixtureRoot = join(tmpdir(), `tradecron-bench-storage-fs-${SCHEDULES}-${EXECUTIONS}-v2`);
+const fixtureRoot = join(tmpdir(), `tradecron-bench-storage-fs-${SCHEDULES}-${EXECUTIONS}-v3`);
 
 async function ensureFileFixture() {
   const dir = join(fixtureRoot, "file");
