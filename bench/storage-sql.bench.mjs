@@ -1,6 +1,7 @@
 // tradecron on PostgreSQL side by side with pg-boss and graphile-worker, plus SQLite, in one run.
 //
 //   node bench/storage-sql.bench.mjs [--jobs 10000] [--only tradecron,pg-boss,graphile-worker,sqlite]
+//                                    [--workers 1,3] [--warmup 0]
 //
 // Needs the built packages (`pnpm run build`) and PostgreSQL at TRADECRON_BENCH_PG (default
 // postgres://postgres@127.0.0.1:5432/test). Each system runs in a fresh schema, dropped afterwards.
@@ -11,6 +12,17 @@
 // the delay from T to each handler's start (p50/p99). For tradecron a "job" is a schedule with
 // `trigger: { at: T }`: every instance sees every fire and the database decides who runs it.
 // SQLite: the same with one scheduler process on a file with synchronous=FULL (durable fires/s).
+//
+// TC_BENCH_PROF=<dir> writes a CPU profile of each worker from T on (sampled every
+// TC_BENCH_PROF_US µs, 100 by default); TC_BENCH_CLAIMS=1 has each tradecron worker say how many
+// fires of the measured burst it claimed as their preferred instance, claimed for another (stepped
+// in), and found taken.
+//
+// --warmup W: the workers first run a burst of W jobs due a few seconds before T (its CPU and
+// latencies are not counted), so T meets processes whose code is compiled and whose connections
+// have their statements prepared, as in a cluster that has been running; without it every worker
+// starts cold a moment before T, and the first thousands of fires also pay for compiling the
+// fire path, in every process.
 //
 // Settings, chosen from each tool's documentation for throughput and latency:
 // - pg-boss: batchSize 50, localConcurrency 2, pollingIntervalSeconds 0.5 (its minimum),
@@ -43,8 +55,12 @@ async function runChild(cfg) {
   const latencies = [];
   let done = 0;
   let lastDoneAt = 0;
-  const started = () => latencies.push(Date.now() - cfg.dueAt);
-  const finished = (n = 1) => {
+  // Jobs of the warm-up burst (due before T) are neither timed nor counted.
+  const started = (due) => {
+    if (due === cfg.dueAt) latencies.push(Date.now() - cfg.dueAt);
+  };
+  const finished = (due, n = 1) => {
+    if (due !== cfg.dueAt) return;
     done += n;
     lastDoneAt = Date.now();
   };
@@ -54,6 +70,10 @@ async function runChild(cfg) {
   const profiler = process.env.TC_BENCH_PROF ? new (await import("node:inspector/promises")).Session() : null;
   profiler?.connect();
   await profiler?.post("Profiler.enable");
+  // Sampled every 100 µs (V8's default is 1 ms, too coarse for a burst of about a second).
+  await profiler?.post("Profiler.setSamplingInterval", {
+    interval: Number(process.env.TC_BENCH_PROF_US ?? 100),
+  });
   setTimeout(() => {
     cpuAtDue = process.cpuUsage();
     void profiler?.post("Profiler.start");
@@ -74,9 +94,24 @@ async function runChild(cfg) {
       instanceId: cfg.id,
       ...(cfg.stepInMs === undefined ? {} : { stepInMs: cfg.stepInMs }),
     });
-    scheduler.register("bench", () => started());
+    scheduler.register("bench", (ctx) => started(ctx.fire.scheduledAt));
     // Counted once the outcome is committed (run:succeeded comes after the fenced update).
-    scheduler.on("run:succeeded", () => finished());
+    scheduler.on("run:succeeded", ({ execution }) => finished(execution.scheduledAt));
+    if (process.env.TC_BENCH_CLAIMS) {
+      // Debug: who claimed what of the measured burst (own share, stepped in, lost).
+      const { fireHash } = await import("@tradecron/core");
+      const tally = { own: 0, stepped: 0, taken: 0 };
+      scheduler.on("fire:claimed", ({ execution }) => {
+        if (execution.scheduledAt !== cfg.dueAt) return;
+        const live = Array.from({ length: cfg.workers }, (_, i) => `tradecron-pg-${i + 1}`).sort();
+        if (live[fireHash(execution.scheduleId, execution.scheduledAt) % live.length] === cfg.id) tally.own++;
+        else tally.stepped++;
+      });
+      scheduler.on("fire:taken", (p) => {
+        if (p.scheduledAt === cfg.dueAt) tally.taken++;
+      });
+      process.on("message", (m) => m?.type === "stop" && send({ type: "log", text: JSON.stringify(tally) }));
+    }
     scheduler.on("scheduler:error", ({ error, context }) =>
       send({ type: "log", text: `${context}: ${error.message}` }),
     );
@@ -101,8 +136,8 @@ async function runChild(cfg) {
       "bench",
       { batchSize: 50, localConcurrency: 2, pollingIntervalSeconds: 0.5, burstWhenBatchFull: true },
       async (jobs) => {
-        for (const _ of jobs) started();
-        finished(jobs.length);
+        for (const job of jobs) started(job.data.due);
+        for (const job of jobs) finished(job.data.due);
       },
     );
     stop = () => boss.stop({ graceful: true, timeout: 5000 });
@@ -119,9 +154,9 @@ async function runChild(cfg) {
       logger: new Logger(silent),
       preset: { worker: { localQueue: { size: 50 }, completeJobBatchDelay: 0 } },
       taskList: {
-        bench: async () => {
-          started();
-          finished();
+        bench: async (payload) => {
+          started(payload.due);
+          finished(payload.due);
         },
       },
     });
@@ -156,9 +191,12 @@ async function main() {
       pool: { type: "string", default: "10" },
       // tradecron's step-in delay (the preferred claimer); default: the scheduler's own default.
       "step-in": { type: "string" },
+      // A burst of this many jobs before the measured one (not counted): see the top of the file.
+      warmup: { type: "string", default: "0" },
     },
   });
   const jobs = Number(values.jobs);
+  const warmup = Number(values.warmup);
   // `tradecron` names tradecron on PostgreSQL (`tradecron-pg`), as in the tables.
   const only = values.only
     ? new Set(values.only.split(",").map((s) => (s === "tradecron" ? "tradecron-pg" : s)))
@@ -177,7 +215,9 @@ async function main() {
   for (const system of systems) {
     for (const workers of values.workers.split(",").map(Number)) {
       process.stderr.write(`running ${system} with ${workers} worker(s), ${jobs} jobs ...\n`);
-      rows.push(await runPostgres(admin, system, workers, jobs, Number(values.pool), values["step-in"]));
+      rows.push(
+        await runPostgres(admin, system, workers, jobs, Number(values.pool), values["step-in"], warmup),
+      );
     }
   }
   let sqlite = null;
@@ -186,7 +226,7 @@ async function main() {
     sqlite = await runSqlite(jobs);
   }
   await admin.end();
-  report(rows, sqlite, jobs);
+  report(rows, sqlite, jobs, warmup);
 }
 
 function randomName(prefix) {
@@ -224,19 +264,28 @@ async function waitFor(condition, timeoutMs, what) {
   }
 }
 
-/** Inserts the jobs of `system` due at `dueAt`; returns a function counting completed jobs in the database. */
-async function prepare(admin, system, schema, jobs, dueAt) {
+/**
+ * Inserts the jobs of `system`: `jobs` due at `dueAt` and `warmup` due at `warmAt`; returns a
+ * function counting completed jobs (of both) in the database.
+ */
+async function prepare(admin, system, schema, jobs, dueAt, warmup, warmAt) {
+  // Each job says which burst it belongs to: its due instant (tradecron: the fire's own).
+  const dues = [
+    ...Array.from({ length: warmup }, () => warmAt),
+    ...Array.from({ length: jobs }, () => dueAt),
+  ];
+  const total = dues.length;
   if (system === "tradecron-pg") {
     const { buildScheduleRecord } = await import("@tradecron/core");
     const { PostgresStorage } = await import("@tradecron/storage-sql");
     const storage = new PostgresStorage({ connectionString: PG_URL, schema, poolSize: 8 });
     await storage.open();
     const now = Date.now();
-    for (let i = 0; i < jobs; i += 500) {
+    for (let i = 0; i < total; i += 500) {
       await Promise.all(
-        Array.from({ length: Math.min(500, jobs - i) }, (_, j) =>
+        Array.from({ length: Math.min(500, total - i) }, (_, j) =>
           storage.insertSchedule(
-            buildScheduleRecord({ id: `job-${i + j}`, job: "bench", trigger: { at: dueAt } }, now),
+            buildScheduleRecord({ id: `job-${i + j}`, job: "bench", trigger: { at: dues[i + j] } }, now),
           ),
         ),
       );
@@ -253,10 +302,10 @@ async function prepare(admin, system, schema, jobs, dueAt) {
     const boss = new PgBoss({ connectionString: PG_URL, schema, max: 4, supervise: false, schedule: false });
     await boss.start();
     await boss.createQueue("bench");
-    for (let i = 0; i < jobs; i += 1000) {
+    for (let i = 0; i < total; i += 1000) {
       await boss.insert(
         "bench",
-        Array.from({ length: Math.min(1000, jobs - i) }, () => ({ data: {}, startAfter: new Date(dueAt) })),
+        dues.slice(i, i + 1000).map((due) => ({ data: { due }, startAfter: new Date(due) })),
       );
     }
     await boss.stop({ graceful: false });
@@ -272,19 +321,15 @@ async function prepare(admin, system, schema, jobs, dueAt) {
     logger: new Logger(() => () => {}),
   });
   await utils.migrate();
-  for (let i = 0; i < jobs; i += 1000) {
+  for (let i = 0; i < total; i += 1000) {
     await utils.addJobs(
-      Array.from({ length: Math.min(1000, jobs - i) }, () => ({
-        identifier: "bench",
-        payload: {},
-        runAt: new Date(dueAt),
-      })),
+      dues.slice(i, i + 1000).map((due) => ({ identifier: "bench", payload: { due }, runAt: new Date(due) })),
     );
   }
   await utils.release();
   // graphile-worker deletes a job once it is complete.
   return async () =>
-    jobs - Number((await admin.query(`SELECT count(*) AS n FROM "${schema}"._private_jobs`)).rows[0].n);
+    total - Number((await admin.query(`SELECT count(*) AS n FROM "${schema}"._private_jobs`)).rows[0].n);
 }
 
 /** CPU time of the whole machine so far (every core, every process, the database included), in ms. */
@@ -298,16 +343,25 @@ function machineTimes() {
   return { idle, total };
 }
 
-async function measure(workers, jobs, dueAt, completedInDb) {
+async function measure(workers, jobs, dueAt, completedInDb, { warmup = 0, warmAt = dueAt } = {}) {
   // The machine's CPU from T on: whether the run was bound by the cores (workers and database together).
   const atDue = new Promise((resolve) =>
     setTimeout(() => resolve(machineTimes()), Math.max(0, dueAt - Date.now())),
   );
   await Promise.all(workers.map((w) => w.ready));
-  if (Date.now() > dueAt - 200) throw new Error("setup took longer than the lead time; nothing measured");
+  if (Date.now() > warmAt - 200) throw new Error("setup took longer than the lead time; nothing measured");
+  if (warmup > 0) {
+    await waitFor(async () => (await completedInDb()) >= warmup, 120_000, "the warm-up burst completed");
+    if (Date.now() > dueAt - 200)
+      throw new Error("the warm-up burst ran into the measured one; nothing measured");
+  }
   await waitFor(() => workers.reduce((n, w) => n + w.done, 0) >= jobs, 300_000, "every handler ran");
   // Completed means completed in the database, not only returned from the handler.
-  await waitFor(async () => (await completedInDb()) >= jobs, 60_000, "every job completed in the database");
+  await waitFor(
+    async () => (await completedInDb()) >= warmup + jobs,
+    60_000,
+    "every job completed in the database",
+  );
   const doneAt = Date.now();
   const end = machineTimes();
   const start = await atDue;
@@ -329,7 +383,7 @@ async function measure(workers, jobs, dueAt, completedInDb) {
   };
 }
 
-async function runPostgres(admin, system, count, jobs, pool, stepIn) {
+async function runPostgres(admin, system, count, jobs, pool, stepIn, warmup) {
   let workers = [];
   const schema = randomName(
     system === "tradecron-pg" ? "tc_bench" : system === "pg-boss" ? "boss_bench" : "gw_bench",
@@ -337,20 +391,23 @@ async function runPostgres(admin, system, count, jobs, pool, stepIn) {
   try {
     // Long enough to create the jobs and start the workers before T. tradecron's scheduler reads
     // each schedule's last fire one by one on start(), so it needs the longest lead.
-    const lead = 5000 + jobs * (system === "tradecron-pg" ? 3 : 0.6);
-    const dueAt = Date.now() + lead;
-    const completedInDb = await prepare(admin, system, schema, jobs, dueAt);
+    const lead = 5000 + (jobs + warmup) * (system === "tradecron-pg" ? 3 : 0.6);
+    const warmAt = Date.now() + lead;
+    // The warm-up burst gets a second plus a millisecond a job (1,000 jobs/s) before T.
+    const dueAt = warmup > 0 ? warmAt + 1000 + warmup : warmAt;
+    const completedInDb = await prepare(admin, system, schema, jobs, dueAt, warmup, warmAt);
     workers = Array.from({ length: count }, (_, i) =>
       spawnWorker({
         system,
         schema,
         dueAt,
         id: `${system}-${i + 1}`,
+        workers: count,
         pool,
         ...(stepIn === undefined ? {} : { stepInMs: Number(stepIn) }),
       }),
     );
-    const result = await measure(workers, jobs, dueAt, completedInDb);
+    const result = await measure(workers, jobs, dueAt, completedInDb, { warmup, warmAt });
     if (result.started !== jobs) {
       // Say what the database holds, so a mismatch can be told apart: a fire claimed twice (more
       // rows than jobs), retries (attempts above 1), or runs taken over (instance changes).
@@ -409,11 +466,13 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-function report(rows, sqlite, jobs) {
+function report(rows, sqlite, jobs, warmup) {
   const pad = (s, n) => String(s).padEnd(n);
   const num = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
   const lines = [];
-  lines.push(`${jobs} one-off jobs due at one instant, PostgreSQL ${PG_URL.replace(/\/\/[^@]*@/, "//")}`);
+  lines.push(
+    `${jobs} one-off jobs due at one instant${warmup > 0 ? `, after a warm-up burst of ${warmup}` : " (cold workers)"}, PostgreSQL ${PG_URL.replace(/\/\/[^@]*@/, "//")}`,
+  );
   lines.push("");
   lines.push(
     `${pad("system", 18)}${pad("workers", 9)}${pad("jobs/s", 10)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("worker CPU µs/job", 19)}machine busy`,
