@@ -4,7 +4,10 @@
 // the lateness of the fires (handler start minus due instant).
 //
 //   node --expose-gc bench/retention.bench.mjs [--rows 1000000] [--file-rows 20000] [--seconds 10]
-//                                  [--only memory,sqlite,postgres,file] [--recent 0]
+//                                  [--only memory,sqlite,postgres,file] [--recent 0] [--seed-apart]
+//
+// --seed-apart (file): seed the store in a child process first, so the measuring process starts
+// on a store written earlier (as after an upgrade) instead of with the heap the seeding grew.
 //
 // --recent N (memory and file): also seed N executions of the same schedule from the last 29
 // days, which the policy keeps. With a small backlog and a large recent history this is the
@@ -29,6 +32,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { MemoryStorage, Scheduler } from "@tradecron/core";
 import { FileStorage } from "@tradecron/storage-fs";
@@ -43,6 +47,8 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "10" },
     only: { type: "string", default: "memory,sqlite,postgres,file" },
     recent: { type: "string", default: "0" },
+    "seed-apart": { type: "boolean", default: false },
+    "seed-into": { type: "string" },
   },
 });
 const ROWS = Number(args.rows);
@@ -86,6 +92,28 @@ function recentRow(j) {
   const at = now - 29 * DAY + Math.floor((j * 28 * DAY) / Math.max(1, RECENT));
   const row = { ...seedRow(0), id: `r-${j}`, scheduledAt: at, claimedAt: at, startedAt: at };
   return { ...row, endedAt: at + 20, idempotencyKey: `history@${at}` };
+}
+
+/** Seeds FILE_ROWS old and RECENT recent executions into an open FileStorage. */
+async function seedFile(storage) {
+  const batch = [];
+  for (let i = ROWS - FILE_ROWS; i < ROWS; i++) {
+    batch.push(storage.claimFire({ execution: seedRow(i) }));
+    if (batch.length >= 1000) await Promise.all(batch.splice(0));
+  }
+  for (let j = 0; j < RECENT; j++) {
+    batch.push(storage.claimFire({ execution: recentRow(j) }));
+    if (batch.length >= 1000) await Promise.all(batch.splice(0));
+  }
+  await Promise.all(batch);
+}
+
+if (args["seed-into"]) {
+  const storage = new FileStorage({ dir: args["seed-into"] });
+  await storage.open();
+  await seedFile(storage);
+  await storage.close();
+  process.exit(0);
 }
 
 const pct = (sorted, p) =>
@@ -189,11 +217,13 @@ async function runLoad(storage, retention, during) {
 }
 
 async function measure(name, rows, make, seed) {
-  const { storage, cleanup } = await make();
+  const made = await make();
+  const { storage, cleanup } = made;
   try {
     const t = Date.now();
     await seed(storage);
-    const seedMs = Date.now() - t;
+    // A store seeded by another process (--seed-apart) says how long that took.
+    const seedMs = made.seedMs ?? Date.now() - t;
     // Each run starts from a collected heap (with --expose-gc), so the off run does not pay for
     // the seeding's garbage and the pruning run only for its own.
     globalThis.gc?.();
@@ -348,16 +378,39 @@ if (only.has("postgres")) {
 
 if (only.has("file")) {
   const dir = mkdtempSync(join(tmpdir(), "tc-retention-bench-fs-"));
-  const savedRows = ROWS;
   results.push(
     await measure(
       "file",
       FILE_ROWS,
       async () => {
+        let seedMs;
+        if (args["seed-apart"]) {
+          // Seeded by a process of its own, as a real backlog is written before the process
+          // that prunes it starts: this one's heap has not grown with the seeding.
+          const t = Date.now();
+          const { execFileSync } = await import("node:child_process");
+          execFileSync(
+            process.execPath,
+            [
+              fileURLToPath(import.meta.url),
+              "--seed-into",
+              dir,
+              "--rows",
+              String(ROWS),
+              "--file-rows",
+              String(FILE_ROWS),
+              "--recent",
+              String(RECENT),
+            ],
+            { stdio: "inherit" },
+          );
+          seedMs = Date.now() - t;
+        }
         const storage = new FileStorage({ dir });
         await storage.open();
         return {
           storage,
+          seedMs,
           cleanup: async () => {
             await storage.close();
             rmSync(dir, { recursive: true, force: true });
@@ -365,16 +418,7 @@ if (only.has("file")) {
         };
       },
       async (storage) => {
-        const batch = [];
-        for (let i = savedRows - FILE_ROWS; i < savedRows; i++) {
-          batch.push(storage.claimFire({ execution: seedRow(i) }));
-          if (batch.length >= 1000) await Promise.all(batch.splice(0));
-        }
-        for (let j = 0; j < RECENT; j++) {
-          batch.push(storage.claimFire({ execution: recentRow(j) }));
-          if (batch.length >= 1000) await Promise.all(batch.splice(0));
-        }
-        await Promise.all(batch);
+        if (!args["seed-apart"]) await seedFile(storage);
       },
     ),
   );
