@@ -2,7 +2,10 @@
 // against the same N claimed with N `claimFire` calls issued at once (how a burst claims without
 // the batch path: PostgreSQL coalesces them per turn, SQLite and FileStorage group-commit them).
 // Median of RUNS; each run claims fresh fires in a fresh store. Also: claimFires of N fires that
-// are all taken already (the losing side of a race), and claimFires with `withState`.
+// are all taken already (the losing side of a race), claimFires with `withState`, and the
+// step-in probe of N held fires (`fireHolders` in batches of 1,024, as the scheduler sends it),
+// without and with the expected holders (the preferred instances, all right here): wall time
+// and this process's CPU per fire.
 //
 //   node bench/claim-batch.bench.mjs [--n 10000] [--runs 5] [--only memory,file,sqlite,postgres]
 //
@@ -86,7 +89,16 @@ async function timed(make, fn) {
 
 async function measure(name) {
   const make = factories[name];
-  const out = { batch: [], singles: [], lost: [], withState: [] };
+  const out = {
+    batch: [],
+    singles: [],
+    lost: [],
+    withState: [],
+    probe: [],
+    probeCpu: [],
+    hint: [],
+    hintCpu: [],
+  };
   for (let r = 0; r < RUNS; r++) {
     const base = 1_800_000_000_000 + r * 10_000_000;
     out.batch.push(
@@ -120,6 +132,33 @@ async function measure(name) {
         return ms;
       }),
     );
+    await timed(make, async (s) => {
+      const c = claims(base);
+      await s.claimFires(c);
+      const fires = c.map((x) => ({
+        scheduleId: x.execution.scheduleId,
+        scheduledAt: x.execution.scheduledAt,
+      }));
+      const probe = async (hint) => {
+        const cpu = process.cpuUsage();
+        const t = performance.now();
+        for (let i = 0; i < N; i += 1024) {
+          const part = fires.slice(i, i + 1024);
+          const holders = await s.fireHolders(part, hint ? part.map(() => "instance-a") : undefined);
+          if (holders.some((h) => h !== "instance-a")) throw new Error(`${name}: probe`);
+        }
+        const used = process.cpuUsage(cpu);
+        return [performance.now() - t, (used.user + used.system) / N];
+      };
+      await probe(false); // warm-up: the first probe also prepares the statement
+      await probe(true);
+      const [ms, cpu] = await probe(false);
+      const [hintMs, hintCpu] = await probe(true);
+      out.probe.push(ms);
+      out.probeCpu.push(cpu);
+      out.hint.push(hintMs);
+      out.hintCpu.push(hintCpu);
+    });
     out.withState.push(
       await timed(make, async (s) => {
         const c = claims(base, true);
@@ -135,13 +174,14 @@ async function measure(name) {
   const rate = (ms) => `${Math.round(N / (ms / 1000)).toLocaleString("en-US")}/s`;
   console.log(
     `| ${name} | ${row.batch.toFixed(1)} ms (${rate(row.batch)}) | ${row.singles.toFixed(1)} ms (${rate(row.singles)}) | ` +
-      `${(row.singles / row.batch).toFixed(1)}x | ${row.lost.toFixed(1)} ms | ${row.withState.toFixed(1)} ms |`,
+      `${(row.singles / row.batch).toFixed(1)}x | ${row.lost.toFixed(1)} ms | ${row.withState.toFixed(1)} ms | ` +
+      `${row.probe.toFixed(1)} ms, ${row.probeCpu.toFixed(2)} µs | ${row.hint.toFixed(1)} ms, ${row.hintCpu.toFixed(2)} µs |`,
   );
 }
 
 console.log(`${N.toLocaleString("en-US")} fresh fires, median of ${RUNS} runs, node ${process.version}`);
 console.log(
-  "| storage | claimFires (1 call) | claimFire x N (at once) | ratio | claimFires, all taken | claimFires withState |",
+  "| storage | claimFires (1 call) | claimFire x N (at once) | ratio | claimFires, all taken | claimFires withState | fireHolders (wall, CPU a fire) | fireHolders with expected holders |",
 );
-console.log("|---|--:|--:|--:|--:|--:|");
+console.log("|---|--:|--:|--:|--:|--:|--:|--:|");
 for (const name of values.only.split(",")) await measure(name);

@@ -201,10 +201,13 @@ export class DeferredFires {
   private async stepInBatch(batch: Held[]): Promise<void> {
     const { fireHolders, reporter, gate, membership, clock, stepInMs } = this.deps;
     let holders: (string | null)[] | null = null;
+    // Each fire's preferred instance: the hint that lets a remote storage answer with only the
+    // fires held otherwise, and the owner the busy check below looks for.
+    const owners = batch.map((h) => membership.preferredOf(h.st.record.id, h.at));
     if (fireHolders) {
       const fires: FireRef[] = batch.map((h) => ({ scheduleId: h.st.record.id, scheduledAt: h.at }));
       try {
-        holders = await fireHolders(fires);
+        holders = await fireHolders(fires, owners);
         reporter.storageOk();
       } catch (error) {
         reporter.storageFailed(error, `asking who holds ${fires.length} held fires`);
@@ -235,7 +238,7 @@ export class DeferredFires {
       if (holder !== null) {
         reporter.emit("fire:taken", { scheduleId: st.record.id, scheduledAt: held.at, holder });
       } else if (open && this.deps.stillArmed(st)) {
-        const owner = membership.preferredOf(st.record.id, held.at);
+        const owner = owners[i] as string;
         const waited = now - held.heldAt;
         const limit = Math.min(MAX_STEP_IN_WAITS * stepInMs, st.record.misfire.toleranceMs / 2);
         if (claiming.has(`${owner}\u0000${st.record.job}`) && waited + stepInMs <= limit) {

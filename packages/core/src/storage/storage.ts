@@ -321,8 +321,13 @@ export interface Storage {
    * for the step-in delay (the preferred claimer, `stepInMs`) asks it first and claims only the
    * fires still free, instead of sending a claim per fire that mostly loses. A stale answer is
    * harmless (the claim decides). Optional: without it the held fires are claimed as they are.
+   *
+   * `expected`, pairwise with `fires`, names the instance each fire is likely held by (its
+   * preferred claimer): a hint only, so that a remote storage can send back just the fires held
+   * otherwise or free (most fires of a burst are held by their preferred instance). The answer is
+   * the same with or without it; a storage may ignore it.
    */
-  fireHolders?(fires: readonly FireRef[]): Promise<(string | null)[]>;
+  fireHolders?(fires: readonly FireRef[], expected?: readonly string[]): Promise<(string | null)[]>;
   /**
    * Applies `patch` if `instanceId` still holds the execution (status `claimed` or `running`,
    * same instanceId). Returns the updated record, or null if the holder lost it (taken over or

@@ -253,6 +253,18 @@ export function batchTests(describe: (name: string, fn: () => void) => void, tes
           ["instance-b", null],
           "from either handle",
         );
+        assert.deepEqual(
+          await s.fireHolders(fires, [
+            "instance-b",
+            "instance-a",
+            "instance-a",
+            "instance-b",
+            "instance-a",
+            "instance-c",
+          ]),
+          ["instance-b", null, "instance-c", null, "instance-a", "instance-b"],
+          "the same answer with expected holders (a hint): as expected, free, held by another, unknown, as expected, held by another",
+        );
         assert.deepEqual(await s.fireHolders([]), []);
         // Asking claims nothing: the free fire is still free to claim.
         assert.equal(
@@ -271,6 +283,15 @@ export function batchTests(describe: (name: string, fn: () => void) => void, tes
           holders.map((x, i) => (x === null) === (i % 3 !== 0)),
           many.map(() => true),
           "a large batch: every third fire held, the rest free",
+        );
+        const holder = holders[0] as string;
+        assert.deepEqual(
+          await s.fireHolders(
+            many,
+            many.map((_, i) => (i % 2 === 0 ? holder : "instance-z")),
+          ),
+          holders,
+          "a large batch with expected holders, half of them wrong: the same answer",
         );
       } finally {
         await done();

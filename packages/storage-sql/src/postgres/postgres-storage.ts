@@ -205,9 +205,12 @@ export class PostgresStorage implements Storage {
     return this.claims.claimFires(claims);
   }
 
-  /** See {@link Storage.fireHolders}: one read for the batch (`fireHolders` in statements.ts). */
-  fireHolders(fires: readonly FireRef[]): Promise<(string | null)[]> {
-    return this.claims.fireHolders(fires);
+  /**
+   * See {@link Storage.fireHolders}: one read for the batch (`fireHolders` in statements.ts);
+   * given the expected holders, only the fires held otherwise come back (`fireHoldersExcept`).
+   */
+  fireHolders(fires: readonly FireRef[], expected?: readonly string[]): Promise<(string | null)[]> {
+    return this.claims.fireHolders(fires, expected);
   }
 
   /** See {@link Storage.heartbeat}: one statement (see `heartbeat` in statements.ts). */

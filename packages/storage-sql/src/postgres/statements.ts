@@ -277,6 +277,19 @@ export function postgresStatements(n: PgNames) {
       CROSS JOIN LATERAL (SELECT h.instance_id FROM ${n.executions} AS h
           WHERE h.schedule_id = k.schedule_id COLLATE "C" AND h.scheduled_at = k.scheduled_at
           OFFSET 0) AS e`,
+    /**
+     * Storage.fireHolders with the expected holders: only the fires held by another instance than
+     * their expected one, or by none (`instance_id` null), by position (1-based `i`); the others
+     * are held as expected. $1 schedule ids, $2 instants, $3 each fire's expected holder as a
+     * 1-based position in $4, the distinct expected holders (so the batch sends small integers,
+     * not a name per fire).
+     */
+    fireHoldersExcept: `SELECT k.i, e.instance_id
+      FROM unnest($1::text[], $2::bigint[], $3::int[]) WITH ORDINALITY AS k(schedule_id, scheduled_at, o, i)
+      LEFT JOIN LATERAL (SELECT h.instance_id FROM ${n.executions} AS h
+          WHERE h.schedule_id = k.schedule_id COLLATE "C" AND h.scheduled_at = k.scheduled_at
+          OFFSET 0) AS e ON true
+      WHERE e.instance_id IS DISTINCT FROM ($4::text[])[k.o]`,
     /** The current holders of fires. $1 schedule ids, $2 instants (pairwise). */
     findFires: `SELECT * FROM ${n.executions}
       WHERE (schedule_id, scheduled_at) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))`,
