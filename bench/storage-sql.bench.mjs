@@ -98,12 +98,13 @@ async function runChild(cfg) {
     // Counted once the outcome is committed (run:succeeded comes after the fenced update).
     scheduler.on("run:succeeded", ({ execution }) => finished(execution.scheduledAt));
     if (process.env.TC_BENCH_CLAIMS) {
-      // Debug: who claimed what of the measured burst (own share, stepped in, lost).
+      // Debug: who claimed what of the measured burst (its preferred share, stepped in, taken).
       const { fireHash } = await import("@tradecron/core");
       const tally = { own: 0, stepped: 0, taken: 0 };
+      // Every worker live, sorted, as the membership list has them.
+      const live = Array.from({ length: cfg.workers }, (_, i) => `tradecron-pg-${i + 1}`).sort();
       scheduler.on("fire:claimed", ({ execution }) => {
         if (execution.scheduledAt !== cfg.dueAt) return;
-        const live = Array.from({ length: cfg.workers }, (_, i) => `tradecron-pg-${i + 1}`).sort();
         if (live[fireHash(execution.scheduleId, execution.scheduledAt) % live.length] === cfg.id) tally.own++;
         else tally.stepped++;
       });
