@@ -3,7 +3,7 @@ import { ValidationError } from "../errors.js";
 import { Scheduler } from "../scheduler/scheduler.js";
 import { TestClock } from "../testing/test-clock.js";
 import { nextFires } from "./compile.js";
-import { cronTrigger } from "./cron.js";
+import { cachedMatcher, cronTrigger, nextCronFire } from "./cron.js";
 
 const iso = (t: number) => new Date(t).toISOString();
 const fires = (expr: string, tz: string, after: string, n: number) =>
@@ -207,5 +207,40 @@ describe("cron trigger: patterns rarer than the 28-year cycle", () => {
     });
     const [first] = await scheduler.preview("rare", { count: 1 });
     expect(first?.iso).toBe("2112-02-29T05:00:00.000Z");
+  });
+});
+
+describe("cron trigger: shared per expression and zone", () => {
+  it("is one object for every schedule of the same expression and zone, another for another zone", () => {
+    const a = cronTrigger("0 30 9 * * 1-5", "America/New_York");
+    expect(cronTrigger("0 30 9 * * 1-5", "America/New_York")).toBe(a);
+    expect(cronTrigger("0 30 9 * * 1-5", "Europe/London")).not.toBe(a);
+    expect(cronTrigger("0 31 9 * * 1-5", "America/New_York")).not.toBe(a);
+  });
+
+  it("answers from its memo exactly what it computes, whatever order it is asked in", () => {
+    const shared = cronTrigger("*/20 30 1 * * *", "Europe/London");
+    // Instants around the autumn fold (2026-10-25 01:00-02:00 happens twice in London) and
+    // plain ones, each asked twice in a row and then again after another.
+    const afters = [
+      "2026-10-25T00:29:59Z",
+      "2026-10-25T00:30:00Z",
+      "2026-10-25T01:30:40Z",
+      "2026-06-01T00:00:00Z",
+    ].map(Date.parse);
+    const expected = afters.map((t) => nextCronFire(cachedMatcher("*/20 30 1 * * *"), "Europe/London", t));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < afters.length; i++) {
+        const t = afters[i] as number;
+        expect(shared.next(t)).toBe(expected[i]);
+        expect(shared.next(t)).toBe(expected[i]);
+      }
+    }
+    expect(expected.map((t) => (t === null ? null : new Date(t).toISOString()))).toEqual([
+      "2026-10-25T00:30:00.000Z",
+      "2026-10-25T00:30:20.000Z",
+      "2026-10-26T01:30:00.000Z",
+      "2026-06-01T00:30:00.000Z",
+    ]);
   });
 });

@@ -51,20 +51,45 @@ export function nextCronFire(matcher: CronMatcher, zone: string, after: number):
   return best === Number.POSITIVE_INFINITY ? null : best;
 }
 
-/** A cron trigger: a class rather than a closure, so each armed schedule holds one small object. */
+/**
+ * A cron trigger: a class rather than a closure, so each armed schedule holds one small object.
+ * Immutable apart from a one-entry memo of its last answer: the schedules of one expression and
+ * zone share one trigger ({@link cronTrigger}), and the fires due together at an instant are
+ * mostly such schedules, so each of them after the first asks the same question.
+ */
 class CronTrigger implements Trigger {
+  private lastAfter = Number.NaN;
+  private lastNext: number | null = null;
+
   constructor(
     private readonly matcher: CronMatcher,
     private readonly timezone: string,
   ) {}
 
   next(after: number): number | null {
-    return nextCronFire(this.matcher, this.timezone, after);
+    // `next` is a pure function of the instant, so the memo can only answer what it would compute.
+    if (after === this.lastAfter) return this.lastNext;
+    const next = nextCronFire(this.matcher, this.timezone, after);
+    this.lastAfter = after;
+    this.lastNext = next;
+    return next;
   }
 }
 
-/** Compiles a cron trigger. Throws a typed error naming the field for a bad expression or zone. */
+const triggers = new Map<string, CronTrigger>();
+
+/**
+ * Compiles a cron trigger, shared by every schedule of the same expression and zone (bounded
+ * like the matchers). Throws a typed error naming the field for a bad expression or zone.
+ */
 export function cronTrigger(expression: string, timezone = "UTC"): Trigger {
-  assertTimeZone(timezone, "timezone");
-  return new CronTrigger(cachedMatcher(expression), timezone);
+  const key = `${timezone} ${expression}`;
+  let trigger = triggers.get(key);
+  if (trigger === undefined) {
+    assertTimeZone(timezone, "timezone");
+    trigger = new CronTrigger(cachedMatcher(expression), timezone);
+    if (triggers.size >= MAX_CACHED_MATCHERS) triggers.clear();
+    triggers.set(key, trigger);
+  }
+  return trigger;
 }
