@@ -124,8 +124,16 @@ describe("FileStorage prune batches", () => {
     const dir = await folder();
     const storage = opened(dir, { segmentLines: 100, mergeFanIn: 0 });
     await storage.open();
-    await addHistory(storage, "s", 1000);
-    await storage.whenIdle();
+    // Seeded in steps that each wait for the rotation they cause: a log that keeps taking lines
+    // while the previous one is sealed rotates later than its 100th line, and what the seeding
+    // left in the live log (up to 99 lines) plus the 50 the dels weigh would rotate it then.
+    for (let step = 0; step < 20; step++) {
+      await addHistory(storage, "s", 50, step * 50 * 60_000);
+      await storage.whenIdle();
+    }
+    const before = (await readdir(join(dir, "executions"))).filter((f) => f.startsWith("log-"));
+    expect(before).toHaveLength(1);
+    expect((await readFile(join(dir, "executions", before[0] as string), "utf8")).trim()).toBe("");
     for (let i = 0; i < 4; i++)
       expect(await storage.pruneExecutions({ scheduleId: "s", keepLast: 100, limit: 100 })).toBe(100);
     await storage.whenIdle();
