@@ -14,6 +14,7 @@ import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { type Clock, systemClock } from "../time/clock.js";
 import { DEFAULT_APPROVAL_EXPIRY_MS, Trading, type TradingNotice } from "../trading/trading.js";
+import { AheadPlan } from "./ahead-plan.js";
 import { Controls } from "./controls.js";
 import { DEFAULT_STEP_IN_MS, DeferredFires } from "./deferred-fires.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -24,7 +25,12 @@ import { Maintenance, maintenanceEveryMs } from "./maintenance.js";
 import { ManualFires } from "./manual.js";
 import { Membership } from "./membership.js";
 import { Monitor } from "./monitor.js";
-import { DEFAULT_LEASE_MS, DEFAULT_MAX_WAIT_MS, type optionsSchema } from "./options.js";
+import {
+  DEFAULT_CLAIM_AHEAD_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_WAIT_MS,
+  type optionsSchema,
+} from "./options.js";
 import { Overlap } from "./overlap.js";
 import { Records } from "./records.js";
 import { Registry } from "./registry.js";
@@ -101,11 +107,12 @@ export function assemble(
     // A few maintenance turns: one missed beat does not drop a live instance from the list.
     ttlMs: 3 * maintenanceEveryMs(leaseMs, syncIntervalMs, Boolean(storage.watch)),
   });
+  const stepInMs = o.stepInMs ?? DEFAULT_STEP_IN_MS;
   // Scheduled fires this instance is not the preferred claimer of wait a step-in (scale-out).
   const deferred = new DeferredFires({
     ...base,
     membership,
-    stepInMs: o.stepInMs ?? DEFAULT_STEP_IN_MS,
+    stepInMs,
     fire: (st, at, kind, actor) => dispatch().fire(st, at, kind, actor),
     dispatchDue: (sts, ats) => dispatch().dispatchDue(sts, ats),
     stillArmed: (st) => registry?.states.get(st.record.id) === st && (registry?.eligible(st) ?? false),
@@ -131,6 +138,16 @@ export function assemble(
     processDue: (st, now) => registry.processDue(st, now),
     holdOutcomes: () => dispatch().completions.hold(),
     releaseOutcomes: () => dispatch().completions.release(),
+    aheadPlan: new AheadPlan({
+      queue: registry.queue,
+      claimAheadMs: o.claimAheadMs ?? DEFAULT_CLAIM_AHEAD_MS,
+      // Only with every due fire this instance's to claim: with other live instances the fires
+      // it is not preferred for wait a step-in from their instant (deferred-fires.ts).
+      canClaimAhead: () =>
+        storage.claimFires !== undefined &&
+        (stepInMs === 0 || !membership.shared || (membership.joined && membership.members.length <= 1)),
+    }),
+    dispatchAhead: (sts, ats, at) => dispatch().dispatchDue(sts, ats, at),
   });
   const trading = new Trading(
     {
@@ -180,6 +197,7 @@ export function assemble(
     trading,
     // Not while out of the list (paused, stopping): who else is live is not known then.
     alone: () => membership.shared && membership.joined && membership.members.length <= 1,
+    current: (st) => registry.states.get(st.record.id) ?? null,
   });
   const controls = new Controls({ ...base, registry, trust, runs, trading, notify, membership });
   const sync = new Sync({ ...base, registry, controls, trust });

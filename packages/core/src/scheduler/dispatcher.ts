@@ -11,6 +11,7 @@ import type { ExecutionRecord, FireKind, JsonValue, ScheduleRecord } from "../st
 import type { ClaimResult, FireClaim, Storage } from "../storage/storage.js";
 import type { Clock } from "../time/clock.js";
 import type { Trading } from "../trading/trading.js";
+import { AheadStarts } from "./claim-ahead.js";
 import { Completions } from "./completions.js";
 import { newExecutionId } from "./execution-id.js";
 import type { Gate } from "./gate.js";
@@ -77,6 +78,8 @@ export interface DispatcherDeps {
    * read cost a third of PostgreSQL's throughput with three instances).
    */
   alone: () => boolean;
+  /** The schedule as armed now (the registry's state of its id), or null once it was removed. */
+  current: (st: ScheduleState) => ScheduleState | null;
 }
 
 /** Claims fires and starts the ones this instance won. */
@@ -85,6 +88,8 @@ export class Dispatcher {
   readonly claiming = new InFlight();
   /** The outcome writes of runs that succeeded at once (the loop holds them during a burst). */
   readonly completions: Completions;
+  /** Fires claimed ahead of their instant (`Loop.fireAhead`), held until it; stop() gives them back. */
+  readonly ahead: AheadStarts;
   private readonly runnerDeps: RunnerDeps;
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -113,6 +118,16 @@ export class Dispatcher {
         finishRun(run, schedule, this.runnerDeps, outcome, attempt, state, startedAt, failedWrite),
     });
     this.runnerDeps.completions = this.completions;
+    this.ahead = new AheadStarts({
+      clock: deps.clock,
+      gate,
+      reporter,
+      runs,
+      completions: this.completions,
+      current: deps.current,
+      start: (st, run) => this.start(st, run, true),
+      fireNow: (st, at) => this.claimAndStart(st, at, "scheduled", null).then(noop),
+    });
   }
 
   /**
@@ -171,10 +186,10 @@ export class Dispatcher {
    * once each is started or decided; never rejects (failures are reported). More than one with a
    * storage that has `claimFires`: one batch claim instead of a round trip each.
    */
-  dispatchDue(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void> {
+  dispatchDue(sts: readonly ScheduleState[], ats: readonly number[], startAt?: number): Promise<void> {
     const { storage, reporter } = this.deps;
     if (this.deps.gate.closing) return Promise.resolve();
-    if (sts.length > 1 && storage.claimFires) return this.claimBatch(sts, ats);
+    if (sts.length > 1 && storage.claimFires) return this.claimBatch(sts, ats, startAt);
     const started: Promise<unknown>[] = [];
     for (let i = 0; i < sts.length; i++) {
       const st = sts[i] as ScheduleState;
@@ -187,7 +202,15 @@ export class Dispatcher {
     return Promise.all(started).then(noop);
   }
 
-  private async claimBatch(sts: readonly ScheduleState[], ats: readonly number[]): Promise<void> {
+  /**
+   * With `startAt` (the instant the fires are due, still ahead: `Loop.fireAhead`), the won
+   * claims are held until then (`AheadStarts`) and the fires the market skips are left to it.
+   */
+  private async claimBatch(
+    sts: readonly ScheduleState[],
+    ats: readonly number[],
+    startAt?: number,
+  ): Promise<void> {
     const { clock, reporter } = this.deps;
     // One entry for the batch, counted before the claim is sent, ended once every fire of it is
     // started or decided: stop() sees the whole batch in flight, as it would each single claim.
@@ -198,16 +221,18 @@ export class Dispatcher {
       const claimedSts: ScheduleState[] = [];
       const epochs: number[] = [];
       const others: Promise<unknown>[] = [];
+      const later: { st: ScheduleState; at: number }[] = [];
       for (let i = 0; i < sts.length; i++) {
         const st = sts[i] as ScheduleState;
         const at = ats[i] as number;
         try {
           // A fire the market skips is recorded as a skip on its own (no run, no state wanted).
           if (st.record.marketHoursOnly && marketSkip(st.record, at)) {
-            others.push(this.claimAndStart(st, at, "scheduled", null));
+            if (startAt !== undefined) later.push({ st, at });
+            else others.push(this.claimAndStart(st, at, "scheduled", null));
             continue;
           }
-          claims.push(this.claimOf(st.record, at, "scheduled", null, now));
+          claims.push(this.claimOf(st.record, at, "scheduled", null, now, startAt ?? now));
         } catch (error) {
           reporter.reportError(error, `fire of ${st.record.id}`);
           continue;
@@ -224,6 +249,7 @@ export class Dispatcher {
           reporter.storageFailed(error, `claiming ${claims.length} fires`);
         }
       }
+      const held: { st: ScheduleState; run: Run }[] = [];
       for (let i = 0; i < results.length; i++) {
         const st = claimedSts[i] as ScheduleState;
         try {
@@ -233,6 +259,10 @@ export class Dispatcher {
             (claims[i] as FireClaim).execution.scheduledAt,
             epochs[i] as number,
           );
+          if (run !== null && startAt !== undefined) {
+            held.push({ st, run });
+            continue;
+          }
           // Most starts are synchronous (no overlap check to wait for): nothing to wait for then.
           const starting = run === null ? undefined : this.start(st, run, true);
           if (starting !== undefined) others.push(starting);
@@ -240,6 +270,7 @@ export class Dispatcher {
           reporter.reportError(error, `fire of ${st.record.id}`);
         }
       }
+      if (startAt !== undefined) others.push(this.ahead.hold(startAt, held, later));
       await allStarted(others, (error) => reporter.reportError(error, "fire"));
     } finally {
       decided();
@@ -253,8 +284,9 @@ export class Dispatcher {
     kind: FireKind,
     actor: string | null,
     now: number,
+    startAt = now,
   ): FireClaim {
-    const execution = Object.freeze(this.newExecution(record, at, kind, actor, now));
+    const execution = Object.freeze(this.newExecution(record, at, kind, actor, now, startAt));
     return record.overlap === "allow"
       ? { execution, withState: true }
       : { execution, withState: true, withOverlap: true };
@@ -411,6 +443,7 @@ export class Dispatcher {
     kind: FireKind,
     actor: string | null,
     now: number,
+    startAt = now,
   ): ExecutionRecord {
     return {
       id: newExecutionId(),
@@ -422,7 +455,8 @@ export class Dispatcher {
       reason: null,
       attempts: 1,
       claimedAt: now,
-      startedAt: now,
+      // A fire claimed ahead starts at its instant (`startAt`), not as it is claimed.
+      startedAt: startAt,
       endedAt: null,
       instanceId: this.deps.instanceId,
       leaseExpiresAt: now + this.deps.leaseMs,

@@ -42,4 +42,25 @@ describe("FireQueue", () => {
       .map(([name]) => name);
     expect(popped).toEqual(expected);
   });
+
+  it("counts the entries due by an instant, up to a cap, whatever the heap's shape", () => {
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) & 0x7fffffff;
+      return seed;
+    };
+    const q = new FireQueue<E>();
+    const ats: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const at = rand() % 50;
+      ats.push(at);
+      q.set({ at: 0, seq: 0, index: -1, name: i }, at);
+    }
+    for (const by of [-1, 0, 10, 25, 49, 100]) {
+      const due = ats.filter((at) => at <= by).length;
+      expect(q.countDue(by, 1000)).toBe(due);
+      expect(q.countDue(by, 64)).toBe(Math.min(due, 64));
+    }
+    expect(new FireQueue<E>().countDue(10, 64)).toBe(0);
+  });
 });

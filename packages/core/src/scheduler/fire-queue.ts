@@ -77,6 +77,26 @@ export class FireQueue<E extends QueueEntry> {
     this.down(0);
   }
 
+  /**
+   * How many entries are due at or before `at`, counting no further than `cap`: the entries due
+   * by then are the top of the heap (a child is never due before its parent), so the walk visits
+   * only them and the children where it stops, O(cap).
+   */
+  countDue(at: number, cap: number): number {
+    const h = this.heap;
+    if (h.length === 0 || (h[0] as E).at > at) return 0;
+    let count = 0;
+    const stack = [0];
+    while (stack.length > 0 && count < cap) {
+      const i = stack.pop() as number;
+      count++;
+      const l = 2 * i + 1;
+      if (l < h.length && (h[l] as E).at <= at) stack.push(l);
+      if (l + 1 < h.length && (h[l + 1] as E).at <= at) stack.push(l + 1);
+    }
+    return Math.min(count, cap);
+  }
+
   clear(): void {
     for (const e of this.heap) e.index = -1;
     this.heap.length = 0;

@@ -1,0 +1,165 @@
+/**
+ * A group of fires due together is claimed `claimAheadMs` before its instant and started at it;
+ * whatever changes before the instant (a pause, a pause-all, the schedule removed or paused, a
+ * stop) is decided at the instant as if the claim had been made then, and no handler starts early.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { ExecutionRecord } from "../storage/records.js";
+import type { Scheduler } from "./scheduler.js";
+import { setup } from "./test-helpers.js";
+
+const N = 100;
+
+/** `n` one-offs `s0`... due at `at`. */
+const oneOffs = (n: number, at: number, over: Record<string, unknown> = {}) =>
+  Array.from({ length: n }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at }, ...over }));
+
+async function all(scheduler: Scheduler): Promise<ExecutionRecord[]> {
+  return (await scheduler.listExecutions({ limit: 1000 })).items;
+}
+
+/** A started scheduler with `n` one-offs due at T = now + 1 s; `starts` holds each handler's clock time. */
+async function group(n = N, options: Parameters<typeof setup>[0] = {}) {
+  const ctx = setup(options);
+  const starts: number[] = [];
+  ctx.scheduler.register("job", () => {
+    starts.push(ctx.clock.now());
+  });
+  await ctx.scheduler.start();
+  const T = ctx.clock.now() + 1000;
+  await ctx.scheduler.createSchedules(oneOffs(n, T));
+  return { ...ctx, starts, T };
+}
+
+describe("fires claimed ahead", () => {
+  it("a group is claimed at least claimAheadMs before its instant and every fire starts at the instant, not before", async () => {
+    const { clock, scheduler, starts, T } = await group();
+    await clock.advance(1000 - 20);
+    // Claimed: each record is there, running, with the instant as its start, all in one pass
+    // (20 ms ahead, plus what 100 claims are expected to take).
+    const claimed = await all(scheduler);
+    expect(claimed).toHaveLength(N);
+    const at = claimed[0]?.claimedAt as number;
+    expect(at).toBeLessThanOrEqual(T - 20);
+    expect(at).toBeGreaterThanOrEqual(T - 1000);
+    expect(claimed.every((e) => e.status === "running" && e.claimedAt === at && e.startedAt === T)).toBe(
+      true,
+    );
+    await clock.advance(19);
+    expect(starts).toEqual([]);
+    await clock.advance(1);
+    expect(starts).toHaveLength(N);
+    expect(starts.every((t) => t === T)).toBe(true);
+    expect((await all(scheduler)).every((e) => e.status === "succeeded")).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("a fire due alone (or with too few others) is claimed at its instant, as before", async () => {
+    const { clock, scheduler, starts, T } = await group(10);
+    await clock.advance(999);
+    expect(await all(scheduler)).toEqual([]);
+    await clock.advance(1);
+    expect(starts).toHaveLength(10);
+    expect((await all(scheduler)).every((e) => e.claimedAt === T)).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("claimAheadMs: 0 turns it off", async () => {
+    const { clock, scheduler, starts, T } = await group(N, { claimAheadMs: 0 });
+    await clock.advance(999);
+    expect(await all(scheduler)).toEqual([]);
+    await clock.advance(1);
+    expect(starts).toHaveLength(N);
+    expect((await all(scheduler)).every((e) => e.claimedAt === T && e.status === "succeeded")).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("a pause-all between the claim and the instant: no handler runs, each fire is recorded skipped (paused_all)", async () => {
+    const { clock, scheduler, starts } = await group();
+    await clock.advance(985);
+    expect(await all(scheduler)).toHaveLength(N);
+    await scheduler.pauseAll({ actor: "ops", reason: "halt" });
+    await clock.advance(100);
+    expect(starts).toEqual([]);
+    const records = await all(scheduler);
+    expect(
+      records.every((e) => e.status === "skipped" && e.reason === "paused_all" && e.attempts === 0),
+    ).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("this instance paused before the instant: skipped (paused), and resume does not run them again", async () => {
+    const { clock, scheduler, starts } = await group();
+    await clock.advance(985);
+    await scheduler.pause();
+    await clock.advance(100);
+    await scheduler.resume();
+    await clock.advance(60_000);
+    expect(starts).toEqual([]);
+    const records = await all(scheduler);
+    expect(records).toHaveLength(N);
+    expect(records.every((e) => e.status === "skipped" && e.reason === "paused")).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("a schedule removed, paused or disabled before the instant does not run; the others do", async () => {
+    const { clock, scheduler, starts, T } = await group();
+    await clock.advance(985);
+    await scheduler.removeSchedule("s0");
+    await scheduler.pauseSchedule("s1");
+    await scheduler.updateSchedule("s2", { enabled: false });
+    await clock.advance(100);
+    expect(starts).toHaveLength(N - 3);
+    const records = await all(scheduler);
+    const reasonOf = (id: string) => records.find((e) => e.scheduleId === id)?.reason ?? "gone";
+    // A removed schedule's history may go with it; a paused or disabled one keeps the skip.
+    expect(["removed", "gone"]).toContain(reasonOf("s0"));
+    expect(reasonOf("s1")).toBe("paused");
+    expect(reasonOf("s2")).toBe("disabled");
+    expect(records.filter((e) => e.status === "succeeded").every((e) => e.startedAt === T)).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("stop() before the instant gives every fire back unstarted at once: none runs, stop does not wait for the instant", async () => {
+    const { clock, scheduler, starts, T } = await group();
+    await clock.advance(985);
+    await scheduler.stop({ timeoutMs: 60_000 });
+    expect(clock.now()).toBeLessThan(T);
+    await clock.advance(100);
+    expect(starts).toEqual([]);
+    const records = await all(scheduler);
+    expect(records).toHaveLength(N);
+    // Back to claimed with no attempt used and its lease expired: whoever takes it over runs attempt 1.
+    expect(
+      records.every(
+        (e) =>
+          e.status === "claimed" && e.attempts === 0 && e.startedAt === null && e.leaseExpiresAt === T - 15,
+      ),
+    ).toBe(true);
+  });
+
+  it("is not used while another instance is live on the storage (its fires wait a step-in from their instant)", async () => {
+    const a = setup({ stepInMs: 250, instanceId: "a" });
+    const b = setup({ storage: a.storage, clock: a.clock, stepInMs: 250, instanceId: "b" });
+    for (const s of [a, b]) s.scheduler.register("job", () => {});
+    await Promise.all([a.scheduler.start(), b.scheduler.start()]);
+    await a.clock.advance(11_000); // both beat again and see each other
+    const T = a.clock.now() + 1000;
+    await a.scheduler.createSchedules(oneOffs(N, T));
+    await a.clock.advance(999);
+    expect(await all(a.scheduler)).toEqual([]);
+    await a.clock.advance(1000);
+    const records = await all(a.scheduler);
+    expect(records).toHaveLength(N);
+    expect(records.every((e) => e.claimedAt >= T)).toBe(true);
+    expect(new Set(records.map((e) => e.instanceId))).toEqual(new Set(["a", "b"]));
+    await Promise.all([a.scheduler.stop(), b.scheduler.stop()]);
+  });
+
+  it("rejects a claimAheadMs out of range with a ValidationError naming the field", () => {
+    for (const bad of [-1, 1.5, 1001]) {
+      expect(() => setup({ claimAheadMs: bad })).toThrow(/claimAheadMs/);
+    }
+  });
+});
