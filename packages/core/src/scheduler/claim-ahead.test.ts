@@ -121,22 +121,28 @@ describe("fires claimed ahead", () => {
     await scheduler.stop();
   });
 
-  it("stop() before the instant gives every fire back unstarted at once: none runs, stop does not wait for the instant", async () => {
-    const { clock, scheduler, starts, T } = await group();
+  it("stop() before the instant releases every claim at once: none runs early, a restart runs each once at its instant", async () => {
+    const { clock, scheduler, storage, starts, T } = await group();
     await clock.advance(985);
+    expect(await all(scheduler)).toHaveLength(N);
     await scheduler.stop({ timeoutMs: 60_000 });
     expect(clock.now()).toBeLessThan(T);
-    await clock.advance(100);
+    // Released, not handed over: nothing is left for a takeover to start before the instant.
+    expect(await all(scheduler)).toEqual([]);
+    const next = setup({ storage, clock, instanceId: "instance-b" });
+    const startedB: number[] = [];
+    next.scheduler.register("job", () => {
+      startedB.push(clock.now());
+    });
+    await next.scheduler.start();
+    await clock.advance(60_000);
     expect(starts).toEqual([]);
-    const records = await all(scheduler);
+    expect(startedB).toHaveLength(N);
+    expect(startedB.every((t) => t >= T)).toBe(true);
+    const records = await all(next.scheduler);
     expect(records).toHaveLength(N);
-    // Back to claimed with no attempt used and its lease expired: whoever takes it over runs attempt 1.
-    expect(
-      records.every(
-        (e) =>
-          e.status === "claimed" && e.attempts === 0 && e.startedAt === null && e.leaseExpiresAt === T - 15,
-      ),
-    ).toBe(true);
+    expect(records.every((e) => e.status === "succeeded" && e.instanceId === "instance-b")).toBe(true);
+    await next.scheduler.stop();
   });
 
   it("is not used while another instance is live on the storage (its fires wait a step-in from their instant)", async () => {

@@ -10,8 +10,9 @@
  * - the scheduler paused (this instance, or everything): each fire is recorded `skipped`
  *   (`paused`, `paused_all`) and its handler never runs;
  * - the schedule removed, disabled or paused: `skipped` (`removed`, `disabled`, `paused`);
- * - `stop()` called before the instant: each is given back unstarted at once (`Runs.giveBack`,
- *   as a claim that comes back after stop's deadline is), so `stop()` does not wait for it.
+ * - `stop()` called before the instant: each claim is released at once (`Runs.release`: deleted,
+ *   so whoever runs the schedule at the instant claims it then; given back, it could be taken
+ *   over before its instant), and `stop()` does not wait for the instant.
  *
  * A fire the market skips is not claimed ahead: it is recorded at its instant, as before.
  */
@@ -76,21 +77,21 @@ export class AheadStarts {
     if (runs.length === 0 && later.length === 0) return Promise.resolve();
     // Past the instant: started at once, as a claim that came back late would be.
     if (at <= this.deps.clock.now()) return this.startAll(runs, later);
-    // Stopping, the instant still ahead (the claims came back after stop() began): given back.
-    if (this.deps.gate.closing) return this.giveBack(runs);
+    // Stopping, the instant still ahead (the claims came back after stop() began): released.
+    if (this.deps.gate.closing) return this.release(runs);
     const group = this.groupAt(at);
     for (const r of runs) group.runs.push(r);
     for (const l of later) group.later.push(l);
     return group.done;
   }
 
-  /** Gives back every held fire unstarted (stop): no instant is waited for. */
-  giveBackAll(): Promise<void> {
+  /** Releases every held fire unstarted (stop): no instant is waited for. */
+  releaseAll(): Promise<void> {
     const pending: Promise<void>[] = [];
     for (const group of this.groups.values()) {
       this.deps.clock.clearTimeout(group.timer);
       group.started = true;
-      pending.push(this.giveBack(group.runs));
+      pending.push(this.release(group.runs));
       group.runs = [];
       group.later = [];
       group.resolve();
@@ -99,11 +100,11 @@ export class AheadStarts {
     return Promise.all(pending).then(() => {});
   }
 
-  private giveBack(held: { st: ScheduleState; run: Run }[]): Promise<void> {
+  private release(held: { st: ScheduleState; run: Run }[]): Promise<void> {
     const { runs, reporter } = this.deps;
-    return Promise.all(held.map(({ st, run }) => runs.giveBack(run, st))).then(
+    return Promise.all(held.map(({ st, run }) => runs.release(run, st))).then(
       () => {},
-      (error) => reporter.reportError(error, "giving back fires claimed ahead"),
+      (error) => reporter.reportError(error, "releasing fires claimed ahead"),
     );
   }
 
@@ -160,7 +161,7 @@ export class AheadStarts {
   /** Starts one held fire, or decides it as the instant finds things. */
   private startOne(held: ScheduleState, run: Run): Promise<void> | undefined {
     const { gate, runs } = this.deps;
-    // Stopping: the instant came (stop() gave back what was still waiting for it), so the fire
+    // Stopping: the instant came (stop() released what was still waiting for it), so the fire
     // starts as a claim that comes back during a stop does; past the deadline the start gives it back.
     if (!gate.closing && !gate.canFire()) {
       return runs.finishWithoutRun(run, held, "skipped", gate.control.pausedAll ? "paused_all" : "paused");

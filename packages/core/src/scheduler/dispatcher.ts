@@ -88,7 +88,7 @@ export class Dispatcher {
   readonly claiming = new InFlight();
   /** The outcome writes of runs that succeeded at once (the loop holds them during a burst). */
   readonly completions: Completions;
-  /** Fires claimed ahead of their instant (`Loop.fireAhead`), held until it; stop() gives them back. */
+  /** Fires claimed ahead of their instant (`Loop.fireAhead`), held until it; stop() releases them. */
   readonly ahead: AheadStarts;
   private readonly runnerDeps: RunnerDeps;
 
@@ -459,7 +459,8 @@ export class Dispatcher {
       startedAt: startAt,
       endedAt: null,
       instanceId: this.deps.instanceId,
-      leaseExpiresAt: now + this.deps.leaseMs,
+      // From the start: a fire claimed ahead is not taken over before its instant plus a lease.
+      leaseExpiresAt: startAt + this.deps.leaseMs,
       actor,
       error: null,
       result: null,

@@ -178,8 +178,8 @@ export class Lifecycle {
     this.deps.registry.disarmAll();
     // Outcomes the loop holds back for a burst are written now: those handlers have run.
     this.deps.dispatcher.completions.releaseAll();
-    // Fires claimed ahead of an instant still to come: given back now, not started at it.
-    reporter.background(this.deps.dispatcher.ahead.giveBackAll(), "giving back fires claimed ahead");
+    // Fires claimed ahead of an instant still to come: released now, not started at it.
+    reporter.background(this.deps.dispatcher.ahead.releaseAll(), "releasing fires claimed ahead");
     reporter.background(this.deps.membership.leave(), "leaving the cluster");
     this.unwatch?.();
     this.unwatch = null;

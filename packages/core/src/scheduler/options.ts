@@ -59,14 +59,15 @@ export interface SchedulerOptions {
    */
   stepInMs?: number;
   /**
-   * How long before an instant with 64 or more fires due this instance claims them, when it is
-   * the only live instance on its storage: the loop wakes that much early, claims the group (one
+   * How long before an instant with 64 or more fires due this instance claims them, at least,
+   * when it is the only live instance on its storage: the loop wakes that much early (plus the
+   * group's size times what a claim cost in the last groups, at most 1 s), claims the group (one
    * batch claim per 1,024) and starts the fires at their instant, so that the claims are not paid
    * between the group's first start and its last. A fire claimed ahead is recorded `running`
    * with its instant as `startedAt`; if the scheduler or the schedule is paused, or the schedule
    * removed or disabled, before the instant, it is recorded `skipped` with that reason and its
-   * handler never runs; `stop()` gives such fires back unstarted at once. 0 turns it off.
-   * Default 20 ms (`DEFAULT_CLAIM_AHEAD_MS`), at most 1 s.
+   * handler never runs; `stop()` releases such claims at once (a restart claims them at the
+   * instant). 0 turns it off. Default 20 ms (`DEFAULT_CLAIM_AHEAD_MS`), at most 1 s.
    */
   claimAheadMs?: number;
   /** Reject schedules whose job is not registered on this instance. Default true. */

@@ -172,6 +172,34 @@ export class Runs {
   }
 
   /**
+   * Releases a fire claimed ahead of its instant and not started (`stop()` before the instant,
+   * claim-ahead.ts): the claim is deleted, so the fire is as if never claimed, and whoever runs
+   * the schedule at its instant (another instance, or this one restarted) claims it then. Given
+   * back instead, it could be taken over, and started, before its instant. Two writes: back to
+   * `claimed` with its lease running to the instant (a claim a crash leaves between them is taken
+   * over after the instant, never before), then `releaseClaim`.
+   */
+  async release(run: Run, st: ScheduleState): Promise<void> {
+    const { storage, clock, instanceId, reporter } = this.deps;
+    run.handedOver = true;
+    const e = run.execution;
+    try {
+      const parked = await storage.updateExecution(e.id, instanceId, {
+        status: "claimed",
+        attempts: 0,
+        startedAt: null,
+        leaseExpiresAt: Math.max(e.scheduledAt, clock.now()),
+      });
+      if (parked) await storage.releaseClaim(e.id, instanceId);
+      reporter.storageOk();
+    } catch (error) {
+      reporter.storageFailed(error, `releasing ${e.id}`);
+    }
+    run.settle(null);
+    this.settled(run, st.record);
+  }
+
+  /**
    * Hands over a run waiting between attempts (shutdown): its lease expires at once and the attempt
    * it was about to start is given back, so whoever takes it over runs that attempt.
    */
