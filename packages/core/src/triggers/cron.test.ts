@@ -211,6 +211,15 @@ describe("cron trigger: patterns rarer than the 28-year cycle", () => {
 });
 
 describe("cron trigger: shared per expression and zone", () => {
+  it("is shared in the zone it is first asked for, even after a check of the expression alone", () => {
+    cachedMatcher("0 45 15 * * 1-5");
+    const ny = cronTrigger("0 45 15 * * 1-5", "America/New_York");
+    expect(cronTrigger("0 45 15 * * 1-5", "America/New_York")).toBe(ny);
+    expect(ny.next(Date.parse("2026-12-03T00:00:00Z"))).toBe(Date.parse("2026-12-03T20:45:00Z"));
+    const utc = cronTrigger("0 45 15 * * 1-5", "UTC");
+    expect(utc.next(Date.parse("2026-12-03T00:00:00Z"))).toBe(Date.parse("2026-12-03T15:45:00Z"));
+  });
+
   it("is one object for every schedule of the same expression and zone, another for another zone", () => {
     const a = cronTrigger("0 30 9 * * 1-5", "America/New_York");
     expect(cronTrigger("0 30 9 * * 1-5", "America/New_York")).toBe(a);

@@ -10,19 +10,33 @@ import { assertTimeZone, maxOffsetAround, resolveLocal, transitionSpan, zoneOffs
 import { type CronMatcher, compileCron } from "./cron-matcher.js";
 import type { Trigger } from "./trigger.js";
 
-const matchers = new Map<string, CronMatcher>();
-/** Compiled patterns are shared between schedules; bound the cache so arbitrary input cannot grow it forever. */
+/**
+ * The compiled patterns, shared between schedules: by expression, the trigger of the first zone
+ * it was asked for (most schedules of an expression share a zone), whose matcher serves every
+ * zone. One entry per expression, so sharing the trigger costs no more than sharing the matcher.
+ */
+const cache = new Map<string, CronTrigger>();
+/** Bound the cache so arbitrary input cannot grow it forever. */
 const MAX_CACHED_MATCHERS = 10_000;
+
+/**
+ * The cached trigger of `expression`, made in `zone` if new. A check of the expression alone
+ * ({@link cachedMatcher}) caches it with no zone (`""`): the first {@link cronTrigger} takes it
+ * for its zone, since no schedule holds it yet. Throws like {@link compileCron}.
+ */
+function cached(expression: string, zone: string): CronTrigger {
+  let trigger = cache.get(expression);
+  if (trigger === undefined) {
+    trigger = new CronTrigger(compileCron(expression), zone);
+    if (cache.size >= MAX_CACHED_MATCHERS) cache.clear();
+    cache.set(expression, trigger);
+  }
+  return trigger;
+}
 
 /** The compiled matcher of `expression`, shared by every schedule that uses it. Throws like {@link compileCron}. */
 export function cachedMatcher(expression: string): CronMatcher {
-  let m = matchers.get(expression);
-  if (!m) {
-    m = compileCron(expression);
-    if (matchers.size >= MAX_CACHED_MATCHERS) matchers.clear();
-    matchers.set(expression, m);
-  }
-  return m;
+  return cached(expression, "").matcher;
 }
 
 /** The first fire of `matcher` in `zone` strictly after the instant `after`, or null if there is none. */
@@ -52,44 +66,50 @@ export function nextCronFire(matcher: CronMatcher, zone: string, after: number):
 }
 
 /**
- * A cron trigger: a class rather than a closure, so each armed schedule holds one small object.
- * Immutable apart from a one-entry memo of its last answer: the schedules of one expression and
- * zone share one trigger ({@link cronTrigger}), and the fires due together at an instant are
- * mostly such schedules, so each of them after the first asks the same question.
+ * The last answers of the triggers, four of them: the fires due together at an instant are mostly
+ * schedules of a few expressions sharing a trigger ({@link cronTrigger}), so each after the first
+ * asks one of them the same question. Kept here rather than on each trigger, whose two boxed
+ * numbers would cost every armed schedule of a distinct expression 50 bytes.
  */
-class CronTrigger implements Trigger {
-  private lastAfter = Number.NaN;
-  private lastNext: number | null = null;
+const MEMO = 4;
+const memoTrigger: (CronTrigger | null)[] = [null, null, null, null];
+const memoAfter = new Float64Array(MEMO);
+/** NaN for "no next fire" (an instant is never NaN). */
+const memoNext = new Float64Array(MEMO);
+let memoPos = 0;
 
+/** A cron trigger: a class rather than a closure, so each armed schedule holds one small object. */
+class CronTrigger implements Trigger {
   constructor(
-    private readonly matcher: CronMatcher,
-    private readonly timezone: string,
+    readonly matcher: CronMatcher,
+    /** Set once: "" only while cached for a check of the expression, before any schedule holds it. */
+    public timezone: string,
   ) {}
 
   next(after: number): number | null {
     // `next` is a pure function of the instant, so the memo can only answer what it would compute.
-    if (after === this.lastAfter) return this.lastNext;
+    for (let i = 0; i < MEMO; i++) {
+      if (memoTrigger[i] === this && memoAfter[i] === after) {
+        const next = memoNext[i] as number;
+        return Number.isNaN(next) ? null : next;
+      }
+    }
     const next = nextCronFire(this.matcher, this.timezone, after);
-    this.lastAfter = after;
-    this.lastNext = next;
+    memoTrigger[memoPos] = this;
+    memoAfter[memoPos] = after;
+    memoNext[memoPos] = next ?? Number.NaN;
+    memoPos = (memoPos + 1) % MEMO;
     return next;
   }
 }
 
-const triggers = new Map<string, CronTrigger>();
-
 /**
- * Compiles a cron trigger, shared by every schedule of the same expression and zone (bounded
- * like the matchers). Throws a typed error naming the field for a bad expression or zone.
+ * Compiles a cron trigger, shared by every schedule of the same expression in the zone it was
+ * first asked for. Throws a typed error naming the field for a bad expression or zone.
  */
 export function cronTrigger(expression: string, timezone = "UTC"): Trigger {
-  const key = `${timezone} ${expression}`;
-  let trigger = triggers.get(key);
-  if (trigger === undefined) {
-    assertTimeZone(timezone, "timezone");
-    trigger = new CronTrigger(cachedMatcher(expression), timezone);
-    if (triggers.size >= MAX_CACHED_MATCHERS) triggers.clear();
-    triggers.set(key, trigger);
-  }
-  return trigger;
+  assertTimeZone(timezone, "timezone");
+  const trigger = cached(expression, timezone);
+  if (trigger.timezone === "") trigger.timezone = timezone;
+  return trigger.timezone === timezone ? trigger : new CronTrigger(trigger.matcher, timezone);
 }
