@@ -6,6 +6,8 @@
 
 import { describe, expect, it } from "vitest";
 import type { ExecutionRecord } from "../storage/records.js";
+import type { TestClock } from "../testing/test-clock.js";
+import type { Clock } from "../time/clock.js";
 import type { Scheduler } from "./scheduler.js";
 import { setup } from "./test-helpers.js";
 
@@ -52,6 +54,29 @@ describe("fires claimed ahead", () => {
     expect(starts).toHaveLength(N);
     expect(starts.every((t) => t === T)).toBe(true);
     expect((await all(scheduler)).every((e) => e.status === "succeeded")).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("no handler starts before its instant even on a clock whose timers fire a millisecond early", async () => {
+    const base = setup();
+    const early: Clock = {
+      now: () => base.clock.now(),
+      setTimeout: (fn, ms) => base.clock.setTimeout(fn, Math.max(0, ms - 1)),
+      clearTimeout: (handle) => base.clock.clearTimeout(handle),
+    };
+    const { clock, scheduler } = setup({ storage: base.storage, clock: early as unknown as TestClock });
+    const starts: number[] = [];
+    scheduler.register("job", () => {
+      starts.push(clock.now());
+    });
+    await scheduler.start();
+    const T = clock.now() + 1000;
+    await scheduler.createSchedules(oneOffs(N, T));
+    await base.clock.advance(999);
+    expect(starts).toEqual([]);
+    await base.clock.advance(1);
+    expect(starts).toHaveLength(N);
+    expect(starts.every((t) => t >= T)).toBe(true);
     await scheduler.stop();
   });
 

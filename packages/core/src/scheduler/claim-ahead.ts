@@ -123,6 +123,13 @@ export class AheadStarts {
   }
 
   private startGroup(group: Group): void {
+    // A timer may fire a millisecond before the wall clock reaches its instant (the loop's own
+    // wake checks the same): no handler starts before its instant.
+    const early = group.at - this.deps.clock.now();
+    if (early > 0) {
+      group.timer = this.deps.clock.setTimeout(() => this.startGroup(group), early);
+      return;
+    }
     this.groups.delete(group.at);
     group.started = true;
     const { runs, later } = group;
