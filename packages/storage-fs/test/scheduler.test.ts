@@ -23,6 +23,48 @@ function succeeded(scheduler: Scheduler, count: number): Promise<ExecutionRecord
 }
 
 describe("Scheduler on FileStorage", () => {
+  it("releases fires claimed ahead when stopped before their instant; the reopened folder runs each once, not early", async () => {
+    const { dir, remove } = await tempDir("tc-sched-");
+    cleanups.push(remove);
+    const N = 100;
+    const storageA = new FileStorage({ dir });
+    const a = new Scheduler({ storage: storageA, instanceId: "a", claimAheadMs: 1000 });
+    const ranOnA: string[] = [];
+    a.register("job", (ctx) => {
+      ranOnA.push(ctx.fire.scheduleId);
+    });
+    let stopping: Promise<void> | null = null;
+    a.on("fire:claimed", () => {
+      stopping ??= a.stop({ timeoutMs: 10_000 }).then(() => storageA.close());
+    });
+    await a.start();
+    const T = Date.now() + 2500;
+    await a.createSchedules(
+      Array.from({ length: N }, (_, i) => ({ id: `s${i}`, job: "job", trigger: { at: T } })),
+    );
+    while (stopping === null) await new Promise((r) => setTimeout(r, 20));
+    await stopping;
+    expect(Date.now()).toBeLessThan(T);
+
+    const storage = new FileStorage({ dir });
+    cleanups.push(() => storage.close());
+    const b = new Scheduler({ storage, instanceId: "b" });
+    const ranOnB: { id: string; at: number }[] = [];
+    b.register("job", (ctx) => {
+      ranOnB.push({ id: ctx.fire.scheduleId, at: Date.now() });
+    });
+    // Released, not handed over: the folder holds no claim for a takeover to start early.
+    expect((await b.listExecutions({ limit: 1000 })).items).toEqual([]);
+    const done = succeeded(b, N);
+    await b.start();
+    await done;
+    expect(ranOnA).toEqual([]);
+    expect(new Set(ranOnB.map((r) => r.id)).size).toBe(N);
+    expect(ranOnB).toHaveLength(N);
+    expect(ranOnB.every((r) => r.at >= T)).toBe(true);
+    await b.stop();
+  });
+
   it("runs fires, and a restarted scheduler on the same folder sees their history and last fire", async () => {
     const { dir, remove } = await tempDir("tc-sched-");
     cleanups.push(remove);
