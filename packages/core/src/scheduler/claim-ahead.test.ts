@@ -5,6 +5,7 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { ValidationError } from "../errors.js";
 import type { ExecutionRecord } from "../storage/records.js";
 import type { TestClock } from "../testing/test-clock.js";
 import type { Clock } from "../time/clock.js";
@@ -190,7 +191,14 @@ describe("fires claimed ahead", () => {
 
   it("rejects a claimAheadMs out of range with a ValidationError naming the field", () => {
     for (const bad of [-1, 1.5, 1001]) {
-      expect(() => setup({ claimAheadMs: bad })).toThrow(/claimAheadMs/);
+      try {
+        setup({ claimAheadMs: bad });
+        expect.unreachable(`accepted claimAheadMs ${bad}`);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).code).toBe("VALIDATION");
+        expect((error as ValidationError).field).toContain("claimAheadMs");
+      }
     }
   });
 });

@@ -46,8 +46,7 @@ interface Group {
   runs: { st: ScheduleState; run: Run }[];
   later: { st: ScheduleState; at: number }[];
   timer: unknown;
-  started: boolean;
-  /** Resolved once the group started (or was given back): the claim batches wait for it. */
+  /** Resolved once the group started (or was released): the claim batches wait for it. */
   done: Promise<void>;
   resolve: () => void;
 }
@@ -57,13 +56,6 @@ export class AheadStarts {
   private readonly groups = new Map<number, Group>();
 
   constructor(private readonly deps: AheadStartsDeps) {}
-
-  /** How many fires are held. */
-  get size(): number {
-    let n = 0;
-    for (const g of this.groups.values()) n += g.runs.length + g.later.length;
-    return n;
-  }
 
   /**
    * Holds won claims (`runs`) and fires to claim at the instant (`later`) until `at`; resolves
@@ -90,7 +82,6 @@ export class AheadStarts {
     const pending: Promise<void>[] = [];
     for (const group of this.groups.values()) {
       this.deps.clock.clearTimeout(group.timer);
-      group.started = true;
       pending.push(this.release(group.runs));
       group.runs = [];
       group.later = [];
@@ -115,7 +106,7 @@ export class AheadStarts {
     const done = new Promise<void>((r) => {
       resolve = r;
     });
-    const created: Group = { at, runs: [], later: [], timer: null, started: false, done, resolve };
+    const created: Group = { at, runs: [], later: [], timer: null, done, resolve };
     const { clock } = this.deps;
     created.timer = clock.setTimeout(() => this.startGroup(created), Math.max(0, at - clock.now()));
     this.groups.set(at, created);
@@ -131,7 +122,6 @@ export class AheadStarts {
       return;
     }
     this.groups.delete(group.at);
-    group.started = true;
     const { runs, later } = group;
     group.runs = [];
     group.later = [];

@@ -145,18 +145,28 @@ export class Loop implements Timer {
     const sts: ScheduleState[] = [];
     const ats: number[] = [];
     for (let head = queue.peek(); head && head.at === at && sts.length < FIRE_BATCH; head = queue.peek()) {
-      const following = (head.trigger as Trigger).next(head.at);
-      if (following !== null && following <= at) break;
-      head.lastAt = head.at;
+      if (!this.takeHead(head, at)) break;
       sts.push(head);
       ats.push(head.at);
-      if (following !== null) queue.replaceHead(head, following);
-      else queue.pop();
     }
     if (sts.length === 0) return;
     void this.deps.dispatchAhead(sts, ats, at);
     aheadPlan.measured(sts.length, performance.now() - began);
     if (sts.length === FIRE_BATCH && queue.peek()?.at === at) setImmediate(() => this.fireAhead(at));
+  }
+
+  /**
+   * Takes the queue's head as a plain fire if its schedule's next fire is later than `by` (else
+   * it has company due and is the planner's): the head moves to that next fire in one pass down
+   * the queue, or leaves it after its last. False, and nothing moved, otherwise.
+   */
+  private takeHead(head: ScheduleState, by: number): boolean {
+    const following = (head.trigger as Trigger).next(head.at);
+    if (following !== null && following <= by) return false;
+    head.lastAt = head.at;
+    if (following !== null) this.deps.queue.replaceHead(head, following);
+    else this.deps.queue.pop();
+    return true;
   }
 
   /**
@@ -213,15 +223,10 @@ export class Loop implements Timer {
         flush();
         reporter.emit("timer:drift", { kind: "late", expectedAt: head.at, at: now, byMs: late });
       } else {
-        const following = (head.trigger as Trigger).next(head.at);
-        if (following === null || following > now) {
-          // The common case: exactly one fire due and on time. The head moves to its next fire in
-          // one pass down the queue (or leaves it, for its last).
-          head.lastAt = head.at;
+        if (this.takeHead(head, now)) {
+          // The common case: exactly one fire due and on time.
           sts.push(head);
           ats.push(head.at);
-          if (following !== null) queue.replaceHead(head, following);
-          else queue.pop();
           continue;
         }
         queue.pop();
