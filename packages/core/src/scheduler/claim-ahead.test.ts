@@ -81,6 +81,28 @@ describe("fires claimed ahead", () => {
     await scheduler.stop();
   });
 
+  it("recurring schedules claimed ahead fire at their own instants, minute after minute", async () => {
+    const { clock, scheduler } = setup();
+    const fired: number[] = [];
+    scheduler.register("job", (ctx) => {
+      fired.push(ctx.fire.scheduledAt);
+      expect(clock.now()).toBeGreaterThanOrEqual(ctx.fire.scheduledAt);
+    });
+    await scheduler.start();
+    await scheduler.createSchedules(
+      Array.from({ length: N }, (_, i) => ({ id: `m${i}`, job: "job", trigger: { cron: "0 * * * * *" } })),
+    );
+    const first = Math.ceil((clock.now() + 1) / 60_000) * 60_000;
+    await clock.advanceTo(first + 60_000 + 10);
+    const records = await all(scheduler);
+    expect(records).toHaveLength(2 * N);
+    expect(records.every((e) => e.status === "succeeded" && e.claimedAt < e.scheduledAt)).toBe(true);
+    expect([...new Set(records.map((e) => e.scheduledAt))].sort()).toEqual([first, first + 60_000]);
+    expect(fired.filter((t) => t === first)).toHaveLength(N);
+    expect(fired.filter((t) => t === first + 60_000)).toHaveLength(N);
+    await scheduler.stop();
+  });
+
   it("a fire due alone (or with too few others) is claimed at its instant, as before", async () => {
     const { clock, scheduler, starts, T } = await group(10);
     await clock.advance(999);

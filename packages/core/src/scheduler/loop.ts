@@ -147,7 +147,7 @@ export class Loop implements Timer {
     for (let head = queue.peek(); head && head.at === at && sts.length < FIRE_BATCH; head = queue.peek()) {
       if (!this.takeHead(head, at)) break;
       sts.push(head);
-      ats.push(head.at);
+      ats.push(at);
     }
     if (sts.length === 0) return;
     void this.deps.dispatchAhead(sts, ats, at);
@@ -158,7 +158,8 @@ export class Loop implements Timer {
   /**
    * Takes the queue's head as a plain fire if its schedule's next fire is later than `by` (else
    * it has company due and is the planner's): the head moves to that next fire in one pass down
-   * the queue, or leaves it after its last. False, and nothing moved, otherwise.
+   * the queue (so `head.at` is the next fire afterwards; the fire taken is `head.lastAt`), or
+   * leaves it after its last. False, and nothing moved, otherwise.
    */
   private takeHead(head: ScheduleState, by: number): boolean {
     const following = (head.trigger as Trigger).next(head.at);
@@ -223,10 +224,11 @@ export class Loop implements Timer {
         flush();
         reporter.emit("timer:drift", { kind: "late", expectedAt: head.at, at: now, byMs: late });
       } else {
+        const at = head.at;
         if (this.takeHead(head, now)) {
           // The common case: exactly one fire due and on time.
           sts.push(head);
-          ats.push(head.at);
+          ats.push(at);
           continue;
         }
         queue.pop();
