@@ -108,6 +108,8 @@ export function assemble(
     ttlMs: 3 * maintenanceEveryMs(leaseMs, syncIntervalMs, Boolean(storage.watch)),
   });
   const stepInMs = o.stepInMs ?? DEFAULT_STEP_IN_MS;
+  /** No other live instance seen (false while out of the list: paused, stopping). */
+  const aloneInList = () => membership.joined && membership.members.length <= 1;
   // Scheduled fires this instance is not the preferred claimer of wait a step-in (scale-out).
   const deferred = new DeferredFires({
     ...base,
@@ -144,8 +146,7 @@ export function assemble(
       // Only with every due fire this instance's to claim: with other live instances the fires
       // it is not preferred for wait a step-in from their instant (deferred-fires.ts).
       canClaimAhead: () =>
-        storage.claimFires !== undefined &&
-        (stepInMs === 0 || !membership.shared || (membership.joined && membership.members.length <= 1)),
+        storage.claimFires !== undefined && (stepInMs === 0 || !membership.shared || aloneInList()),
     }),
     dispatchAhead: (sts, ats, at) => dispatch().dispatchDue(sts, ats, at),
   });
@@ -196,7 +197,7 @@ export function assemble(
     overlap,
     trading,
     // Not while out of the list (paused, stopping): who else is live is not known then.
-    alone: () => membership.shared && membership.joined && membership.members.length <= 1,
+    alone: () => membership.shared && aloneInList(),
     current: (st) => registry.states.get(st.record.id) ?? null,
   });
   const controls = new Controls({ ...base, registry, trust, runs, trading, notify, membership });
