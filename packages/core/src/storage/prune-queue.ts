@@ -277,8 +277,10 @@ class MinHeap {
       h[i] = value;
       while (i > 0) {
         const parent = (i - 1) >> 1;
-        if ((h[parent] as number) <= (h[i] as number)) break;
-        [h[parent], h[i]] = [h[i] as number, h[parent] as number];
+        const v = h[i] as number;
+        if ((h[parent] as number) <= v) break;
+        h[i] = h[parent] as number;
+        h[parent] = v;
         i = parent;
       }
       return;
@@ -293,7 +295,11 @@ class MinHeap {
       if (l < this.count && (h[l] as number) < (h[m] as number)) m = l;
       if (r < this.count && (h[r] as number) < (h[m] as number)) m = r;
       if (m === i) return;
-      [h[m], h[i]] = [h[i] as number, h[m] as number];
+      // Swapped by hand: a destructuring swap allocates an array per step where V8 does not
+      // optimise it away, 190 bytes per execution offered in FileStorage's pass (sampled).
+      const v = h[i] as number;
+      h[i] = h[m] as number;
+      h[m] = v;
       i = m;
     }
   }
