@@ -27,6 +27,7 @@ export interface EngineOptions {
   segmentLines: number;
   mergeFanIn: number;
   mergeMaxBytes: number;
+  rewriteQuietMs: number;
   staleLockMs: number;
   inlineCommits: boolean;
   report: (report: QuarantineReport) => void;
@@ -84,6 +85,7 @@ export class StoreEngine {
         segmentLines: options.segmentLines,
         mergeFanIn: options.mergeFanIn,
         mergeMaxBytes: options.mergeMaxBytes,
+        rewriteQuietMs: options.rewriteQuietMs,
         inlineCommits: options.inlineCommits,
       });
       // States of schedules deleted by a process that died before it removed their state. A

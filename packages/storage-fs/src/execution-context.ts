@@ -22,6 +22,8 @@ export interface ExecutionStoreOptions {
   mergeFanIn: number;
   /** Merges read their sources into memory: larger ones are skipped (the segments stay apart). */
   mergeMaxBytes: number;
+  /** Merges and compactions wait this long after the last prune (see FileStorageOptions.rewriteQuietMs). */
+  rewriteQuietMs: number;
   /** Commit log batches on the main thread (see FileStorageOptions.inlineCommits). */
   inlineCommits: boolean;
 }

@@ -9,11 +9,11 @@
  *
  * Both are committed by the checkpoint like a seal: the new segment is written as `.pending`,
  * the checkpoint lists it and retires its sources, then the files are renamed and the sources
- * deleted.
+ * deleted. Both wait while retention is pruning (`rewriteQuietMs`, {@link REWRITE_QUIET_MS}).
  */
 
 import { unlink } from "node:fs/promises";
-import { type ExecutionStatus, type FireKind, sortInSlices, Turn } from "@tradecron/core";
+import { type ExecutionStatus, type FireKind, sortInSlices } from "@tradecron/core";
 import { fsyncDir, writeFileSynced } from "./atomic-write.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
 import type { ExecutionStoreOptions } from "./execution-context.js";
@@ -22,7 +22,7 @@ import type { LiveLog } from "./execution-live-log.js";
 import type { ExecutionMemory } from "./execution-memory.js";
 import type { Tombstones } from "./execution-tombstones.js";
 import { segmentPath } from "./layout.js";
-import { type MaintenanceQueue, yieldToLoop } from "./maintenance-queue.js";
+import { backgroundTurn, type MaintenanceQueue, yieldToLoop } from "./maintenance-queue.js";
 import { EXECUTION_STATUSES, FIRE_KINDS } from "./records.js";
 import { Segment } from "./segment.js";
 import { compactSegment } from "./segment-compaction.js";
@@ -35,6 +35,19 @@ import { buildSegment, compareRows, type SegmentRow } from "./segment-index.js";
  * segment's disk space for long.
  */
 export const COMPACT_DEAD_SHARE = 0.5;
+
+/**
+ * Merges and compactions wait until no prune has come for `rewriteQuietMs` (FileStorage's
+ * option, default {@link REWRITE_QUIET_MS}). Retention deletes
+ * oldest first, so a segment half dead now is usually all dead a few batches later, and is then
+ * dropped without a rewrite; rewriting it in between (a compaction at half dead, or a merge of
+ * segments that pruning moved down a size tier) copied rows the same pass deletes next. Those
+ * copies (reads, writes, fsyncs, a new index, one merge of 780 ms) were what delayed fires during
+ * a backlog pass (bench/retention.bench.mjs, 200,000 rows).
+ */
+export const REWRITE_QUIET_MS = 2000;
+/** ...but never for longer than this after the first rewrite it put off (ms). */
+export const REWRITE_MAX_DEFER_MS = 30_000;
 
 /** What {@link Merger} works with. */
 export interface MergerParts {
@@ -49,7 +62,12 @@ export interface MergerParts {
 
 /** Merges segments of one size tier and compacts the mostly pruned ones. */
 export class Merger {
-  private compactionQueued = false;
+  private rewriteQueued = false;
+  /** When the last prune batch deleted something (performance.now()), for the quiet period. */
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
+  /** When the first rewrite still put off was due (null: none is). */
+  private deferredSince: number | null = null;
+  private deferTimer: NodeJS.Timeout | null = null;
   /** Bytes of segment files written by compaction (stats: what retention cost on disk). */
   compactedBytes = 0;
 
@@ -61,9 +79,14 @@ export class Merger {
    * keeps O(log n) segments however long it runs.
    */
   async mergeIfNeeded(): Promise<void> {
+    for (let group = this.mergeGroup(); group !== null; group = this.mergeGroup()) await this.merge(group);
+  }
+
+  /** The first `mergeFanIn` segments of the lowest size tier that has that many, or null. */
+  private mergeGroup(): Segment[] | null {
     const { options, memory, log } = this.parts;
     const fanIn = options.mergeFanIn;
-    if (fanIn < 2 || log.closed) return;
+    if (fanIn < 2 || log.closed) return null;
     const base = Math.max(1, Math.floor(options.segmentLines / 2));
     const tiers = new Map<number, Segment[]>();
     for (const s of memory.segments) {
@@ -76,9 +99,9 @@ export class Merger {
       if (list.length < fanIn) continue;
       const group = list.slice(0, fanIn);
       if (group.reduce((n, s) => n + s.index.dataBytes, 0) > options.mergeMaxBytes) continue;
-      await this.merge(group);
-      return this.mergeIfNeeded();
+      return group;
     }
+    return null;
   }
 
   /** Merges `sources` into one new segment without their dead rows, committed by the checkpoint. */
@@ -86,7 +109,7 @@ export class Merger {
     const { dir, memory, checkpoints, tombstones } = this.parts;
     const no = checkpoints.takeNo();
     const rows: SegmentRow[] = [];
-    const turn = new Turn();
+    const turn = backgroundTurn();
     tombstones.buildStarted();
     for (const s of sources) {
       const buf = await s.readAllLines();
@@ -139,7 +162,7 @@ export class Merger {
 
   /**
    * Compacts every segment that is at least {@link COMPACT_DEAD_SHARE} dead, most dead first
-   * (the maintenance queue runs it after each seal and after prunes).
+   * (queued by {@link Merger.maybeRewrite}).
    */
   async compactDue(): Promise<void> {
     const { memory, log } = this.parts;
@@ -155,14 +178,63 @@ export class Merger {
     }
   }
 
-  /** Queues {@link Merger.compactDue} if a segment is due (once: a queued run sees later prunes). */
-  maybeCompact(): void {
-    const { memory, log, queue } = this.parts;
-    if (this.compactionQueued || log.closed) return;
-    if (!memory.segments.some((s) => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE)) return;
-    this.compactionQueued = true;
-    queue.enqueue(async () => {
-      this.compactionQueued = false;
+  /** Tells the merger a prune batch just deleted rows: rewrites wait for a quiet moment. */
+  pruned(): void {
+    this.lastPruneAt = performance.now();
+    this.maybeRewrite();
+  }
+
+  /**
+   * Queues the merges and compactions that are due (once: a queued run sees later seals and
+   * prunes), after `rewriteQuietMs` without prunes (at most {@link REWRITE_MAX_DEFER_MS}
+   * after the first one put off). The seal calls it after each new segment.
+   */
+  maybeRewrite(): void {
+    const { memory, log } = this.parts;
+    if (this.rewriteQueued || log.closed) return;
+    const compactionDue = memory.segments.some(
+      (s) => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE,
+    );
+    if (!compactionDue && this.mergeGroup() === null) {
+      this.cancelDeferred();
+      return;
+    }
+    const now = performance.now();
+    this.deferredSince ??= now;
+    const quietAt = this.lastPruneAt + this.parts.options.rewriteQuietMs;
+    if (now < quietAt && now - this.deferredSince < REWRITE_MAX_DEFER_MS) {
+      // Re-checked when the quiet period would end; a later prune moves that on again.
+      if (this.deferTimer === null) {
+        this.deferTimer = setTimeout(() => {
+          this.deferTimer = null;
+          this.maybeRewrite();
+        }, quietAt - now);
+        this.deferTimer.unref();
+      }
+      return;
+    }
+    this.queueRewrite();
+  }
+
+  /** Queues the rewrites {@link Merger.maybeRewrite} put off, now (idle: tests, benchmarks). */
+  rewriteDeferred(): void {
+    if (this.deferredSince === null || this.rewriteQueued) return;
+    this.queueRewrite();
+  }
+
+  /** Forgets the rewrites put off (close: the next seal or prune after opening asks again). */
+  cancelDeferred(): void {
+    if (this.deferTimer !== null) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
+    this.deferredSince = null;
+  }
+
+  private queueRewrite(): void {
+    this.cancelDeferred();
+    this.rewriteQueued = true;
+    this.parts.queue.enqueue(async () => {
+      this.rewriteQueued = false;
+      await this.mergeIfNeeded();
       await this.compactDue();
     });
   }

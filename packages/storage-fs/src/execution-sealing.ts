@@ -9,7 +9,7 @@
 
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { type ExecutionRecord, mapInSlices, sortInSlices, Turn } from "@tradecron/core";
+import { type ExecutionRecord, mapInSlices, sortInSlices } from "@tradecron/core";
 import { AppendLog } from "./append-log.js";
 import { fsyncDir, writeFileSynced } from "./atomic-write.js";
 import type { CheckpointWriter } from "./execution-checkpoint.js";
@@ -20,7 +20,7 @@ import { type ExecutionMemory, type Memtable, putLine } from "./execution-memory
 import type { Merger } from "./execution-merging.js";
 import type { Tombstones } from "./execution-tombstones.js";
 import { logFileName, segmentPath } from "./layout.js";
-import type { MaintenanceQueue } from "./maintenance-queue.js";
+import { backgroundTurn, type MaintenanceQueue } from "./maintenance-queue.js";
 import type { ScheduleStates } from "./schedule-states.js";
 import { Segment } from "./segment.js";
 import { buildSegment, compareRows, type SegmentRow } from "./segment-index.js";
@@ -119,7 +119,7 @@ export class Sealer {
     const through = Math.max(...mem.logs);
     // From here on a prune of one of these records marks it dead in the new segment.
     tombstones.buildStarted();
-    const turn = new Turn();
+    const turn = backgroundTurn();
     const rows = await sortInSlices(
       await mapInSlices([...mem.finals.values()], (f) => toRow(f.record, f.json), turn),
       compareRows,
@@ -156,8 +156,7 @@ export class Sealer {
     if (segment) memory.segments.push(segment);
     tombstones.buildEnded(segment);
     memory.sealing = null;
-    await merger.mergeIfNeeded();
-    await merger.compactDue();
+    merger.maybeRewrite();
     this.maybeRotate();
   }
 }

@@ -126,7 +126,7 @@ export class ExecutionStore {
     });
     this.claims = new Claims(memory, log, states);
     this.reads = new ExecutionReads(memory, log, states);
-    this.retention = new Retention(memory, log, tombstones, () => merger.maybeCompact());
+    this.retention = new Retention(memory, log, tombstones, () => merger.pruned());
     this.recovery = new Recovery({
       dir,
       ctx,
@@ -298,6 +298,7 @@ export class ExecutionStore {
 
   /** Waits for background sealing and merging to finish (tests, benchmarks, close). */
   async idle(): Promise<void> {
+    this.merger.rewriteDeferred();
     await this.queue.idle();
     await this.log.settled();
   }
@@ -305,6 +306,7 @@ export class ExecutionStore {
   /** Finishes background work, makes everything durable and closes the files. */
   async close(): Promise<void> {
     if (this.log.closed) return;
+    this.merger.cancelDeferred();
     await this.idle().catch(() => {});
     await this.log.close();
     for (const s of this.memory.segments) await s.close();

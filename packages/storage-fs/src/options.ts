@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { type Logger, ValidationError } from "@tradecron/core";
 import type { EngineOptions } from "./engine.js";
+import { REWRITE_QUIET_MS } from "./execution-merging.js";
 import type { QuarantineReport } from "./quarantine.js";
 
 /** Options of {@link FileStorage}. */
@@ -26,6 +27,13 @@ export interface FileStorageOptions {
    * segments stay apart (default 64 MiB: about 150,000 executions).
    */
   mergeMaxBytes?: number;
+  /**
+   * Merges and compactions wait until retention has not pruned for this long (ms, default
+   * 2,000; 0: they run at once). A retention pass deletes oldest first and empties whole
+   * segments, which are then dropped without a rewrite; rewriting them while the pass goes on
+   * copies rows it deletes next, and delayed fires. They never wait more than 30 s in all.
+   */
+  rewriteQuietMs?: number;
   /**
    * A lock whose owner cannot be checked from this process (another host or pid namespace) is
    * taken over after this long without a heartbeat (ms, default 30,000). A lock whose owner is on
@@ -79,6 +87,7 @@ export function checkOptions(options: FileStorageOptions): CheckedOptions {
       segmentLines: positiveInt(options.segmentLines, "segmentLines", 8192, 2),
       mergeFanIn: positiveInt(options.mergeFanIn, "mergeFanIn", 8, 0),
       mergeMaxBytes: positiveInt(options.mergeMaxBytes, "mergeMaxBytes", 64 * 1024 * 1024, 0),
+      rewriteQuietMs: positiveInt(options.rewriteQuietMs, "rewriteQuietMs", REWRITE_QUIET_MS, 0),
       staleLockMs: positiveInt(options.staleLockMs, "staleLockMs", 30_000, 1000),
       inlineCommits: options.inlineCommits === true,
     },

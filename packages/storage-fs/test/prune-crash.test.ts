@@ -12,7 +12,11 @@ import { type Child, spawnFixture } from "./child.js";
 import { tempDir } from "./helpers.js";
 
 const KILLS = 30;
-const OPTIONS = { segmentLines: 32, mergeFanIn: 3 };
+/**
+ * Merges and compactions at once (no quiet period after prunes, FileStorage's default), so the
+ * kills also land in the rewrites that a prune leaves due.
+ */
+const OPTIONS = { segmentLines: 32, mergeFanIn: 3, rewriteQuietMs: 0 };
 /** The writer prunes with keepLast 40; one put may be in flight unacknowledged when it dies. */
 const KEPT = 39;
 

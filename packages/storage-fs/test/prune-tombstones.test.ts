@@ -25,7 +25,10 @@ async function folder(): Promise<string> {
   return dir;
 }
 
-function opened(dir: string, options: { segmentLines?: number; mergeFanIn?: number } = {}): FileStorage {
+function opened(
+  dir: string,
+  options: { segmentLines?: number; mergeFanIn?: number; rewriteQuietMs?: number } = {},
+): FileStorage {
   const storage = new FileStorage({ dir, ...options });
   cleanups.push(() => storage.close());
   return storage;
@@ -152,7 +155,8 @@ describe("FileStorage prune batches", () => {
 
   it("leave the rewriting to compaction, which copies less than the segments held over a whole pass", async () => {
     const dir = await folder();
-    const storage = opened(dir, { segmentLines: 2000, mergeFanIn: 0 });
+    // Rewrites at once (no quiet period): compaction meets each segment at half dead.
+    const storage = opened(dir, { segmentLines: 2000, mergeFanIn: 0, rewriteQuietMs: 0 });
     await storage.open();
     await addHistory(storage, "s", 4100);
     await storage.whenIdle();
@@ -170,6 +174,48 @@ describe("FileStorage prune batches", () => {
     // half of what was there: in all less than the segments' original size.
     expect(end.compactedBytes).toBeGreaterThan(0);
     expect(end.compactedBytes).toBeLessThan(start.segmentBytes);
+  });
+
+  it("that empty whole segments in one pass leave them to be dropped, not rewritten (the default quiet period)", async () => {
+    const dir = await folder();
+    const storage = opened(dir, { segmentLines: 2000 });
+    await storage.open();
+    await addHistory(storage, "s", 4100);
+    await storage.whenIdle();
+    const start = (await storage.stats()).executions;
+    expect(start.segmentBytes).toBeGreaterThan(0);
+    for (;;) if ((await storage.pruneExecutions({ scheduleId: "s", keepLast: 100, limit: 200 })) < 200) break;
+    await storage.whenIdle();
+    const end = (await storage.stats()).executions;
+    // Each segment was half dead halfway through the pass, and all dead at its end: dropped
+    // without a byte copied, and the disk space came back all the same.
+    expect(end.compactedBytes).toBe(0);
+    expect(await segmentBytesOnDisk(dir)).toBeLessThan(start.segmentBytes / 10);
+    expect(await ids(storage, "s")).toHaveLength(100);
+  });
+
+  it("wait for the quiet period to rewrite, then rewrite on their own (no whenIdle)", async () => {
+    const dir = await folder();
+    const quietMs = 300;
+    const storage = opened(dir, { segmentLines: 2000, mergeFanIn: 0, rewriteQuietMs: quietMs });
+    await storage.open();
+    await addHistory(storage, "s", 4100);
+    await storage.whenIdle();
+    // 1,500 of the oldest segment's 2,000 rows: three quarters dead, due for compaction.
+    let last = 0;
+    for (let i = 0; i < 5; i++) {
+      await storage.pruneExecutions({ scheduleId: "s", keepLast: 100, limit: 300 });
+      last = performance.now();
+    }
+    expect((await storage.stats()).executions.compactedBytes).toBe(0);
+    let compactedAt: number | null = null;
+    for (let waited = 0; waited < 10_000 && compactedAt === null; waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+      if ((await storage.stats()).executions.compactedBytes > 0) compactedAt = performance.now();
+    }
+    expect(compactedAt).not.toBeNull();
+    expect((compactedAt as number) - last).toBeGreaterThanOrEqual(quietMs - 5);
+    expect(await ids(storage, "s")).toHaveLength(4100 - 1500);
   });
 });
 
