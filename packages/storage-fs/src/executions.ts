@@ -296,7 +296,10 @@ export class ExecutionStore {
     };
   }
 
-  /** Waits for background sealing and merging to finish (tests, benchmarks, close). */
+  /**
+   * Waits for background sealing and merging to finish (tests, benchmarks, close); merges and
+   * compactions put off while retention prunes are started now.
+   */
   async idle(): Promise<void> {
     this.merger.rewriteDeferred();
     await this.queue.idle();

@@ -1,9 +1,9 @@
-import { SLICE_MS, Turn } from "@tradecron/core";
-
 /**
  * The execution store's background work (seals, merges, compactions) runs one task at a time in
  * one queue: no two of them ever change the segment list or write a checkpoint at once.
  */
+
+import { SLICE_MS, Turn } from "@tradecron/core";
 
 /** Runs background tasks one after another; a failed task stops the store. */
 export class MaintenanceQueue {
