@@ -181,6 +181,7 @@ export function assemble(
       logger,
       schedules: () => [...registry.states.values()].map((st) => st.record),
       nextFireAt: () => registry.queue.peek()?.at ?? null,
+      firesStarting: () => dispatcher?.claiming.promises ?? [],
       emit: (payload) => reporter.emit("retention:pruned", payload),
       reportError: (error, context) => reporter.reportError(error, context),
     },

@@ -210,6 +210,7 @@ function paced(
   cost: (limit: number) => { held: number; took: number },
   nextFireAt: () => number | null = () => null,
   backlog = 100_000,
+  firesStarting?: () => Promise<unknown>[],
 ) {
   const clock = new TestClock();
   let elapsed = 0;
@@ -240,6 +241,7 @@ function paced(
       logger: silentLogger,
       schedules: () => [],
       nextFireAt,
+      firesStarting,
       emit: () => {},
       reportError: () => {},
       elapsed: () => elapsed,
@@ -333,6 +335,57 @@ describe("retention pacing", () => {
     expect((run.calls[0]?.at ?? 0) - (clock.fire ?? 0)).toBeGreaterThanOrEqual(0);
     await pass;
     expect(run.left()).toBe(0);
+  });
+
+  it("waits for fires still being claimed or started, but never more than 20 ms", async () => {
+    let release = () => {};
+    let claims: Promise<unknown>[] = [
+      new Promise<void>((r) => {
+        release = r;
+      }),
+    ];
+    const run = paced(
+      { dutyCycle: 1 },
+      () => ({ held: 0, took: 0 }),
+      () => null,
+      40,
+      () => claims,
+    );
+    const pass = run.retention.runOnce();
+    await settle();
+    await run.clock.advance(5);
+    await settle();
+    // A slow claim (a busy disk): the batch would hold the loop just as it came back.
+    expect(run.calls).toHaveLength(0);
+    claims = [];
+    release();
+    await settle();
+    expect(run.calls.length).toBeGreaterThanOrEqual(1);
+    await pass;
+    // A claim that never settles holds no pass up for longer than 20 ms a batch.
+    claims = [new Promise(() => {})];
+    const stuck = paced(
+      { dutyCycle: 1 },
+      () => ({ held: 0, took: 0 }),
+      () => null,
+      40,
+      () => claims,
+    );
+    const second = stuck.retention.runOnce();
+    await settle();
+    await stuck.clock.advance(19);
+    await settle();
+    expect(stuck.calls).toHaveLength(0);
+    await stuck.clock.advance(2);
+    await settle();
+    expect(stuck.calls).toHaveLength(1);
+    // The pass's other kinds (approvals, orders, audit) wait their 20 ms too, then it ends.
+    for (let i = 0; i < 4; i++) {
+      await stuck.clock.advance(21);
+      await settle();
+    }
+    await second;
+    expect(stuck.left()).toBe(0);
   });
 
   it("adds a late wake-up to the next pause, and stop() cuts a pause short", async () => {
