@@ -7,6 +7,7 @@ import {
   MemoryStorage,
   type Storage,
   StorageError,
+  ValidationError,
 } from "@tradecron/core";
 import { makeApproval, makeExecution, makeSchedule } from "@tradecron/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -55,6 +56,33 @@ async function drainExecutions(storage: Storage, query: Omit<ExecutionQuery, "cu
     cursor = page.nextCursor;
   }
 }
+
+describe("FileStorage options", () => {
+  it("rejects a bad option at construction with a ValidationError naming the field", () => {
+    const bad: [Record<string, unknown>, string][] = [
+      [{ dir: "" }, "dir"],
+      [{ dir: "x", segmentLines: 1 }, "segmentLines"],
+      [{ dir: "x", mergeFanIn: 1.5 }, "mergeFanIn"],
+      [{ dir: "x", mergeMaxBytes: -1 }, "mergeMaxBytes"],
+      [{ dir: "x", rewriteQuietMs: -1 }, "rewriteQuietMs"],
+      [{ dir: "x", rewriteQuietMs: "2s" }, "rewriteQuietMs"],
+      [{ dir: "x", staleLockMs: 10 }, "staleLockMs"],
+    ];
+    for (const [options, field] of bad) {
+      let error: unknown = null;
+      try {
+        new FileStorage(options as unknown as ConstructorParameters<typeof FileStorage>[0]);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, field).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).code).toBe("VALIDATION");
+      expect((error as ValidationError).issues.map((i) => i.field)).toEqual([field]);
+    }
+    // The documented edges are accepted: no quiet period, no merging.
+    expect(() => new FileStorage({ dir: "x", rewriteQuietMs: 0, mergeFanIn: 0 })).not.toThrow();
+  });
+});
 
 describe("FileStorage layout", () => {
   it("keeps one readable JSON file per schedule, a manifest, and JSON Lines logs", async () => {
