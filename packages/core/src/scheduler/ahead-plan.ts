@@ -55,6 +55,11 @@ export class AheadPlan {
     return at - now <= this.lead;
   }
 
+  /** The instant whose group was last claimed ahead (NaN: none yet). */
+  get claimedInstant(): number {
+    return this.claimedAt;
+  }
+
   /** The group due at `at` is being claimed ahead. */
   claiming(at: number): void {
     this.claimedAt = at;

@@ -180,7 +180,12 @@ export function assemble(
       clock,
       logger,
       schedules: () => [...registry.states.values()].map((st) => st.record),
-      nextFireAt: () => registry.queue.peek()?.at ?? null,
+      // A group claimed ahead has left the queue's head, but starts at its instant all the same.
+      nextFireAt: () => {
+        const head = registry.queue.peek()?.at ?? null;
+        const ahead = loop?.aheadAt ?? Number.NaN;
+        return ahead > clock.now() && (head === null || ahead < head) ? ahead : head;
+      },
       firesStarting: () => dispatcher?.claiming.promises ?? [],
       emit: (payload) => reporter.emit("retention:pruned", payload),
       reportError: (error, context) => reporter.reportError(error, context),

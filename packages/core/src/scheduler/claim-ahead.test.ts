@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
 import type { ExecutionRecord } from "../storage/records.js";
 import type { TestClock } from "../testing/test-clock.js";
 import type { Clock } from "../time/clock.js";
@@ -55,6 +56,62 @@ describe("fires claimed ahead", () => {
     expect(starts).toHaveLength(N);
     expect(starts.every((t) => t === T)).toBe(true);
     expect((await all(scheduler)).every((e) => e.status === "succeeded")).toBe(true);
+    await scheduler.stop();
+  });
+
+  it("status() shows the instant as the next fire of a group claimed ahead, until it has come", async () => {
+    const { clock, scheduler } = setup();
+    scheduler.register("job", () => {});
+    await scheduler.start();
+    const T = clock.now() + 1000;
+    // One-offs at T, and recurring schedules whose fire at T is followed by one a minute later.
+    await scheduler.createSchedules([
+      ...oneOffs(N, T),
+      ...Array.from({ length: N }, (_, i) => ({
+        id: `r${i}`,
+        job: "job",
+        trigger: { cron: `${new Date(T).getUTCSeconds()} * * * * *` },
+      })),
+    ]);
+    const next = async () => new Map((await scheduler.status()).schedules.map((s) => [s.id, s.nextFireAt]));
+    await clock.advance(1000 - 20);
+    // Claimed ahead (the records are there), not started: the next fire is still T for all.
+    expect((await all(scheduler)).filter((e) => e.scheduledAt === T)).toHaveLength(2 * N);
+    const before = await next();
+    expect([...before.values()].every((at) => at === T)).toBe(true);
+    await clock.advance(20);
+    const after = await next();
+    expect(after.get("s0")).toBeNull();
+    expect(after.get("r0")).toBe(T + 60_000);
+    await scheduler.stop();
+  });
+
+  it("a retention batch steps aside for a group claimed ahead, as for any fire about to start", async () => {
+    const storage = new MemoryStorage();
+    const prunes: number[] = [];
+    const { clock, scheduler } = setup({ storage, retention: { executions: { maxAge: "1d" } } });
+    const prune = storage.pruneExecutions.bind(storage);
+    storage.pruneExecutions = (p) => {
+      prunes.push(clock.now());
+      return prune(p);
+    };
+    scheduler.register("job", () => {});
+    await scheduler.start();
+    const T = clock.now() + 1000;
+    await scheduler.createSchedules(oneOffs(N, T));
+    // Claimed ahead at T - 20: a one-off pass started now must wait until just after T.
+    await clock.advance(1000 - 20);
+    expect(await all(scheduler)).toHaveLength(N);
+    let done = false;
+    const pass = scheduler.prune().finally(() => {
+      done = true;
+    });
+    // The first step small (the instant is 20 ms away), then the rest of the pass.
+    await clock.advance(10);
+    for (let i = 0; i < 600 && !done; i++) await clock.advance(100);
+    await pass;
+    expect(prunes.length).toBeGreaterThan(0);
+    expect(Math.min(...prunes)).toBeGreaterThan(T);
     await scheduler.stop();
   });
 

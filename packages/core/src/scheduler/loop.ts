@@ -131,6 +131,14 @@ export class Loop implements Timer {
   }
 
   /**
+   * The instant whose fires were last claimed ahead of it (NaN: none). Until it comes, it is the
+   * next fire of the schedules taken for it, though their queue entries have moved past it.
+   */
+  get aheadAt(): number {
+    return this.deps.aheadPlan.claimedInstant;
+  }
+
+  /**
    * Claims the fires due at `at`, still ahead, now; the dispatcher starts them at `at`. Only the
    * plain case is taken ahead, a fire due alone on its schedule (its next one is later); the
    * first that is not, and everything after it, waits for the wake at the instant. A batch of

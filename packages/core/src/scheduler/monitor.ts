@@ -45,7 +45,11 @@ export class Monitor {
 
   /** Every schedule's status on this instance, by id. */
   scheduleStatuses(): ScheduleStatus[] {
-    const { registry } = this.deps;
+    const { registry, loop, clock } = this.deps;
+    // A group claimed ahead: its schedules' queue entries moved on at the claim (a one-off's left
+    // the queue), but their fire at the instant has not started yet.
+    const aheadAt = loop.aheadAt;
+    const ahead = aheadAt > clock.now();
     return [...registry.states.values()]
       .map((st) => ({
         id: st.record.id,
@@ -54,7 +58,7 @@ export class Monitor {
         enabled: st.record.enabled,
         paused: st.record.paused,
         handled: registry.jobs.has(st.record.job),
-        nextFireAt: st.index >= 0 ? st.at : null,
+        nextFireAt: ahead && st.lastAt === aheadAt ? aheadAt : st.index >= 0 ? st.at : null,
         lastStartAt: st.runs?.lastStartAt ?? null,
         lastEndAt: st.runs?.lastEndAt ?? null,
         lastStatus: st.runs?.lastStatus ?? null,
