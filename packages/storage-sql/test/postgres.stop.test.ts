@@ -70,14 +70,25 @@ async function scenario(timeoutMs: number) {
   let stopped: Promise<void> | null = null;
   let activeAtStop = -1;
   const claims = { sent: 0, answered: 0, atStop: { sent: -1, answered: -1 } };
+  let stopCalled = () => {};
+  const stopBegan = new Promise<void>((resolve) => {
+    stopCalled = resolve;
+  });
   // Right after A sends its claims (the same turn: one batch), its host calls stop(), while the
-  // answers are still on their way from the database.
+  // answers are still on their way from the database. The database may answer before that
+  // turn's end (a local server, a loaded machine), so an answer is handed back only once stop()
+  // has begun: committed in the database, not yet known to A, as the scenario needs.
   const viewA = aroundClaims(storageA, (send, fires) => {
     const first = claims.sent === 0;
     claims.sent += fires;
-    const answer = send().finally(() => {
-      claims.answered += fires;
-    });
+    const answer = send()
+      .then(async (result) => {
+        await stopBegan;
+        return result;
+      })
+      .finally(() => {
+        claims.answered += fires;
+      });
     if (first) {
       setImmediate(() => {
         claims.atStop = { sent: claims.sent, answered: claims.answered };
@@ -85,6 +96,7 @@ async function scenario(timeoutMs: number) {
           activeAtStop = activeOnA;
           await storageA.close(); // the host's next step
         });
+        stopCalled();
       });
     }
     return answer;
