@@ -188,15 +188,18 @@ describe("FileStorage prune batches", () => {
     await storage.whenIdle();
     const end = (await storage.stats()).executions;
     // Each segment was half dead halfway through the pass, and all dead at its end: dropped
-    // without a byte copied, and the disk space came back all the same.
-    expect(end.compactedBytes).toBe(0);
+    // without a byte copied. Where the 100 kept rows begin in a segment (where the seals fell
+    // depends on timing), compaction copies those survivors, and nothing else.
+    const rowBytes = start.segmentBytes / start.sealed;
+    expect(end.compactedBytes).toBeLessThanOrEqual(100 * rowBytes * 1.1);
     expect(await segmentBytesOnDisk(dir)).toBeLessThan(start.segmentBytes / 10);
     expect(await ids(storage, "s")).toHaveLength(100);
   });
 
   it("wait for the quiet period to rewrite, then rewrite on their own (no whenIdle)", async () => {
     const dir = await folder();
-    const quietMs = 300;
+    // Long enough that a slow batch on a loaded machine is not mistaken for the pass pausing.
+    const quietMs = 1000;
     const storage = opened(dir, { segmentLines: 2000, mergeFanIn: 0, rewriteQuietMs: quietMs });
     await storage.open();
     await addHistory(storage, "s", 4100);
