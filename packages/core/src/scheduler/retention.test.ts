@@ -344,13 +344,16 @@ describe("retention pacing", () => {
         release = r;
       }),
     ];
-    const run = paced(
-      { dutyCycle: 1 },
-      () => ({ held: 0, took: 0 }),
-      () => null,
-      40,
-      () => claims,
-    );
+    // Free batches of a 40-record backlog; the claims in flight are whatever `claims` holds.
+    const withClaims = () =>
+      paced(
+        { dutyCycle: 1 },
+        () => ({ held: 0, took: 0 }),
+        () => null,
+        40,
+        () => claims,
+      );
+    const run = withClaims();
     const pass = run.retention.runOnce();
     await settle();
     await run.clock.advance(5);
@@ -364,13 +367,7 @@ describe("retention pacing", () => {
     await pass;
     // A claim that never settles holds no pass up for longer than 20 ms a batch.
     claims = [new Promise(() => {})];
-    const stuck = paced(
-      { dutyCycle: 1 },
-      () => ({ held: 0, took: 0 }),
-      () => null,
-      40,
-      () => claims,
-    );
+    const stuck = withClaims();
     const second = stuck.retention.runOnce();
     await settle();
     await stuck.clock.advance(19);
