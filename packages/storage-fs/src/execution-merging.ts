@@ -36,6 +36,9 @@ import { buildSegment, compareRows, type SegmentRow } from "./segment-index.js";
  */
 export const COMPACT_DEAD_SHARE = 0.5;
 
+/** True once at least {@link COMPACT_DEAD_SHARE} of `s` is dead: due for compaction. */
+const halfDead = (s: Segment): boolean => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE;
+
 /**
  * Merges and compactions wait until no prune has come for `rewriteQuietMs` (FileStorage's
  * option, default {@link REWRITE_QUIET_MS}). Retention deletes
@@ -170,7 +173,7 @@ export class Merger {
       if (log.closed) return;
       let pick: Segment | null = null;
       for (const s of memory.segments) {
-        if (s.deadCount === 0 || s.deadCount < s.rows * COMPACT_DEAD_SHARE) continue;
+        if (!halfDead(s)) continue;
         if (!pick || s.deadCount / s.rows > pick.deadCount / pick.rows) pick = s;
       }
       if (!pick) return;
@@ -192,10 +195,7 @@ export class Merger {
   maybeRewrite(): void {
     const { memory, log } = this.parts;
     if (this.rewriteQueued || log.closed) return;
-    const compactionDue = memory.segments.some(
-      (s) => s.deadCount > 0 && s.deadCount >= s.rows * COMPACT_DEAD_SHARE,
-    );
-    if (!compactionDue && this.mergeGroup() === null) {
+    if (!memory.segments.some(halfDead) && this.mergeGroup() === null) {
       this.cancelDeferred();
       return;
     }
